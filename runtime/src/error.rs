@@ -1,0 +1,177 @@
+//! Errors the runtime reports. Every message is one line that names the
+//! plugin and the cause.
+
+use std::fmt;
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("plugin '{name}' ({path}): cannot read the file: {source}")]
+    Read {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not WebAssembly at all.
+    #[error("plugin '{name}' ({path}) is not a WebAssembly component: {reason}")]
+    NotWasm {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What is wrong with the bytes.
+        reason: &'static str,
+    },
+    /// The file is a core WebAssembly module, not a component.
+    #[error(
+        "plugin '{name}' ({path}) is a core WebAssembly module, not a component: \
+         build it for wasm32-wasip2, or wrap it with `wasm-tools component new`"
+    )]
+    CoreModule {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+    },
+    /// Wasmtime could not compile the component.
+    #[error("plugin '{name}' ({path}) could not be compiled: {cause}")]
+    Compile {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// Wasmtime's explanation.
+        cause: String,
+    },
+    /// The component does not target the world this runtime provides.
+    #[error("plugin '{name}' ({path}) does not fit the precept:plugin@{} world: {cause}", crate::wit::WORLD_VERSION)]
+    Link {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What is missing or mismatched.
+        cause: String,
+    },
+    /// Instantiating the component failed, e.g. its start function trapped.
+    #[error("plugin '{name}' could not be instantiated: {cause}")]
+    Instantiate {
+        /// The plugin's name.
+        name: String,
+        /// Wasmtime's explanation.
+        cause: String,
+    },
+    /// Another plugin with the same name is already loaded.
+    #[error("plugin '{name}' ({path}): a plugin with this name is already loaded")]
+    Duplicate {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+    },
+    /// The plugin's `setup` failed.
+    #[error(transparent)]
+    Setup(#[from] PluginFailure),
+}
+
+/// A failed call into a plugin: it returned an error, or it trapped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("plugin '{plugin}' {kind} in {export}{}: {cause}", EventName(.event))]
+pub struct PluginFailure {
+    /// The plugin's name.
+    pub plugin: String,
+    /// How it failed.
+    pub kind: FailureKind,
+    /// The export that was called, e.g. `on-event`, or the host function
+    /// that refused, e.g. `dispatch`.
+    pub export: &'static str,
+    /// The event being handled or dispatched, if any.
+    pub event: Option<String>,
+    /// The cause, in one line.
+    pub cause: String,
+}
+
+/// How a plugin call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The plugin returned an error; it stays loaded.
+    Error,
+    /// The plugin trapped; it is disabled.
+    Trap,
+    /// The plugin went past one of the runtime's bounds.
+    Limit,
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailureKind::Error => "failed",
+            FailureKind::Trap => "trapped",
+            FailureKind::Limit => "went past a limit",
+        })
+    }
+}
+
+/// Formats `Some(name)` as `(name)`.
+struct EventName<'a>(&'a Option<String>);
+
+impl fmt::Display for EventName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, "({name})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Errors creating the runtime itself.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Wasmtime rejected the engine configuration or the host functions.
+    #[error("cannot set up the WebAssembly engine: {0}")]
+    Engine(String),
+}
+
+/// Describes a wasmtime error in one line: the trap or the chain of causes,
+/// without the multi-line wasm backtrace.
+pub(crate) fn one_line(error: &wasmtime::Error) -> String {
+    if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+        return trap.to_string();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.starts_with("error while executing at wasm backtrace") {
+            continue;
+        }
+        let line = text.lines().next().unwrap_or_default().trim().to_string();
+        if !line.is_empty() && !parts.iter().any(|p| p.contains(&line)) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_names_plugin_export_and_event() {
+        let failure = PluginFailure {
+            plugin: "hello".into(),
+            kind: FailureKind::Trap,
+            export: "on-event",
+            event: Some("cli_started".into()),
+            cause: "wasm trap: unreachable".into(),
+        };
+        assert_eq!(
+            failure.to_string(),
+            "plugin 'hello' trapped in on-event(cli_started): wasm trap: unreachable"
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! The event dispatcher, with precept's semantics.
+//!
+//! Subscribers of a name are called in subscription order, one after the
+//! other; a subscriber that returns [`Flow::Stop`] ends the loop, otherwise
+//! the event's `num` goes up by one. Dispatching a name nobody subscribed to
+//! does nothing. Native handlers and plugins are peers in the same list.
+//!
+//! A plugin cannot be entered while it is running, so what a plugin asks
+//! during a call (subscribe, unsubscribe, dispatch) is carried out when the
+//! call returns: its dispatches are delivered right then, in order and in
+//! full, before the event it was handling moves on to its next subscriber.
+//! This is the order an `await`ed nested dispatch would give, moved to the
+//! end of the handler. Cascades are bounded by [`MAX_DISPATCH_DEPTH`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{FailureKind, PluginFailure};
+use crate::host::HostOp;
+use crate::logging;
+use crate::plugin::Plugin;
+use crate::value::{Payload, Value, lookup};
+use crate::wit::WitEvent;
+
+/// How deep dispatches made from inside handlers may nest. A dispatch past
+/// this depth is dropped and reported as a failure of the plugin that made it.
+pub const MAX_DISPATCH_DEPTH: usize = 32;
+
+/// An event as a native subscriber receives it. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The event's name.
+    pub name: Arc<str>,
+    /// The values it was dispatched with; the same for every subscriber.
+    pub payload: Arc<Payload>,
+    /// How many subscribers handled it before this one.
+    pub num: u32,
+    /// When it was dispatched, in microseconds since the Unix epoch.
+    pub timestamp: u64,
+}
+
+impl Event {
+    /// The payload value named `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        lookup(&self.payload, key)
+    }
+
+    fn to_wit(&self) -> WitEvent {
+        WitEvent {
+            name: self.name.to_string(),
+            payload: self.payload.as_ref().clone(),
+            num: self.num,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// Whether an event goes on to its later subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flow {
+    /// Let later subscribers receive the event.
+    #[default]
+    Continue,
+    /// Stop here: later subscribers do not receive the event.
+    Stop,
+}
+
+/// Identifies one native subscription, to unsubscribe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionId(u64);
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, Flow> + Send + Sync>;
+
+#[derive(Clone)]
+enum Subscriber {
+    Native(Handler),
+    Plugin(Arc<Plugin>),
+}
+
+#[derive(Clone)]
+struct Entry {
+    id: SubscriptionId,
+    subscriber: Subscriber,
+}
+
+/// The application's event dispatcher. Cloning gives another handle to the
+/// same dispatcher.
+#[derive(Clone, Default)]
+pub struct Events {
+    inner: Arc<Dispatcher>,
+}
+
+#[derive(Default)]
+struct Dispatcher {
+    table: Mutex<HashMap<String, Vec<Entry>>>,
+    next_id: AtomicU64,
+    failures: Mutex<Vec<PluginFailure>>,
+}
+
+impl Events {
+    /// An empty dispatcher.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Calls `handler` for every event named `name`, after the subscribers
+    /// already there.
+    pub fn subscribe<F, Fut>(&self, name: &str, handler: F) -> SubscriptionId
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Flow> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
+        self.push(name, Subscriber::Native(handler))
+    }
+
+    /// Removes a native subscription; `false` if it was already gone.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        let mut table = self.inner.table.lock().unwrap();
+        let mut found = false;
+        for entries in table.values_mut() {
+            let before = entries.len();
+            entries.retain(|entry| entry.id != id);
+            found |= entries.len() != before;
+        }
+        found
+    }
+
+    /// Dispatches `name` with `payload` and waits until every subscriber,
+    /// and every dispatch they made in turn, has handled it.
+    pub async fn dispatch(&self, name: &str, payload: Payload) {
+        self.dispatch_at(name.to_string(), payload, 0).await;
+    }
+
+    /// How many subscribers `name` has.
+    pub fn subscriber_count(&self, name: &str) -> usize {
+        self.inner.table.lock().unwrap().get(name).map_or(0, Vec::len)
+    }
+
+    /// The names `plugin` is subscribed to, in no particular order.
+    pub fn subscriptions_of(&self, plugin: &str) -> Vec<String> {
+        let table = self.inner.table.lock().unwrap();
+        table
+            .iter()
+            .filter(|(_, entries)| {
+                entries.iter().any(
+                    |entry| matches!(&entry.subscriber, Subscriber::Plugin(p) if p.name() == plugin),
+                )
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Every plugin failure reported so far, in order.
+    pub fn failures(&self) -> Vec<PluginFailure> {
+        self.inner.failures.lock().unwrap().clone()
+    }
+
+    /// Reports a plugin failure: one line on standard error, kept for the
+    /// exit status. A plugin that trapped loses its subscriptions.
+    pub(crate) fn report(&self, failure: PluginFailure) {
+        logging::report(&failure);
+        if failure.kind == FailureKind::Trap {
+            self.remove_plugin(&failure.plugin);
+        }
+        self.inner.failures.lock().unwrap().push(failure);
+    }
+
+    /// Carries out what `plugin` requested during one call. Dispatches are
+    /// delivered one after another, each in full, at `depth + 1`.
+    pub(crate) fn apply<'a>(
+        &'a self,
+        plugin: &'a Arc<Plugin>,
+        ops: Vec<HostOp>,
+        depth: usize,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            for op in ops {
+                match op {
+                    HostOp::Subscribe(name) => self.subscribe_plugin(&name, plugin),
+                    HostOp::Unsubscribe(name) => self.unsubscribe_plugin(&name, plugin),
+                    HostOp::Dispatch(name, _) if depth >= MAX_DISPATCH_DEPTH => {
+                        self.report(PluginFailure {
+                            plugin: plugin.name().to_string(),
+                            kind: FailureKind::Limit,
+                            export: "dispatch",
+                            event: Some(name),
+                            cause: format!(
+                                "dispatches nested deeper than {MAX_DISPATCH_DEPTH}; event dropped"
+                            ),
+                        });
+                    }
+                    HostOp::Dispatch(name, payload) => {
+                        self.dispatch_at(name, payload, depth + 1).await;
+                    }
+                }
+            }
+        })
+    }
+
+    fn dispatch_at(&self, name: String, payload: Payload, depth: usize) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let subscribers = self.snapshot(&name);
+            if subscribers.is_empty() {
+                return;
+            }
+            let mut event = Event {
+                name: name.into(),
+                payload: Arc::new(payload),
+                num: 0,
+                timestamp: now_micros(),
+            };
+            let mut wit_event: Option<WitEvent> = None;
+            for subscriber in subscribers {
+                let flow = match subscriber {
+                    Subscriber::Native(handler) => handler(event.clone()).await,
+                    Subscriber::Plugin(plugin) => {
+                        let wit = wit_event.get_or_insert_with(|| event.to_wit());
+                        wit.num = event.num;
+                        let Some(called) = plugin.on_event(wit).await else {
+                            continue;
+                        };
+                        self.apply(&plugin, called.ops, depth).await;
+                        match called.result {
+                            Ok(true) => Flow::Stop,
+                            Ok(false) => Flow::Continue,
+                            Err(failure) => {
+                                self.report(failure);
+                                Flow::Continue
+                            }
+                        }
+                    }
+                };
+                if flow == Flow::Stop {
+                    break;
+                }
+                event.num += 1;
+            }
+        })
+    }
+
+    fn push(&self, name: &str, subscriber: Subscriber) -> SubscriptionId {
+        let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let mut table = self.inner.table.lock().unwrap();
+        table
+            .entry(name.to_string())
+            .or_default()
+            .push(Entry { id, subscriber });
+        id
+    }
+
+    fn snapshot(&self, name: &str) -> Vec<Subscriber> {
+        let table = self.inner.table.lock().unwrap();
+        table.get(name).map_or_else(Vec::new, |entries| {
+            entries.iter().map(|e| e.subscriber.clone()).collect()
+        })
+    }
+
+    /// Subscribes `plugin` to `name` once; subscribing again changes nothing.
+    fn subscribe_plugin(&self, name: &str, plugin: &Arc<Plugin>) {
+        let already = self.inner.table.lock().unwrap().get(name).is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)))
+        });
+        if !already {
+            self.push(name, Subscriber::Plugin(plugin.clone()));
+        }
+    }
+
+    fn unsubscribe_plugin(&self, name: &str, plugin: &Arc<Plugin>) {
+        let mut table = self.inner.table.lock().unwrap();
+        if let Some(entries) = table.get_mut(name) {
+            entries.retain(
+                |e| !matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)),
+            );
+        }
+    }
+
+    fn remove_plugin(&self, plugin: &str) {
+        let mut table = self.inner.table.lock().unwrap();
+        for entries in table.values_mut() {
+            entries.retain(
+                |e| !matches!(&e.subscriber, Subscriber::Plugin(p) if p.name() == plugin),
+            );
+        }
+    }
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::payload;
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn recorder(events: &Events, name: &str, tag: &str, log: &Log, flow: Flow) {
+        let (tag, log) = (tag.to_string(), log.clone());
+        events.subscribe(name, move |event: Event| {
+            let entry = format!("{tag}:{}:{}", event.name, event.num);
+            log.lock().unwrap().push(entry);
+            async move { flow }
+        });
+    }
+
+    fn taken(log: &Log) -> Vec<String> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    #[tokio::test]
+    async fn subscribers_run_in_order_and_count() {
+        let (events, log) = (Events::new(), Log::default());
+        for tag in ["a", "b", "c"] {
+            recorder(&events, "go", tag, &log, Flow::Continue);
+        }
+        events.dispatch("go", Payload::new()).await;
+        assert_eq!(taken(&log), ["a:go:0", "b:go:1", "c:go:2"]);
+    }
+
+    #[tokio::test]
+    async fn stop_ends_the_loop() {
+        let (events, log) = (Events::new(), Log::default());
+        recorder(&events, "go", "a", &log, Flow::Continue);
+        recorder(&events, "go", "b", &log, Flow::Stop);
+        recorder(&events, "go", "c", &log, Flow::Continue);
+        events.dispatch("go", Payload::new()).await;
+        assert_eq!(taken(&log), ["a:go:0", "b:go:1"]);
+    }
+
+    #[tokio::test]
+    async fn unsubscribed_names_are_a_no_op() {
+        let (events, log) = (Events::new(), Log::default());
+        recorder(&events, "go", "a", &log, Flow::Continue);
+        events.dispatch("other", Payload::new()).await;
+        assert!(taken(&log).is_empty());
+    }
+
+    #[tokio::test]
+    async fn unsubscribe_removes_one_handler() {
+        let (events, log) = (Events::new(), Log::default());
+        recorder(&events, "go", "a", &log, Flow::Continue);
+        let id = events.subscribe("go", |_| async { Flow::Continue });
+        assert_eq!(events.subscriber_count("go"), 2);
+        assert!(events.unsubscribe(id));
+        assert!(!events.unsubscribe(id));
+        events.dispatch("go", Payload::new()).await;
+        assert_eq!(taken(&log), ["a:go:0"]);
+    }
+
+    #[tokio::test]
+    async fn payload_and_timestamp_reach_handlers() {
+        let events = Events::new();
+        let seen: Arc<Mutex<Option<Event>>> = Arc::default();
+        let slot = seen.clone();
+        events.subscribe("send", move |event| {
+            *slot.lock().unwrap() = Some(event);
+            async { Flow::Continue }
+        });
+        events.dispatch("send", payload([("data", "bar")])).await;
+        let event = seen.lock().unwrap().take().unwrap();
+        assert_eq!(event.get("data"), Some(&Value::Text("bar".into())));
+        assert!(event.timestamp > 1_600_000_000_000_000);
+    }
+
+    #[tokio::test]
+    async fn a_native_handler_can_dispatch_and_await() {
+        let (events, log) = (Events::new(), Log::default());
+        let inner = events.clone();
+        events.subscribe("outer", move |_| {
+            let inner = inner.clone();
+            async move {
+                inner.dispatch("inner", Payload::new()).await;
+                Flow::Continue
+            }
+        });
+        recorder(&events, "inner", "x", &log, Flow::Continue);
+        recorder(&events, "outer", "y", &log, Flow::Continue);
+        events.dispatch("outer", Payload::new()).await;
+        assert_eq!(taken(&log), ["x:inner:0", "y:outer:1"]);
+    }
+}

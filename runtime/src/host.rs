@@ -1,0 +1,122 @@
+//! The host side of the WIT imports: what a plugin can ask of the
+//! application while one of its exports runs.
+//!
+//! Requests that touch the dispatcher (subscribe, unsubscribe, dispatch) are
+//! recorded as [`HostOp`]s and carried out by the caller once the plugin's
+//! call returns; variables and logging answer at once. A plugin therefore
+//! never re-enters the dispatcher, and the dispatcher never re-enters a
+//! plugin that is still running.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::app::AppInfo;
+use crate::value::{Payload, Value};
+use crate::wit::precept::plugin::{app, events, log, types};
+
+/// How many events one call into a plugin may dispatch.
+pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
+
+/// A request a plugin made of the dispatcher during one call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum HostOp {
+    /// Subscribe the plugin to an event name.
+    Subscribe(String),
+    /// Unsubscribe the plugin from an event name.
+    Unsubscribe(String),
+    /// Dispatch an event.
+    Dispatch(String, Payload),
+}
+
+/// The data of one plugin's `Store`: its WASI context and its view of the
+/// application.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    plugin: Arc<str>,
+    app: Arc<AppInfo>,
+    ops: Vec<HostOp>,
+    dispatches: usize,
+}
+
+impl HostState {
+    /// State for the plugin `plugin`, with the given WASI context.
+    pub(crate) fn new(plugin: Arc<str>, app: Arc<AppInfo>, wasi: WasiCtx) -> Self {
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            plugin,
+            app,
+            ops: Vec::new(),
+            dispatches: 0,
+        }
+    }
+
+    /// Takes the requests recorded since the last call.
+    pub(crate) fn take_ops(&mut self) -> Vec<HostOp> {
+        self.dispatches = 0;
+        std::mem::take(&mut self.ops)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl events::Host for HostState {
+    fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
+        self.ops.push(HostOp::Subscribe(name));
+        Ok(())
+    }
+
+    fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
+        self.ops.push(HostOp::Unsubscribe(name));
+        Ok(())
+    }
+
+    fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
+        self.dispatches += 1;
+        if self.dispatches > MAX_DISPATCHES_PER_CALL {
+            wasmtime::bail!(
+                "dispatched more than {MAX_DISPATCHES_PER_CALL} events in one call (last: {name})"
+            );
+        }
+        self.ops.push(HostOp::Dispatch(name, payload));
+        Ok(())
+    }
+}
+
+impl app::Host for HostState {
+    fn prog_name(&mut self) -> wasmtime::Result<String> {
+        Ok(self.app.prog_name.clone())
+    }
+
+    fn version(&mut self) -> wasmtime::Result<String> {
+        Ok(self.app.version.clone())
+    }
+
+    fn get_var(&mut self, name: String) -> wasmtime::Result<Option<Value>> {
+        Ok(self.app.vars.get(&name))
+    }
+
+    fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
+        self.app.vars.set(name, value);
+        Ok(())
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+        crate::logging::plugin_message(&self.plugin, level, &message);
+        Ok(())
+    }
+}

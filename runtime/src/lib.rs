@@ -1,0 +1,49 @@
+//! precept: extend a command-line application with sandboxed WebAssembly
+//! component plugins, written in any language that targets the
+//! `precept:plugin` world (see `wit/plugin.wit`).
+//!
+//! An [`App`] has commands, an event dispatcher ([`Events`]) and shared
+//! variables ([`Vars`]). Plugins are loaded with [`App::load_plugin`]: each
+//! gets its own wasmtime `Store` with its own WASI context, which grants
+//! nothing but standard output and standard error. [`App::start`] runs
+//! precept's CLI lifecycle: `before_cli_start`, parsing, `cli_parsed`, the
+//! command together with `cli_started`, and `cli_stopped`.
+//!
+//! ```no_run
+//! use precept::{App, Flow};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut app = App::new("my-app", "1.0.0")?;
+//! app.events().subscribe("cli_started", |event| async move {
+//!     println!("started {:?}", event.get("command"));
+//!     Flow::Continue
+//! });
+//! app.load_plugin("hello.wasm").await?;
+//! let status = app.start(["my-app"]).await;
+//! # Ok(()) }
+//! ```
+
+mod app;
+mod engine;
+mod error;
+mod host;
+mod logging;
+mod plugin;
+mod status;
+mod value;
+mod vars;
+mod wit;
+
+pub mod cli;
+pub mod events;
+pub mod runner;
+
+pub use app::{App, CommandError, Context};
+pub use error::{Error, FailureKind, LoadError, PluginFailure};
+pub use events::{Event, Events, Flow, SubscriptionId};
+pub use host::MAX_DISPATCHES_PER_CALL;
+pub use plugin::Plugin;
+pub use status::ExitStatus;
+pub use value::{Payload, Scalar, Value, lookup, payload};
+pub use vars::Vars;
+pub use wit::WORLD_VERSION;

@@ -1,0 +1,229 @@
+//! Loading a plugin (read, check, compile, link, instantiate) and calling its
+//! exports. Each plugin owns one `Store`; calls to it queue on a lock, so a
+//! plugin runs one call at a time while different plugins run concurrently.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::Mutex;
+use wasmtime::Store;
+use wasmtime::component::Component;
+use wasmtime_wasi::WasiCtxBuilder;
+
+use crate::app::AppInfo;
+use crate::engine::PluginEngine;
+use crate::error::{FailureKind, LoadError, PluginFailure, one_line};
+use crate::host::{HostOp, HostState};
+use crate::wit::{self, WitEvent};
+
+/// A loaded plugin: one component instance in its own sandboxed store.
+pub struct Plugin {
+    name: Arc<str>,
+    path: String,
+    instance: Mutex<Instance>,
+    disabled: AtomicBool,
+}
+
+struct Instance {
+    store: Store<HostState>,
+    exports: wit::Plugin,
+}
+
+/// What one call into a plugin produced: its result and the requests it
+/// made of the dispatcher, to carry out in order.
+pub(crate) struct Called<T> {
+    pub(crate) result: Result<T, PluginFailure>,
+    pub(crate) ops: Vec<HostOp>,
+}
+
+impl Plugin {
+    /// The plugin's name: the file stem of its component.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file the plugin was loaded from.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the plugin was disabled after a trap.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.load(Ordering::Acquire)
+    }
+
+    /// Reads, compiles, links and instantiates the component at `path`.
+    pub(crate) async fn load(
+        engine: &PluginEngine,
+        path: &Path,
+        app: Arc<AppInfo>,
+    ) -> Result<Plugin, LoadError> {
+        let name = plugin_name(path);
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            name: name.clone(),
+            path: shown.clone(),
+            source,
+        })?;
+        check_header(&bytes, &name, &shown)?;
+
+        let component =
+            Component::new(&engine.engine, &bytes).map_err(|e| LoadError::Compile {
+                name: name.clone(),
+                path: shown.clone(),
+                cause: one_line(&e),
+            })?;
+        let link_error = |e: wasmtime::Error| LoadError::Link {
+            name: name.clone(),
+            path: shown.clone(),
+            cause: one_line(&e),
+        };
+        let pre = engine
+            .linker
+            .instantiate_pre(&component)
+            .map_err(link_error)?;
+        let pre = wit::PluginPre::new(pre).map_err(link_error)?;
+
+        let name: Arc<str> = name.into();
+        let wasi = WasiCtxBuilder::new().inherit_stdout().inherit_stderr().build();
+        let mut store = Store::new(&engine.engine, HostState::new(name.clone(), app, wasi));
+        let exports =
+            pre.instantiate_async(&mut store)
+                .await
+                .map_err(|e| LoadError::Instantiate {
+                    name: name.to_string(),
+                    cause: one_line(&e),
+                })?;
+        Ok(Plugin {
+            name,
+            path: shown,
+            instance: Mutex::new(Instance { store, exports }),
+            disabled: AtomicBool::new(false),
+        })
+    }
+
+    /// Calls the plugin's `setup` export.
+    pub(crate) async fn setup(&self) -> Called<()> {
+        let mut guard = self.instance.lock().await;
+        let Instance { store, exports } = &mut *guard;
+        let result = exports.call_setup(&mut *store).await;
+        let ops = store.data_mut().take_ops();
+        self.settle(result, ops, "setup", None)
+    }
+
+    /// Calls the plugin's `on-event` export; `None` when it is disabled.
+    /// `Ok(true)` means the plugin stopped the event.
+    pub(crate) async fn on_event(&self, event: &WitEvent) -> Option<Called<bool>> {
+        let mut guard = self.instance.lock().await;
+        if self.is_disabled() {
+            return None;
+        }
+        let Instance { store, exports } = &mut *guard;
+        let result = exports.call_on_event(&mut *store, event).await;
+        let ops = store.data_mut().take_ops();
+        Some(self.settle(result, ops, "on-event", Some(&event.name)))
+    }
+
+    /// Turns a wasmtime call result into the plugin's answer. A trap disables
+    /// the plugin and drops whatever that call requested.
+    fn settle<T>(
+        &self,
+        result: wasmtime::Result<Result<T, String>>,
+        ops: Vec<HostOp>,
+        export: &'static str,
+        event: Option<&str>,
+    ) -> Called<T> {
+        let failure = |kind, cause| PluginFailure {
+            plugin: self.name.to_string(),
+            kind,
+            export,
+            event: event.map(str::to_string),
+            cause,
+        };
+        match result {
+            Ok(Ok(value)) => Called {
+                result: Ok(value),
+                ops,
+            },
+            Ok(Err(message)) => Called {
+                result: Err(failure(FailureKind::Error, message)),
+                ops,
+            },
+            Err(trap) => {
+                self.disabled.store(true, Ordering::Release);
+                Called {
+                    result: Err(failure(FailureKind::Trap, one_line(&trap))),
+                    ops: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A plugin's name: its file stem, e.g. `hello` for `hello.wasm`.
+pub(crate) fn plugin_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+const CORE_MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
+const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+
+/// Tells a component from other files by its first eight bytes.
+fn check_header(bytes: &[u8], name: &str, path: &str) -> Result<(), LoadError> {
+    let not_wasm = |reason| LoadError::NotWasm {
+        name: name.to_string(),
+        path: path.to_string(),
+        reason,
+    };
+    if bytes.len() < 8 || &bytes[..4] != WASM_MAGIC {
+        return Err(not_wasm("it does not start with the WebAssembly magic bytes"));
+    }
+    match <[u8; 4]>::try_from(&bytes[4..8]).expect("eight bytes checked") {
+        COMPONENT_VERSION => Ok(()),
+        CORE_MODULE_VERSION => Err(LoadError::CoreModule {
+            name: name.to_string(),
+            path: path.to_string(),
+        }),
+        _ => Err(not_wasm("it has an unknown WebAssembly version or layer")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_check_tells_files_apart() {
+        assert!(matches!(
+            check_header(b"# README", "r", "r.md"),
+            Err(LoadError::NotWasm { .. })
+        ));
+        assert!(matches!(
+            check_header(b"\0asm\x01\0\0\0", "m", "m.wasm"),
+            Err(LoadError::CoreModule { .. })
+        ));
+        assert!(check_header(b"\0asm\x0d\0\x01\0", "c", "c.wasm").is_ok());
+        assert!(matches!(
+            check_header(b"\0asm", "t", "t.wasm"),
+            Err(LoadError::NotWasm { .. })
+        ));
+    }
+
+    #[test]
+    fn name_is_the_file_stem() {
+        assert_eq!(plugin_name(Path::new("/x/hello.wasm")), "hello");
+    }
+}

@@ -1,0 +1,125 @@
+//! `precept-run`, the generic host: loads the plugins named on the command
+//! line and runs the CLI lifecycle with them.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::app::{App, CommandError, Context};
+use crate::status::ExitStatus;
+use crate::value::{Payload, Value};
+
+/// The program name of the generic host.
+pub const PROG_NAME: &str = "precept-run";
+
+/// Runs `precept-run` with `args` (the first is the program name).
+pub async fn run<I, T>(args: I) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut app = match App::new(PROG_NAME, env!("CARGO_PKG_VERSION")) {
+        Ok(app) => app.about("Run a command-line application made of WebAssembly plugins"),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitStatus::CommandFailed;
+        }
+    };
+    app.arg(plugin_arg());
+    app.command(dispatch_command(), dispatch);
+
+    app.load_plugins(plugin_paths(&args)).await;
+    app.start(args).await
+}
+
+fn plugin_arg() -> Arg {
+    Arg::new("plugin")
+        .long("plugin")
+        .value_name("PATH")
+        .value_parser(clap::value_parser!(PathBuf))
+        .action(ArgAction::Append)
+        .help("Load the WebAssembly component at PATH as a plugin (repeatable)")
+}
+
+/// The `--plugin` paths in `args`, read before the full command line can be
+/// parsed (plugins may add to it). Stops at the first command.
+pub fn plugin_paths(args: &[OsString]) -> Vec<PathBuf> {
+    let matches = Command::new(PROG_NAME)
+        .arg(plugin_arg())
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .ignore_errors(true)
+        .allow_external_subcommands(true)
+        .try_get_matches_from(args);
+    matches.ok().map_or_else(Vec::new, |m| {
+        m.get_many::<PathBuf>("plugin")
+            .map_or_else(Vec::new, |paths| paths.cloned().collect())
+    })
+}
+
+fn dispatch_command() -> Command {
+    Command::new("dispatch")
+        .about("Dispatch an event to the plugins, e.g. `dispatch send data=bar`")
+        .arg(Arg::new("event").required(true).help("The event's name"))
+        .arg(
+            Arg::new("payload")
+                .value_name("KEY=VALUE")
+                .num_args(0..)
+                .help("Payload entries; values are read as bool, integer, float or text"),
+        )
+}
+
+async fn dispatch(ctx: Context) -> Result<(), CommandError> {
+    let name = ctx.matches.get_one::<String>("event").expect("required");
+    let payload = parse_payload(&ctx.matches)?;
+    ctx.events.dispatch(name, payload).await;
+    Ok(())
+}
+
+fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
+    let entries = matches.get_many::<String>("payload").unwrap_or_default();
+    entries
+        .map(|entry| match entry.split_once('=') {
+            Some((key, value)) => Ok((key.to_string(), Value::parse(value))),
+            None => Err(format!("payload entry '{entry}' is not KEY=VALUE").into()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn plugin_paths_are_read_before_the_command() {
+        let args = os(&[
+            "precept-run",
+            "--plugin",
+            "a.wasm",
+            "--plugin=b.wasm",
+            "dispatch",
+            "x",
+            "--plugin",
+            "c.wasm",
+        ]);
+        assert_eq!(
+            plugin_paths(&args),
+            [PathBuf::from("a.wasm"), PathBuf::from("b.wasm")]
+        );
+    }
+
+    #[test]
+    fn plugin_paths_survive_help_and_unknown_flags() {
+        assert_eq!(
+            plugin_paths(&os(&["precept-run", "--help", "--plugin", "a.wasm"])),
+            [PathBuf::from("a.wasm")]
+        );
+        assert!(plugin_paths(&os(&["precept-run"])).is_empty());
+    }
+}

@@ -1,0 +1,174 @@
+//! Payload values: conversions and the payload type shared by native code
+//! and plugins.
+
+use std::fmt;
+
+pub use crate::wit::{Scalar, Value};
+
+/// Named values, in order: an event's payload. Each name appears once.
+pub type Payload = Vec<(String, Value)>;
+
+/// Builds a payload from `(name, value)` pairs.
+pub fn payload<K: Into<String>, V: Into<Value>>(
+    entries: impl IntoIterator<Item = (K, V)>,
+) -> Payload {
+    entries
+        .into_iter()
+        .map(|(key, value)| (key.into(), value.into()))
+        .collect()
+}
+
+/// The value named `key` in `payload`.
+pub fn lookup<'a>(payload: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
+    payload
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value)
+}
+
+impl Value {
+    /// Reads a command-line style value: `true`/`false`, an integer, a float,
+    /// or else text.
+    pub fn parse(text: &str) -> Value {
+        match Scalar::parse(text) {
+            Scalar::Absent => Value::Absent,
+            Scalar::Boolean(b) => Value::Boolean(b),
+            Scalar::Integer(i) => Value::Integer(i),
+            Scalar::Float(f) => Value::Float(f),
+            Scalar::Text(s) => Value::Text(s),
+        }
+    }
+
+    /// The string inside a `text` value.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Scalar {
+    /// Reads a command-line style value: `true`/`false`, an integer, a float,
+    /// or else text.
+    pub fn parse(text: &str) -> Scalar {
+        if let Ok(b) = text.parse::<bool>() {
+            Scalar::Boolean(b)
+        } else if let Ok(i) = text.parse::<i64>() {
+            Scalar::Integer(i)
+        } else if let Ok(f) = text.parse::<f64>() {
+            Scalar::Float(f)
+        } else {
+            Scalar::Text(text.to_string())
+        }
+    }
+}
+
+impl From<Scalar> for Value {
+    fn from(scalar: Scalar) -> Self {
+        match scalar {
+            Scalar::Absent => Value::Absent,
+            Scalar::Boolean(b) => Value::Boolean(b),
+            Scalar::Integer(i) => Value::Integer(i),
+            Scalar::Float(f) => Value::Float(f),
+            Scalar::Text(s) => Value::Text(s),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Boolean(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Integer(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Value::Absent, Into::into)
+    }
+}
+
+impl From<Vec<Scalar>> for Value {
+    fn from(items: Vec<Scalar>) -> Self {
+        Value::List(items)
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Absent => f.write_str("absent"),
+            Scalar::Boolean(b) => write!(f, "{b}"),
+            Scalar::Integer(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x:?}"),
+            Scalar::Text(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Absent => f.write_str("absent"),
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Text(s) => write!(f, "{s:?}"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Json(json) => write!(f, "json {json}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reads_cli_values() {
+        assert_eq!(Value::parse("true"), Value::Boolean(true));
+        assert_eq!(Value::parse("-3"), Value::Integer(-3));
+        assert_eq!(Value::parse("2.5"), Value::Float(2.5));
+        assert_eq!(Value::parse("bar"), Value::Text("bar".into()));
+    }
+
+    #[test]
+    fn lookup_finds_by_name() {
+        let p = payload([("a", 1i64), ("b", 2i64)]);
+        assert_eq!(lookup(&p, "b"), Some(&Value::Integer(2)));
+        assert_eq!(lookup(&p, "c"), None);
+    }
+}
