@@ -1,30 +1,77 @@
-//! The one wasmtime `Engine` of a process and the `Linker` that provides the
-//! host imports: WASI and the precept interfaces.
+//! The one wasmtime `Engine` of a process, the `Linker` that provides the
+//! host imports (WASI and the precept interfaces), and the components
+//! prepared so far.
 
-use wasmtime::component::{HasSelf, Linker};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::error::Error;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use crate::error::{Error, one_line};
 use crate::host::HostState;
-use crate::wit;
+use crate::wit::{self, PluginPre};
 
-/// A compiling and linking context shared by every plugin of an application.
+/// Compiling and linking, shared by every application in the process.
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
-    pub(crate) linker: Linker<HostState>,
+    linker: Linker<HostState>,
+    /// Components compiled and linked so far, by content hash and length.
+    prepared: Mutex<HashMap<(u64, usize), PluginPre<HostState>>>,
+}
+
+/// Why a component could not be prepared.
+pub(crate) enum PrepareError {
+    /// Wasmtime could not compile it.
+    Compile(String),
+    /// It does not fit the world: a missing import or export.
+    Link(String),
 }
 
 impl PluginEngine {
+    /// The process-wide engine, created on first use.
+    pub(crate) fn shared() -> Result<Arc<PluginEngine>, Error> {
+        static SHARED: OnceLock<Arc<PluginEngine>> = OnceLock::new();
+        if let Some(engine) = SHARED.get() {
+            return Ok(engine.clone());
+        }
+        let engine = Arc::new(PluginEngine::new()?);
+        Ok(SHARED.get_or_init(|| engine).clone())
+    }
+
     /// Configures the engine and registers every host import.
-    pub(crate) fn new() -> Result<Self, Error> {
+    fn new() -> Result<Self, Error> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
-        let engine = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(e.to_string()))?;
+        let engine = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(one_line(&e)))?;
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| Error::Engine(e.to_string()))?;
+            .map_err(|e| Error::Engine(one_line(&e)))?;
         wit::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)
-            .map_err(|e| Error::Engine(e.to_string()))?;
-        Ok(PluginEngine { engine, linker })
+            .map_err(|e| Error::Engine(one_line(&e)))?;
+        Ok(PluginEngine {
+            engine,
+            linker,
+            prepared: Mutex::default(),
+        })
+    }
+
+    /// Compiles and links the component in `bytes`, once per distinct
+    /// content: loading the same component again reuses the result.
+    pub(crate) fn prepare(&self, bytes: &[u8]) -> Result<PluginPre<HostState>, PrepareError> {
+        let mut hasher = DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        let key = (hasher.finish(), bytes.len());
+        if let Some(pre) = self.prepared.lock().unwrap().get(&key) {
+            return Ok(pre.clone());
+        }
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
+        let pre = PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?)
+            .map_err(link)?;
+        self.prepared.lock().unwrap().insert(key, pre.clone());
+        Ok(pre)
     }
 }

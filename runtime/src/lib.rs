@@ -40,7 +40,7 @@ pub mod runner;
 
 pub use app::{App, CommandError, Context};
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
-pub use events::{Event, Events, Flow, SubscriptionId};
+pub use events::{Event, Events, Flow, MAX_DISPATCH_DEPTH, SubscriptionId};
 pub use host::MAX_DISPATCHES_PER_CALL;
 pub use plugin::Plugin;
 pub use status::ExitStatus;

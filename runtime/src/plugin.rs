@@ -8,11 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Mutex;
 use wasmtime::Store;
-use wasmtime::component::Component;
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::app::AppInfo;
-use crate::engine::PluginEngine;
+use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{FailureKind, LoadError, PluginFailure, one_line};
 use crate::host::{HostOp, HostState};
 use crate::wit::{self, WitEvent};
@@ -68,22 +67,18 @@ impl Plugin {
         })?;
         check_header(&bytes, &name, &shown)?;
 
-        let component =
-            Component::new(&engine.engine, &bytes).map_err(|e| LoadError::Compile {
+        let pre = engine.prepare(&bytes).map_err(|error| match error {
+            PrepareError::Compile(cause) => LoadError::Compile {
                 name: name.clone(),
                 path: shown.clone(),
-                cause: one_line(&e),
-            })?;
-        let link_error = |e: wasmtime::Error| LoadError::Link {
-            name: name.clone(),
-            path: shown.clone(),
-            cause: one_line(&e),
-        };
-        let pre = engine
-            .linker
-            .instantiate_pre(&component)
-            .map_err(link_error)?;
-        let pre = wit::PluginPre::new(pre).map_err(link_error)?;
+                cause,
+            },
+            PrepareError::Link(cause) => LoadError::Link {
+                name: name.clone(),
+                path: shown.clone(),
+                cause,
+            },
+        })?;
 
         let name: Arc<str> = name.into();
         let wasi = WasiCtxBuilder::new().inherit_stdout().inherit_stderr().build();

@@ -1,0 +1,96 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use precept::{App, Flow, Plugin, Scalar, Value};
+
+/// A fresh application, as the tests use it.
+pub fn app() -> App {
+    App::new("test-app", "1.2.3").expect("engine")
+}
+
+/// The variable `log` as strings: what probes and native recorders saw.
+pub fn log(app: &App) -> Vec<String> {
+    match app.vars().get("log") {
+        Some(Value::List(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Scalar::Text(s) => s,
+                other => panic!("unexpected log entry {other:?}"),
+            })
+            .collect(),
+        None => Vec::new(),
+        Some(other) => panic!("log is not a list: {other:?}"),
+    }
+}
+
+/// Appends `entry` to the variable `log`.
+pub fn append(vars: &precept::Vars, entry: String) {
+    let mut items = match vars.get("log") {
+        Some(Value::List(items)) => items,
+        _ => Vec::new(),
+    };
+    items.push(Scalar::Text(entry));
+    vars.set("log", Value::List(items));
+}
+
+/// Subscribes a native handler to `name` that logs `tag:name:num`.
+pub fn native(app: &App, name: &str, tag: &str, flow: Flow) {
+    let (vars, tag) = (app.vars().clone(), tag.to_string());
+    app.events().subscribe(name, move |event| {
+        append(&vars, format!("{tag}:{}:{}", event.name, event.num));
+        async move { flow }
+    });
+}
+
+/// Text list value.
+pub fn texts(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| Scalar::Text(s.to_string())).collect())
+}
+
+/// A copy of `component` named `name.wasm`, so one component can be loaded
+/// as several plugins (a plugin's name is its file stem).
+pub fn copy_as(component: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precept-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.wasm"));
+    if !path.exists() {
+        // Tests run in parallel: write aside, then rename into place.
+        let partial = dir.join(format!("{name}.{:?}.partial", std::thread::current().id()));
+        std::fs::copy(component, &partial).unwrap();
+        std::fs::rename(&partial, &path).unwrap();
+    }
+    path
+}
+
+const PROBE_KEYS: &[&str] = &[
+    "probe.subscribe",
+    "probe.stop",
+    "probe.relay",
+    "probe.fail",
+    "probe.unsubscribe",
+    "probe.fail_setup",
+];
+
+/// Loads the probe plugin as `tag`, configured by `config` (`probe.` keys
+/// without the prefix; the rest are cleared).
+pub async fn probe(app: &mut App, tag: &str, config: &[(&str, Value)]) -> Arc<Plugin> {
+    configure_probe(app, tag, config);
+    app.load_plugin(copy_as(precept_tests::PROBE, tag))
+        .await
+        .expect("probe loads")
+}
+
+/// Sets the probe's configuration variables for the next load.
+pub fn configure_probe(app: &App, tag: &str, config: &[(&str, Value)]) {
+    for key in PROBE_KEYS {
+        app.vars().set(*key, Value::Absent);
+    }
+    app.vars().set("probe.tag", tag);
+    for (key, value) in config {
+        app.vars().set(format!("probe.{key}"), value.clone());
+    }
+}

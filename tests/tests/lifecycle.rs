@@ -1,0 +1,146 @@
+//! precept's CLI lifecycle with real plugins: order, `cli_parsed` payload,
+//! the command between `cli_parsed` and `cli_stopped`, exit statuses.
+
+mod common;
+
+use clap::{Arg, ArgAction, Command};
+use common::{append, app, log, probe};
+use precept::{CommandError, Context, ExitStatus, Scalar, Value};
+
+#[tokio::test]
+async fn two_plugins_see_the_lifecycle_in_order() {
+    let mut app = app();
+    probe(&mut app, "a", &[]).await;
+    probe(&mut app, "b", &[]).await;
+
+    let status = app.start(["test-app"]).await;
+
+    assert_eq!(status, ExitStatus::Success);
+    assert_eq!(
+        log(&app),
+        [
+            "a:before_cli_start:0",
+            "b:before_cli_start:1",
+            "a:cli_parsed:0",
+            "b:cli_parsed:1",
+            "a:cli_started:0",
+            "b:cli_started:1",
+            "a:cli_stopped:0",
+            "b:cli_stopped:1",
+        ]
+    );
+}
+
+fn greet() -> Command {
+    Command::new("greet")
+        .arg(Arg::new("name").long("name").required(true))
+        .arg(
+            Arg::new("times")
+                .long("times")
+                .value_parser(clap::value_parser!(i64))
+                .default_value("1"),
+        )
+        .arg(Arg::new("loud").long("loud").action(ArgAction::SetTrue))
+        .arg(Arg::new("tag").long("tag").action(ArgAction::Append))
+}
+
+async fn run_greet(ctx: Context) -> Result<(), CommandError> {
+    let name = ctx.matches.get_one::<String>("name").unwrap();
+    append(&ctx.vars, format!("command:greet:{name}"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_command_runs_between_cli_parsed_and_cli_stopped() {
+    let mut app = app();
+    app.command(greet(), run_greet);
+    probe(&mut app, "a", &[]).await;
+
+    let status = app.start(["test-app", "greet", "--name", "Ada"]).await;
+
+    assert_eq!(status, ExitStatus::Success);
+    let log = log(&app);
+    let at = |entry: &str| log.iter().position(|e| e == entry).unwrap();
+    assert!(at("a:cli_parsed:0") < at("command:greet:Ada"), "{log:?}");
+    assert!(at("command:greet:Ada") < at("a:cli_stopped:0"), "{log:?}");
+    assert!(at("a:cli_parsed:0") < at("a:cli_started:0"), "{log:?}");
+    assert_eq!(
+        app.vars().get("a.cli_started.command"),
+        Some(Value::Text("greet".into()))
+    );
+}
+
+#[tokio::test]
+async fn cli_parsed_carries_the_parsed_arguments() {
+    let mut app = app();
+    app.arg(Arg::new("verbose").short('v').action(ArgAction::Count));
+    app.command(greet(), run_greet);
+    probe(&mut app, "a", &[]).await;
+
+    let args = [
+        "test-app", "-vv", "greet", "--name", "Ada", "--times", "3", "--loud", "--tag", "x",
+        "--tag", "y",
+    ];
+    assert_eq!(app.start(args).await, ExitStatus::Success);
+
+    let parsed = |key: &str| app.vars().get(&format!("a.cli_parsed.{key}"));
+    assert_eq!(parsed("verbose"), Some(Value::Integer(2)));
+    assert_eq!(parsed("command"), Some(Value::Text("greet".into())));
+    assert_eq!(parsed("name"), Some(Value::Text("Ada".into())));
+    assert_eq!(parsed("times"), Some(Value::Integer(3)));
+    assert_eq!(parsed("loud"), Some(Value::Boolean(true)));
+    assert_eq!(
+        parsed("tag"),
+        Some(Value::List(vec![
+            Scalar::Text("x".into()),
+            Scalar::Text("y".into())
+        ]))
+    );
+}
+
+#[tokio::test]
+async fn without_a_command_help_is_printed_and_the_lifecycle_completes() {
+    let mut app = app();
+    probe(&mut app, "a", &[]).await;
+
+    assert_eq!(app.start(["test-app"]).await, ExitStatus::Success);
+    assert_eq!(app.vars().get("a.cli_started.command"), Some(Value::Absent));
+    assert_eq!(app.vars().get("a.cli_parsed.command"), Some(Value::Absent));
+}
+
+#[tokio::test]
+async fn bad_arguments_are_a_usage_error_before_cli_parsed() {
+    let mut app = app();
+    app.command(greet(), run_greet);
+    probe(&mut app, "a", &[]).await;
+
+    let status = app.start(["test-app", "greet", "--nope"]).await;
+
+    assert_eq!(status, ExitStatus::Usage);
+    assert_eq!(status.code(), 2);
+    assert_eq!(log(&app), ["a:before_cli_start:0"]);
+}
+
+#[tokio::test]
+async fn a_failing_command_exits_with_command_failed() {
+    let mut app = app();
+    app.command(Command::new("fail"), |_ctx: Context| async {
+        Err::<(), CommandError>("it broke".into())
+    });
+    probe(&mut app, "a", &[]).await;
+
+    assert_eq!(app.start(["test-app", "fail"]).await, ExitStatus::CommandFailed);
+    assert!(log(&app).contains(&"a:cli_stopped:0".to_string()));
+}
+
+#[tokio::test]
+async fn a_plugin_failure_during_the_run_sets_the_exit_status() {
+    let mut app = app();
+    probe(&mut app, "a", &[("fail", common::texts(&["cli_started"]))]).await;
+
+    let status = app.start(["test-app"]).await;
+
+    assert_eq!(status, ExitStatus::PluginFailed);
+    assert_eq!(status.code(), 4);
+    assert!(log(&app).contains(&"a:cli_stopped:0".to_string()));
+}

@@ -1,0 +1,97 @@
+//! Loading plugins: bad files are refused with one line naming them, and
+//! nothing else is lost.
+
+mod common;
+
+use common::{app, configure_probe, copy_as, log, probe};
+use precept::{ExitStatus, LoadError, Value};
+
+fn scratch(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("precept-loading-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn a_text_file_is_not_a_component() {
+    let mut app = app();
+    let path = scratch("notes.md", b"# not wasm\n");
+    let error = app.load_plugin(&path).await.unwrap_err();
+    assert!(matches!(error, LoadError::NotWasm { .. }), "{error:?}");
+    let line = error.to_string();
+    assert!(line.contains("plugin 'notes'"), "{line}");
+    assert!(line.contains("notes.md"), "{line}");
+    assert!(line.contains("not a WebAssembly component"), "{line}");
+    assert!(!line.contains('\n'));
+}
+
+#[tokio::test]
+async fn a_core_module_is_refused_with_how_to_make_a_component() {
+    let mut app = app();
+    let path = scratch("core.wasm", b"\0asm\x01\0\0\0");
+    let error = app.load_plugin(&path).await.unwrap_err();
+    assert!(matches!(error, LoadError::CoreModule { .. }), "{error:?}");
+    assert!(error.to_string().contains("wasm32-wasip2"));
+}
+
+#[tokio::test]
+async fn a_truncated_component_fails_to_compile() {
+    let mut app = app();
+    let bytes = std::fs::read(precept_tests::HELLO).unwrap();
+    let path = scratch("truncated.wasm", &bytes[..bytes.len() / 2]);
+    let error = app.load_plugin(&path).await.unwrap_err();
+    assert!(matches!(error, LoadError::Compile { .. }), "{error:?}");
+    assert!(!error.to_string().contains('\n'), "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_file_names_the_path() {
+    let mut app = app();
+    let error = app.load_plugin("/nonexistent/x.wasm").await.unwrap_err();
+    assert!(matches!(error, LoadError::Read { .. }), "{error:?}");
+    assert!(error.to_string().contains("/nonexistent/x.wasm"));
+}
+
+#[tokio::test]
+async fn a_failing_setup_keeps_the_plugin_out() {
+    let mut app = app();
+    configure_probe(&app, "broken", &[("fail_setup", Value::from("no config"))]);
+    let error = app
+        .load_plugin(copy_as(precept_tests::PROBE, "broken"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "plugin 'broken' failed in setup: no config"
+    );
+    assert!(app.plugins().is_empty());
+    assert_eq!(app.events().subscriber_count("cli_started"), 0);
+}
+
+#[tokio::test]
+async fn the_same_name_cannot_be_loaded_twice() {
+    let mut app = app();
+    probe(&mut app, "twice", &[]).await;
+    configure_probe(&app, "twice", &[]);
+    let error = app
+        .load_plugin(copy_as(precept_tests::PROBE, "twice"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LoadError::Duplicate { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_bad_plugin_does_not_stop_the_good_ones() {
+    let mut app = app();
+    let bad = scratch("bad.wasm", b"garbage");
+    app.load_plugins([bad]).await;
+    probe(&mut app, "good", &[]).await;
+
+    let status = app.start(["test-app"]).await;
+
+    assert_eq!(status, ExitStatus::PluginNotLoaded);
+    assert_eq!(status.code(), 3);
+    assert_eq!(log(&app).len(), 4, "{:?}", log(&app));
+}
