@@ -45,7 +45,13 @@ fn main() {
     let examples: Vec<String> = plugins
         .iter()
         .filter(|p| p.dir.starts_with(workspace.join("example-plugins")))
-        .map(|p| format!("({:?}, {})", p.name, p.name.to_uppercase().replace('-', "_")))
+        .map(|p| {
+            format!(
+                "({:?}, {})",
+                p.name,
+                p.name.to_uppercase().replace('-', "_")
+            )
+        })
         .collect();
     writeln!(
         code,
@@ -78,7 +84,10 @@ fn discover(workspace: &Path) -> Vec<Guest> {
             let dir = entry.unwrap().path();
             if dir.join("Cargo.toml").exists() {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-                println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
+                println!(
+                    "cargo:rerun-if-changed={}",
+                    dir.join("Cargo.toml").display()
+                );
                 guests.push(Guest { name, dir });
             }
         }

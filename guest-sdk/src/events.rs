@@ -15,6 +15,9 @@ pub fn unsubscribe(name: &str) {
 
 /// Dispatch `name` with `payload`. Delivery starts when the current call into
 /// this plugin returns, so a plugin can receive what it dispatches itself.
-pub fn dispatch<K: Into<String>, V: Into<Value>>(name: &str, payload: impl IntoIterator<Item = (K, V)>) {
+pub fn dispatch<K: Into<String>, V: Into<Value>>(
+    name: &str,
+    payload: impl IntoIterator<Item = (K, V)>,
+) {
     host::dispatch(name, &crate::value::payload(payload));
 }

@@ -26,6 +26,8 @@
 //! precept_guest::export!(Hello);
 //! ```
 
+#![warn(missing_docs)]
+
 extern crate self as precept_guest;
 
 mod value;
@@ -107,8 +109,8 @@ macro_rules! export {
 pub mod __private {
     use std::cell::RefCell;
 
-    pub use crate::bindings::Guest;
     pub use crate::bindings::__export_world as export_world;
+    pub use crate::bindings::Guest;
     pub use wit_bindgen;
 
     /// The generated bindings, where the export macro looks for its types.

@@ -7,11 +7,16 @@ pub type Payload = Vec<(String, Value)>;
 
 /// Finds the value named `key` in `payload`.
 pub(crate) fn lookup<'a>(payload: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
-    payload.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    payload
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value)
 }
 
 /// Builds a payload from `(name, value)` pairs.
-pub fn payload<K: Into<String>, V: Into<Value>>(entries: impl IntoIterator<Item = (K, V)>) -> Payload {
+pub fn payload<K: Into<String>, V: Into<Value>>(
+    entries: impl IntoIterator<Item = (K, V)>,
+) -> Payload {
     entries
         .into_iter()
         .map(|(key, value)| (key.into(), value.into()))

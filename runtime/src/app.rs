@@ -183,7 +183,9 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        self.events.dispatch("before_cli_start", Payload::new()).await;
+        self.events
+            .dispatch("before_cli_start", Payload::new())
+            .await;
 
         let mut command = self.command_line();
         let matches = match command.try_get_matches_from_mut(args) {
@@ -201,7 +203,9 @@ impl App {
             .dispatch("cli_parsed", cli::parsed_payload(&command, &matches))
             .await;
 
-        let chosen = matches.subcommand().map(|(name, m)| (name.to_string(), m.clone()));
+        let chosen = matches
+            .subcommand()
+            .map(|(name, m)| (name.to_string(), m.clone()));
         let started = vec![(
             "command".to_string(),
             chosen.as_ref().map(|(name, _)| name.clone()).into(),

@@ -109,7 +109,11 @@ mod tests {
                             .value_parser(clap::value_parser!(i64)),
                     )
                     .arg(Arg::new("loud").long("loud").action(ArgAction::SetTrue))
-                    .arg(Arg::new("ratio").long("ratio").value_parser(clap::value_parser!(f64))),
+                    .arg(
+                        Arg::new("ratio")
+                            .long("ratio")
+                            .value_parser(clap::value_parser!(f64)),
+                    ),
             )
     }
 

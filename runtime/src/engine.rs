@@ -66,11 +66,11 @@ impl PluginEngine {
         if let Some(pre) = self.prepared.lock().unwrap().get(&key) {
             return Ok(pre.clone());
         }
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| PrepareError::Compile(one_line(&e)))?;
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
-        let pre = PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?)
-            .map_err(link)?;
+        let pre =
+            PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?).map_err(link)?;
         self.prepared.lock().unwrap().insert(key, pre.clone());
         Ok(pre)
     }

@@ -48,7 +48,10 @@ pub enum LoadError {
         cause: String,
     },
     /// The component does not target the world this runtime provides.
-    #[error("plugin '{name}' ({path}) does not fit the precept:plugin@{} world: {cause}", crate::wit::WORLD_VERSION)]
+    #[error(
+        "plugin '{name}' ({path}) does not fit the precept:plugin@{} world: {cause}",
+        crate::wit::WORLD_VERSION
+    )]
     Link {
         /// The plugin's name.
         name: String,

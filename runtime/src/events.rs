@@ -139,7 +139,12 @@ impl Events {
 
     /// How many subscribers `name` has.
     pub fn subscriber_count(&self, name: &str) -> usize {
-        self.inner.table.lock().unwrap().get(name).map_or(0, Vec::len)
+        self.inner
+            .table
+            .lock()
+            .unwrap()
+            .get(name)
+            .map_or(0, Vec::len)
     }
 
     /// The names `plugin` is subscribed to, in no particular order.
@@ -263,11 +268,17 @@ impl Events {
 
     /// Subscribes `plugin` to `name` once; subscribing again changes nothing.
     fn subscribe_plugin(&self, name: &str, plugin: &Arc<Plugin>) {
-        let already = self.inner.table.lock().unwrap().get(name).is_some_and(|entries| {
-            entries
-                .iter()
-                .any(|e| matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)))
-        });
+        let already = self
+            .inner
+            .table
+            .lock()
+            .unwrap()
+            .get(name)
+            .is_some_and(|entries| {
+                entries.iter().any(
+                    |e| matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)),
+                )
+            });
         if !already {
             self.push(name, Subscriber::Plugin(plugin.clone()));
         }
@@ -285,9 +296,8 @@ impl Events {
     fn remove_plugin(&self, plugin: &str) {
         let mut table = self.inner.table.lock().unwrap();
         for entries in table.values_mut() {
-            entries.retain(
-                |e| !matches!(&e.subscriber, Subscriber::Plugin(p) if p.name() == plugin),
-            );
+            entries
+                .retain(|e| !matches!(&e.subscriber, Subscriber::Plugin(p) if p.name() == plugin));
         }
     }
 }

@@ -6,11 +6,11 @@ use crate::wit::precept::plugin::log::Level;
 /// Forwards one log message from the plugin `plugin`.
 pub(crate) fn plugin_message(plugin: &str, level: Level, message: &str) {
     match level {
-        Level::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
-        Level::Debug => tracing::debug!(target: "plugin", plugin, "{message}"),
-        Level::Info => tracing::info!(target: "plugin", plugin, "{message}"),
-        Level::Warn => tracing::warn!(target: "plugin", plugin, "{message}"),
-        Level::Error => tracing::error!(target: "plugin", plugin, "{message}"),
+        Level::Trace => tracing::trace!(target: "plugin", "{plugin}: {message}"),
+        Level::Debug => tracing::debug!(target: "plugin", "{plugin}: {message}"),
+        Level::Info => tracing::info!(target: "plugin", "{plugin}: {message}"),
+        Level::Warn => tracing::warn!(target: "plugin", "{plugin}: {message}"),
+        Level::Error => tracing::error!(target: "plugin", "{plugin}: {message}"),
     }
 }
 

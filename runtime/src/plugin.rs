@@ -81,7 +81,10 @@ impl Plugin {
         })?;
 
         let name: Arc<str> = name.into();
-        let wasi = WasiCtxBuilder::new().inherit_stdout().inherit_stderr().build();
+        let wasi = WasiCtxBuilder::new()
+            .inherit_stdout()
+            .inherit_stderr()
+            .build();
         let mut store = Store::new(&engine.engine, HostState::new(name.clone(), app, wasi));
         let exports =
             pre.instantiate_async(&mut store)
@@ -184,7 +187,9 @@ fn check_header(bytes: &[u8], name: &str, path: &str) -> Result<(), LoadError> {
         reason,
     };
     if bytes.len() < 8 || &bytes[..4] != WASM_MAGIC {
-        return Err(not_wasm("it does not start with the WebAssembly magic bytes"));
+        return Err(not_wasm(
+            "it does not start with the WebAssembly magic bytes",
+        ));
     }
     match <[u8; 4]>::try_from(&bytes[4..8]).expect("eight bytes checked") {
         COMPONENT_VERSION => Ok(()),

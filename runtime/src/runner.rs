@@ -30,8 +30,24 @@ where
     app.arg(plugin_arg());
     app.command(dispatch_command(), dispatch);
 
-    app.load_plugins(plugin_paths(&args)).await;
+    let paths = plugin_paths(app.command_line(), &args);
+    app.load_plugins(paths).await;
     app.start(args).await
+}
+
+/// Sends log lines (the runtime's and the plugins') to standard error, at
+/// `info` and above unless the `PRECEPT_LOG` filter says otherwise.
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PRECEPT_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter)
+        .init();
 }
 
 fn plugin_arg() -> Arg {
@@ -43,13 +59,25 @@ fn plugin_arg() -> Arg {
         .help("Load the WebAssembly component at PATH as a plugin (repeatable)")
 }
 
-/// The `--plugin` paths in `args`, read before the full command line can be
-/// parsed (plugins may add to it). Stops at the first command.
-pub fn plugin_paths(args: &[OsString]) -> Vec<PathBuf> {
-    let matches = Command::new(PROG_NAME)
-        .arg(plugin_arg())
+/// The `--plugin` paths in `args`, read with `command` (the application's
+/// command line so far) before the full command line can be parsed: plugins
+/// may add to it. `--help` and unknown arguments do not stop the reading.
+pub fn plugin_paths(command: Command, args: &[OsString]) -> Vec<PathBuf> {
+    let matches = command
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::SetTrue),
+        )
         .ignore_errors(true)
         .allow_external_subcommands(true)
         .try_get_matches_from(args);
@@ -96,9 +124,17 @@ mod tests {
         args.iter().map(OsString::from).collect()
     }
 
+    fn read(args: &[&str]) -> Vec<PathBuf> {
+        let command = Command::new(PROG_NAME)
+            .arg(plugin_arg())
+            .arg(Arg::new("verbose").short('v').action(ArgAction::Count))
+            .subcommand(dispatch_command());
+        plugin_paths(command, &os(args))
+    }
+
     #[test]
     fn plugin_paths_are_read_before_the_command() {
-        let args = os(&[
+        let args = [
             "precept-run",
             "--plugin",
             "a.wasm",
@@ -107,9 +143,9 @@ mod tests {
             "x",
             "--plugin",
             "c.wasm",
-        ]);
+        ];
         assert_eq!(
-            plugin_paths(&args),
+            read(&args),
             [PathBuf::from("a.wasm"), PathBuf::from("b.wasm")]
         );
     }
@@ -117,9 +153,16 @@ mod tests {
     #[test]
     fn plugin_paths_survive_help_and_unknown_flags() {
         assert_eq!(
-            plugin_paths(&os(&["precept-run", "--help", "--plugin", "a.wasm"])),
+            read(&[
+                "precept-run",
+                "--help",
+                "-v",
+                "--plugin",
+                "a.wasm",
+                "--nope"
+            ]),
             [PathBuf::from("a.wasm")]
         );
-        assert!(plugin_paths(&os(&["precept-run"])).is_empty());
+        assert!(read(&["precept-run"]).is_empty());
     }
 }

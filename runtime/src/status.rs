@@ -64,6 +64,9 @@ mod tests {
             ExitStatus::PluginFailed.max(ExitStatus::PluginNotLoaded),
             ExitStatus::PluginFailed
         );
-        assert_eq!(ExitStatus::Usage.max(ExitStatus::Success), ExitStatus::Usage);
+        assert_eq!(
+            ExitStatus::Usage.max(ExitStatus::Success),
+            ExitStatus::Usage
+        );
     }
 }

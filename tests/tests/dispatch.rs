@@ -17,7 +17,10 @@ async fn native_and_plugin_subscribers_run_in_subscription_order() {
 
     app.events().dispatch("go", Payload::new()).await;
 
-    assert_eq!(log(&app), ["n1:go:0", "a:go:1", "n2:go:2", "b:go:3", "n3:go:4"]);
+    assert_eq!(
+        log(&app),
+        ["n1:go:0", "a:go:1", "n2:go:2", "b:go:3", "n3:go:4"]
+    );
     assert!(app.events().failures().is_empty());
 }
 
@@ -25,7 +28,12 @@ async fn native_and_plugin_subscribers_run_in_subscription_order() {
 async fn a_plugin_stops_propagation() {
     let mut app = app();
     native(&app, "go", "n1", Flow::Continue);
-    probe(&mut app, "a", &[("subscribe", texts(&["go"])), ("stop", texts(&["go"]))]).await;
+    probe(
+        &mut app,
+        "a",
+        &[("subscribe", texts(&["go"])), ("stop", texts(&["go"]))],
+    )
+    .await;
     native(&app, "go", "n2", Flow::Continue);
     probe(&mut app, "b", &[("subscribe", texts(&["go"]))]).await;
 
@@ -50,7 +58,9 @@ async fn dispatching_a_name_nobody_subscribed_to_does_nothing() {
     let mut app = app();
     probe(&mut app, "a", &[("subscribe", texts(&["go"]))]).await;
 
-    app.events().dispatch("nobody", payload([("x", 1i64)])).await;
+    app.events()
+        .dispatch("nobody", payload([("x", 1i64)]))
+        .await;
 
     assert!(log(&app).is_empty());
     assert!(app.events().failures().is_empty());
@@ -59,7 +69,12 @@ async fn dispatching_a_name_nobody_subscribed_to_does_nothing() {
 #[tokio::test]
 async fn one_plugin_reaches_another() {
     let mut app = app();
-    probe(&mut app, "a", &[("subscribe", texts(&["go"])), ("relay", texts(&["go>hop"]))]).await;
+    probe(
+        &mut app,
+        "a",
+        &[("subscribe", texts(&["go"])), ("relay", texts(&["go>hop"]))],
+    )
+    .await;
     probe(&mut app, "b", &[("subscribe", texts(&["hop"]))]).await;
 
     app.events().dispatch("go", Payload::new()).await;
@@ -74,7 +89,10 @@ async fn a_plugin_receives_its_own_dispatch_after_its_handler_returns() {
     probe(
         &mut app,
         "a",
-        &[("subscribe", texts(&["go", "again"])), ("relay", texts(&["go>again"]))],
+        &[
+            ("subscribe", texts(&["go", "again"])),
+            ("relay", texts(&["go>again"])),
+        ],
     )
     .await;
     native(&app, "go", "n", Flow::Continue);
@@ -92,10 +110,21 @@ async fn an_a_to_b_to_a_cycle_completes() {
     probe(
         &mut app,
         "a",
-        &[("subscribe", texts(&["ping", "done"])), ("relay", texts(&["ping>pong"]))],
+        &[
+            ("subscribe", texts(&["ping", "done"])),
+            ("relay", texts(&["ping>pong"])),
+        ],
     )
     .await;
-    probe(&mut app, "b", &[("subscribe", texts(&["pong"])), ("relay", texts(&["pong>done"]))]).await;
+    probe(
+        &mut app,
+        "b",
+        &[
+            ("subscribe", texts(&["pong"])),
+            ("relay", texts(&["pong>done"])),
+        ],
+    )
+    .await;
 
     app.events().dispatch("ping", Payload::new()).await;
 
@@ -106,8 +135,24 @@ async fn an_a_to_b_to_a_cycle_completes() {
 #[tokio::test]
 async fn an_endless_cycle_is_cut_at_the_depth_bound() {
     let mut app = app();
-    probe(&mut app, "a", &[("subscribe", texts(&["ping"])), ("relay", texts(&["ping>pong"]))]).await;
-    probe(&mut app, "b", &[("subscribe", texts(&["pong"])), ("relay", texts(&["pong>ping"]))]).await;
+    probe(
+        &mut app,
+        "a",
+        &[
+            ("subscribe", texts(&["ping"])),
+            ("relay", texts(&["ping>pong"])),
+        ],
+    )
+    .await;
+    probe(
+        &mut app,
+        "b",
+        &[
+            ("subscribe", texts(&["pong"])),
+            ("relay", texts(&["pong>ping"])),
+        ],
+    )
+    .await;
 
     app.events().dispatch("ping", Payload::new()).await;
 
@@ -124,7 +169,12 @@ async fn an_endless_cycle_is_cut_at_the_depth_bound() {
 #[tokio::test]
 async fn a_plugin_error_is_reported_and_the_event_goes_on() {
     let mut app = app();
-    probe(&mut app, "a", &[("subscribe", texts(&["go"])), ("fail", texts(&["go"]))]).await;
+    probe(
+        &mut app,
+        "a",
+        &[("subscribe", texts(&["go"])), ("fail", texts(&["go"]))],
+    )
+    .await;
     native(&app, "go", "n", Flow::Continue);
 
     app.events().dispatch("go", Payload::new()).await;
@@ -145,7 +195,10 @@ async fn a_plugin_unsubscribes() {
     probe(
         &mut app,
         "a",
-        &[("subscribe", texts(&["go", "tick"])), ("unsubscribe", texts(&["go>tick"]))],
+        &[
+            ("subscribe", texts(&["go", "tick"])),
+            ("unsubscribe", texts(&["go>tick"])),
+        ],
     )
     .await;
 
@@ -182,7 +235,11 @@ async fn payload_values_cross_into_the_plugin_unchanged() {
     app.events().dispatch("values", sent.clone()).await;
 
     for (key, value) in sent {
-        assert_eq!(app.vars().get(&format!("a.values.{key}")), Some(value), "{key}");
+        assert_eq!(
+            app.vars().get(&format!("a.values.{key}")),
+            Some(value),
+            "{key}"
+        );
     }
 }
 
@@ -203,8 +260,12 @@ async fn the_guard_example_stops_secret_sends() {
     app.load_plugin(precept_tests::GUARD).await.unwrap();
     native(&app, "send", "n", Flow::Continue);
 
-    app.events().dispatch("send", payload([("data", "secret")])).await;
-    app.events().dispatch("send", payload([("data", "bar")])).await;
+    app.events()
+        .dispatch("send", payload([("data", "secret")]))
+        .await;
+    app.events()
+        .dispatch("send", payload([("data", "bar")]))
+        .await;
 
     assert_eq!(log(&app), ["n:send:1"]);
 }

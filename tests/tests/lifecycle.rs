@@ -4,7 +4,7 @@
 mod common;
 
 use clap::{Arg, ArgAction, Command};
-use common::{append, app, log, probe};
+use common::{app, append, log, probe};
 use precept::{CommandError, Context, ExitStatus, Scalar, Value};
 
 #[tokio::test]
@@ -129,7 +129,10 @@ async fn a_failing_command_exits_with_command_failed() {
     });
     probe(&mut app, "a", &[]).await;
 
-    assert_eq!(app.start(["test-app", "fail"]).await, ExitStatus::CommandFailed);
+    assert_eq!(
+        app.start(["test-app", "fail"]).await,
+        ExitStatus::CommandFailed
+    );
     assert!(log(&app).contains(&"a:cli_stopped:0".to_string()));
 }
 

@@ -17,7 +17,7 @@ impl Plugin for Guard {
     fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
         if event.get::<String>("data").as_deref() == Some("secret") {
             self.stopped += 1;
-            log::warn(&format!("guard: stopped secret 'send' #{}", self.stopped));
+            log::warn(&format!("stopped a secret 'send' (#{})", self.stopped));
             return Ok(Flow::Stop);
         }
         Ok(Flow::Continue)

@@ -7,7 +7,12 @@ struct Hello;
 
 impl Plugin for Hello {
     fn setup(&mut self) -> Result<(), String> {
-        for name in ["before_cli_start", "cli_parsed", "cli_started", "cli_stopped"] {
+        for name in [
+            "before_cli_start",
+            "cli_parsed",
+            "cli_started",
+            "cli_stopped",
+        ] {
             events::subscribe(name);
         }
         println!("hello: setup");

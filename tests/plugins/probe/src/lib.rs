@@ -46,9 +46,14 @@ impl Plugin for Probe {
         self.relay = pairs("probe.relay");
         self.unsubscribe = pairs("probe.unsubscribe");
         let names: Vec<String> = app::get_var("probe.subscribe").unwrap_or_else(|| {
-            ["before_cli_start", "cli_parsed", "cli_started", "cli_stopped"]
-                .map(String::from)
-                .to_vec()
+            [
+                "before_cli_start",
+                "cli_parsed",
+                "cli_started",
+                "cli_stopped",
+            ]
+            .map(String::from)
+            .to_vec()
         });
         for name in &names {
             events::subscribe(name);
@@ -61,7 +66,10 @@ impl Plugin for Probe {
             Some(Value::List(items)) => items,
             _ => Vec::new(),
         };
-        log.push(Scalar::Text(format!("{}:{}:{}", self.tag, event.name, event.num)));
+        log.push(Scalar::Text(format!(
+            "{}:{}:{}",
+            self.tag, event.name, event.num
+        )));
         app::set_var("log", Value::List(log));
         for (key, value) in &event.payload {
             app::set_var(&format!("{}.{}.{key}", self.tag, event.name), value.clone());
@@ -69,7 +77,13 @@ impl Plugin for Probe {
         for (from, to) in &self.relay {
             if *from == *event.name {
                 let hops = event.get::<i64>("hops").unwrap_or(0) + 1;
-                events::dispatch(to, [("from", Value::from(self.tag.as_str())), ("hops", hops.into())]);
+                events::dispatch(
+                    to,
+                    [
+                        ("from", Value::from(self.tag.as_str())),
+                        ("hops", hops.into()),
+                    ],
+                );
             }
         }
         for (on, name) in &self.unsubscribe {

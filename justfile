@@ -1,0 +1,18 @@
+# Recipes for everyday work; each wraps a plain cargo command.
+
+# Run precept-run with the example plugins.
+demo:
+    cargo run --example demo
+
+# Run every test (builds the test plugins from source first).
+test:
+    cargo test
+
+# Build the example plugins into target/wasm32-wasip2/release/*.wasm.
+plugins:
+    cargo build --release --target wasm32-wasip2 -p hello -p guard -p ping -p pong
+    ls target/wasm32-wasip2/release/*.wasm
+
+# Formatting, lints and tests, as CI runs them.
+ci:
+    bash .ci/run

@@ -1,0 +1,35 @@
+//! Runs `precept-run` with the example plugins, showing the CLI lifecycle,
+//! plugin-to-plugin events and stop propagation:
+//!
+//! ```text
+//! cargo run --example demo
+//! ```
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let plugins = [
+        precept_tests::HELLO,
+        precept_tests::PING,
+        precept_tests::PONG,
+        precept_tests::GUARD,
+    ];
+    let mut args = vec!["precept-run".to_string()];
+    for plugin in plugins {
+        args.extend(["--plugin".to_string(), plugin.to_string()]);
+    }
+    args.extend(["dispatch", "send", "data=secret"].map(String::from));
+
+    let shown: Vec<String> = args
+        .iter()
+        .map(|arg| match arg.rsplit_once('/') {
+            Some((_, file)) if arg.ends_with(".wasm") => file.to_string(),
+            _ => arg.clone(),
+        })
+        .collect();
+    println!("$ {}\n", shown.join(" "));
+
+    precept::runner::init_logging();
+    precept::runner::run(args).await.into()
+}
