@@ -33,10 +33,18 @@ extern crate self as precept_guest;
 mod value;
 
 pub mod app;
+pub mod commands;
 pub mod events;
 pub mod log;
+pub mod services;
 
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, payload};
+
+/// Everything a plugin usually needs, in one `use`.
+pub mod prelude {
+    pub use crate::commands::{self, Arg, Command};
+    pub use crate::{Args, Event, Flow, Plugin, Value, app, events, log, services};
+}
 
 /// The event a subscriber receives: name, payload, position and time.
 pub use bindings::precept::plugin::types::Event;
@@ -64,6 +72,48 @@ pub trait Plugin: 'static {
     fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
         let _ = event;
         Ok(Flow::Continue)
+    }
+
+    /// Sets up the service `name` (declared with [`services::add`]) before
+    /// the command runs.
+    fn service_setup(&mut self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Ok(())
+    }
+
+    /// Starts the service `name`. Return promptly: the service then reacts
+    /// to events.
+    fn service_start(&mut self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Ok(())
+    }
+
+    /// Stops the service `name` after the command.
+    fn service_stop(&mut self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Ok(())
+    }
+
+    /// Runs the command `name` (added with [`commands::add`]) with its
+    /// parsed arguments.
+    fn run_command(&mut self, name: &str, args: &Args) -> Result<(), String> {
+        let _ = args;
+        Err(format!("this plugin has no command '{name}'"))
+    }
+}
+
+/// The parsed arguments of a command, by argument name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Args {
+    /// The values, typed as the command declared them.
+    pub values: Payload,
+}
+
+impl Args {
+    /// The argument `name`, converted to `T`; `None` when it was not given
+    /// (and has no default) or is of another type.
+    pub fn get<T: FromValue>(&self, name: &str) -> Option<T> {
+        value::lookup(&self.values, name).and_then(T::from_value)
     }
 }
 
@@ -97,6 +147,32 @@ macro_rules! export {
                     event: $crate::Event,
                 ) -> ::core::result::Result<bool, ::std::string::String> {
                     $crate::__private::on_event(event)
+                }
+
+                fn service_setup(
+                    name: ::std::string::String,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::with_plugin(|p| p.service_setup(&name))
+                }
+
+                fn service_start(
+                    name: ::std::string::String,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::with_plugin(|p| p.service_start(&name))
+                }
+
+                fn service_stop(
+                    name: ::std::string::String,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::with_plugin(|p| p.service_stop(&name))
+                }
+
+                fn run_command(
+                    name: ::std::string::String,
+                    args: $crate::Payload,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    let args = $crate::Args { values: args };
+                    $crate::__private::with_plugin(|p| p.run_command(&name, &args))
                 }
             }
 
@@ -134,9 +210,16 @@ pub mod __private {
 
     /// Hands `event` to the installed plugin.
     pub fn on_event(event: Event) -> Result<bool, String> {
+        with_plugin(|plugin| plugin.on_event(&event).map(|flow| flow == Flow::Stop))
+    }
+
+    /// Runs `call` with the installed plugin.
+    pub fn with_plugin<T>(
+        call: impl FnOnce(&mut dyn Plugin) -> Result<T, String>,
+    ) -> Result<T, String> {
         PLUGIN.with(|slot| match slot.borrow_mut().as_mut() {
-            Some(plugin) => plugin.on_event(&event).map(|flow| flow == Flow::Stop),
-            None => Err("on-event called before setup".to_string()),
+            Some(plugin) => call(plugin.as_mut()),
+            None => Err("called before setup".to_string()),
         })
     }
 }
@@ -150,5 +233,6 @@ mod bindings {
         export_macro_name: "__export_world",
         default_bindings_module: "precept_guest::__private::bindings",
         runtime_path: "precept_guest::__private::wit_bindgen::rt",
+        additional_derives: [PartialEq],
     });
 }

@@ -1,6 +1,6 @@
-//! The embedding API: an application with its own commands and native
-//! subscribers, extended by WebAssembly plugins, run through precept's CLI
-//! lifecycle.
+//! The embedding API: an application with its own commands, arguments,
+//! native subscribers and services, extended by WebAssembly plugins, run
+//! through precept's CLI lifecycle.
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -9,15 +9,19 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use clap::{ArgMatches, Command};
+use tokio::sync::mpsc::unbounded_channel;
 
 use crate::cli;
 use crate::engine::PluginEngine;
-use crate::error::{Error, LoadError};
+use crate::error::{Error, FailureKind, LoadError};
 use crate::events::Events;
+use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, plugin_name};
+use crate::services::{Registered, Run, Service, ServiceContext};
+use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
-use crate::value::Payload;
+use crate::value::{Payload, Value};
 use crate::vars::Vars;
 
 /// What plugins can see of the application.
@@ -33,7 +37,8 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type RunCommand = Arc<dyn Fn(Context) -> BoxFuture<Result<(), CommandError>> + Send + Sync>;
 
-/// What a running command gets: its parsed arguments and the application.
+/// What a running native command gets: its parsed arguments and the
+/// application.
 pub struct Context {
     /// The command's own arguments.
     pub matches: ArgMatches,
@@ -43,13 +48,28 @@ pub struct Context {
     pub vars: Vars,
 }
 
-struct NativeCommand {
-    command: Command,
-    run: RunCommand,
+/// Who runs a command.
+enum Runner {
+    Native(RunCommand),
+    Plugin(Arc<Plugin>),
 }
 
-/// A precept application: commands, arguments, an event dispatcher, shared
-/// variables and the plugins that extend them.
+struct AppCommand {
+    command: Command,
+    runner: Runner,
+}
+
+impl AppCommand {
+    fn owner(&self) -> String {
+        match &self.runner {
+            Runner::Native(_) => "the application".into(),
+            Runner::Plugin(plugin) => format!("plugin '{}'", plugin.name()),
+        }
+    }
+}
+
+/// A precept application: commands, arguments, services, an event
+/// dispatcher, shared variables and the plugins that extend them.
 pub struct App {
     info: Arc<AppInfo>,
     about: Option<String>,
@@ -57,8 +77,10 @@ pub struct App {
     engine: Arc<PluginEngine>,
     plugins: Vec<Arc<Plugin>>,
     args: Vec<clap::Arg>,
-    commands: Vec<NativeCommand>,
+    commands: Vec<AppCommand>,
+    services: Vec<Registered>,
     load_failures: usize,
+    catch_signals: bool,
 }
 
 impl App {
@@ -76,13 +98,24 @@ impl App {
             plugins: Vec::new(),
             args: Vec::new(),
             commands: Vec::new(),
+            services: Vec::new(),
             load_failures: 0,
+            catch_signals: true,
         })
     }
 
     /// Sets the one-line description shown by `--help`.
     pub fn about(mut self, text: impl Into<String>) -> App {
         self.about = Some(text.into());
+        self
+    }
+
+    /// Whether [`App::start`] handles Ctrl-C and SIGTERM (the default): it
+    /// dispatches `keyboard_interrupt`, stops the running services,
+    /// dispatches `cli_stopped` and ends with [`ExitStatus::Interrupted`]; a
+    /// second signal ends the process at once.
+    pub fn catch_signals(mut self, catch: bool) -> App {
+        self.catch_signals = catch;
         self
     }
 
@@ -94,13 +127,53 @@ impl App {
 
     /// Adds a command; `run` is called with its parsed arguments when the
     /// user chooses it, while `cli_started` is dispatched.
+    ///
+    /// # Panics
+    ///
+    /// If a command of that name exists already.
     pub fn command<F, Fut>(&mut self, command: Command, run: F) -> &mut App
     where
         F: Fn(Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), CommandError>> + Send + 'static,
     {
+        if let Some(other) = self.find_command(command.get_name()) {
+            panic!(
+                "command '{}' is already provided by {}",
+                command.get_name(),
+                other.owner()
+            );
+        }
         let run: RunCommand = Arc::new(move |ctx| Box::pin(run(ctx)));
-        self.commands.push(NativeCommand { command, run });
+        self.commands.push(AppCommand {
+            command,
+            runner: Runner::Native(run),
+        });
+        self
+    }
+
+    /// Adds a native service that runs with every command.
+    ///
+    /// # Panics
+    ///
+    /// If a service of that name exists already.
+    pub fn service(&mut self, service: impl Service) -> &mut App {
+        self.add_service(Registered::native(Box::new(service), None))
+    }
+
+    /// Adds a native service that runs only when `command` runs.
+    ///
+    /// # Panics
+    ///
+    /// If a service of that name exists already.
+    pub fn command_service(&mut self, command: &str, service: impl Service) -> &mut App {
+        self.add_service(Registered::native(Box::new(service), Some(command.into())))
+    }
+
+    fn add_service(&mut self, service: Registered) -> &mut App {
+        if self.services.iter().any(|s| s.name() == service.name()) {
+            panic!("service '{}' is already provided", service.name());
+        }
+        self.services.push(service);
         self
     }
 
@@ -124,10 +197,11 @@ impl App {
         &self.plugins
     }
 
-    /// Loads the plugin at `path` and runs its `setup`: its subscriptions
-    /// take effect and its dispatches are delivered before this returns. On
-    /// error the plugin is not loaded and the error is remembered for the
-    /// exit status; other plugins are not affected.
+    /// Loads the plugin at `path` and runs its `setup`: its commands and
+    /// services are added, its subscriptions take effect and its dispatches
+    /// are delivered before this returns. On error nothing of the plugin is
+    /// kept and the error is remembered for the exit status; other plugins
+    /// are not affected.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
         let result = self.try_load(path.as_ref()).await;
         if result.is_err() {
@@ -148,22 +222,75 @@ impl App {
 
     async fn try_load(&mut self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
         let name = plugin_name(path);
+        let shown = path.display().to_string();
         if self.plugins.iter().any(|p| p.name() == name) {
-            return Err(LoadError::Duplicate {
-                name,
-                path: path.display().to_string(),
-            });
+            return Err(LoadError::Duplicate { name, path: shown });
         }
         let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone()).await?);
         let called = plugin.setup().await;
         called.result?;
+
+        // Check everything the plugin contributes before keeping any of it.
+        let clash = |what, item: &str, owner: String| LoadError::Clash {
+            name: name.clone(),
+            path: shown.clone(),
+            what,
+            item: item.to_string(),
+            owner,
+        };
+        let mut commands: Vec<AppCommand> = Vec::new();
+        let mut services: Vec<Registered> = Vec::new();
+        let mut rest = Vec::new();
+        for op in called.ops {
+            match op {
+                HostOp::AddCommand(spec) => {
+                    let command =
+                        cli::command_from_spec(&spec).map_err(|cause| LoadError::BadCommand {
+                            name: name.clone(),
+                            path: shown.clone(),
+                            cause,
+                        })?;
+                    let other = self
+                        .find_command(&spec.name)
+                        .or_else(|| commands.iter().find(|c| c.command.get_name() == spec.name));
+                    if let Some(other) = other {
+                        return Err(clash("the command", &spec.name, other.owner()));
+                    }
+                    commands.push(AppCommand {
+                        command,
+                        runner: Runner::Plugin(plugin.clone()),
+                    });
+                }
+                HostOp::AddService(service, command) => {
+                    let other = self
+                        .services
+                        .iter()
+                        .chain(&services)
+                        .find(|s| s.name() == service);
+                    if let Some(other) = other {
+                        let owner = other
+                            .plugin_name()
+                            .map_or("the application".into(), |p| format!("plugin '{p}'"));
+                        return Err(clash("the service", &service, owner));
+                    }
+                    services.push(Registered::plugin(plugin.clone(), service, command));
+                }
+                op => rest.push(op),
+            }
+        }
         self.plugins.push(plugin.clone());
-        self.events.apply(&plugin, called.ops, 0).await;
+        self.commands.extend(commands);
+        self.services.extend(services);
+        self.events.apply(&plugin, rest, 0).await;
         Ok(plugin)
     }
 
+    fn find_command(&self, name: &str) -> Option<&AppCommand> {
+        self.commands.iter().find(|c| c.command.get_name() == name)
+    }
+
     /// The command line as it will be parsed: the application's arguments
-    /// and commands.
+    /// and the commands of the application and its plugins.
     pub fn command_line(&self) -> Command {
         let mut command = Command::new(self.info.prog_name.clone())
             .version(self.info.version.clone())
@@ -176,8 +303,9 @@ impl App {
     }
 
     /// Runs the CLI lifecycle with `args` (the first is the program name):
-    /// `before_cli_start`, parsing, `cli_parsed`, the command together with
-    /// `cli_started`, then `cli_stopped`. With no command, prints help.
+    /// `before_cli_start`; parsing; `cli_parsed`; the services are set up
+    /// and started; the command runs together with `cli_started` (with no
+    /// command, help is printed); the services are stopped; `cli_stopped`.
     pub async fn start<I, T>(&self, args: I) -> ExitStatus
     where
         I: IntoIterator<Item = T>,
@@ -206,20 +334,57 @@ impl App {
         let chosen = matches
             .subcommand()
             .map(|(name, m)| (name.to_string(), m.clone()));
-        let started = vec![(
-            "command".to_string(),
-            chosen.as_ref().map(|(name, _)| name.clone()).into(),
-        )];
-        let run = self.run_command(&mut command, chosen);
-        let (outcome, ()) = tokio::join!(run, self.events.dispatch("cli_started", started));
+        let chosen_name = chosen.as_ref().map(|(name, _)| name.clone());
+        let run = Run::new(&self.services, chosen_name.as_deref());
+        let ctx = ServiceContext {
+            events: self.events.clone(),
+            vars: self.info.vars.clone(),
+        };
+        let mut signals = if self.catch_signals {
+            Signals::listen()
+        } else {
+            None
+        };
 
-        self.events.dispatch("cli_stopped", Payload::new()).await;
+        let main = async {
+            run.start(&ctx).await.map_err(Ended::Services)?;
+            let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
+            let command_run = self.run_command(&mut command, chosen);
+            let (outcome, ()) =
+                tokio::join!(command_run, self.events.dispatch("cli_started", started));
+            outcome.map_err(Ended::Command)
+        };
+        let ended = tokio::select! {
+            result = main => result.err(),
+            signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
+        };
 
         let mut status = ExitStatus::Success;
-        if let Err(error) = outcome {
-            logging::report(&error);
-            status = status.max(ExitStatus::CommandFailed);
+        match ended {
+            None => {}
+            Some(Ended::Services(failures)) => {
+                failures.iter().for_each(|f| logging::report(f));
+                status = status.max(ExitStatus::ServiceFailed);
+            }
+            Some(Ended::Command(error)) => {
+                logging::report(&error);
+                status = status.max(ExitStatus::CommandFailed);
+            }
+            Some(Ended::Interrupted(signal)) => {
+                if let Some(signals) = signals.take() {
+                    signals.exit_on_next();
+                }
+                let payload = vec![("signal".to_string(), Value::from(signal))];
+                self.events.dispatch("keyboard_interrupt", payload).await;
+                status = status.max(ExitStatus::Interrupted);
+            }
         }
+        for failure in run.stop(&ctx).await {
+            logging::report(&failure);
+            status = status.max(ExitStatus::ServiceFailed);
+        }
+        self.events.dispatch("cli_stopped", Payload::new()).await;
+
         if !self.events.failures().is_empty() {
             status = status.max(ExitStatus::PluginFailed);
         }
@@ -241,15 +406,56 @@ impl App {
                 Ok(())
             });
         };
-        let native = self
-            .commands
-            .iter()
-            .find(|c| c.command.get_name() == name)
+        let found = self
+            .find_command(&name)
             .expect("clap only accepts known commands");
-        (native.run)(Context {
-            matches,
-            events: self.events.clone(),
-            vars: self.info.vars.clone(),
-        })
+        match &found.runner {
+            Runner::Native(run) => run(Context {
+                matches,
+                events: self.events.clone(),
+                vars: self.info.vars.clone(),
+            }),
+            Runner::Plugin(plugin) => {
+                let args = cli::args_payload(&found.command, &matches);
+                run_plugin_command(self.events.clone(), plugin.clone(), name, args)
+            }
+        }
     }
+}
+
+/// Why the main part of a run ended early.
+enum Ended {
+    Services(Vec<crate::services::ServiceFailure>),
+    Command(CommandError),
+    Interrupted(&'static str),
+}
+
+/// Runs a plugin's command. What it dispatches while running is delivered
+/// to the others at once; to the plugin itself once the command returns.
+fn run_plugin_command(
+    events: Events,
+    plugin: Arc<Plugin>,
+    name: String,
+    args: Payload,
+) -> BoxFuture<Result<(), CommandError>> {
+    Box::pin(async move {
+        let (live, mut requests) = unbounded_channel();
+        let call = plugin.run_command(&name, &args, live);
+        let pump = async {
+            while let Some(op) = requests.recv().await {
+                events.apply(&plugin, vec![op], 0).await;
+            }
+        };
+        let (called, ()) = tokio::join!(call, pump);
+        let Some(called) = called else {
+            return Err(format!("plugin '{}' is disabled", plugin.name()).into());
+        };
+        events.apply(&plugin, called.ops, 0).await;
+        called.result.map_err(|failure| {
+            if failure.kind == FailureKind::Trap {
+                events.disable_plugin(plugin.name());
+            }
+            Box::new(failure) as CommandError
+        })
+    })
 }

@@ -1,10 +1,12 @@
-//! The command line: turning parsed clap arguments into an event payload.
+//! The command line: commands contributed by plugins turned into clap
+//! commands, and parsed clap arguments turned into payloads.
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::value::{Payload, Scalar, Value};
+use crate::wit::precept::plugin::commands::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
 
 /// The payload of `cli_parsed`: every argument of the application and of the
 /// chosen command, by id, plus `command`, the chosen command's name (absent
@@ -24,6 +26,135 @@ pub fn parsed_payload(command: &Command, matches: &ArgMatches) -> Payload {
         None => payload.push(("command".into(), Value::Absent)),
     }
     payload
+}
+
+/// The arguments of one command, by id, typed as parsed: what a plugin's
+/// `run-command` receives.
+pub fn args_payload(command: &Command, matches: &ArgMatches) -> Payload {
+    let mut payload = Payload::new();
+    collect(command, matches, &mut payload);
+    payload
+}
+
+/// Builds the clap command for a plugin's command, or says why the
+/// description is unusable.
+pub(crate) fn command_from_spec(spec: &CommandSpec) -> Result<Command, String> {
+    check_name("command", &spec.name)?;
+    let mut command = Command::new(spec.name.clone()).about(spec.help.clone());
+    let mut optional_positional = false;
+    let mut open_ended = false;
+    for (i, arg) in spec.args.iter().enumerate() {
+        check_name("argument", &arg.name)?;
+        if matches!(arg.name.as_str(), "help" | "version")
+            || spec.args[..i].iter().any(|a| a.name == arg.name)
+        {
+            return Err(format!(
+                "argument '{}' is declared twice or reserved",
+                arg.name
+            ));
+        }
+        if let Some(short) = arg.short {
+            let taken = spec.args[..i].iter().any(|a| a.short == Some(short));
+            if !short.is_ascii_alphanumeric() || matches!(short, 'h' | 'V') || taken {
+                return Err(format!(
+                    "argument '{}' has an unusable short name '{short}'",
+                    arg.name
+                ));
+            }
+        }
+        if arg.style == ArgStyle::Positional {
+            if open_ended {
+                return Err(format!(
+                    "argument '{}' follows a repeated positional",
+                    arg.name
+                ));
+            }
+            if arg.required && optional_positional {
+                return Err(format!(
+                    "required argument '{}' follows an optional positional",
+                    arg.name
+                ));
+            }
+            optional_positional |= !arg.required;
+            open_ended |= arg.repeated;
+        }
+        command = command.arg(arg_from_spec(arg)?);
+    }
+    Ok(command)
+}
+
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} name '{name}' must be letters, digits, '-' or '_', starting with a letter or digit"
+        ))
+    }
+}
+
+fn arg_from_spec(spec: &ArgSpec) -> Result<Arg, String> {
+    let name = spec.name.clone();
+    let value_name = spec.name.to_uppercase().replace('-', "_");
+    let takes_value = matches!(spec.style, ArgStyle::Option | ArgStyle::Positional);
+    if let Some(default) = &spec.default {
+        if !takes_value || spec.required {
+            return Err(format!(
+                "argument '{name}' cannot have a default: it is a flag, a count or required"
+            ));
+        }
+        if !default_fits(default, spec.kind) {
+            return Err(format!(
+                "argument '{name}' has a default '{default}' that is not of its kind"
+            ));
+        }
+    }
+    let mut arg = Arg::new(name.clone()).help(spec.help.clone());
+    arg = match spec.style {
+        ArgStyle::Flag => arg.long(name).action(ArgAction::SetTrue),
+        ArgStyle::Count => arg.long(name).action(ArgAction::Count),
+        ArgStyle::Option | ArgStyle::Positional => {
+            if spec.style == ArgStyle::Option {
+                arg = arg.long(name);
+            } else if spec.short.is_some() {
+                return Err(format!(
+                    "positional argument '{name}' cannot have a short name"
+                ));
+            }
+            let arg = arg
+                .value_name(value_name)
+                .required(spec.required)
+                .action(if spec.repeated {
+                    ArgAction::Append
+                } else {
+                    ArgAction::Set
+                });
+            match spec.kind {
+                ValueKind::Text => arg.value_parser(clap::value_parser!(String)),
+                ValueKind::Integer => arg.value_parser(clap::value_parser!(i64)),
+                ValueKind::Float => arg.value_parser(clap::value_parser!(f64)),
+                ValueKind::Boolean => arg.value_parser(clap::value_parser!(bool)),
+            }
+        }
+    };
+    if let Some(short) = spec.short {
+        arg = arg.short(short);
+    }
+    if let Some(default) = &spec.default {
+        arg = arg.default_value(default.clone());
+    }
+    Ok(arg)
+}
+
+fn default_fits(default: &str, kind: ValueKind) -> bool {
+    match kind {
+        ValueKind::Text => true,
+        ValueKind::Integer => default.parse::<i64>().is_ok(),
+        ValueKind::Float => default.parse::<f64>().is_ok(),
+        ValueKind::Boolean => default.parse::<bool>().is_ok(),
+    }
 }
 
 fn collect(command: &Command, matches: &ArgMatches, payload: &mut Payload) {
@@ -142,6 +273,99 @@ mod tests {
         assert_eq!(get("times"), Some(Value::Integer(2)));
         assert_eq!(get("loud"), Some(Value::Boolean(true)));
         assert_eq!(get("ratio"), Some(Value::Absent));
+    }
+
+    fn spec(name: &str, style: ArgStyle, kind: ValueKind) -> ArgSpec {
+        ArgSpec {
+            name: name.into(),
+            help: String::new(),
+            style,
+            kind,
+            short: None,
+            required: false,
+            repeated: false,
+            default: None,
+        }
+    }
+
+    #[test]
+    fn a_plugin_command_parses_typed_arguments() {
+        let greet = CommandSpec {
+            name: "greet".into(),
+            help: "Greet someone".into(),
+            args: vec![
+                ArgSpec {
+                    required: true,
+                    short: Some('n'),
+                    ..spec("name", ArgStyle::Option, ValueKind::Text)
+                },
+                ArgSpec {
+                    default: Some("1".into()),
+                    ..spec("times", ArgStyle::Option, ValueKind::Integer)
+                },
+                spec("shout", ArgStyle::Flag, ValueKind::Boolean),
+                ArgSpec {
+                    repeated: true,
+                    ..spec("extra", ArgStyle::Positional, ValueKind::Float)
+                },
+            ],
+        };
+        let cmd = command_from_spec(&greet).unwrap();
+        cmd.clone().debug_assert();
+        let m = cmd
+            .clone()
+            .try_get_matches_from(["greet", "-n", "Ada", "1.5", "2"])
+            .unwrap();
+        let p = args_payload(&cmd, &m);
+        assert_eq!(
+            p,
+            vec![
+                ("name".into(), Value::Text("Ada".into())),
+                ("times".into(), Value::Integer(1)),
+                ("shout".into(), Value::Boolean(false)),
+                (
+                    "extra".into(),
+                    Value::List(vec![Scalar::Float(1.5), Scalar::Float(2.0)])
+                ),
+            ]
+        );
+        assert!(cmd.try_get_matches_from(["greet"]).is_err());
+    }
+
+    #[test]
+    fn unusable_command_descriptions_are_refused() {
+        let with = |args: Vec<ArgSpec>| CommandSpec {
+            name: "c".into(),
+            help: String::new(),
+            args,
+        };
+        let text = |name| spec(name, ArgStyle::Option, ValueKind::Text);
+        let bad = [
+            CommandSpec {
+                name: "no spaces".into(),
+                ..with(vec![])
+            },
+            with(vec![text("a"), text("a")]),
+            with(vec![text("help")]),
+            with(vec![ArgSpec {
+                short: Some('h'),
+                ..text("a")
+            }]),
+            with(vec![ArgSpec {
+                default: Some("x".into()),
+                ..spec("n", ArgStyle::Option, ValueKind::Integer)
+            }]),
+            with(vec![
+                spec("a", ArgStyle::Positional, ValueKind::Text),
+                ArgSpec {
+                    required: true,
+                    ..spec("b", ArgStyle::Positional, ValueKind::Text)
+                },
+            ]),
+        ];
+        for spec in bad {
+            assert!(command_from_spec(&spec).is_err(), "{spec:?}");
+        }
     }
 
     #[test]

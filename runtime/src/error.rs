@@ -76,6 +76,30 @@ pub enum LoadError {
         /// The file it was loaded from.
         path: String,
     },
+    /// The plugin adds a command or service whose name is taken.
+    #[error("plugin '{name}' ({path}) adds {what} '{item}', which {owner} already provides")]
+    Clash {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// `the command` or `the service`.
+        what: &'static str,
+        /// The name that is taken.
+        item: String,
+        /// Who has it: `the application` or `plugin 'NAME'`.
+        owner: String,
+    },
+    /// The plugin describes a command that cannot be put on a command line.
+    #[error("plugin '{name}' ({path}) adds an unusable command: {cause}")]
+    BadCommand {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What is wrong with it.
+        cause: String,
+    },
     /// The plugin's `setup` failed.
     #[error(transparent)]
     Setup(#[from] PluginFailure),

@@ -203,6 +203,12 @@ impl Events {
                     HostOp::Dispatch(name, payload) => {
                         self.dispatch_at(name, payload, depth + 1).await;
                     }
+                    HostOp::AddCommand(spec) => {
+                        self.report(setup_only(plugin, "add-command", spec.name))
+                    }
+                    HostOp::AddService(name, _) => {
+                        self.report(setup_only(plugin, "add-service", name))
+                    }
                 }
             }
         })
@@ -293,12 +299,28 @@ impl Events {
         }
     }
 
+    /// Removes every subscription of `plugin`, e.g. after it trapped.
+    pub(crate) fn disable_plugin(&self, plugin: &str) {
+        self.remove_plugin(plugin);
+    }
+
     fn remove_plugin(&self, plugin: &str) {
         let mut table = self.inner.table.lock().unwrap();
         for entries in table.values_mut() {
             entries
                 .retain(|e| !matches!(&e.subscriber, Subscriber::Plugin(p) if p.name() == plugin));
         }
+    }
+}
+
+/// The failure of asking for `what` outside `setup`.
+fn setup_only(plugin: &Plugin, what: &'static str, name: String) -> PluginFailure {
+    PluginFailure {
+        plugin: plugin.name().to_string(),
+        kind: FailureKind::Error,
+        export: what,
+        event: Some(name),
+        cause: "only allowed during setup; ignored".into(),
     }
 }
 

@@ -9,12 +9,14 @@
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppInfo;
 use crate::value::{Payload, Value};
-use crate::wit::precept::plugin::{app, events, log, types};
+use crate::wit::precept::plugin::commands::CommandSpec;
+use crate::wit::precept::plugin::{app, commands, events, log, services, types};
 
 /// How many events one call into a plugin may dispatch.
 pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
@@ -28,6 +30,10 @@ pub(crate) enum HostOp {
     Unsubscribe(String),
     /// Dispatch an event.
     Dispatch(String, Payload),
+    /// Add a command (allowed during setup only).
+    AddCommand(CommandSpec),
+    /// Declare a service, optionally for one command (setup only).
+    AddService(String, Option<String>),
 }
 
 /// The data of one plugin's `Store`: its WASI context and its view of the
@@ -38,6 +44,7 @@ pub(crate) struct HostState {
     plugin: Arc<str>,
     app: Arc<AppInfo>,
     ops: Vec<HostOp>,
+    live: Option<UnboundedSender<HostOp>>,
     dispatches: usize,
 }
 
@@ -50,6 +57,7 @@ impl HostState {
             plugin,
             app,
             ops: Vec::new(),
+            live: None,
             dispatches: 0,
         }
     }
@@ -57,7 +65,22 @@ impl HostState {
     /// Takes the requests recorded since the last call.
     pub(crate) fn take_ops(&mut self) -> Vec<HostOp> {
         self.dispatches = 0;
+        self.live = None;
         std::mem::take(&mut self.ops)
+    }
+
+    /// Sends the requests of the coming call to `live` as they are made,
+    /// instead of keeping them for when it returns.
+    pub(crate) fn go_live(&mut self, live: UnboundedSender<HostOp>) {
+        self.live = Some(live);
+    }
+
+    fn record(&mut self, op: HostOp) {
+        match &self.live {
+            // The receiver only goes away once the call is over.
+            Some(live) => drop(live.send(op)),
+            None => self.ops.push(op),
+        }
     }
 }
 
@@ -74,12 +97,12 @@ impl types::Host for HostState {}
 
 impl events::Host for HostState {
     fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
-        self.ops.push(HostOp::Subscribe(name));
+        self.record(HostOp::Subscribe(name));
         Ok(())
     }
 
     fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
-        self.ops.push(HostOp::Unsubscribe(name));
+        self.record(HostOp::Unsubscribe(name));
         Ok(())
     }
 
@@ -90,7 +113,21 @@ impl events::Host for HostState {
                 "dispatched more than {MAX_DISPATCHES_PER_CALL} events in one call (last: {name})"
             );
         }
-        self.ops.push(HostOp::Dispatch(name, payload));
+        self.record(HostOp::Dispatch(name, payload));
+        Ok(())
+    }
+}
+
+impl commands::Host for HostState {
+    fn add_command(&mut self, spec: CommandSpec) -> wasmtime::Result<()> {
+        self.record(HostOp::AddCommand(spec));
+        Ok(())
+    }
+}
+
+impl services::Host for HostState {
+    fn add_service(&mut self, name: String, command: Option<String>) -> wasmtime::Result<()> {
+        self.record(HostOp::AddService(name, command));
         Ok(())
     }
 }

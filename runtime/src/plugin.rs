@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Mutex;
+use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::Store;
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -14,6 +15,7 @@ use crate::app::AppInfo;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{FailureKind, LoadError, PluginFailure, one_line};
 use crate::host::{HostOp, HostState};
+use crate::value::Payload;
 use crate::wit::{self, WitEvent};
 
 /// A loaded plugin: one component instance in its own sandboxed store.
@@ -105,7 +107,9 @@ impl Plugin {
     pub(crate) async fn setup(&self) -> Called<()> {
         let mut guard = self.instance.lock().await;
         let Instance { store, exports } = &mut *guard;
+        let cancelled = CancelGuard::arm(&self.disabled);
         let result = exports.call_setup(&mut *store).await;
+        cancelled.disarm();
         let ops = store.data_mut().take_ops();
         self.settle(result, ops, "setup", None)
     }
@@ -118,9 +122,51 @@ impl Plugin {
             return None;
         }
         let Instance { store, exports } = &mut *guard;
+        let cancelled = CancelGuard::arm(&self.disabled);
         let result = exports.call_on_event(&mut *store, event).await;
+        cancelled.disarm();
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, "on-event", Some(&event.name)))
+    }
+
+    /// Calls one of the plugin's service exports for the service `name`;
+    /// `None` when it is disabled.
+    pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
+        let mut guard = self.instance.lock().await;
+        if self.is_disabled() {
+            return None;
+        }
+        let Instance { store, exports } = &mut *guard;
+        let cancelled = CancelGuard::arm(&self.disabled);
+        let result = match step {
+            ServiceStep::Setup => exports.call_service_setup(&mut *store, name).await,
+            ServiceStep::Start => exports.call_service_start(&mut *store, name).await,
+            ServiceStep::Stop => exports.call_service_stop(&mut *store, name).await,
+        };
+        cancelled.disarm();
+        let ops = store.data_mut().take_ops();
+        Some(self.settle(result, ops, step.export(), Some(name)))
+    }
+
+    /// Calls the plugin's `run-command` export. What the plugin requests
+    /// while the command runs is sent to `live` as it happens.
+    pub(crate) async fn run_command(
+        &self,
+        name: &str,
+        args: &Payload,
+        live: UnboundedSender<HostOp>,
+    ) -> Option<Called<()>> {
+        let mut guard = self.instance.lock().await;
+        if self.is_disabled() {
+            return None;
+        }
+        let Instance { store, exports } = &mut *guard;
+        store.data_mut().go_live(live);
+        let cancelled = CancelGuard::arm(&self.disabled);
+        let result = exports.call_run_command(&mut *store, name, args).await;
+        cancelled.disarm();
+        let ops = store.data_mut().take_ops();
+        Some(self.settle(result, ops, "run-command", Some(name)))
     }
 
     /// Turns a wasmtime call result into the plugin's answer. A trap disables
@@ -155,6 +201,66 @@ impl Plugin {
                     ops: Vec::new(),
                 }
             }
+        }
+    }
+}
+
+/// A step of a service's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStep {
+    /// Before the command: `service-setup`, then `{name}_setup`.
+    Setup,
+    /// Before the command, concurrently: `service-start`, then `{name}_start`.
+    Start,
+    /// After the command, concurrently: `service-stop`, then `{name}_stop`.
+    Stop,
+}
+
+impl ServiceStep {
+    /// The plugin export for this step.
+    pub fn export(self) -> &'static str {
+        match self {
+            ServiceStep::Setup => "service-setup",
+            ServiceStep::Start => "service-start",
+            ServiceStep::Stop => "service-stop",
+        }
+    }
+
+    /// The step's name, as in its event: `setup`, `start` or `stop`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStep::Setup => "setup",
+            ServiceStep::Start => "start",
+            ServiceStep::Stop => "stop",
+        }
+    }
+}
+
+/// Disables the plugin if a call is abandoned half-way (its future dropped,
+/// e.g. on Ctrl-C): the instance may be left mid-call and cannot be entered
+/// again.
+struct CancelGuard<'a> {
+    disabled: &'a AtomicBool,
+    armed: bool,
+}
+
+impl<'a> CancelGuard<'a> {
+    fn arm(disabled: &'a AtomicBool) -> Self {
+        CancelGuard {
+            disabled,
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.disabled.store(true, Ordering::Release);
         }
     }
 }

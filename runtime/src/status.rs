@@ -8,6 +8,9 @@ pub enum ExitStatus {
     Usage,
     /// The run was interrupted by Ctrl-C or SIGTERM: exit code 130.
     Interrupted,
+    /// A service failed to set up, start or stop: exit code 5. When setup or
+    /// start fails the command does not run.
+    ServiceFailed,
     /// The command itself failed: exit code 1.
     CommandFailed,
     /// A loaded plugin failed while running (returned an error, trapped or
@@ -29,6 +32,7 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::PluginNotLoaded => 3,
             ExitStatus::PluginFailed => 4,
+            ExitStatus::ServiceFailed => 5,
             ExitStatus::Interrupted => 130,
         }
     }

@@ -95,3 +95,116 @@ fn stop_propagation_from_the_command_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn greet_prints_the_greeting_as_often_as_asked() {
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::GREET,
+        "greet",
+        "--name",
+        "Ada",
+        "--times",
+        "2",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(stdout_lines(&output), ["Hello, Ada!", "Hello, Ada!"]);
+}
+
+#[test]
+fn help_lists_plugin_commands() {
+    let output = precept_run(&["--plugin", precept_tests::GREET, "--help"]);
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.lines()
+            .any(|l| l.trim_start().starts_with("greet") && l.contains("Greet someone")),
+        "{help}"
+    );
+    let output = precept_run(&["--plugin", precept_tests::GREET, "greet", "--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("--name <NAME>") && help.contains("--times <TIMES>"),
+        "{help}"
+    );
+}
+
+#[test]
+fn bad_plugin_command_arguments_are_a_usage_error() {
+    for args in [&["greet"][..], &["greet", "--name", "Ada", "--times", "x"]] {
+        let mut all = vec!["--plugin", precept_tests::GREET];
+        all.extend_from_slice(args);
+        let output = precept_run(&all);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("--help"),
+            "{stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_services_and_ends_the_lifecycle_with_130() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args([
+            "--plugin",
+            precept_tests::WAITER,
+            "--plugin",
+            precept_tests::RECORDER,
+            "--plugin",
+            precept_tests::OBSERVER,
+            "wait",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while !seen.iter().any(|l: &String| l == "waiting") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "ended early: {seen:?}"
+        );
+        seen.push(line.trim_end().to_string());
+    }
+
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("precept-run did not end after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    seen.extend(rest.lines().map(str::to_string));
+
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let at = |needle: &str| {
+        seen.iter()
+            .position(|l| l == needle)
+            .unwrap_or_else(|| panic!("no '{needle}' in {seen:?}"))
+    };
+    assert!(at("waiting") < at("observer: keyboard_interrupt"));
+    assert!(at("observer: keyboard_interrupt") < at("observer: recorder_stop"));
+    assert!(at("observer: recorder_stop") < at("observer: cli_stopped"));
+    assert!(!seen.iter().any(|l| l == "done waiting"), "{seen:?}");
+}

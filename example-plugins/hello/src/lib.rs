@@ -12,6 +12,7 @@ impl Plugin for Hello {
             "cli_parsed",
             "cli_started",
             "cli_stopped",
+            "keyboard_interrupt",
         ] {
             events::subscribe(name);
         }

@@ -73,6 +73,8 @@ const PROBE_KEYS: &[&str] = &[
     "probe.fail",
     "probe.unsubscribe",
     "probe.fail_setup",
+    "probe.set",
+    "probe.read",
 ];
 
 /// Loads the probe plugin as `tag`, configured by `config` (`probe.` keys

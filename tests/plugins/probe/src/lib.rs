@@ -9,7 +9,10 @@
 //!   payload `{ from: <tag>, hops: <hops of from> + 1 }`;
 //! - `probe.fail` (list of text): events it answers with an error;
 //! - `probe.unsubscribe` (list of `on>name`): on `on`, unsubscribe from `name`;
-//! - `probe.fail_setup` (text): fail `setup` with this message.
+//! - `probe.fail_setup` (text): fail `setup` with this message;
+//! - `probe.set` (list of `name=value`): set these text variables in `setup`;
+//! - `probe.read` (list of names): on every event, copy these variables to
+//!   `tag.read.name`.
 //!
 //! Every event it receives is appended to the variable `log` as
 //! `tag:name:num`, and every payload entry is copied to the variable
@@ -24,6 +27,7 @@ struct Probe {
     fail: Vec<String>,
     relay: Vec<(String, String)>,
     unsubscribe: Vec<(String, String)>,
+    read: Vec<String>,
 }
 
 fn pairs(var: &str) -> Vec<(String, String)> {
@@ -45,6 +49,12 @@ impl Plugin for Probe {
         self.fail = app::get_var("probe.fail").unwrap_or_default();
         self.relay = pairs("probe.relay");
         self.unsubscribe = pairs("probe.unsubscribe");
+        self.read = app::get_var("probe.read").unwrap_or_default();
+        for entry in app::get_var::<Vec<String>>("probe.set").unwrap_or_default() {
+            if let Some((name, value)) = entry.split_once('=') {
+                app::set_var(name, value);
+            }
+        }
         let names: Vec<String> = app::get_var("probe.subscribe").unwrap_or_else(|| {
             [
                 "before_cli_start",
@@ -73,6 +83,11 @@ impl Plugin for Probe {
         app::set_var("log", Value::List(log));
         for (key, value) in &event.payload {
             app::set_var(&format!("{}.{}.{key}", self.tag, event.name), value.clone());
+        }
+        for name in &self.read {
+            if let Some(value) = app::get_value(name) {
+                app::set_var(&format!("{}.read.{name}", self.tag), value);
+            }
         }
         for (from, to) in &self.relay {
             if *from == *event.name {

@@ -1,0 +1,40 @@
+//! Adds `greet --name NAME [--times N] [--shout]` to the application.
+
+use precept_guest::prelude::*;
+
+#[derive(Default)]
+struct Greet;
+
+impl Plugin for Greet {
+    fn setup(&mut self) -> Result<(), String> {
+        commands::add(
+            Command::new("greet", "Greet someone, once or more")
+                .arg(Arg::option("name", "Who to greet").short('n').required())
+                .arg(
+                    Arg::option("times", "How many times")
+                        .integer()
+                        .default("1"),
+                )
+                .arg(Arg::flag("shout", "Greet in capitals")),
+        );
+        Ok(())
+    }
+
+    fn run_command(&mut self, _name: &str, args: &Args) -> Result<(), String> {
+        let name: String = args.get("name").ok_or("--name is required")?;
+        let times: i64 = args.get("times").unwrap_or(1);
+        if times < 0 {
+            return Err(format!("--times must not be negative, got {times}"));
+        }
+        let mut greeting = format!("Hello, {name}!");
+        if args.get::<bool>("shout") == Some(true) {
+            greeting = greeting.to_uppercase();
+        }
+        for _ in 0..times {
+            println!("{greeting}");
+        }
+        Ok(())
+    }
+}
+
+precept_guest::export!(Greet);

@@ -1,0 +1,238 @@
+//! Services: things that run alongside the application, set up and started
+//! before the command and stopped after it, each announcing every step with
+//! the event `{name}_setup`, `{name}_start` or `{name}_stop` (payload:
+//! `service`, its name). Native services and plugin services are peers.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::join_all;
+
+use crate::error::FailureKind;
+use crate::events::Events;
+use crate::plugin::{Plugin, ServiceStep};
+use crate::value::Value;
+use crate::vars::Vars;
+
+/// The error a native service returns.
+pub type ServiceError = Box<dyn Error + Send + Sync>;
+
+/// What a native service gets in `setup`: the application's dispatcher and
+/// variables.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// The application's dispatcher, e.g. to subscribe.
+    pub events: Events,
+    /// The application's variables.
+    pub vars: Vars,
+}
+
+/// A native service. Every step has a default that does nothing.
+#[async_trait::async_trait]
+pub trait Service: Send + 'static {
+    /// The service's name: its events are `{name}_setup`, `{name}_start`
+    /// and `{name}_stop`.
+    fn name(&self) -> &str;
+
+    /// Prepares the service before any service starts, e.g. subscribes.
+    async fn setup(&mut self, app: &ServiceContext) -> Result<(), ServiceError> {
+        let _ = app;
+        Ok(())
+    }
+
+    /// Starts the service; services start concurrently.
+    async fn start(&mut self) -> Result<(), ServiceError> {
+        Ok(())
+    }
+
+    /// Stops the service after the command; services stop concurrently.
+    async fn stop(&mut self) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+/// A service step that failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("service '{service}'{} {kind} in {step}: {cause}", OfPlugin(.plugin))]
+pub struct ServiceFailure {
+    /// The service's name.
+    pub service: String,
+    /// The plugin that provides it; `None` for a native service.
+    pub plugin: Option<String>,
+    /// How it failed.
+    pub kind: FailureKind,
+    /// The step: `setup`, `start` or `stop`.
+    pub step: &'static str,
+    /// The cause, in one line.
+    pub cause: String,
+}
+
+struct OfPlugin<'a>(&'a Option<String>);
+
+impl fmt::Display for OfPlugin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(plugin) => write!(f, " of plugin '{plugin}'"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Who runs a service.
+enum Provider {
+    Native(tokio::sync::Mutex<Box<dyn Service>>),
+    Plugin(Arc<Plugin>),
+}
+
+/// A service known to the application.
+pub(crate) struct Registered {
+    name: String,
+    command: Option<String>,
+    provider: Provider,
+}
+
+impl Registered {
+    /// A native service; with `command`, it runs only for that command.
+    pub(crate) fn native(service: Box<dyn Service>, command: Option<String>) -> Self {
+        Registered {
+            name: service.name().to_string(),
+            command,
+            provider: Provider::Native(tokio::sync::Mutex::new(service)),
+        }
+    }
+
+    /// The service `name` of `plugin`.
+    pub(crate) fn plugin(plugin: Arc<Plugin>, name: String, command: Option<String>) -> Self {
+        Registered {
+            name,
+            command,
+            provider: Provider::Plugin(plugin),
+        }
+    }
+
+    /// The service's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The plugin that provides it, if any.
+    pub(crate) fn plugin_name(&self) -> Option<&str> {
+        match &self.provider {
+            Provider::Native(_) => None,
+            Provider::Plugin(plugin) => Some(plugin.name()),
+        }
+    }
+
+    /// Whether it runs when `command` (`None`: no command) runs.
+    pub(crate) fn runs_for(&self, command: Option<&str>) -> bool {
+        self.command.is_none() || self.command.as_deref() == command
+    }
+
+    /// Runs one step, then dispatches `{name}_{step}`. A failed setup or
+    /// start dispatches nothing; a stop is announced even when it failed,
+    /// since the service no longer runs either way.
+    async fn step(&self, step: ServiceStep, app: &ServiceContext) -> Result<(), ServiceFailure> {
+        let result = self.call(step, app).await;
+        if result.is_ok() || step == ServiceStep::Stop {
+            let event = format!("{}_{}", self.name, step.as_str());
+            let payload = vec![("service".to_string(), Value::Text(self.name.clone()))];
+            app.events.dispatch(&event, payload).await;
+        }
+        result
+    }
+
+    async fn call(&self, step: ServiceStep, app: &ServiceContext) -> Result<(), ServiceFailure> {
+        let failure = |kind, cause| ServiceFailure {
+            service: self.name.clone(),
+            plugin: self.plugin_name().map(str::to_string),
+            kind,
+            step: step.as_str(),
+            cause,
+        };
+        match &self.provider {
+            Provider::Native(service) => {
+                let mut service = service.lock().await;
+                let result = match step {
+                    ServiceStep::Setup => service.setup(app).await,
+                    ServiceStep::Start => service.start().await,
+                    ServiceStep::Stop => service.stop().await,
+                };
+                result.map_err(|e| failure(FailureKind::Error, e.to_string()))
+            }
+            Provider::Plugin(plugin) => {
+                let Some(called) = plugin.service(step, &self.name).await else {
+                    return Err(failure(FailureKind::Error, "the plugin is disabled".into()));
+                };
+                app.events.apply(plugin, called.ops, 0).await;
+                called.result.map_err(|f| {
+                    if f.kind == FailureKind::Trap {
+                        app.events.disable_plugin(plugin.name());
+                    }
+                    failure(f.kind, f.cause)
+                })
+            }
+        }
+    }
+}
+
+/// The services of one run, and which of them are running.
+pub(crate) struct Run<'a> {
+    services: Vec<&'a Registered>,
+    running: Mutex<Vec<usize>>,
+}
+
+impl<'a> Run<'a> {
+    /// The services that run when `command` runs, in registration order.
+    pub(crate) fn new(all: &'a [Registered], command: Option<&str>) -> Self {
+        Run {
+            services: all.iter().filter(|s| s.runs_for(command)).collect(),
+            running: Mutex::default(),
+        }
+    }
+
+    /// Sets up every service, one after another, then starts them all
+    /// concurrently. On failure, stops the ones that started.
+    pub(crate) async fn start(&self, app: &ServiceContext) -> Result<(), Vec<ServiceFailure>> {
+        for service in &self.services {
+            service
+                .step(ServiceStep::Setup, app)
+                .await
+                .map_err(|failure| vec![failure])?;
+        }
+        let starts = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, service)| async move {
+                let result = service.step(ServiceStep::Start, app).await;
+                if result.is_ok() {
+                    self.running.lock().unwrap().push(i);
+                }
+                result
+            });
+        let failures: Vec<ServiceFailure> = join_all(starts)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
+        }
+    }
+
+    /// Stops every running service concurrently.
+    pub(crate) async fn stop(&self, app: &ServiceContext) -> Vec<ServiceFailure> {
+        let running = std::mem::take(&mut *self.running.lock().unwrap());
+        let stops = running
+            .into_iter()
+            .map(|i| self.services[i].step(ServiceStep::Stop, app));
+        join_all(stops)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect()
+    }
+}

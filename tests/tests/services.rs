@@ -1,0 +1,382 @@
+//! Services (plugin and native, as peers), plugin commands, and the
+//! variables plugins share.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Command;
+use common::{app, copy_as, probe, texts};
+use precept::{
+    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Scalar, Service,
+    ServiceContext, ServiceError, Value, async_trait, payload,
+};
+use tokio::sync::{Barrier, Notify};
+
+/// The variable `record` as strings.
+fn record(app: &App) -> Vec<String> {
+    match app.vars().get("record") {
+        Some(Value::List(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Scalar::Text(s) => s,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The command `go`, which dispatches `send` with `data = "bar"`.
+fn add_go(app: &mut App) {
+    app.command(Command::new("go"), |ctx: Context| async move {
+        ctx.events
+            .dispatch("send", payload([("data", "bar")]))
+            .await;
+        Ok::<(), CommandError>(())
+    });
+}
+
+#[tokio::test]
+async fn a_plugin_service_sees_precepts_reference_order() {
+    let mut app = app();
+    add_go(&mut app);
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+
+    assert_eq!(app.start(["test-app", "go"]).await, ExitStatus::Success);
+
+    assert_eq!(
+        record(&app),
+        ["dummy_setup", "dummy_start", "bar", "dummy_stop"]
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_command_dispatching_send_gives_the_same_order() {
+    let mut app = app();
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+
+    assert_eq!(app.start(["test-app", "emit"]).await, ExitStatus::Success);
+
+    assert_eq!(
+        record(&app),
+        ["dummy_setup", "dummy_start", "bar", "dummy_stop"]
+    );
+}
+
+/// precept's reference service, natively.
+#[derive(Default)]
+struct NativeDummy {
+    running: Arc<Mutex<bool>>,
+    record: Arc<Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl Service for NativeDummy {
+    fn name(&self) -> &str {
+        "dummy"
+    }
+
+    async fn setup(&mut self, app: &ServiceContext) -> Result<(), ServiceError> {
+        let (running, record) = (self.running.clone(), self.record.clone());
+        app.events.subscribe("send", move |event| {
+            if *running.lock().unwrap() {
+                let data = event
+                    .get("data")
+                    .and_then(Value::as_text)
+                    .unwrap_or_default();
+                record.lock().unwrap().push(data.to_string());
+            }
+            async { Flow::Continue }
+        });
+        for name in ["dummy_setup", "dummy_start", "dummy_stop"] {
+            let record = self.record.clone();
+            app.events.subscribe(name, move |event| {
+                record.lock().unwrap().push(event.name.to_string());
+                async { Flow::Continue }
+            });
+        }
+        Ok(())
+    }
+
+    async fn start(&mut self) -> Result<(), ServiceError> {
+        *self.running.lock().unwrap() = true;
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ServiceError> {
+        *self.running.lock().unwrap() = false;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_native_service_sees_precepts_reference_order() {
+    let mut app = app();
+    add_go(&mut app);
+    let dummy = NativeDummy::default();
+    let record = dummy.record.clone();
+    app.service(dummy);
+
+    assert_eq!(app.start(["test-app", "go"]).await, ExitStatus::Success);
+
+    assert_eq!(
+        *record.lock().unwrap(),
+        ["dummy_setup", "dummy_start", "bar", "dummy_stop"]
+    );
+}
+
+/// A service that logs its steps to a shared list and can be told to fail
+/// a step or to meet another service at a barrier when starting.
+struct Step {
+    name: &'static str,
+    log: Arc<Mutex<Vec<String>>>,
+    fail: Option<&'static str>,
+    meet: Option<Arc<Barrier>>,
+    wait_for: Option<Arc<Notify>>,
+}
+
+impl Step {
+    fn new(name: &'static str, log: &Arc<Mutex<Vec<String>>>) -> Step {
+        Step {
+            name,
+            log: log.clone(),
+            fail: None,
+            meet: None,
+            wait_for: None,
+        }
+    }
+
+    fn note(&self, step: &str) -> Result<(), ServiceError> {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:{step}", self.name));
+        match self.fail {
+            Some(failing) if failing == step => Err(format!("{step} went wrong").into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl Service for Step {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    async fn setup(&mut self, _app: &ServiceContext) -> Result<(), ServiceError> {
+        self.note("setup")
+    }
+
+    async fn start(&mut self) -> Result<(), ServiceError> {
+        if let Some(barrier) = &self.meet {
+            barrier.wait().await;
+        }
+        if let Some(notify) = &self.wait_for {
+            notify.notified().await;
+        }
+        self.note("start")
+    }
+
+    async fn stop(&mut self) -> Result<(), ServiceError> {
+        self.note("stop")
+    }
+}
+
+fn ok_command(app: &mut App, name: &'static str, log: &Arc<Mutex<Vec<String>>>) {
+    let log = log.clone();
+    app.command(Command::new(name), move |_ctx: Context| {
+        log.lock().unwrap().push(format!("command:{name}"));
+        async { Ok::<(), CommandError>(()) }
+    });
+}
+
+#[tokio::test]
+async fn a_per_command_service_runs_only_with_its_command() {
+    for (command, expected) in [
+        (
+            "a",
+            vec![
+                "global:setup",
+                "only-a:setup",
+                "global:start",
+                "only-a:start",
+            ],
+        ),
+        ("b", vec!["global:setup", "global:start"]),
+    ] {
+        let log = Arc::default();
+        let mut app = app();
+        ok_command(&mut app, "a", &log);
+        ok_command(&mut app, "b", &log);
+        app.service(Step::new("global", &log));
+        app.command_service("a", Step::new("only-a", &log));
+
+        assert_eq!(app.start(["test-app", command]).await, ExitStatus::Success);
+
+        let log = log.lock().unwrap();
+        let mut started: Vec<&str> = log
+            .iter()
+            .map(String::as_str)
+            .filter(|e| e.ends_with(":setup") || e.ends_with(":start"))
+            .collect();
+        started.sort_by_key(|e| e.ends_with(":start"));
+        assert_eq!(started, expected, "{command}: {log:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_plugins_per_command_service_runs_only_with_its_command() {
+    for (command, audited) in [("emit", true), ("go", false)] {
+        let mut app = app();
+        add_go(&mut app);
+        app.load_plugin(precept_tests::DUMMY).await.unwrap();
+        let seen = Arc::new(Mutex::new(false));
+        let flag = seen.clone();
+        app.events().subscribe("audit_start", move |_| {
+            *flag.lock().unwrap() = true;
+            async { Flow::Continue }
+        });
+
+        assert_eq!(app.start(["test-app", command]).await, ExitStatus::Success);
+        assert_eq!(*seen.lock().unwrap(), audited, "{command}");
+    }
+}
+
+#[tokio::test]
+async fn services_start_concurrently() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "run", &log);
+    // Each start waits at the barrier until the other has started too: run
+    // one after the other, they would never finish.
+    let barrier = Arc::new(Barrier::new(2));
+    for name in ["left", "right"] {
+        app.service(Step {
+            meet: Some(barrier.clone()),
+            ..Step::new(name, &log)
+        });
+    }
+
+    let status = tokio::time::timeout(Duration::from_secs(20), app.start(["test-app", "run"]))
+        .await
+        .expect("both services were starting at the same time");
+
+    assert_eq!(status, ExitStatus::Success);
+}
+
+#[tokio::test]
+async fn a_plugin_service_starts_while_a_native_one_is_starting() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "run", &log);
+    // The native service's start only ends once the plugin's service has
+    // started, which needs both starts in progress together.
+    let dummy_started = Arc::new(Notify::new());
+    app.service(Step {
+        wait_for: Some(dummy_started.clone()),
+        ..Step::new("native", &log)
+    });
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+    app.events().subscribe("dummy_start", move |_| {
+        dummy_started.notify_one();
+        async { Flow::Continue }
+    });
+
+    let status = tokio::time::timeout(Duration::from_secs(20), app.start(["test-app", "run"]))
+        .await
+        .expect("the services were starting at the same time");
+
+    assert_eq!(status, ExitStatus::Success);
+    assert!(log.lock().unwrap().contains(&"native:start".to_string()));
+}
+
+#[tokio::test]
+async fn a_failing_start_stops_the_started_services_and_skips_the_command() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "run", &log);
+    app.service(Step::new("good", &log));
+    app.service(Step {
+        fail: Some("start"),
+        ..Step::new("bad", &log)
+    });
+
+    let status = app.start(["test-app", "run"]).await;
+
+    assert_eq!(status, ExitStatus::ServiceFailed);
+    assert_eq!(status.code(), 5);
+    let log = log.lock().unwrap();
+    assert!(!log.contains(&"command:run".to_string()), "{log:?}");
+    assert!(log.contains(&"good:stop".to_string()), "{log:?}");
+    assert!(!log.contains(&"bad:stop".to_string()), "{log:?}");
+}
+
+#[tokio::test]
+async fn a_failing_setup_starts_nothing() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "run", &log);
+    app.service(Step {
+        fail: Some("setup"),
+        ..Step::new("bad", &log)
+    });
+    app.service(Step::new("later", &log));
+
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::ServiceFailed
+    );
+    assert_eq!(*log.lock().unwrap(), ["bad:setup"]);
+}
+
+#[tokio::test]
+async fn a_variable_set_by_a_plugin_is_read_by_native_code_and_another_plugin() {
+    let mut app = app();
+    probe(&mut app, "setter", &[("set", texts(&["plugged=PLUGGED"]))]).await;
+    probe(&mut app, "reader", &[("read", texts(&["plugged"]))]).await;
+
+    assert_eq!(
+        app.vars().get("plugged"),
+        Some(Value::Text("PLUGGED".into()))
+    );
+    app.events().dispatch("cli_started", Payload::new()).await;
+    assert_eq!(
+        app.vars().get("reader.read.plugged"),
+        Some(Value::Text("PLUGGED".into()))
+    );
+}
+
+#[tokio::test]
+async fn two_plugins_adding_the_same_command_clash() {
+    let mut app = app();
+    app.load_plugin(precept_tests::GREET).await.unwrap();
+    let error = app
+        .load_plugin(copy_as(precept_tests::GREET, "greet-again"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LoadError::Clash { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("adds the command 'greet', which plugin 'greet' already provides"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_command_cannot_take_a_built_in_name() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "greet", &log);
+    let error = app.load_plugin(precept_tests::GREET).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("which the application already provides"),
+        "{error}"
+    );
+    assert!(app.plugins().is_empty());
+}
