@@ -13,11 +13,12 @@ use tokio::sync::mpsc::unbounded_channel;
 
 use crate::cli;
 use crate::engine::PluginEngine;
-use crate::error::{Error, FailureKind, LoadError};
+use crate::error::{Error, LoadError};
 use crate::events::Events;
 use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, plugin_name};
+use crate::sandbox::Sandbox;
 use crate::services::{Registered, Run, Service, ServiceContext};
 use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
@@ -81,6 +82,8 @@ pub struct App {
     services: Vec<Registered>,
     load_failures: usize,
     catch_signals: bool,
+    fail_fast: bool,
+    sandbox: Sandbox,
 }
 
 impl App {
@@ -101,6 +104,8 @@ impl App {
             services: Vec::new(),
             load_failures: 0,
             catch_signals: true,
+            fail_fast: false,
+            sandbox: Sandbox::default(),
         })
     }
 
@@ -116,6 +121,23 @@ impl App {
     /// second signal ends the process at once.
     pub fn catch_signals(mut self, catch: bool) -> App {
         self.catch_signals = catch;
+        self
+    }
+
+    /// Makes any plugin failure fatal: a plugin that cannot be loaded stops
+    /// [`App::load_plugins`] and [`App::start`] runs nothing; a plugin that
+    /// fails while running ends the run as Ctrl-C would (services stopped,
+    /// `cli_stopped`) with [`ExitStatus::PluginFailed`]. Off by default: a
+    /// failing plugin is reported and the others go on.
+    pub fn fail_fast(mut self, fail_fast: bool) -> App {
+        self.fail_fast = fail_fast;
+        self
+    }
+
+    /// The sandbox of plugins loaded with [`App::load_plugin`]: nothing
+    /// granted and the default [`Limits`](crate::Limits) unless set here.
+    pub fn sandbox(mut self, sandbox: Sandbox) -> App {
+        self.sandbox = sandbox;
         self
     }
 
@@ -203,7 +225,17 @@ impl App {
     /// kept and the error is remembered for the exit status; other plugins
     /// are not affected.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
-        let result = self.try_load(path.as_ref()).await;
+        let sandbox = self.sandbox.clone();
+        self.load_plugin_with(path, &sandbox).await
+    }
+
+    /// Like [`App::load_plugin`], with the plugin confined by `sandbox`.
+    pub async fn load_plugin_with(
+        &mut self,
+        path: impl AsRef<Path>,
+        sandbox: &Sandbox,
+    ) -> Result<Arc<Plugin>, LoadError> {
+        let result = self.try_load(path.as_ref(), sandbox).await;
         if result.is_err() {
             self.load_failures += 1;
         }
@@ -211,22 +243,38 @@ impl App {
     }
 
     /// Loads every plugin in `paths`, in order, reporting each failure as
-    /// one line on standard error and going on with the rest.
+    /// one line on standard error and going on with the rest (stopping at
+    /// the first with [`App::fail_fast`]).
     pub async fn load_plugins<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) {
+        let sandbox = self.sandbox.clone();
+        self.load_plugins_with(paths, |_| sandbox.clone()).await;
+    }
+
+    /// Like [`App::load_plugins`], each plugin in the sandbox `sandbox_of`
+    /// gives for its name.
+    pub async fn load_plugins_with<P: AsRef<Path>>(
+        &mut self,
+        paths: impl IntoIterator<Item = P>,
+        sandbox_of: impl Fn(&str) -> Sandbox,
+    ) {
         for path in paths {
-            if let Err(error) = self.load_plugin(path).await {
+            let sandbox = sandbox_of(&plugin_name(path.as_ref()));
+            if let Err(error) = self.load_plugin_with(path, &sandbox).await {
                 logging::report(&error);
+                if self.fail_fast {
+                    break;
+                }
             }
         }
     }
 
-    async fn try_load(&mut self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
+    async fn try_load(&mut self, path: &Path, sandbox: &Sandbox) -> Result<Arc<Plugin>, LoadError> {
         let name = plugin_name(path);
         let shown = path.display().to_string();
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone()).await?);
+        let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone(), sandbox).await?);
         let called = plugin.setup().await;
         called.result?;
 
@@ -347,6 +395,9 @@ impl App {
         };
 
         let main = async {
+            if self.fail_fast && !self.events.failures().is_empty() {
+                return Err(Ended::PluginFailed);
+            }
             run.start(&ctx).await.map_err(Ended::Services)?;
             let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
             let command_run = self.run_command(&mut command, chosen);
@@ -357,11 +408,12 @@ impl App {
         let ended = tokio::select! {
             result = main => result.err(),
             signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
+            () = self.events.failed(), if self.fail_fast => Some(Ended::PluginFailed),
         };
 
         let mut status = ExitStatus::Success;
         match ended {
-            None => {}
+            None | Some(Ended::PluginFailed) => {}
             Some(Ended::Services(failures)) => {
                 failures.iter().for_each(|f| logging::report(f));
                 status = status.max(ExitStatus::ServiceFailed);
@@ -428,6 +480,8 @@ enum Ended {
     Services(Vec<crate::services::ServiceFailure>),
     Command(CommandError),
     Interrupted(&'static str),
+    /// A plugin failed, with fail-fast on.
+    PluginFailed,
 }
 
 /// Runs a plugin's command. What it dispatches while running is delivered
@@ -452,7 +506,7 @@ fn run_plugin_command(
         };
         events.apply(&plugin, called.ops, 0).await;
         called.result.map_err(|failure| {
-            if failure.kind == FailureKind::Trap {
+            if failure.kind.disables() {
                 events.disable_plugin(plugin.name());
             }
             Box::new(failure) as CommandError

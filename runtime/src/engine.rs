@@ -26,6 +26,22 @@ pub(crate) enum PrepareError {
     Compile(String),
     /// It does not fit the world: a missing import or export.
     Link(String),
+    /// It imports another version of the `precept:plugin` package.
+    WorldVersion(String),
+}
+
+/// How often running wasm yields to the executor, so deadlines can end it.
+const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The `precept:plugin` version the component imports, when it is not the
+/// one this runtime provides.
+fn other_world_version(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| name.strip_prefix("precept:plugin/"))
+        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version.to_string()))
+        .find(|version| version != wit::WORLD_VERSION)
 }
 
 impl PluginEngine {
@@ -43,7 +59,19 @@ impl PluginEngine {
     fn new() -> Result<Self, Error> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
+        config.epoch_interruption(true);
         let engine = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(one_line(&e)))?;
+        let ticking = engine.weak();
+        std::thread::Builder::new()
+            .name("precept-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = ticking.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .map_err(|e| Error::Engine(e.to_string()))?;
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -68,6 +96,9 @@ impl PluginEngine {
         }
         let component =
             Component::new(&self.engine, bytes).map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        if let Some(found) = other_world_version(&component, &self.engine) {
+            return Err(PrepareError::WorldVersion(found));
+        }
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
         let pre =
             PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?).map_err(link)?;

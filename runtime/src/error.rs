@@ -60,6 +60,29 @@ pub enum LoadError {
         /// What is missing or mismatched.
         cause: String,
     },
+    /// The plugin's grants cannot be given, e.g. a granted directory is
+    /// missing.
+    #[error("plugin '{name}': {cause}")]
+    Grant {
+        /// The plugin's name.
+        name: String,
+        /// What could not be granted.
+        cause: String,
+    },
+    /// The component was built against another version of the contract.
+    #[error(
+        "plugin '{name}' ({path}) was built for precept:plugin@{found}, \
+         but this runtime provides precept:plugin@{}",
+        crate::wit::WORLD_VERSION
+    )]
+    WorldVersion {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// The version the component imports.
+        found: String,
+    },
     /// Instantiating the component failed, e.g. its start function trapped.
     #[error("plugin '{name}' could not be instantiated: {cause}")]
     Instantiate {
@@ -129,8 +152,17 @@ pub enum FailureKind {
     Error,
     /// The plugin trapped; it is disabled.
     Trap,
-    /// The plugin went past one of the runtime's bounds.
+    /// A call ran past its deadline; the plugin is disabled.
+    Timeout,
+    /// The plugin went past one of its limits; it is disabled.
     Limit,
+}
+
+impl FailureKind {
+    /// Whether the plugin is disabled after failing this way.
+    pub fn disables(self) -> bool {
+        self != FailureKind::Error
+    }
 }
 
 impl fmt::Display for FailureKind {
@@ -138,6 +170,7 @@ impl fmt::Display for FailureKind {
         f.write_str(match self {
             FailureKind::Error => "failed",
             FailureKind::Trap => "trapped",
+            FailureKind::Timeout => "timed out",
             FailureKind::Limit => "went past a limit",
         })
     }
@@ -168,6 +201,9 @@ pub enum Error {
 pub(crate) fn one_line(error: &wasmtime::Error) -> String {
     if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
         return trap.to_string();
+    }
+    if let Some(limit) = error.downcast_ref::<crate::sandbox::LimitExceeded>() {
+        return limit.to_string();
     }
     let mut parts: Vec<String> = Vec::new();
     for cause in error.chain() {

@@ -100,6 +100,7 @@ struct Dispatcher {
     table: Mutex<HashMap<String, Vec<Entry>>>,
     next_id: AtomicU64,
     failures: Mutex<Vec<PluginFailure>>,
+    failed: tokio::sync::Notify,
 }
 
 impl Events {
@@ -167,13 +168,23 @@ impl Events {
     }
 
     /// Reports a plugin failure: one line on standard error, kept for the
-    /// exit status. A plugin that trapped loses its subscriptions.
+    /// exit status. A plugin that trapped, timed out or went past a limit
+    /// is disabled and loses its subscriptions.
     pub(crate) fn report(&self, failure: PluginFailure) {
         logging::report(&failure);
-        if failure.kind == FailureKind::Trap {
+        if failure.kind.disables() {
             self.remove_plugin(&failure.plugin);
         }
         self.inner.failures.lock().unwrap().push(failure);
+        self.inner.failed.notify_waiters();
+    }
+
+    /// Waits until a plugin failure is reported (returns at once if one was).
+    pub(crate) async fn failed(&self) {
+        let notified = self.inner.failed.notified();
+        if self.inner.failures.lock().unwrap().is_empty() {
+            notified.await;
+        }
     }
 
     /// Carries out what `plugin` requested during one call. Dispatches are
@@ -190,14 +201,13 @@ impl Events {
                     HostOp::Subscribe(name) => self.subscribe_plugin(&name, plugin),
                     HostOp::Unsubscribe(name) => self.unsubscribe_plugin(&name, plugin),
                     HostOp::Dispatch(name, _) if depth >= MAX_DISPATCH_DEPTH => {
+                        plugin.disable();
                         self.report(PluginFailure {
                             plugin: plugin.name().to_string(),
                             kind: FailureKind::Limit,
                             export: "dispatch",
                             event: Some(name),
-                            cause: format!(
-                                "dispatches nested deeper than {MAX_DISPATCH_DEPTH}; event dropped"
-                            ),
+                            cause: format!("dispatches nested deeper than {MAX_DISPATCH_DEPTH}"),
                         });
                     }
                     HostOp::Dispatch(name, payload) => {

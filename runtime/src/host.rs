@@ -14,7 +14,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppInfo;
-use crate::value::{Payload, Value};
+use crate::sandbox::{LimitExceeded, Limiter, Limits};
+use crate::value::{Payload, Value, payload_size, value_size};
 use crate::wit::precept::plugin::commands::CommandSpec;
 use crate::wit::precept::plugin::{app, commands, events, log, services, types};
 
@@ -46,11 +47,13 @@ pub(crate) struct HostState {
     ops: Vec<HostOp>,
     live: Option<UnboundedSender<HostOp>>,
     dispatches: usize,
+    payload_bytes: usize,
+    pub(crate) limiter: Limiter,
 }
 
 impl HostState {
-    /// State for the plugin `plugin`, with the given WASI context.
-    pub(crate) fn new(plugin: Arc<str>, app: Arc<AppInfo>, wasi: WasiCtx) -> Self {
+    /// State for the plugin `plugin`, with the given WASI context and limits.
+    pub(crate) fn new(plugin: Arc<str>, app: Arc<AppInfo>, wasi: WasiCtx, limits: &Limits) -> Self {
         HostState {
             wasi,
             table: ResourceTable::new(),
@@ -59,6 +62,8 @@ impl HostState {
             ops: Vec::new(),
             live: None,
             dispatches: 0,
+            payload_bytes: limits.payload_bytes,
+            limiter: Limiter::new(limits),
         }
     }
 
@@ -73,6 +78,17 @@ impl HostState {
     /// instead of keeping them for when it returns.
     pub(crate) fn go_live(&mut self, live: UnboundedSender<HostOp>) {
         self.live = Some(live);
+    }
+
+    fn check_size(&self, size: usize) -> wasmtime::Result<()> {
+        if size > self.payload_bytes {
+            return Err(LimitExceeded::Payload {
+                size,
+                limit: self.payload_bytes,
+            }
+            .into());
+        }
+        Ok(())
     }
 
     fn record(&mut self, op: HostOp) {
@@ -109,10 +125,9 @@ impl events::Host for HostState {
     fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
         self.dispatches += 1;
         if self.dispatches > MAX_DISPATCHES_PER_CALL {
-            wasmtime::bail!(
-                "dispatched more than {MAX_DISPATCHES_PER_CALL} events in one call (last: {name})"
-            );
+            return Err(LimitExceeded::Dispatches(MAX_DISPATCHES_PER_CALL).into());
         }
+        self.check_size(payload_size(&payload))?;
         self.record(HostOp::Dispatch(name, payload));
         Ok(())
     }
@@ -146,6 +161,7 @@ impl app::Host for HostState {
     }
 
     fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
+        self.check_size(name.len() + value_size(&value))?;
         self.app.vars.set(name, value);
         Ok(())
     }

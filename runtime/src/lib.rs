@@ -41,6 +41,7 @@ mod wit;
 pub mod cli;
 pub mod events;
 pub mod runner;
+pub mod sandbox;
 
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
@@ -48,6 +49,7 @@ pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{Event, Events, Flow, MAX_DISPATCH_DEPTH, SubscriptionId};
 pub use host::MAX_DISPATCHES_PER_CALL;
 pub use plugin::{Plugin, ServiceStep};
+pub use sandbox::{DirGrant, Grants, LimitExceeded, Limits, Sandbox};
 pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;
 pub use value::{Payload, Scalar, Value, lookup, payload};

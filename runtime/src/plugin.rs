@@ -2,19 +2,21 @@
 //! exports. Each plugin owns one `Store`; calls to it queue on a lock, so a
 //! plugin runs one call at a time while different plugins run concurrently.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::Store;
-use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::app::AppInfo;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{FailureKind, LoadError, PluginFailure, one_line};
 use crate::host::{HostOp, HostState};
+use crate::sandbox::{LimitExceeded, Limits, Sandbox};
 use crate::value::Payload;
 use crate::wit::{self, WitEvent};
 
@@ -24,6 +26,7 @@ pub struct Plugin {
     path: String,
     instance: Mutex<Instance>,
     disabled: AtomicBool,
+    limits: Limits,
 }
 
 struct Instance {
@@ -49,16 +52,23 @@ impl Plugin {
         &self.path
     }
 
-    /// Whether the plugin was disabled after a trap.
+    /// Whether the plugin was disabled after a trap, a timeout or a limit.
     pub fn is_disabled(&self) -> bool {
         self.disabled.load(Ordering::Acquire)
     }
 
-    /// Reads, compiles, links and instantiates the component at `path`.
+    /// Stops every further call into the plugin.
+    pub(crate) fn disable(&self) {
+        self.disabled.store(true, Ordering::Release);
+    }
+
+    /// Reads, compiles, links and instantiates the component at `path` in
+    /// a store of its own, confined by `sandbox`.
     pub(crate) async fn load(
         engine: &PluginEngine,
         path: &Path,
         app: Arc<AppInfo>,
+        sandbox: &Sandbox,
     ) -> Result<Plugin, LoadError> {
         let name = plugin_name(path);
         let shown = path.display().to_string();
@@ -80,26 +90,36 @@ impl Plugin {
                 path: shown.clone(),
                 cause,
             },
+            PrepareError::WorldVersion(found) => LoadError::WorldVersion {
+                name: name.clone(),
+                path: shown.clone(),
+                found,
+            },
         })?;
 
+        let wasi = sandbox.wasi().map_err(|e| LoadError::Grant {
+            name: name.clone(),
+            cause: e.to_string(),
+        })?;
         let name: Arc<str> = name.into();
-        let wasi = WasiCtxBuilder::new()
-            .inherit_stdout()
-            .inherit_stderr()
-            .build();
-        let mut store = Store::new(&engine.engine, HostState::new(name.clone(), app, wasi));
-        let exports =
-            pre.instantiate_async(&mut store)
-                .await
-                .map_err(|e| LoadError::Instantiate {
-                    name: name.to_string(),
-                    cause: one_line(&e),
-                })?;
+        let state = HostState::new(name.clone(), app, wasi, &sandbox.limits);
+        let mut store = Store::new(&engine.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // Running wasm yields to the executor at every epoch tick, so that a
+        // deadline (a tokio timeout around each call) can end it.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let instantiated = bounded(Some(sandbox.limits.call), pre.instantiate_async(&mut store));
+        let exports = instantiated.await.map_err(|e| LoadError::Instantiate {
+            name: name.to_string(),
+            cause: one_line(&e),
+        })?;
         Ok(Plugin {
             name,
             path: shown,
             instance: Mutex::new(Instance { store, exports }),
             disabled: AtomicBool::new(false),
+            limits: sandbox.limits.clone(),
         })
     }
 
@@ -108,7 +128,7 @@ impl Plugin {
         let mut guard = self.instance.lock().await;
         let Instance { store, exports } = &mut *guard;
         let cancelled = CancelGuard::arm(&self.disabled);
-        let result = exports.call_setup(&mut *store).await;
+        let result = bounded(Some(self.limits.call), exports.call_setup(&mut *store)).await;
         cancelled.disarm();
         let ops = store.data_mut().take_ops();
         self.settle(result, ops, "setup", None)
@@ -123,7 +143,8 @@ impl Plugin {
         }
         let Instance { store, exports } = &mut *guard;
         let cancelled = CancelGuard::arm(&self.disabled);
-        let result = exports.call_on_event(&mut *store, event).await;
+        let call = exports.call_on_event(&mut *store, event);
+        let result = bounded(Some(self.limits.call), call).await;
         cancelled.disarm();
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, "on-event", Some(&event.name)))
@@ -138,10 +159,17 @@ impl Plugin {
         }
         let Instance { store, exports } = &mut *guard;
         let cancelled = CancelGuard::arm(&self.disabled);
+        let deadline = Some(self.limits.call);
         let result = match step {
-            ServiceStep::Setup => exports.call_service_setup(&mut *store, name).await,
-            ServiceStep::Start => exports.call_service_start(&mut *store, name).await,
-            ServiceStep::Stop => exports.call_service_stop(&mut *store, name).await,
+            ServiceStep::Setup => {
+                bounded(deadline, exports.call_service_setup(&mut *store, name)).await
+            }
+            ServiceStep::Start => {
+                bounded(deadline, exports.call_service_start(&mut *store, name)).await
+            }
+            ServiceStep::Stop => {
+                bounded(deadline, exports.call_service_stop(&mut *store, name)).await
+            }
         };
         cancelled.disarm();
         let ops = store.data_mut().take_ops();
@@ -163,7 +191,8 @@ impl Plugin {
         let Instance { store, exports } = &mut *guard;
         store.data_mut().go_live(live);
         let cancelled = CancelGuard::arm(&self.disabled);
-        let result = exports.call_run_command(&mut *store, name, args).await;
+        let call = exports.call_run_command(&mut *store, name, args);
+        let result = bounded(self.limits.command, call).await;
         cancelled.disarm();
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, "run-command", Some(name)))
@@ -194,14 +223,34 @@ impl Plugin {
                 result: Err(failure(FailureKind::Error, message)),
                 ops,
             },
-            Err(trap) => {
-                self.disabled.store(true, Ordering::Release);
+            Err(error) => {
+                self.disable();
+                let kind = match error.downcast_ref::<LimitExceeded>() {
+                    Some(LimitExceeded::Time(_)) => FailureKind::Timeout,
+                    Some(_) => FailureKind::Limit,
+                    None => FailureKind::Trap,
+                };
                 Called {
-                    result: Err(failure(FailureKind::Trap, one_line(&trap))),
+                    result: Err(failure(kind, one_line(&error))),
                     ops: Vec::new(),
                 }
             }
         }
+    }
+}
+
+/// Runs `call` for at most `deadline`. Past it, the call is dropped — the
+/// wasm stops at its next epoch tick — and fails with
+/// [`LimitExceeded::Time`].
+async fn bounded<T>(
+    deadline: Option<Duration>,
+    call: impl Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout(deadline, call)
+            .await
+            .unwrap_or_else(|_| Err(LimitExceeded::Time(deadline).into())),
+        None => call.await,
     }
 }
 

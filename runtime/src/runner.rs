@@ -3,10 +3,12 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::app::{App, CommandError, Context};
+use crate::sandbox::{DirGrant, Limits, Sandbox};
 use crate::status::ExitStatus;
 use crate::value::{Payload, Value};
 
@@ -27,12 +29,203 @@ where
             return ExitStatus::CommandFailed;
         }
     };
-    app.arg(plugin_arg());
+    for arg in host_args() {
+        app.arg(arg);
+    }
     app.command(dispatch_command(), dispatch);
 
-    let paths = plugin_paths(app.command_line(), &args);
-    app.load_plugins(paths).await;
+    let options = HostOptions::read(app.command_line(), &args);
+    let mut app = app.fail_fast(options.fail_fast);
+    app.load_plugins_with(&options.plugins, |name| options.sandbox(name))
+        .await;
     app.start(args).await
+}
+
+/// The options `precept-run` needs before the plugins are loaded.
+#[derive(Debug, Default, PartialEq)]
+pub struct HostOptions {
+    /// The components to load, in order.
+    pub plugins: Vec<PathBuf>,
+    /// Grants and limits by plugin name, in the order given.
+    pub grants: Vec<(String, Grant)>,
+    /// The limits every plugin gets.
+    pub limits: Limits,
+    /// Whether any plugin failure ends the run.
+    pub fail_fast: bool,
+}
+
+/// One grant given on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grant {
+    /// `--dir` or `--dir-rw`.
+    Dir(DirGrant),
+    /// `--env`.
+    Env(String, String),
+    /// `--arg`.
+    Arg(String),
+}
+
+impl HostOptions {
+    /// Reads the options from `args` with `command` (the application's
+    /// command line so far: plugins may add to it), before the full command
+    /// line can be parsed. `--help` and unknown arguments do not stop the
+    /// reading; wrong values are reported by the full parse later.
+    pub fn read(command: Command, args: &[OsString]) -> HostOptions {
+        let matches = command
+            .disable_help_flag(true)
+            .disable_version_flag(true)
+            .arg(
+                Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .action(ArgAction::SetTrue),
+            )
+            .arg(
+                Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(ArgAction::SetTrue),
+            )
+            .ignore_errors(true)
+            .allow_external_subcommands(true)
+            .try_get_matches_from(args);
+        let Ok(m) = matches else {
+            return HostOptions::default();
+        };
+        let many = |id: &str| -> Vec<(String, Grant)> {
+            m.get_many::<(String, Grant)>(id)
+                .map_or_else(Vec::new, |v| v.cloned().collect())
+        };
+        let mut limits = Limits::default();
+        if let Some(ms) = m.get_one::<u64>("deadline") {
+            limits.call = Duration::from_millis(*ms);
+        }
+        if let Some(ms) = m.get_one::<u64>("command-deadline") {
+            limits.command = Some(Duration::from_millis(*ms));
+        }
+        if let Some(mib) = m.get_one::<usize>("memory") {
+            limits.memory_bytes = mib << 20;
+        }
+        let mut grants = many("dir");
+        grants.extend(many("dir-rw"));
+        grants.extend(many("env"));
+        grants.extend(many("arg"));
+        HostOptions {
+            plugins: m
+                .get_many::<PathBuf>("plugin")
+                .map_or_else(Vec::new, |paths| paths.cloned().collect()),
+            grants,
+            limits,
+            fail_fast: m.get_flag("fail-fast"),
+        }
+    }
+
+    /// The sandbox of the plugin `name`: the common limits and its grants.
+    pub fn sandbox(&self, name: &str) -> Sandbox {
+        let mut sandbox = Sandbox {
+            limits: self.limits.clone(),
+            ..Sandbox::default()
+        };
+        for (plugin, grant) in &self.grants {
+            if plugin != name {
+                continue;
+            }
+            match grant.clone() {
+                Grant::Dir(dir) => sandbox.grants.dirs.push(dir),
+                Grant::Env(var, value) => sandbox.grants.env.push((var, value)),
+                Grant::Arg(arg) => sandbox.grants.args.push(arg),
+            }
+        }
+        sandbox
+    }
+}
+
+/// The arguments `precept-run` adds to the application.
+fn host_args() -> Vec<Arg> {
+    let grant = |id: &'static str, value_name: &'static str, help: &'static str| {
+        Arg::new(id)
+            .long(id)
+            .value_name(value_name)
+            .action(ArgAction::Append)
+            .help(help)
+    };
+    vec![
+        plugin_arg(),
+        grant(
+            "dir",
+            "PLUGIN=HOST[::GUEST]",
+            "Let PLUGIN read the host directory HOST, seen as GUEST (default: the same path)",
+        )
+        .value_parser(|s: &str| parse_dir(s, false)),
+        grant(
+            "dir-rw",
+            "PLUGIN=HOST[::GUEST]",
+            "Like --dir, and let PLUGIN write there too",
+        )
+        .value_parser(|s: &str| parse_dir(s, true)),
+        grant(
+            "env",
+            "PLUGIN=VAR[=VALUE]",
+            "Give PLUGIN the environment variable VAR (its host value unless VALUE is given)",
+        )
+        .value_parser(parse_env),
+        grant("arg", "PLUGIN=ARG", "Add ARG to PLUGIN's command-line arguments")
+            .value_parser(|s: &str| {
+                let (plugin, arg) = split_plugin(s)?;
+                Ok::<_, String>((plugin, Grant::Arg(arg.to_string())))
+            }),
+        Arg::new("deadline")
+            .long("deadline")
+            .value_name("MS")
+            .value_parser(clap::value_parser!(u64))
+            .help("The longest a plugin's setup, event handler or service step may run [default: 1000]"),
+        Arg::new("command-deadline")
+            .long("command-deadline")
+            .value_name("MS")
+            .value_parser(clap::value_parser!(u64))
+            .help("The longest a plugin's command may run [default: no limit]"),
+        Arg::new("memory")
+            .long("memory")
+            .value_name("MIB")
+            .value_parser(clap::value_parser!(usize))
+            .help("The most memory each plugin may use [default: 256]"),
+        Arg::new("fail-fast")
+            .long("fail-fast")
+            .action(ArgAction::SetTrue)
+            .help("End the run at the first plugin failure"),
+    ]
+}
+
+fn split_plugin(text: &str) -> Result<(String, &str), String> {
+    match text.split_once('=') {
+        Some((plugin, rest)) if !plugin.is_empty() && !rest.is_empty() => {
+            Ok((plugin.to_string(), rest))
+        }
+        _ => Err(format!("expected PLUGIN=..., got '{text}'")),
+    }
+}
+
+fn parse_dir(text: &str, writable: bool) -> Result<(String, Grant), String> {
+    let (plugin, rest) = split_plugin(text)?;
+    let (host, guest) = rest.split_once("::").unwrap_or((rest, rest));
+    let grant = DirGrant {
+        host: PathBuf::from(host),
+        guest: guest.to_string(),
+        writable,
+    };
+    Ok((plugin, Grant::Dir(grant)))
+}
+
+fn parse_env(text: &str) -> Result<(String, Grant), String> {
+    let (plugin, rest) = split_plugin(text)?;
+    let (var, value) = match rest.split_once('=') {
+        Some((var, value)) => (var.to_string(), value.to_string()),
+        None => {
+            let value = std::env::var(rest).map_err(|_| format!("${rest} is not set"))?;
+            (rest.to_string(), value)
+        }
+    };
+    Ok((plugin, Grant::Env(var, value)))
 }
 
 /// Sends log lines (the runtime's and the plugins') to standard error, at
@@ -57,34 +250,6 @@ fn plugin_arg() -> Arg {
         .value_parser(clap::value_parser!(PathBuf))
         .action(ArgAction::Append)
         .help("Load the WebAssembly component at PATH as a plugin (repeatable)")
-}
-
-/// The `--plugin` paths in `args`, read with `command` (the application's
-/// command line so far) before the full command line can be parsed: plugins
-/// may add to it. `--help` and unknown arguments do not stop the reading.
-pub fn plugin_paths(command: Command, args: &[OsString]) -> Vec<PathBuf> {
-    let matches = command
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .arg(
-            Arg::new("help")
-                .short('h')
-                .long("help")
-                .action(ArgAction::SetTrue),
-        )
-        .arg(
-            Arg::new("version")
-                .short('V')
-                .long("version")
-                .action(ArgAction::SetTrue),
-        )
-        .ignore_errors(true)
-        .allow_external_subcommands(true)
-        .try_get_matches_from(args);
-    matches.ok().map_or_else(Vec::new, |m| {
-        m.get_many::<PathBuf>("plugin")
-            .map_or_else(Vec::new, |paths| paths.cloned().collect())
-    })
 }
 
 fn dispatch_command() -> Command {
@@ -124,12 +289,16 @@ mod tests {
         args.iter().map(OsString::from).collect()
     }
 
-    fn read(args: &[&str]) -> Vec<PathBuf> {
+    fn options(args: &[&str]) -> HostOptions {
         let command = Command::new(PROG_NAME)
-            .arg(plugin_arg())
+            .args(host_args())
             .arg(Arg::new("verbose").short('v').action(ArgAction::Count))
             .subcommand(dispatch_command());
-        plugin_paths(command, &os(args))
+        HostOptions::read(command, &os(args))
+    }
+
+    fn read(args: &[&str]) -> Vec<PathBuf> {
+        options(args).plugins
     }
 
     #[test]
@@ -164,5 +333,50 @@ mod tests {
             [PathBuf::from("a.wasm")]
         );
         assert!(read(&["precept-run"]).is_empty());
+    }
+
+    #[test]
+    fn grants_and_limits_go_to_the_named_plugin() {
+        let options = options(&[
+            "precept-run",
+            "--dir",
+            "a=/srv/data::/data",
+            "--dir-rw",
+            "a=/tmp/out",
+            "--env",
+            "a=MODE=fast",
+            "--env",
+            "b=LANG=C",
+            "--arg",
+            "a=--quick",
+            "--deadline",
+            "250",
+            "--memory",
+            "16",
+            "--fail-fast",
+        ]);
+        assert!(options.fail_fast);
+        let a = options.sandbox("a");
+        assert_eq!(
+            a.grants.dirs,
+            [
+                DirGrant {
+                    host: "/srv/data".into(),
+                    guest: "/data".into(),
+                    writable: false
+                },
+                DirGrant {
+                    host: "/tmp/out".into(),
+                    guest: "/tmp/out".into(),
+                    writable: true
+                },
+            ]
+        );
+        assert_eq!(a.grants.env, [("MODE".to_string(), "fast".to_string())]);
+        assert_eq!(a.grants.args, ["--quick"]);
+        assert_eq!(a.limits.call, Duration::from_millis(250));
+        assert_eq!(a.limits.memory_bytes, 16 << 20);
+        let c = options.sandbox("c");
+        assert!(c.grants.dirs.is_empty() && c.grants.env.is_empty());
     }
 }

@@ -124,9 +124,14 @@ impl Registered {
         }
     }
 
-    /// Whether it runs when `command` (`None`: no command) runs.
+    /// Whether it runs when `command` (`None`: no command) runs: it belongs
+    /// to every command or to this one, and its plugin is not disabled.
     pub(crate) fn runs_for(&self, command: Option<&str>) -> bool {
-        self.command.is_none() || self.command.as_deref() == command
+        let enabled = match &self.provider {
+            Provider::Native(_) => true,
+            Provider::Plugin(plugin) => !plugin.is_disabled(),
+        };
+        enabled && (self.command.is_none() || self.command.as_deref() == command)
     }
 
     /// Runs one step, then dispatches `{name}_{step}`. A failed setup or
@@ -162,11 +167,16 @@ impl Registered {
             }
             Provider::Plugin(plugin) => {
                 let Some(called) = plugin.service(step, &self.name).await else {
+                    // A plugin disabled while running cannot be asked to
+                    // stop; its failure was reported when it happened.
+                    if step == ServiceStep::Stop {
+                        return Ok(());
+                    }
                     return Err(failure(FailureKind::Error, "the plugin is disabled".into()));
                 };
                 app.events.apply(plugin, called.ops, 0).await;
                 called.result.map_err(|f| {
-                    if f.kind == FailureKind::Trap {
+                    if f.kind.disables() {
                         app.events.disable_plugin(plugin.name());
                     }
                     failure(f.kind, f.cause)

@@ -26,6 +26,28 @@ pub fn lookup<'a>(payload: &'a [(String, Value)], key: &str) -> Option<&'a Value
         .map(|(_, value)| value)
 }
 
+/// The size of `payload` as counted against the payload limit: the bytes
+/// of every name and string, eight per number or flag.
+pub fn payload_size(payload: &[(String, Value)]) -> usize {
+    payload
+        .iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+/// The size of one value as counted against the payload limit.
+pub fn value_size(value: &Value) -> usize {
+    let scalar = |s: &Scalar| match s {
+        Scalar::Text(text) => text.len(),
+        _ => 8,
+    };
+    match value {
+        Value::Text(text) | Value::Json(text) => text.len(),
+        Value::List(items) => items.iter().map(scalar).sum::<usize>() + 8,
+        _ => 8,
+    }
+}
+
 impl Value {
     /// Reads a command-line style value: `true`/`false`, an integer, a float,
     /// or else text.
