@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
-const PLUGIN_DIRS: &[&str] = &["example-plugins", "tests/plugins"];
+const PLUGIN_DIRS: &[&str] = &["example-plugins", "tests/plugins", "tests/hostile"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -29,8 +29,12 @@ fn main() {
     let release_dir = target_dir.join(TARGET).join("release");
     let mut code = String::new();
     for plugin in &plugins {
-        let wasm = release_dir.join(format!("{}.wasm", plugin.name.replace('-', "_")));
-        assert!(wasm.exists(), "{} was not built", wasm.display());
+        // A library's file has `_` for `-`; a binary's keeps the name.
+        let wasm = [plugin.name.replace('-', "_"), plugin.name.clone()]
+            .map(|stem| release_dir.join(format!("{stem}.wasm")))
+            .into_iter()
+            .find(|path| path.exists())
+            .unwrap_or_else(|| panic!("{} was not built", plugin.name));
         writeln!(
             code,
             "/// The `{name}` component, built from `{dir}`.\npub const {konst}: &str = {path:?};",
@@ -40,7 +44,16 @@ fn main() {
             path = wasm.display().to_string(),
         )
         .unwrap();
-        track_dep_info(&release_dir.join(format!("{}.d", plugin.name.replace('-', "_"))));
+        track_dep_info(&wasm.with_extension("d"));
+    }
+    for (name, wasm) in componentize_wat(&workspace, &out_dir) {
+        writeln!(
+            code,
+            "/// The `{name}` component, made from `tests/hostile/{name}.wat`.\npub const {konst}: &str = {path:?};",
+            konst = name.to_uppercase().replace('-', "_"),
+            path = wasm.display().to_string(),
+        )
+        .unwrap();
     }
     let examples: Vec<String> = plugins
         .iter()
@@ -133,6 +146,45 @@ fn build(workspace: &Path, target_dir: &Path, guests: &[Guest]) {
     }
     let status = cmd.status().expect("run cargo to build the test plugins");
     assert!(status.success(), "building the test plugins failed");
+}
+
+/// Turns every core module written as `tests/hostile/*.wat` into a
+/// component of the `precept:plugin` world, for plugins no compiler would
+/// produce (e.g. one that grows a table without end).
+fn componentize_wat(workspace: &Path, out_dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(workspace.join("wit")).expect("parse wit/");
+    let world = resolve
+        .select_world(&[package], Some("plugin"))
+        .expect("the plugin world");
+    let mut made = Vec::new();
+    let mut sources: Vec<PathBuf> = fs::read_dir(workspace.join("tests/hostile"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wat"))
+        .collect();
+    sources.sort();
+    for source in sources {
+        println!("cargo:rerun-if-changed={}", source.display());
+        let name = source.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut module = wat::parse_file(&source).expect("valid wat");
+        wit_component::embed_component_metadata(
+            &mut module,
+            &resolve,
+            world,
+            wit_component::StringEncoding::UTF8,
+            false,
+        )
+        .expect("embed the world");
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .unwrap_or_else(|e| panic!("componentize {}: {e:?}", source.display()));
+        let path = out_dir.join(format!("{name}.wasm"));
+        fs::write(&path, component).unwrap();
+        made.push((name, path));
+    }
+    made
 }
 
 /// Asks cargo to rerun this script when any source file of a guest changes.

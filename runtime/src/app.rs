@@ -359,6 +359,9 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
+        if self.fail_fast && self.load_failures > 0 {
+            return ExitStatus::PluginNotLoaded;
+        }
         self.events
             .dispatch("before_cli_start", Payload::new())
             .await;

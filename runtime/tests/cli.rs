@@ -208,3 +208,95 @@ fn sigint_stops_services_and_ends_the_lifecycle_with_130() {
     assert!(at("observer: recorder_stop") < at("observer: cli_stopped"));
     assert!(!seen.iter().any(|l| l == "done waiting"), "{seen:?}");
 }
+
+fn hello_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("hello: "))
+        .collect()
+}
+
+const HELLO_LIFECYCLE: [&str; 5] = [
+    "hello: setup",
+    "hello: before_cli_start",
+    "hello: cli_parsed",
+    "hello: cli_started",
+    "hello: cli_stopped",
+];
+
+#[test]
+fn an_endless_plugin_is_cut_at_its_deadline_and_the_others_go_on() {
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::LOOP,
+        "--plugin",
+        precept_tests::HELLO,
+    ]);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        ["error: plugin 'loop' timed out in on-event(cli_started): ran longer than 1s"]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+}
+
+#[test]
+fn a_stdout_flood_is_cut_at_its_deadline() {
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=stdout-flood",
+        "--deadline",
+        "300",
+        "--plugin",
+        precept_tests::HELLO,
+    ]);
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: plugin 'hostile' timed out in on-event(cli_started)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("flood flood"));
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+}
+
+#[test]
+fn grants_from_the_command_line_reach_the_plugin() {
+    let dir = std::env::temp_dir().join(format!("precept-cli-grant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("note.txt"), "granted").unwrap();
+    let grant = format!("hostile={}::/data", dir.display());
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--dir",
+        &grant,
+        "--arg",
+        "hostile=read-file",
+        "--arg",
+        "hostile=/data/note.txt",
+        "--plugin",
+        precept_tests::OBSERVER,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("hostile: ok: granted"), "{stdout}");
+
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--dir",
+        "hostile=/nonexistent/dir",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("plugin 'hostile': cannot grant /nonexistent/dir"),
+        "{stderr}"
+    );
+}
