@@ -27,7 +27,8 @@ use crate::value::{Payload, Value, lookup};
 use crate::wit::WitEvent;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
-/// this depth is dropped and reported as a failure of the plugin that made it.
+/// this depth is dropped, and the plugin that made it is reported and
+/// disabled.
 pub const MAX_DISPATCH_DEPTH: usize = 32;
 
 /// An event as a native subscriber receives it. Cloning is cheap.
