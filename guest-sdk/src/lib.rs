@@ -34,6 +34,7 @@ mod value;
 
 pub mod app;
 pub mod commands;
+pub mod config;
 pub mod events;
 pub mod log;
 pub mod services;
@@ -43,7 +44,7 @@ pub use value::{FromScalar, FromValue, Payload, Scalar, Value, payload};
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::commands::{self, Arg, Command};
-    pub use crate::{Args, Event, Flow, Plugin, Value, app, events, log, services};
+    pub use crate::{Args, Event, Flow, Plugin, Value, app, config, events, log, services};
 }
 
 /// The event a subscriber receives: name, payload, position and time.

@@ -30,6 +30,6 @@ async fn main() -> ExitCode {
         .collect();
     println!("$ {}\n", shown.join(" "));
 
-    precept::runner::init_logging();
+    precept::logging::install();
     precept::runner::run(args).await.into()
 }

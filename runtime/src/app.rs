@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -15,9 +15,10 @@ use crate::cli;
 use crate::engine::PluginEngine;
 use crate::error::{Error, LoadError};
 use crate::events::Events;
+use crate::host::ConfigKey;
 use crate::host::HostOp;
-use crate::logging;
-use crate::plugin::{Plugin, plugin_name};
+use crate::logging::{self, LogSettings};
+use crate::plugin::{Plugin, PluginOptions, plugin_name};
 use crate::sandbox::Sandbox;
 use crate::services::{Registered, Run, Service, ServiceContext};
 use crate::signals::{self, Signals};
@@ -84,10 +85,13 @@ pub struct App {
     catch_signals: bool,
     fail_fast: bool,
     sandbox: Sandbox,
+    config_keys: Vec<(String, ConfigKey)>,
 }
 
 impl App {
-    /// An application called `prog_name` at `version`, with no plugins yet.
+    /// An application called `prog_name` at `version`, with no plugins yet,
+    /// and precept's global options: `-v/--verbose`, `--quiet` and
+    /// `--log-file FILE` (see [`logging`](crate::logging)).
     pub fn new(prog_name: impl Into<String>, version: impl Into<String>) -> Result<App, Error> {
         Ok(App {
             info: Arc::new(AppInfo {
@@ -99,13 +103,14 @@ impl App {
             events: Events::new(),
             engine: PluginEngine::shared()?,
             plugins: Vec::new(),
-            args: Vec::new(),
+            args: global_args(),
             commands: Vec::new(),
             services: Vec::new(),
             load_failures: 0,
             catch_signals: true,
             fail_fast: false,
             sandbox: Sandbox::default(),
+            config_keys: Vec::new(),
         })
     }
 
@@ -131,6 +136,7 @@ impl App {
     /// failing plugin is reported and the others go on.
     pub fn fail_fast(mut self, fail_fast: bool) -> App {
         self.fail_fast = fail_fast;
+        self.events.set_fail_fast(fail_fast);
         self
     }
 
@@ -225,17 +231,18 @@ impl App {
     /// kept and the error is remembered for the exit status; other plugins
     /// are not affected.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
-        let sandbox = self.sandbox.clone();
-        self.load_plugin_with(path, &sandbox).await
+        let options = PluginOptions::from(self.sandbox.clone());
+        self.load_plugin_with(path, &options).await
     }
 
-    /// Like [`App::load_plugin`], with the plugin confined by `sandbox`.
+    /// Like [`App::load_plugin`], with the plugin's own sandbox,
+    /// configuration values and fault policy.
     pub async fn load_plugin_with(
         &mut self,
         path: impl AsRef<Path>,
-        sandbox: &Sandbox,
+        options: &PluginOptions,
     ) -> Result<Arc<Plugin>, LoadError> {
-        let result = self.try_load(path.as_ref(), sandbox).await;
+        let result = self.try_load(path.as_ref(), options).await;
         if result.is_err() {
             self.load_failures += 1;
         }
@@ -246,20 +253,20 @@ impl App {
     /// one line on standard error and going on with the rest (stopping at
     /// the first with [`App::fail_fast`]).
     pub async fn load_plugins<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) {
-        let sandbox = self.sandbox.clone();
-        self.load_plugins_with(paths, |_| sandbox.clone()).await;
+        let options = PluginOptions::from(self.sandbox.clone());
+        self.load_plugins_with(paths, |_| options.clone()).await;
     }
 
-    /// Like [`App::load_plugins`], each plugin in the sandbox `sandbox_of`
+    /// Like [`App::load_plugins`], each plugin with the options `options_of`
     /// gives for its name.
     pub async fn load_plugins_with<P: AsRef<Path>>(
         &mut self,
         paths: impl IntoIterator<Item = P>,
-        sandbox_of: impl Fn(&str) -> Sandbox,
+        options_of: impl Fn(&str) -> PluginOptions,
     ) {
         for path in paths {
-            let sandbox = sandbox_of(&plugin_name(path.as_ref()));
-            if let Err(error) = self.load_plugin_with(path, &sandbox).await {
+            let options = options_of(&plugin_name(path.as_ref()));
+            if let Err(error) = self.load_plugin_with(path, &options).await {
                 logging::report(&error);
                 if self.fail_fast {
                     break;
@@ -268,13 +275,17 @@ impl App {
         }
     }
 
-    async fn try_load(&mut self, path: &Path, sandbox: &Sandbox) -> Result<Arc<Plugin>, LoadError> {
+    async fn try_load(
+        &mut self,
+        path: &Path,
+        options: &PluginOptions,
+    ) -> Result<Arc<Plugin>, LoadError> {
         let name = plugin_name(path);
         let shown = path.display().to_string();
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone(), sandbox).await?);
+        let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone(), options).await?);
         let called = plugin.setup().await;
         called.result?;
 
@@ -288,16 +299,20 @@ impl App {
         };
         let mut commands: Vec<AppCommand> = Vec::new();
         let mut services: Vec<Registered> = Vec::new();
+        let mut declared: Vec<ConfigKey> = Vec::new();
         let mut rest = Vec::new();
         for op in called.ops {
             match op {
                 HostOp::AddCommand(spec) => {
-                    let command =
-                        cli::command_from_spec(&spec).map_err(|cause| LoadError::BadCommand {
+                    let globals: Vec<&clap::Arg> =
+                        self.args.iter().filter(|a| a.is_global_set()).collect();
+                    let command = cli::command_from_spec(&spec, &globals).map_err(|cause| {
+                        LoadError::BadCommand {
                             name: name.clone(),
                             path: shown.clone(),
                             cause,
-                        })?;
+                        }
+                    })?;
                     let other = self
                         .find_command(&spec.name)
                         .or_else(|| commands.iter().find(|c| c.command.get_name() == spec.name));
@@ -323,14 +338,55 @@ impl App {
                     }
                     services.push(Registered::plugin(plugin.clone(), service, command));
                 }
+                HostOp::DeclareConfig(key) => {
+                    declared.retain(|k| k.key != key.key);
+                    declared.push(key);
+                }
                 op => rest.push(op),
             }
+        }
+        check_config(&name, options, &declared).map_err(|cause| LoadError::Config {
+            name: name.clone(),
+            cause,
+        })?;
+        self.config_keys
+            .extend(declared.into_iter().map(|key| (name.clone(), key)));
+        if options.fatal {
+            self.events.mark_fatal(&name);
         }
         self.plugins.push(plugin.clone());
         self.commands.extend(commands);
         self.services.extend(services);
         self.events.apply(&plugin, rest, 0).await;
         Ok(plugin)
+    }
+
+    /// The services the plugin `plugin` provides, as `(name, command)`:
+    /// `command` is the one command they run with, if any.
+    pub fn plugin_services(&self, plugin: &str) -> Vec<(&str, Option<&str>)> {
+        self.services
+            .iter()
+            .filter(|s| s.plugin_name() == Some(plugin))
+            .map(|s| (s.name(), s.command()))
+            .collect()
+    }
+
+    /// The commands the plugin `plugin` added.
+    pub fn plugin_commands(&self, plugin: &str) -> Vec<&Command> {
+        self.commands
+            .iter()
+            .filter(|c| matches!(&c.runner, Runner::Plugin(p) if p.name() == plugin))
+            .map(|c| &c.command)
+            .collect()
+    }
+
+    /// The configuration keys the plugin `plugin` declared, in order.
+    pub fn config_keys(&self, plugin: &str) -> Vec<&ConfigKey> {
+        self.config_keys
+            .iter()
+            .filter(|(owner, _)| owner == plugin)
+            .map(|(_, key)| key)
+            .collect()
     }
 
     fn find_command(&self, name: &str) -> Option<&AppCommand> {
@@ -378,6 +434,15 @@ impl App {
                 };
             }
         };
+        let settings = LogSettings {
+            verbose: matches.get_count("verbose"),
+            quiet: matches.get_flag("quiet"),
+            file: matches.get_one::<PathBuf>("log-file").cloned(),
+        };
+        if let Err(error) = logging::configure(&settings) {
+            eprintln!("error: cannot write the log: {error}");
+            return ExitStatus::Usage;
+        }
         self.events
             .dispatch("cli_parsed", cli::parsed_payload(&command, &matches))
             .await;
@@ -398,7 +463,7 @@ impl App {
         };
 
         let main = async {
-            if self.fail_fast && !self.events.failures().is_empty() {
+            if self.events.is_fatal() {
                 return Err(Ended::PluginFailed);
             }
             run.start(&ctx).await.map_err(Ended::Services)?;
@@ -411,7 +476,7 @@ impl App {
         let ended = tokio::select! {
             result = main => result.err(),
             signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
-            () = self.events.failed(), if self.fail_fast => Some(Ended::PluginFailed),
+            () = self.events.fatal() => Some(Ended::PluginFailed),
         };
 
         let mut status = ExitStatus::Success;
@@ -476,6 +541,64 @@ impl App {
             }
         }
     }
+}
+
+/// The options every precept application has.
+fn global_args() -> Vec<clap::Arg> {
+    use clap::{Arg, ArgAction};
+    vec![
+        Arg::new("verbose")
+            .short('v')
+            .long("verbose")
+            .action(ArgAction::Count)
+            .global(true)
+            .help("Log more: -v for debug, -vv for trace"),
+        Arg::new("quiet")
+            .long("quiet")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .conflicts_with("verbose")
+            .help("Log errors only"),
+        Arg::new("log-file")
+            .long("log-file")
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .global(true)
+            .help("Append log lines to FILE instead of standard error"),
+    ]
+}
+
+/// Checks the plugin's configuration values against what it declared: every
+/// key declared, every value of its default's type.
+fn check_config(
+    plugin: &str,
+    options: &PluginOptions,
+    declared: &[ConfigKey],
+) -> Result<(), String> {
+    let source = options.config_source.as_deref().unwrap_or("configuration");
+    for (key, value) in &options.config {
+        let at = format!("{source}: plugin.{plugin}.config.{key}");
+        let Some(declared) = declared.iter().find(|k| k.key == *key) else {
+            let known: Vec<&str> = declared.iter().map(|k| k.key.as_str()).collect();
+            return Err(format!(
+                "{at}: unknown key; {plugin} declares {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        };
+        if !crate::value::same_kind(&declared.default, value) {
+            return Err(format!(
+                "{at}: expected {} like the default {}, found {}",
+                crate::value::kind_name(&declared.default),
+                declared.default,
+                crate::value::kind_name(value)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why the main part of a run ended early.

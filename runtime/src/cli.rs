@@ -37,15 +37,20 @@ pub fn args_payload(command: &Command, matches: &ArgMatches) -> Payload {
 }
 
 /// Builds the clap command for a plugin's command, or says why the
-/// description is unusable.
-pub(crate) fn command_from_spec(spec: &CommandSpec) -> Result<Command, String> {
+/// description is unusable. `globals` are the application's global
+/// arguments, whose names and letters a command cannot reuse.
+pub(crate) fn command_from_spec(spec: &CommandSpec, globals: &[&Arg]) -> Result<Command, String> {
     check_name("command", &spec.name)?;
     let mut command = Command::new(spec.name.clone()).about(spec.help.clone());
     let mut optional_positional = false;
     let mut open_ended = false;
     for (i, arg) in spec.args.iter().enumerate() {
         check_name("argument", &arg.name)?;
-        if matches!(arg.name.as_str(), "help" | "version")
+        let global = globals
+            .iter()
+            .any(|g| g.get_id() == arg.name.as_str() || g.get_long() == Some(arg.name.as_str()));
+        if global
+            || matches!(arg.name.as_str(), "help" | "version")
             || spec.args[..i].iter().any(|a| a.name == arg.name)
         {
             return Err(format!(
@@ -54,7 +59,8 @@ pub(crate) fn command_from_spec(spec: &CommandSpec) -> Result<Command, String> {
             ));
         }
         if let Some(short) = arg.short {
-            let taken = spec.args[..i].iter().any(|a| a.short == Some(short));
+            let taken = spec.args[..i].iter().any(|a| a.short == Some(short))
+                || globals.iter().any(|g| g.get_short() == Some(short));
             if !short.is_ascii_alphanumeric() || matches!(short, 'h' | 'V') || taken {
                 return Err(format!(
                     "argument '{}' has an unusable short name '{short}'",
@@ -310,7 +316,7 @@ mod tests {
                 },
             ],
         };
-        let cmd = command_from_spec(&greet).unwrap();
+        let cmd = command_from_spec(&greet, &[]).unwrap();
         cmd.clone().debug_assert();
         let m = cmd
             .clone()
@@ -364,8 +370,25 @@ mod tests {
             ]),
         ];
         for spec in bad {
-            assert!(command_from_spec(&spec).is_err(), "{spec:?}");
+            assert!(command_from_spec(&spec, &[]).is_err(), "{spec:?}");
         }
+    }
+
+    #[test]
+    fn global_argument_names_are_reserved() {
+        let verbose = Arg::new("verbose").short('v').long("verbose").global(true);
+        let command = |arg: ArgSpec| CommandSpec {
+            name: "c".into(),
+            help: String::new(),
+            args: vec![arg],
+        };
+        let flag = spec("verbose", ArgStyle::Flag, ValueKind::Text);
+        assert!(command_from_spec(&command(flag), &[&verbose]).is_err());
+        let short = ArgSpec {
+            short: Some('v'),
+            ..spec("vivid", ArgStyle::Flag, ValueKind::Text)
+        };
+        assert!(command_from_spec(&command(short), &[&verbose]).is_err());
     }
 
     #[test]

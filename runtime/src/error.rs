@@ -69,6 +69,14 @@ pub enum LoadError {
         /// What could not be granted.
         cause: String,
     },
+    /// The plugin's configuration does not fit what it declared.
+    #[error("plugin '{name}': {cause}")]
+    Config {
+        /// The plugin's name.
+        name: String,
+        /// Which key is wrong and why.
+        cause: String,
+    },
     /// The component was built against another version of the contract.
     #[error(
         "plugin '{name}' ({path}) was built for precept:plugin@{found}, \

@@ -101,7 +101,10 @@ struct Dispatcher {
     table: Mutex<HashMap<String, Vec<Entry>>>,
     next_id: AtomicU64,
     failures: Mutex<Vec<PluginFailure>>,
-    failed: tokio::sync::Notify,
+    fail_fast: std::sync::atomic::AtomicBool,
+    fatal_plugins: Mutex<Vec<String>>,
+    fatal: std::sync::atomic::AtomicBool,
+    fatal_notify: tokio::sync::Notify,
 }
 
 impl Events {
@@ -176,14 +179,43 @@ impl Events {
         if failure.kind.disables() {
             self.remove_plugin(&failure.plugin);
         }
+        let fatal = self.inner.fail_fast.load(Ordering::Acquire)
+            || self
+                .inner
+                .fatal_plugins
+                .lock()
+                .unwrap()
+                .contains(&failure.plugin);
         self.inner.failures.lock().unwrap().push(failure);
-        self.inner.failed.notify_waiters();
+        if fatal {
+            self.inner.fatal.store(true, Ordering::Release);
+            self.inner.fatal_notify.notify_waiters();
+        }
     }
 
-    /// Waits until a plugin failure is reported (returns at once if one was).
-    pub(crate) async fn failed(&self) {
-        let notified = self.inner.failed.notified();
-        if self.inner.failures.lock().unwrap().is_empty() {
+    /// Makes every plugin failure fatal (or none, unless marked).
+    pub(crate) fn set_fail_fast(&self, fail_fast: bool) {
+        self.inner.fail_fast.store(fail_fast, Ordering::Release);
+    }
+
+    /// Makes the failures of the plugin `plugin` fatal.
+    pub(crate) fn mark_fatal(&self, plugin: &str) {
+        self.inner
+            .fatal_plugins
+            .lock()
+            .unwrap()
+            .push(plugin.to_string());
+    }
+
+    /// Whether a fatal failure was reported.
+    pub(crate) fn is_fatal(&self) -> bool {
+        self.inner.fatal.load(Ordering::Acquire)
+    }
+
+    /// Waits until a fatal failure is reported (returns at once if one was).
+    pub(crate) async fn fatal(&self) {
+        let notified = self.inner.fatal_notify.notified();
+        if !self.is_fatal() {
             notified.await;
         }
     }
@@ -219,6 +251,9 @@ impl Events {
                     }
                     HostOp::AddService(name, _) => {
                         self.report(setup_only(plugin, "add-service", name))
+                    }
+                    HostOp::DeclareConfig(key) => {
+                        self.report(setup_only(plugin, "declare", key.key))
                     }
                 }
             }

@@ -17,7 +17,7 @@ use crate::app::AppInfo;
 use crate::sandbox::{LimitExceeded, Limiter, Limits};
 use crate::value::{Payload, Value, payload_size, value_size};
 use crate::wit::precept::plugin::commands::CommandSpec;
-use crate::wit::precept::plugin::{app, commands, events, log, services, types};
+use crate::wit::precept::plugin::{app, commands, config, events, log, services, types};
 
 /// How many events one call into a plugin may dispatch.
 pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
@@ -35,6 +35,19 @@ pub(crate) enum HostOp {
     AddCommand(CommandSpec),
     /// Declare a service, optionally for one command (setup only).
     AddService(String, Option<String>),
+    /// Declare a configuration key (setup only).
+    DeclareConfig(ConfigKey),
+}
+
+/// A configuration key a plugin declared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigKey {
+    /// The key, as in the plugin's `[plugin.NAME.config]` section.
+    pub key: String,
+    /// One line of help.
+    pub help: String,
+    /// The value used when the file has none.
+    pub default: Value,
 }
 
 /// The data of one plugin's `Store`: its WASI context and its view of the
@@ -49,11 +62,20 @@ pub(crate) struct HostState {
     dispatches: usize,
     payload_bytes: usize,
     pub(crate) limiter: Limiter,
+    config: Payload,
+    declared: Vec<ConfigKey>,
 }
 
 impl HostState {
-    /// State for the plugin `plugin`, with the given WASI context and limits.
-    pub(crate) fn new(plugin: Arc<str>, app: Arc<AppInfo>, wasi: WasiCtx, limits: &Limits) -> Self {
+    /// State for the plugin `plugin`, with the given WASI context, limits
+    /// and configuration values.
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        app: Arc<AppInfo>,
+        wasi: WasiCtx,
+        limits: &Limits,
+        config: Payload,
+    ) -> Self {
         HostState {
             wasi,
             table: ResourceTable::new(),
@@ -64,6 +86,8 @@ impl HostState {
             dispatches: 0,
             payload_bytes: limits.payload_bytes,
             limiter: Limiter::new(limits),
+            config,
+            declared: Vec::new(),
         }
     }
 
@@ -144,6 +168,26 @@ impl services::Host for HostState {
     fn add_service(&mut self, name: String, command: Option<String>) -> wasmtime::Result<()> {
         self.record(HostOp::AddService(name, command));
         Ok(())
+    }
+}
+
+impl config::Host for HostState {
+    fn declare(&mut self, key: String, help: String, default: Value) -> wasmtime::Result<()> {
+        let declared = ConfigKey { key, help, default };
+        self.declared.retain(|k| k.key != declared.key);
+        self.declared.push(declared.clone());
+        self.record(HostOp::DeclareConfig(declared));
+        Ok(())
+    }
+
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<Value>> {
+        let from_file = self.config.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        let declared = self
+            .declared
+            .iter()
+            .find(|k| k.key == key)
+            .map(|k| &k.default);
+        Ok(from_file.or(declared).cloned())
     }
 }
 

@@ -29,7 +29,7 @@ mod app;
 mod engine;
 mod error;
 mod host;
-mod logging;
+
 mod plugin;
 mod services;
 mod signals;
@@ -39,7 +39,9 @@ mod vars;
 mod wit;
 
 pub mod cli;
+pub mod config;
 pub mod events;
+pub mod logging;
 pub mod runner;
 pub mod sandbox;
 
@@ -47,8 +49,9 @@ pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{Event, Events, Flow, MAX_DISPATCH_DEPTH, SubscriptionId};
+pub use host::ConfigKey;
 pub use host::MAX_DISPATCHES_PER_CALL;
-pub use plugin::{Plugin, ServiceStep};
+pub use plugin::{Plugin, PluginOptions, ServiceStep};
 pub use sandbox::{DirGrant, Grants, LimitExceeded, Limits, Sandbox};
 pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;

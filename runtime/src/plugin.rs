@@ -20,6 +20,29 @@ use crate::sandbox::{LimitExceeded, Limits, Sandbox};
 use crate::value::Payload;
 use crate::wit::{self, WitEvent};
 
+/// How to load one plugin: its sandbox, its configuration values, and
+/// whether its failures end the run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginOptions {
+    /// What it is granted and how far it may go.
+    pub sandbox: Sandbox,
+    /// Its configuration values, read through the `config` interface.
+    pub config: Payload,
+    /// Where the values come from, e.g. `precept.toml`, for error messages.
+    pub config_source: Option<String>,
+    /// Whether a failure of this plugin ends the run (as with fail-fast).
+    pub fatal: bool,
+}
+
+impl From<Sandbox> for PluginOptions {
+    fn from(sandbox: Sandbox) -> Self {
+        PluginOptions {
+            sandbox,
+            ..PluginOptions::default()
+        }
+    }
+}
+
 /// A loaded plugin: one component instance in its own sandboxed store.
 pub struct Plugin {
     name: Arc<str>,
@@ -27,6 +50,8 @@ pub struct Plugin {
     instance: Mutex<Instance>,
     disabled: AtomicBool,
     limits: Limits,
+    imports: Vec<String>,
+    exports: Vec<String>,
 }
 
 struct Instance {
@@ -52,6 +77,16 @@ impl Plugin {
         &self.path
     }
 
+    /// The names of the component's imports, e.g. `precept:plugin/events@0.1.0`.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// The names of the component's exports, e.g. `on-event`.
+    pub fn exports(&self) -> &[String] {
+        &self.exports
+    }
+
     /// Whether the plugin was disabled after a trap, a timeout or a limit.
     pub fn is_disabled(&self) -> bool {
         self.disabled.load(Ordering::Acquire)
@@ -63,13 +98,14 @@ impl Plugin {
     }
 
     /// Reads, compiles, links and instantiates the component at `path` in
-    /// a store of its own, confined by `sandbox`.
+    /// a store of its own, confined by its sandbox.
     pub(crate) async fn load(
         engine: &PluginEngine,
         path: &Path,
         app: Arc<AppInfo>,
-        sandbox: &Sandbox,
+        options: &PluginOptions,
     ) -> Result<Plugin, LoadError> {
+        let sandbox = &options.sandbox;
         let name = plugin_name(path);
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
@@ -97,12 +133,29 @@ impl Plugin {
             },
         })?;
 
+        let component = pre.instance_pre().component();
+        let component_type = component.component_type();
+        let import_names = component_type
+            .imports(&engine.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let export_names = component_type
+            .exports(&engine.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+
         let wasi = sandbox.wasi().map_err(|e| LoadError::Grant {
             name: name.clone(),
             cause: e.to_string(),
         })?;
         let name: Arc<str> = name.into();
-        let state = HostState::new(name.clone(), app, wasi, &sandbox.limits);
+        let state = HostState::new(
+            name.clone(),
+            app,
+            wasi,
+            &sandbox.limits,
+            options.config.clone(),
+        );
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|state| &mut state.limiter);
         // Running wasm yields to the executor at every epoch tick, so that a
@@ -120,6 +173,8 @@ impl Plugin {
             instance: Mutex::new(Instance { store, exports }),
             disabled: AtomicBool::new(false),
             limits: sandbox.limits.clone(),
+            imports: import_names,
+            exports: export_names,
         })
     }
 

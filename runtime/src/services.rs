@@ -124,6 +124,11 @@ impl Registered {
         }
     }
 
+    /// The one command it runs with, if any.
+    pub(crate) fn command(&self) -> Option<&str> {
+        self.command.as_deref()
+    }
+
     /// Whether it runs when `command` (`None`: no command) runs: it belongs
     /// to every command or to this one, and its plugin is not disabled.
     pub(crate) fn runs_for(&self, command: Option<&str>) -> bool {

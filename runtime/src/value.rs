@@ -48,6 +48,34 @@ pub fn value_size(value: &Value) -> usize {
     }
 }
 
+/// What kind of value `value` is, in words: `an integer`, `text`, ...
+pub fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Absent => "nothing",
+        Value::Boolean(_) => "a boolean",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Text(_) => "text",
+        Value::List(_) => "a list",
+        Value::Json(_) => "structured data",
+    }
+}
+
+/// Whether `value` may stand where `default` is expected: the same kind, an
+/// integer for a float, or anything when the default is absent.
+pub fn same_kind(default: &Value, value: &Value) -> bool {
+    matches!(
+        (default, value),
+        (Value::Absent, _)
+            | (Value::Boolean(_), Value::Boolean(_))
+            | (Value::Integer(_), Value::Integer(_))
+            | (Value::Float(_), Value::Float(_) | Value::Integer(_))
+            | (Value::Text(_), Value::Text(_))
+            | (Value::List(_), Value::List(_))
+            | (Value::Json(_), Value::Json(_))
+    )
+}
+
 impl Value {
     /// Reads a command-line style value: `true`/`false`, an integer, a float,
     /// or else text.

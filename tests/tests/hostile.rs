@@ -35,7 +35,9 @@ async fn run_hostile(mode: &str, arg: &str, sandbox: Sandbox) -> (App, ExitStatu
     let mut app = app();
     app.vars().set("hostile.mode", mode);
     app.vars().set("hostile.arg", arg);
-    let loaded = app.load_plugin_with(precept_tests::HOSTILE, &sandbox).await;
+    let loaded = app
+        .load_plugin_with(precept_tests::HOSTILE, &sandbox.into())
+        .await;
     assert!(loaded.is_ok(), "{mode}: {loaded:?}");
     probe(&mut app, "good", &[]).await;
     let status = app.start(["test-app"]).await;
@@ -107,7 +109,7 @@ async fn unbounded_re_entrant_dispatch_is_cut() {
 async fn an_event_storm_is_cut_and_delivers_nothing() {
     let mut app = app();
     app.vars().set("hostile.mode", "storm");
-    app.load_plugin_with(precept_tests::HOSTILE, &tight())
+    app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
         .await
         .unwrap();
     probe(
@@ -138,7 +140,10 @@ async fn a_huge_payload_is_refused() {
 }
 
 async fn load_failure(app: &mut App, path: &str, sandbox: &Sandbox) -> LoadError {
-    let error = app.load_plugin_with(path, sandbox).await.unwrap_err();
+    let error = app
+        .load_plugin_with(path, &sandbox.clone().into())
+        .await
+        .unwrap_err();
     assert!(!error.to_string().contains('\n'), "{error}");
     error
 }
@@ -358,7 +363,7 @@ async fn sockets_and_name_lookups_are_refused() {
 async fn fail_fast_ends_the_run_at_the_first_failure() {
     let mut app = app().fail_fast(true);
     app.vars().set("hostile.mode", "panic-event");
-    app.load_plugin_with(precept_tests::HOSTILE, &tight())
+    app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
         .await
         .unwrap();
     probe(&mut app, "good", &[]).await;

@@ -1,4 +1,5 @@
-//! Adds `greet --name NAME [--times N] [--shout]` to the application.
+//! Adds `greet --name NAME [--times N] [--shout]` to the application; the
+//! configuration key `greeting` sets the word it greets with.
 
 use precept_guest::prelude::*;
 
@@ -7,6 +8,7 @@ struct Greet;
 
 impl Plugin for Greet {
     fn setup(&mut self) -> Result<(), String> {
+        config::declare("greeting", "The word to greet with", "Hello");
         commands::add(
             Command::new("greet", "Greet someone, once or more")
                 .arg(Arg::option("name", "Who to greet").short('n').required())
@@ -26,7 +28,8 @@ impl Plugin for Greet {
         if times < 0 {
             return Err(format!("--times must not be negative, got {times}"));
         }
-        let mut greeting = format!("Hello, {name}!");
+        let word: String = config::get("greeting").unwrap_or_else(|| "Hello".into());
+        let mut greeting = format!("{word}, {name}!");
         if args.get::<bool>("shout") == Some(true) {
             greeting = greeting.to_uppercase();
         }

@@ -5,6 +5,6 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    precept::runner::init_logging();
+    precept::logging::install();
     precept::runner::run(std::env::args_os()).await.into()
 }

@@ -1,57 +1,37 @@
-//! `precept-run`, the generic host: loads the plugins named on the command
-//! line and runs the CLI lifecycle with them.
+//! The options `precept-run` reads before loading any plugin: which plugins,
+//! their grants and limits, the configuration file and the log settings.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::app::{App, CommandError, Context};
-use crate::sandbox::{DirGrant, Limits, Sandbox};
-use crate::status::ExitStatus;
-use crate::value::{Payload, Value};
+use crate::config::{Config, ConfigError, LimitsConfig, components_in};
+use crate::logging::LogSettings;
+use crate::plugin::PluginOptions;
+use crate::sandbox::DirGrant;
 
-/// The program name of the generic host.
-pub const PROG_NAME: &str = "precept-run";
+/// The file `precept-run` reads when `-c` is not given, from the working
+/// directory and then the user's configuration directory.
+pub const DEFAULT_CONFIG: &str = "precept.toml";
 
-/// Runs `precept-run` with `args` (the first is the program name).
-pub async fn run<I, T>(args: I) -> ExitStatus
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut app = match App::new(PROG_NAME, env!("CARGO_PKG_VERSION")) {
-        Ok(app) => app.about("Run a command-line application made of WebAssembly plugins"),
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitStatus::CommandFailed;
-        }
-    };
-    for arg in host_args() {
-        app.arg(arg);
-    }
-    app.command(dispatch_command(), dispatch);
-
-    let options = HostOptions::read(app.command_line(), &args);
-    let mut app = app.fail_fast(options.fail_fast);
-    app.load_plugins_with(&options.plugins, |name| options.sandbox(name))
-        .await;
-    app.start(args).await
-}
-
-/// The options `precept-run` needs before the plugins are loaded.
+/// The options given on the command line, before the plugins are loaded.
 #[derive(Debug, Default, PartialEq)]
 pub struct HostOptions {
-    /// The components to load, in order.
+    /// `--plugin`: components to load, in order.
     pub plugins: Vec<PathBuf>,
-    /// Grants and limits by plugin name, in the order given.
+    /// `--plugin-dir`: directories whose components are all loaded.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Grants by plugin name, in the order given.
     pub grants: Vec<(String, Grant)>,
-    /// The limits every plugin gets.
-    pub limits: Limits,
-    /// Whether any plugin failure ends the run.
+    /// Limits given as flags; they override the configuration file.
+    pub limits: LimitsConfig,
+    /// `--fail-fast`.
     pub fail_fast: bool,
+    /// `-c/--config-file`.
+    pub config_file: Option<PathBuf>,
+    /// `-v`, `--quiet`, `--log-file`.
+    pub log: LogSettings,
 }
 
 /// One grant given on the command line.
@@ -92,40 +72,62 @@ impl HostOptions {
         let Ok(m) = matches else {
             return HostOptions::default();
         };
-        let many = |id: &str| -> Vec<(String, Grant)> {
-            m.get_many::<(String, Grant)>(id)
+        let paths = |id: &str| -> Vec<PathBuf> {
+            m.get_many::<PathBuf>(id)
                 .map_or_else(Vec::new, |v| v.cloned().collect())
         };
-        let mut limits = Limits::default();
-        if let Some(ms) = m.get_one::<u64>("deadline") {
-            limits.call = Duration::from_millis(*ms);
+        let mut grants = Vec::new();
+        for id in ["dir", "dir-rw", "env", "arg"] {
+            if let Some(given) = m.get_many::<(String, Grant)>(id) {
+                grants.extend(given.cloned());
+            }
         }
-        if let Some(ms) = m.get_one::<u64>("command-deadline") {
-            limits.command = Some(Duration::from_millis(*ms));
-        }
-        if let Some(mib) = m.get_one::<usize>("memory") {
-            limits.memory_bytes = mib << 20;
-        }
-        let mut grants = many("dir");
-        grants.extend(many("dir-rw"));
-        grants.extend(many("env"));
-        grants.extend(many("arg"));
         HostOptions {
-            plugins: m
-                .get_many::<PathBuf>("plugin")
-                .map_or_else(Vec::new, |paths| paths.cloned().collect()),
+            plugins: paths("plugin"),
+            plugin_dirs: paths("plugin-dir"),
             grants,
-            limits,
+            limits: LimitsConfig {
+                deadline_ms: m.get_one::<u64>("deadline").copied(),
+                command_deadline_ms: m.get_one::<u64>("command-deadline").copied(),
+                memory_mib: m.get_one::<usize>("memory").copied(),
+            },
             fail_fast: m.get_flag("fail-fast"),
+            config_file: m.get_one::<PathBuf>("config-file").cloned(),
+            log: log_settings(&m),
         }
     }
 
-    /// The sandbox of the plugin `name`: the common limits and its grants.
-    pub fn sandbox(&self, name: &str) -> Sandbox {
-        let mut sandbox = Sandbox {
-            limits: self.limits.clone(),
-            ..Sandbox::default()
+    /// The configuration: the `-c` file, else `precept.toml` in the working
+    /// directory or the user's configuration directory, else none. Returns
+    /// the file's name too, for messages.
+    pub fn config(&self) -> Result<(Config, String), ConfigError> {
+        let found = match &self.config_file {
+            Some(path) => Some(path.clone()),
+            None => default_config_paths().into_iter().find(|p| p.is_file()),
         };
+        match found {
+            Some(path) => Ok((Config::load(&path)?, path.display().to_string())),
+            None => Ok((Config::default(), DEFAULT_CONFIG.to_string())),
+        }
+    }
+
+    /// Every component to load: the configuration's, then `--plugin-dir`'s,
+    /// then `--plugin`'s.
+    pub fn plugin_paths(&self, config: &Config) -> std::io::Result<Vec<PathBuf>> {
+        let mut paths = config.plugin_paths()?;
+        for dir in &self.plugin_dirs {
+            paths.extend(components_in(dir)?);
+        }
+        paths.extend(self.plugins.iter().cloned());
+        Ok(paths)
+    }
+
+    /// The options of the plugin `name`: the configuration's, with the
+    /// flags' limits over them and the flags' grants added.
+    pub fn plugin_options(&self, config: &Config, source: &str, name: &str) -> PluginOptions {
+        let mut options = config.plugin_options(name, source);
+        let sandbox = &mut options.sandbox;
+        sandbox.limits = self.limits.apply(sandbox.limits.clone());
         for (plugin, grant) in &self.grants {
             if plugin != name {
                 continue;
@@ -136,12 +138,42 @@ impl HostOptions {
                 Grant::Arg(arg) => sandbox.grants.args.push(arg),
             }
         }
-        sandbox
+        options
     }
 }
 
+fn log_settings(m: &ArgMatches) -> LogSettings {
+    LogSettings {
+        verbose: m
+            .try_get_one::<u8>("verbose")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(0),
+        quiet: m
+            .try_get_one::<bool>("quiet")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false),
+        file: m.try_get_one::<PathBuf>("log-file").ok().flatten().cloned(),
+    }
+}
+
+/// Where `precept.toml` is looked for, in order.
+fn default_config_paths() -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from(DEFAULT_CONFIG)];
+    let user_dir = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")));
+    if let Some(dir) = user_dir {
+        paths.push(dir.join("precept").join(DEFAULT_CONFIG));
+    }
+    paths
+}
+
 /// The arguments `precept-run` adds to the application.
-fn host_args() -> Vec<Arg> {
+pub(crate) fn host_args() -> Vec<Arg> {
     let grant = |id: &'static str, value_name: &'static str, help: &'static str| {
         Arg::new(id)
             .long(id)
@@ -150,7 +182,24 @@ fn host_args() -> Vec<Arg> {
             .help(help)
     };
     vec![
-        plugin_arg(),
+        Arg::new("config-file")
+            .short('c')
+            .long("config-file")
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Read the configuration from FILE [default: ./precept.toml, then ~/.config/precept/precept.toml]"),
+        Arg::new("plugin")
+            .long("plugin")
+            .value_name("PATH")
+            .value_parser(clap::value_parser!(PathBuf))
+            .action(ArgAction::Append)
+            .help("Load the WebAssembly component at PATH as a plugin (repeatable)"),
+        Arg::new("plugin-dir")
+            .long("plugin-dir")
+            .value_name("DIR")
+            .value_parser(clap::value_parser!(PathBuf))
+            .action(ArgAction::Append)
+            .help("Load every component (*.wasm) in DIR (repeatable)"),
         grant(
             "dir",
             "PLUGIN=HOST[::GUEST]",
@@ -169,11 +218,12 @@ fn host_args() -> Vec<Arg> {
             "Give PLUGIN the environment variable VAR (its host value unless VALUE is given)",
         )
         .value_parser(parse_env),
-        grant("arg", "PLUGIN=ARG", "Add ARG to PLUGIN's command-line arguments")
-            .value_parser(|s: &str| {
+        grant("arg", "PLUGIN=ARG", "Add ARG to PLUGIN's command-line arguments").value_parser(
+            |s: &str| {
                 let (plugin, arg) = split_plugin(s)?;
                 Ok::<_, String>((plugin, Grant::Arg(arg.to_string())))
-            }),
+            },
+        ),
         Arg::new("deadline")
             .long("deadline")
             .value_name("MS")
@@ -228,77 +278,19 @@ fn parse_env(text: &str) -> Result<(String, Grant), String> {
     Ok((plugin, Grant::Env(var, value)))
 }
 
-/// Sends log lines (the runtime's and the plugins') to standard error, at
-/// `info` and above unless the `PRECEPT_LOG` filter says otherwise.
-pub fn init_logging() {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PRECEPT_LOG")
-        .unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter)
-        .init();
-}
-
-fn plugin_arg() -> Arg {
-    Arg::new("plugin")
-        .long("plugin")
-        .value_name("PATH")
-        .value_parser(clap::value_parser!(PathBuf))
-        .action(ArgAction::Append)
-        .help("Load the WebAssembly component at PATH as a plugin (repeatable)")
-}
-
-fn dispatch_command() -> Command {
-    Command::new("dispatch")
-        .about("Dispatch an event to the plugins, e.g. `dispatch send data=bar`")
-        .arg(Arg::new("event").required(true).help("The event's name"))
-        .arg(
-            Arg::new("payload")
-                .value_name("KEY=VALUE")
-                .num_args(0..)
-                .help("Payload entries; values are read as bool, integer, float or text"),
-        )
-}
-
-async fn dispatch(ctx: Context) -> Result<(), CommandError> {
-    let name = ctx.matches.get_one::<String>("event").expect("required");
-    let payload = parse_payload(&ctx.matches)?;
-    ctx.events.dispatch(name, payload).await;
-    Ok(())
-}
-
-fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
-    let entries = matches.get_many::<String>("payload").unwrap_or_default();
-    entries
-        .map(|entry| match entry.split_once('=') {
-            Some((key, value)) => Ok((key.to_string(), Value::parse(value))),
-            None => Err(format!("payload entry '{entry}' is not KEY=VALUE").into()),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn os(args: &[&str]) -> Vec<OsString> {
-        args.iter().map(OsString::from).collect()
-    }
-
     fn options(args: &[&str]) -> HostOptions {
-        let command = Command::new(PROG_NAME)
+        let command = Command::new("precept-run")
             .args(host_args())
             .arg(Arg::new("verbose").short('v').action(ArgAction::Count))
-            .subcommand(dispatch_command());
-        HostOptions::read(command, &os(args))
-    }
-
-    fn read(args: &[&str]) -> Vec<PathBuf> {
-        options(args).plugins
+            .subcommand(Command::new("dispatch").arg(Arg::new("event")));
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        HostOptions::read(command, &args)
     }
 
     #[test]
@@ -314,30 +306,29 @@ mod tests {
             "c.wasm",
         ];
         assert_eq!(
-            read(&args),
+            options(&args).plugins,
             [PathBuf::from("a.wasm"), PathBuf::from("b.wasm")]
         );
     }
 
     #[test]
     fn plugin_paths_survive_help_and_unknown_flags() {
-        assert_eq!(
-            read(&[
-                "precept-run",
-                "--help",
-                "-v",
-                "--plugin",
-                "a.wasm",
-                "--nope"
-            ]),
-            [PathBuf::from("a.wasm")]
-        );
-        assert!(read(&["precept-run"]).is_empty());
+        let read = options(&[
+            "precept-run",
+            "--help",
+            "-vv",
+            "--plugin",
+            "a.wasm",
+            "--nope",
+        ]);
+        assert_eq!(read.plugins, [PathBuf::from("a.wasm")]);
+        assert_eq!(read.log.verbose, 2);
+        assert!(options(&["precept-run"]).plugins.is_empty());
     }
 
     #[test]
-    fn grants_and_limits_go_to_the_named_plugin() {
-        let options = options(&[
+    fn flags_go_to_the_named_plugin_over_the_configuration() {
+        let read = options(&[
             "precept-run",
             "--dir",
             "a=/srv/data::/data",
@@ -351,12 +342,11 @@ mod tests {
             "a=--quick",
             "--deadline",
             "250",
-            "--memory",
-            "16",
             "--fail-fast",
         ]);
-        assert!(options.fail_fast);
-        let a = options.sandbox("a");
+        assert!(read.fail_fast);
+        let config = Config::parse("[limits]\ndeadline-ms = 900\nmemory-mib = 16\n").unwrap();
+        let a = read.plugin_options(&config, "f.toml", "a").sandbox;
         assert_eq!(
             a.grants.dirs,
             [
@@ -376,7 +366,8 @@ mod tests {
         assert_eq!(a.grants.args, ["--quick"]);
         assert_eq!(a.limits.call, Duration::from_millis(250));
         assert_eq!(a.limits.memory_bytes, 16 << 20);
-        let c = options.sandbox("c");
+        let c = read.plugin_options(&config, "f.toml", "c").sandbox;
         assert!(c.grants.dirs.is_empty() && c.grants.env.is_empty());
+        assert_eq!(c.limits.call, Duration::from_millis(250));
     }
 }

@@ -1,0 +1,281 @@
+//! The built-in commands of `precept-run`: `dispatch`, `dump-config`,
+//! `inspect` and `completions`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::json;
+
+use crate::app::{App, CommandError, Context};
+use crate::value::{Payload, Value};
+
+/// What the commands need from after the plugins were loaded.
+pub(crate) struct Snapshot {
+    /// The configuration `dump-config` prints.
+    pub(crate) dump: String,
+    /// The full command line, for `completions`.
+    pub(crate) command_line: Command,
+}
+
+type Shared = Arc<OnceLock<Snapshot>>;
+
+/// Adds every built-in command to `app`.
+pub(crate) fn add_all(app: &mut App, snapshot: &Shared) {
+    app.command(dispatch_command(), dispatch);
+
+    let shared = snapshot.clone();
+    app.command(
+        Command::new("dump-config").about(
+            "Print the configuration as loaded, with every plugin's keys, to start a file from",
+        ),
+        move |_ctx| {
+            let shared = shared.clone();
+            async move {
+                print!("{}", loaded(&shared)?.dump);
+                Ok(())
+            }
+        },
+    );
+
+    app.command(
+        Command::new("inspect")
+            .about("Show a component's world, imports, exports and what it declares at setup")
+            .arg(
+                Arg::new("path")
+                    .required(true)
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("The component"),
+            )
+            .arg(
+                Arg::new("json")
+                    .long("json")
+                    .action(ArgAction::SetTrue)
+                    .help("Print JSON, for scripts"),
+            ),
+        inspect,
+    );
+
+    let shared = snapshot.clone();
+    app.command(
+        Command::new("completions")
+            .about("Print a shell completion script")
+            .arg(
+                Arg::new("shell")
+                    .required(true)
+                    .value_parser(clap::value_parser!(clap_complete::Shell)),
+            ),
+        move |ctx: Context| {
+            let shared = shared.clone();
+            async move {
+                let shell = *ctx
+                    .matches
+                    .get_one::<clap_complete::Shell>("shell")
+                    .expect("required");
+                let mut command = loaded(&shared)?.command_line.clone();
+                clap_complete::generate(
+                    shell,
+                    &mut command,
+                    super::PROG_NAME,
+                    &mut std::io::stdout(),
+                );
+                Ok(())
+            }
+        },
+    );
+}
+
+fn loaded(shared: &Shared) -> Result<&Snapshot, CommandError> {
+    shared
+        .get()
+        .ok_or_else(|| "the plugins are not loaded yet".into())
+}
+
+fn dispatch_command() -> Command {
+    Command::new("dispatch")
+        .about("Dispatch an event to the plugins, e.g. `dispatch send data=bar`")
+        .arg(Arg::new("event").required(true).help("The event's name"))
+        .arg(
+            Arg::new("payload")
+                .value_name("KEY=VALUE")
+                .num_args(0..)
+                .help("Payload entries; values are read as bool, integer, float or text"),
+        )
+}
+
+async fn dispatch(ctx: Context) -> Result<(), CommandError> {
+    let name = ctx.matches.get_one::<String>("event").expect("required");
+    let payload = parse_payload(&ctx.matches)?;
+    ctx.events.dispatch(name, payload).await;
+    Ok(())
+}
+
+fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
+    let entries = matches.get_many::<String>("payload").unwrap_or_default();
+    entries
+        .map(|entry| match entry.split_once('=') {
+            Some((key, value)) => Ok((key.to_string(), Value::parse(value))),
+            None => Err(format!("payload entry '{entry}' is not KEY=VALUE").into()),
+        })
+        .collect()
+}
+
+/// Loads the component into an application of its own, runs its `setup`
+/// and describes what it declared; no command runs.
+async fn inspect(ctx: Context) -> Result<(), CommandError> {
+    let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
+    let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?.catch_signals(false);
+    let plugin = app.load_plugin(path).await?;
+    let name = plugin.name();
+    let world: Vec<&str> = plugin
+        .imports()
+        .iter()
+        .filter_map(|import| import.strip_prefix("precept:plugin/"))
+        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version))
+        .collect();
+    let world = world.first().map_or("precept:plugin".to_string(), |v| {
+        format!("precept:plugin@{v}")
+    });
+    let mut subscriptions = app.events().subscriptions_of(name);
+    subscriptions.sort();
+    let services: Vec<_> = app
+        .plugin_services(name)
+        .into_iter()
+        .map(|(service, command)| json!({ "name": service, "command": command }))
+        .collect();
+    let commands: Vec<_> = app
+        .plugin_commands(name)
+        .into_iter()
+        .map(describe_command)
+        .collect();
+    let config: Vec<_> = app
+        .config_keys(name)
+        .into_iter()
+        .map(|key| {
+            json!({
+                "key": key.key,
+                "help": key.help,
+                "default": crate::config::to_toml(&key.default),
+            })
+        })
+        .collect();
+    let report = json!({
+        "name": name,
+        "path": plugin.path(),
+        "world": world,
+        "imports": plugin.imports(),
+        "exports": plugin.exports(),
+        "subscriptions": subscriptions,
+        "services": services,
+        "commands": commands,
+        "config": config,
+    });
+    if ctx.matches.get_flag("json") {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", as_text(&report));
+    }
+    Ok(())
+}
+
+fn describe_command(command: &Command) -> serde_json::Value {
+    let args: Vec<_> = command
+        .get_arguments()
+        .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+        .map(|arg| {
+            json!({
+                "name": arg.get_id().as_str(),
+                "help": arg.get_help().map(|h| h.to_string()),
+                "long": arg.get_long(),
+                "short": arg.get_short().map(String::from),
+                "required": arg.is_required_set(),
+                "positional": arg.is_positional(),
+            })
+        })
+        .collect();
+    json!({
+        "name": command.get_name(),
+        "help": command.get_about().map(|a| a.to_string()),
+        "args": args,
+    })
+}
+
+/// The human form of `inspect`'s report.
+fn as_text(report: &serde_json::Value) -> String {
+    let list = |key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| i.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let or_none = |items: Vec<String>| {
+        if items.is_empty() {
+            "(none)".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    let mut out = String::new();
+    let mut line = |label: &str, text: String| out.push_str(&format!("{label:<14}{text}\n"));
+    line(
+        "plugin",
+        format!(
+            "{} ({})",
+            report["name"].as_str().unwrap_or_default(),
+            report["path"].as_str().unwrap_or_default()
+        ),
+    );
+    line(
+        "world",
+        report["world"].as_str().unwrap_or_default().to_string(),
+    );
+    line("imports", or_none(list("imports")));
+    line("exports", or_none(list("exports")));
+    line("subscribes to", or_none(list("subscriptions")));
+    let services: Vec<String> = report["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| match s["command"].as_str() {
+            Some(command) => format!(
+                "{} (with {command})",
+                s["name"].as_str().unwrap_or_default()
+            ),
+            None => s["name"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    line("services", or_none(services));
+    let commands: Vec<String> = report["commands"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            format!(
+                "{} — {}",
+                c["name"].as_str().unwrap_or_default(),
+                c["help"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    line("commands", or_none(commands));
+    let config: Vec<String> = report["config"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            format!(
+                "{} = {} ({})",
+                k["key"].as_str().unwrap_or_default(),
+                k["default"],
+                k["help"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    line("config", or_none(config));
+    out
+}
