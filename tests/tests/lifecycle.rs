@@ -73,18 +73,32 @@ async fn the_command_runs_between_cli_parsed_and_cli_stopped() {
 #[tokio::test]
 async fn cli_parsed_carries_the_parsed_arguments() {
     let mut app = app();
-    app.arg(Arg::new("verbose").short('v').action(ArgAction::Count));
+    app.arg(Arg::new("profile").long("profile"));
     app.command(greet(), run_greet);
     probe(&mut app, "a", &[]).await;
 
     let args = [
-        "test-app", "-vv", "greet", "--name", "Ada", "--times", "3", "--loud", "--tag", "x",
-        "--tag", "y",
+        "test-app",
+        "-vv",
+        "--profile",
+        "fast",
+        "greet",
+        "--name",
+        "Ada",
+        "--times",
+        "3",
+        "--loud",
+        "--tag",
+        "x",
+        "--tag",
+        "y",
     ];
     assert_eq!(app.start(args).await, ExitStatus::Success);
 
     let parsed = |key: &str| app.vars().get(&format!("a.cli_parsed.{key}"));
     assert_eq!(parsed("verbose"), Some(Value::Integer(2)));
+    assert_eq!(parsed("quiet"), Some(Value::Boolean(false)));
+    assert_eq!(parsed("profile"), Some(Value::Text("fast".into())));
     assert_eq!(parsed("command"), Some(Value::Text("greet".into())));
     assert_eq!(parsed("name"), Some(Value::Text("Ada".into())));
     assert_eq!(parsed("times"), Some(Value::Integer(3)));

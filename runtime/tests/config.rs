@@ -1,0 +1,255 @@
+//! `precept-run` with a configuration file, global options, plugin
+//! directories, `dump-config`, `inspect` and `completions`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn precept_run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .expect("run precept-run")
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precept-config-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn toml_path(path: &str) -> String {
+    format!("{path:?}")
+}
+
+#[test]
+fn the_configuration_file_loads_plugins_with_their_grants_and_values() {
+    let dir = scratch("load");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/note.txt"), "from the grant").unwrap();
+    let config = format!(
+        r#"
+        plugins = [{greet}, {hostile}]
+
+        [plugin.greet.config]
+        greeting = "Hi"
+
+        [plugin.hostile]
+        dirs = [{{ host = "data", guest = "/data" }}]
+        args = ["read-file", "/data/note.txt"]
+        "#,
+        greet = toml_path(precept_tests::GREET),
+        hostile = toml_path(precept_tests::HOSTILE),
+    );
+    // `precept.toml` in the working directory is read without `-c`.
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+
+    let output = precept_run_in(&dir, &["greet", "--name", "Ada"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Hi, Ada!"), "{stdout}");
+    assert!(stdout.contains("hostile: ok: from the grant"), "{stdout}");
+}
+
+#[test]
+fn flags_override_the_file() {
+    let dir = scratch("override");
+    let config = format!(
+        "plugins = [{}]\n[limits]\ndeadline-ms = 60000\n",
+        toml_path(precept_tests::LOOP)
+    );
+    std::fs::write(dir.join("custom.toml"), config).unwrap();
+
+    let output = precept_run_in(&dir, &["-c", "custom.toml", "--deadline", "200"]);
+
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    assert!(text(&output.stderr).contains("ran longer than 200ms"), "{output:?}");
+}
+
+#[test]
+fn a_bad_file_gives_one_line_with_file_line_key_and_expectation() {
+    let dir = scratch("bad");
+    for (content, expected) in [
+        ("[limits]\ndeadline-ms = \"soon\"\n", "bad.toml:2: deadline-ms: invalid type: string \"soon\", expected u64"),
+        ("plugins = []\nplugin-dirs = \"x\"\n", "bad.toml:2: unknown field `plugin-dirs`, expected one of"),
+    ] {
+        std::fs::write(dir.join("bad.toml"), content).unwrap();
+        let output = precept_run_in(&dir, &["-c", "bad.toml"]);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(&format!("error: {expected}")), "{stderr}");
+    }
+    let output = precept_run_in(&dir, &["-c", "missing.toml"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(text(&output.stderr).starts_with("error: missing.toml: "), "{output:?}");
+}
+
+#[test]
+fn a_plugin_value_of_the_wrong_type_or_key_is_refused() {
+    let dir = scratch("values");
+    for (value, expected) in [
+        ("greeting = 3", "plugin.greet.config.greeting: expected text like the default \"Hello\", found an integer"),
+        ("greting = \"Hi\"", "plugin.greet.config.greting: unknown key; greet declares greeting"),
+    ] {
+        let config = format!(
+            "plugins = [{}]\n[plugin.greet.config]\n{value}\n",
+            toml_path(precept_tests::GREET)
+        );
+        std::fs::write(dir.join("precept.toml"), config).unwrap();
+        let output = precept_run_in(&dir, &[]);
+        assert_eq!(output.status.code(), Some(3), "{output:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+fn chatty_lines(output: &str) -> Vec<&str> {
+    output.lines().filter(|l| l.contains("chatty: chatty")).collect()
+}
+
+#[test]
+fn verbosity_and_log_file_decide_what_is_written_where() {
+    let dir = scratch("logs");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--plugin", precept_tests::CHATTY];
+        args.extend_from_slice(extra);
+        args.push("dispatch");
+        args.push("nothing");
+        let output = precept_run_in(&dir, &args);
+        assert!(output.status.success(), "{output:?}");
+        text(&output.stderr)
+    };
+    let levels = |stderr: &str| {
+        let mut seen: Vec<String> = chatty_lines(stderr)
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect();
+        seen.dedup();
+        seen
+    };
+    assert_eq!(levels(&run(&[])), ["INFO", "WARN", "ERROR", "INFO", "WARN", "ERROR"]);
+    assert_eq!(levels(&run(&["-v"]))[0], "DEBUG");
+    assert_eq!(levels(&run(&["-vv"]))[0], "TRACE");
+    assert_eq!(levels(&run(&["--quiet"])), ["ERROR"]);
+
+    let log = dir.join("run.log");
+    let stderr = run(&["-v", "--log-file", log.to_str().unwrap()]);
+    assert!(chatty_lines(&stderr).is_empty(), "{stderr}");
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(chatty_lines(&written).len(), 8, "{written}");
+    assert!(written.contains("DEBUG chatty: chatty debug setup"), "{written}");
+}
+
+#[test]
+fn dump_config_loads_back_unchanged() {
+    let dir = scratch("dump");
+    let first = precept_run_in(
+        &dir,
+        &[
+            "--plugin",
+            precept_tests::GREET,
+            "--plugin",
+            precept_tests::HELLO,
+            "--env",
+            "greet=MODE=fast",
+            "--deadline",
+            "750",
+            "dump-config",
+        ],
+    );
+    assert!(first.status.success(), "{first:?}");
+    let dumped: String = text(&first.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("hello: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(dumped.contains("# The word to greet with\ngreeting = \"Hello\""), "{dumped}");
+    assert!(dumped.contains("env = { MODE = \"fast\" }"), "{dumped}");
+    assert!(dumped.contains("deadline-ms = 750"), "{dumped}");
+    std::fs::write(dir.join("dumped.toml"), &dumped).unwrap();
+
+    let second = precept_run_in(&dir, &["-c", "dumped.toml", "dump-config"]);
+    assert!(second.status.success(), "{second:?}");
+    let again: String = text(&second.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("hello: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(again, dumped);
+}
+
+#[test]
+fn a_plugin_directory_loads_every_component_and_names_must_differ() {
+    let dir = scratch("plugin-dir");
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(precept_tests::GREET, plugins.join("greet.wasm")).unwrap();
+    std::fs::copy(precept_tests::HELLO, plugins.join("hello.wasm")).unwrap();
+    std::fs::write(plugins.join("notes.txt"), "not a plugin").unwrap();
+
+    let output = precept_run_in(&dir, &["--plugin-dir", "plugins", "greet", "-n", "Ada"]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Hello, Ada!") && stdout.contains("hello: cli_started"), "{stdout}");
+
+    let output = precept_run_in(
+        &dir,
+        &["--plugin-dir", "plugins", "--plugin", precept_tests::HELLO],
+    );
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert!(
+        text(&output.stderr).contains("plugin 'hello'") && text(&output.stderr).contains("already loaded"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn inspect_json_lists_subscriptions_commands_and_config() {
+    let dir = scratch("inspect");
+    let output = precept_run_in(&dir, &["inspect", "--json", precept_tests::GREET]);
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["name"], "greet");
+    assert_eq!(report["world"], "precept:plugin@0.1.0");
+    assert_eq!(report["commands"][0]["name"], "greet");
+    let args: Vec<&str> = report["commands"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(args, ["name", "times", "shout"]);
+    assert_eq!(report["config"][0]["key"], "greeting");
+    assert_eq!(report["config"][0]["default"], "Hello");
+
+    let output = precept_run_in(&dir, &["inspect", "--json", precept_tests::PING]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["subscriptions"],
+        serde_json::json!(["cli_started", "cli_stopped", "pong"])
+    );
+    assert!(report["exports"].as_array().unwrap().contains(&"on-event".into()));
+
+    let output = precept_run_in(&dir, &["inspect", precept_tests::RECORDER]);
+    assert!(text(&output.stdout).contains("services      recorder"), "{output:?}");
+}
+
+#[test]
+fn completions_include_plugin_commands() {
+    let dir = scratch("completions");
+    let output = precept_run_in(&dir, &["--plugin", precept_tests::GREET, "completions", "bash"]);
+    assert!(output.status.success(), "{output:?}");
+    let script = text(&output.stdout);
+    assert!(script.contains("greet") && script.contains("--times"), "{script}");
+}
