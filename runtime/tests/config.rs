@@ -72,34 +72,55 @@ fn flags_override_the_file() {
     let output = precept_run_in(&dir, &["-c", "custom.toml", "--deadline", "200"]);
 
     assert_eq!(output.status.code(), Some(4), "{output:?}");
-    assert!(text(&output.stderr).contains("ran longer than 200ms"), "{output:?}");
+    assert!(
+        text(&output.stderr).contains("ran longer than 200ms"),
+        "{output:?}"
+    );
 }
 
 #[test]
 fn a_bad_file_gives_one_line_with_file_line_key_and_expectation() {
     let dir = scratch("bad");
     for (content, expected) in [
-        ("[limits]\ndeadline-ms = \"soon\"\n", "bad.toml:2: deadline-ms: invalid type: string \"soon\", expected u64"),
-        ("plugins = []\nplugin-dirs = \"x\"\n", "bad.toml:2: unknown field `plugin-dirs`, expected one of"),
+        (
+            "[limits]\ndeadline-ms = \"soon\"\n",
+            "bad.toml:2: deadline-ms: invalid type: string \"soon\", expected u64",
+        ),
+        (
+            "plugins = []\nplugin-dirs = \"x\"\n",
+            "bad.toml:2: unknown field `plugin-dirs`, expected one of",
+        ),
     ] {
         std::fs::write(dir.join("bad.toml"), content).unwrap();
         let output = precept_run_in(&dir, &["-c", "bad.toml"]);
         assert_eq!(output.status.code(), Some(2), "{output:?}");
         let stderr = text(&output.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.starts_with(&format!("error: {expected}")), "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {expected}")),
+            "{stderr}"
+        );
     }
     let output = precept_run_in(&dir, &["-c", "missing.toml"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(text(&output.stderr).starts_with("error: missing.toml: "), "{output:?}");
+    assert!(
+        text(&output.stderr).starts_with("error: missing.toml: "),
+        "{output:?}"
+    );
 }
 
 #[test]
 fn a_plugin_value_of_the_wrong_type_or_key_is_refused() {
     let dir = scratch("values");
     for (value, expected) in [
-        ("greeting = 3", "plugin.greet.config.greeting: expected text like the default \"Hello\", found an integer"),
-        ("greting = \"Hi\"", "plugin.greet.config.greting: unknown key; greet declares greeting"),
+        (
+            "greeting = 3",
+            "plugin.greet.config.greeting: expected text like the default \"Hello\", found an integer",
+        ),
+        (
+            "greting = \"Hi\"",
+            "plugin.greet.config.greting: unknown key; greet declares greeting",
+        ),
     ] {
         let config = format!(
             "plugins = [{}]\n[plugin.greet.config]\n{value}\n",
@@ -115,7 +136,10 @@ fn a_plugin_value_of_the_wrong_type_or_key_is_refused() {
 }
 
 fn chatty_lines(output: &str) -> Vec<&str> {
-    output.lines().filter(|l| l.contains("chatty: chatty")).collect()
+    output
+        .lines()
+        .filter(|l| l.contains("chatty: chatty"))
+        .collect()
 }
 
 #[test]
@@ -138,7 +162,10 @@ fn verbosity_and_log_file_decide_what_is_written_where() {
         seen.dedup();
         seen
     };
-    assert_eq!(levels(&run(&[])), ["INFO", "WARN", "ERROR", "INFO", "WARN", "ERROR"]);
+    assert_eq!(
+        levels(&run(&[])),
+        ["INFO", "WARN", "ERROR", "INFO", "WARN", "ERROR"]
+    );
     assert_eq!(levels(&run(&["-v"]))[0], "DEBUG");
     assert_eq!(levels(&run(&["-vv"]))[0], "TRACE");
     assert_eq!(levels(&run(&["--quiet"])), ["ERROR"]);
@@ -148,7 +175,10 @@ fn verbosity_and_log_file_decide_what_is_written_where() {
     assert!(chatty_lines(&stderr).is_empty(), "{stderr}");
     let written = std::fs::read_to_string(&log).unwrap();
     assert_eq!(chatty_lines(&written).len(), 8, "{written}");
-    assert!(written.contains("DEBUG chatty: chatty debug setup"), "{written}");
+    assert!(
+        written.contains("DEBUG chatty: chatty debug setup"),
+        "{written}"
+    );
 }
 
 #[test]
@@ -174,7 +204,10 @@ fn dump_config_loads_back_unchanged() {
         .filter(|l| !l.starts_with("hello: "))
         .map(|l| format!("{l}\n"))
         .collect();
-    assert!(dumped.contains("# The word to greet with\ngreeting = \"Hello\""), "{dumped}");
+    assert!(
+        dumped.contains("# The word to greet with\ngreeting = \"Hello\""),
+        "{dumped}"
+    );
     assert!(dumped.contains("env = { MODE = \"fast\" }"), "{dumped}");
     assert!(dumped.contains("deadline-ms = 750"), "{dumped}");
     std::fs::write(dir.join("dumped.toml"), &dumped).unwrap();
@@ -201,7 +234,10 @@ fn a_plugin_directory_loads_every_component_and_names_must_differ() {
     let output = precept_run_in(&dir, &["--plugin-dir", "plugins", "greet", "-n", "Ada"]);
     assert!(output.status.success(), "{output:?}");
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("Hello, Ada!") && stdout.contains("hello: cli_started"), "{stdout}");
+    assert!(
+        stdout.contains("Hello, Ada!") && stdout.contains("hello: cli_started"),
+        "{stdout}"
+    );
 
     let output = precept_run_in(
         &dir,
@@ -209,7 +245,8 @@ fn a_plugin_directory_loads_every_component_and_names_must_differ() {
     );
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     assert!(
-        text(&output.stderr).contains("plugin 'hello'") && text(&output.stderr).contains("already loaded"),
+        text(&output.stderr).contains("plugin 'hello'")
+            && text(&output.stderr).contains("already loaded"),
         "{output:?}"
     );
 }
@@ -239,17 +276,31 @@ fn inspect_json_lists_subscriptions_commands_and_config() {
         report["subscriptions"],
         serde_json::json!(["cli_started", "cli_stopped", "pong"])
     );
-    assert!(report["exports"].as_array().unwrap().contains(&"on-event".into()));
+    assert!(
+        report["exports"]
+            .as_array()
+            .unwrap()
+            .contains(&"on-event".into())
+    );
 
     let output = precept_run_in(&dir, &["inspect", precept_tests::RECORDER]);
-    assert!(text(&output.stdout).contains("services      recorder"), "{output:?}");
+    assert!(
+        text(&output.stdout).contains("services      recorder"),
+        "{output:?}"
+    );
 }
 
 #[test]
 fn completions_include_plugin_commands() {
     let dir = scratch("completions");
-    let output = precept_run_in(&dir, &["--plugin", precept_tests::GREET, "completions", "bash"]);
+    let output = precept_run_in(
+        &dir,
+        &["--plugin", precept_tests::GREET, "completions", "bash"],
+    );
     assert!(output.status.success(), "{output:?}");
     let script = text(&output.stdout);
-    assert!(script.contains("greet") && script.contains("--times"), "{script}");
+    assert!(
+        script.contains("greet") && script.contains("--times"),
+        "{script}"
+    );
 }

@@ -49,7 +49,9 @@ impl HostOptions {
     /// Reads the options from `args` with `command` (the application's
     /// command line so far: plugins may add to it), before the full command
     /// line can be parsed. `--help` and unknown arguments do not stop the
-    /// reading; wrong values are reported by the full parse later.
+    /// reading; wrong values are reported by the full parse later. Options
+    /// `command` does not define are left at their defaults, so an
+    /// application with only a `plugin` argument can use this too.
     pub fn read(command: Command, args: &[OsString]) -> HostOptions {
         let matches = command
             .disable_help_flag(true)
@@ -73,12 +75,14 @@ impl HostOptions {
             return HostOptions::default();
         };
         let paths = |id: &str| -> Vec<PathBuf> {
-            m.get_many::<PathBuf>(id)
+            m.try_get_many::<PathBuf>(id)
+                .ok()
+                .flatten()
                 .map_or_else(Vec::new, |v| v.cloned().collect())
         };
         let mut grants = Vec::new();
         for id in ["dir", "dir-rw", "env", "arg"] {
-            if let Some(given) = m.get_many::<(String, Grant)>(id) {
+            if let Ok(Some(given)) = m.try_get_many::<(String, Grant)>(id) {
                 grants.extend(given.cloned());
             }
         }
@@ -87,13 +91,17 @@ impl HostOptions {
             plugin_dirs: paths("plugin-dir"),
             grants,
             limits: LimitsConfig {
-                deadline_ms: m.get_one::<u64>("deadline").copied(),
-                command_deadline_ms: m.get_one::<u64>("command-deadline").copied(),
-                memory_mib: m.get_one::<usize>("memory").copied(),
+                deadline_ms: one::<u64>(&m, "deadline"),
+                command_deadline_ms: one::<u64>(&m, "command-deadline"),
+                memory_mib: one::<usize>(&m, "memory"),
             },
-            fail_fast: m.get_flag("fail-fast"),
-            config_file: m.get_one::<PathBuf>("config-file").cloned(),
-            log: log_settings(&m),
+            fail_fast: one::<bool>(&m, "fail-fast").unwrap_or(false),
+            config_file: one::<PathBuf>(&m, "config-file"),
+            log: LogSettings {
+                verbose: one::<u8>(&m, "verbose").unwrap_or(0),
+                quiet: one::<bool>(&m, "quiet").unwrap_or(false),
+                file: one::<PathBuf>(&m, "log-file"),
+            },
         }
     }
 
@@ -142,22 +150,9 @@ impl HostOptions {
     }
 }
 
-fn log_settings(m: &ArgMatches) -> LogSettings {
-    LogSettings {
-        verbose: m
-            .try_get_one::<u8>("verbose")
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(0),
-        quiet: m
-            .try_get_one::<bool>("quiet")
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(false),
-        file: m.try_get_one::<PathBuf>("log-file").ok().flatten().cloned(),
-    }
+/// The value of `id`, if `m` has such an argument and it was given.
+fn one<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
+    m.try_get_one::<T>(id).ok().flatten().cloned()
 }
 
 /// Where `precept.toml` is looked for, in order.
@@ -309,6 +304,20 @@ mod tests {
             options(&args).plugins,
             [PathBuf::from("a.wasm"), PathBuf::from("b.wasm")]
         );
+    }
+
+    #[test]
+    fn a_command_line_with_only_plugin_is_read_too() {
+        let command = Command::new("app").arg(
+            Arg::new("plugin")
+                .long("plugin")
+                .value_parser(clap::value_parser!(PathBuf))
+                .action(ArgAction::Append),
+        );
+        let args: Vec<OsString> = ["app", "--plugin", "a.wasm"].map(OsString::from).to_vec();
+        let read = HostOptions::read(command, &args);
+        assert_eq!(read.plugins, [PathBuf::from("a.wasm")]);
+        assert!(!read.fail_fast && read.grants.is_empty());
     }
 
     #[test]
