@@ -86,6 +86,7 @@ pub struct App {
     fail_fast: bool,
     sandbox: Sandbox,
     config_keys: Vec<(String, ConfigKey)>,
+    cache_dir: Option<PathBuf>,
 }
 
 impl App {
@@ -111,6 +112,7 @@ impl App {
             fail_fast: false,
             sandbox: Sandbox::default(),
             config_keys: Vec::new(),
+            cache_dir: None,
         })
     }
 
@@ -144,6 +146,14 @@ impl App {
     /// granted and the default [`Limits`](crate::Limits) unless set here.
     pub fn sandbox(mut self, sandbox: Sandbox) -> App {
         self.sandbox = sandbox;
+        self
+    }
+
+    /// Keeps compiled components in `dir` (e.g. [`precept::cache::default_dir`](crate::cache::default_dir)),
+    /// so that later processes map them instead of compiling; `None` (the
+    /// default) compiles in every process.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> App {
+        self.cache_dir = dir;
         self
     }
 
@@ -264,6 +274,9 @@ impl App {
         paths: impl IntoIterator<Item = P>,
         options_of: impl Fn(&str) -> PluginOptions,
     ) {
+        let paths: Vec<P> = paths.into_iter().collect();
+        let refs: Vec<&Path> = paths.iter().map(AsRef::as_ref).collect();
+        self.engine.prepare_all(&refs, self.cache_dir.as_deref());
         for path in paths {
             let options = options_of(&plugin_name(path.as_ref()));
             if let Err(error) = self.load_plugin_with(path, &options).await {
@@ -285,7 +298,9 @@ impl App {
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let plugin = Arc::new(Plugin::load(&self.engine, path, self.info.clone(), options).await?);
+        let cache = self.cache_dir.as_deref();
+        let plugin = Plugin::load(&self.engine, path, self.info.clone(), options, cache).await?;
+        let plugin = Arc::new(plugin);
         let called = plugin.setup().await;
         called.result?;
 

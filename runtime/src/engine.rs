@@ -3,7 +3,7 @@
 //! prepared so far.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -16,8 +16,8 @@ use crate::wit::{self, PluginPre};
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
-    /// Components compiled and linked so far, by content hash and length.
-    prepared: Mutex<HashMap<(u64, usize), PluginPre<HostState>>>,
+    /// Components compiled and linked so far, by SHA-256.
+    prepared: Mutex<HashMap<String, PluginPre<HostState>>>,
 }
 
 /// Why a component could not be prepared.
@@ -86,16 +86,22 @@ impl PluginEngine {
     }
 
     /// Compiles and links the component in `bytes`, once per distinct
-    /// content: loading the same component again reuses the result.
-    pub(crate) fn prepare(&self, bytes: &[u8]) -> Result<PluginPre<HostState>, PrepareError> {
-        let mut hasher = DefaultHasher::new();
-        bytes.hash(&mut hasher);
-        let key = (hasher.finish(), bytes.len());
+    /// content in this process; with `cache`, compiled code is also kept
+    /// on disk there for the next process.
+    pub(crate) fn prepare(
+        &self,
+        bytes: &[u8],
+        cache: Option<&Path>,
+    ) -> Result<PluginPre<HostState>, PrepareError> {
+        let key = crate::cache::digest(bytes);
         if let Some(pre) = self.prepared.lock().unwrap().get(&key) {
             return Ok(pre.clone());
         }
-        let component =
-            Component::new(&self.engine, bytes).map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        let component = match cache {
+            Some(dir) => crate::cache::load_or_compile(&self.engine, dir, bytes, &key),
+            None => Component::new(&self.engine, bytes),
+        }
+        .map_err(|e| PrepareError::Compile(one_line(&e)))?;
         if let Some(found) = other_world_version(&component, &self.engine) {
             return Err(PrepareError::WorldVersion(found));
         }
@@ -104,5 +110,23 @@ impl PluginEngine {
             PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?).map_err(link)?;
         self.prepared.lock().unwrap().insert(key, pre.clone());
         Ok(pre)
+    }
+
+    /// Prepares the components at `paths` in parallel, so that loading
+    /// them one by one afterwards finds them ready. Errors are left for
+    /// that loading to report.
+    pub(crate) fn prepare_all(&self, paths: &[&Path], cache: Option<&Path>) {
+        if paths.len() < 2 {
+            return;
+        }
+        std::thread::scope(|scope| {
+            for path in paths {
+                scope.spawn(move || {
+                    if let Ok(bytes) = std::fs::read(path) {
+                        let _ = self.prepare(&bytes, cache);
+                    }
+                });
+            }
+        });
     }
 }

@@ -38,6 +38,7 @@ mod value;
 mod vars;
 mod wit;
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod events;

@@ -104,6 +104,7 @@ impl Plugin {
         path: &Path,
         app: Arc<AppInfo>,
         options: &PluginOptions,
+        cache: Option<&Path>,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
         let name = plugin_name(path);
@@ -115,7 +116,7 @@ impl Plugin {
         })?;
         check_header(&bytes, &name, &shown)?;
 
-        let pre = engine.prepare(&bytes).map_err(|error| match error {
+        let pre = engine.prepare(&bytes, cache).map_err(|error| match error {
             PrepareError::Compile(cause) => LoadError::Compile {
                 name: name.clone(),
                 path: shown.clone(),

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 fn precept_run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_precept-run"))
         .args(args)
-        .env_remove("PRECEPT_LOG")
+        .env(
+            "PRECEPT_CACHE_DIR",
+            std::env::temp_dir().join("precept-cli-test-cache"),
+        )
         .output()
         .expect("run precept-run")
 }

@@ -10,6 +10,8 @@ fn precept_run_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("HOME", dir)
         .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("PRECEPT_CACHE_DIR")
         .output()
         .expect("run precept-run")
 }
@@ -303,4 +305,95 @@ fn completions_include_plugin_commands() {
         script.contains("greet") && script.contains("--times"),
         "{script}"
     );
+}
+
+fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for sub in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(sub.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            found.push(entry.path());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_second_start_maps_the_cached_component() {
+    let dir = scratch("cache");
+    let cache = dir.join("cache");
+    let args = [
+        "-v",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--plugin",
+        precept_tests::HELLO,
+    ];
+
+    let first = precept_run_in(&dir, &args);
+    assert!(first.status.success(), "{first:?}");
+    assert!(
+        text(&first.stderr).contains("compiled a component"),
+        "{first:?}"
+    );
+    assert_eq!(cache_entries(&cache).len(), 1);
+
+    let second = precept_run_in(&dir, &args);
+    assert!(second.status.success(), "{second:?}");
+    let stderr = text(&second.stderr);
+    assert!(stderr.contains("mapped the compiled component"), "{stderr}");
+    assert!(!stderr.contains("compiled a component"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_cache_entry_is_compiled_again_with_a_warning() {
+    let dir = scratch("corrupt");
+    let cache = dir.join("cache");
+    let args = [
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--plugin",
+        precept_tests::HELLO,
+    ];
+    assert!(precept_run_in(&dir, &args).status.success());
+    let entry = cache_entries(&cache).pop().unwrap();
+    std::fs::write(&entry, b"not a compiled component").unwrap();
+
+    let output = precept_run_in(&dir, &args);
+
+    assert!(output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("WARN compiled cache entry") && stderr.contains("is unusable"),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).contains("hello: cli_stopped"));
+    assert!(
+        std::fs::metadata(&entry).unwrap().len() > 1000,
+        "the entry was written again"
+    );
+}
+
+#[test]
+fn no_cache_keeps_nothing_on_disk() {
+    let dir = scratch("no-cache");
+    let cache = dir.join("cache");
+    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["--no-cache", "--plugin", precept_tests::HELLO])
+        .env("PRECEPT_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(cache_entries(&cache).is_empty());
+    // Without --no-cache the same variable is where the cache goes.
+    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["--plugin", precept_tests::HELLO])
+        .env("PRECEPT_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(cache_entries(&cache).len(), 1);
 }

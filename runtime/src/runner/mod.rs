@@ -60,7 +60,9 @@ where
     };
 
     let fail_fast = options.fail_fast || config.fail_fast;
-    let mut app = app.fail_fast(fail_fast);
+    let mut app = app
+        .fail_fast(fail_fast)
+        .cache_dir(options.cache_dir.clone());
     let options_of = |name: &str| options.plugin_options(&config, &source, name);
     app.load_plugins_with(&paths, options_of).await;
 

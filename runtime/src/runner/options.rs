@@ -32,6 +32,9 @@ pub struct HostOptions {
     pub config_file: Option<PathBuf>,
     /// `-v`, `--quiet`, `--log-file`.
     pub log: LogSettings,
+    /// Where compiled components are kept: `--cache-dir`, else the user's
+    /// cache directory; `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One grant given on the command line.
@@ -101,6 +104,11 @@ impl HostOptions {
                 verbose: one::<u8>(&m, "verbose").unwrap_or(0),
                 quiet: one::<bool>(&m, "quiet").unwrap_or(false),
                 file: one::<PathBuf>(&m, "log-file"),
+            },
+            cache_dir: if one::<bool>(&m, "no-cache").unwrap_or(false) {
+                None
+            } else {
+                one::<PathBuf>(&m, "cache-dir").or_else(crate::cache::default_dir)
             },
         }
     }
@@ -238,6 +246,16 @@ pub(crate) fn host_args() -> Vec<Arg> {
             .long("fail-fast")
             .action(ArgAction::SetTrue)
             .help("End the run at the first plugin failure"),
+        Arg::new("cache-dir")
+            .long("cache-dir")
+            .value_name("DIR")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Keep compiled plugins in DIR [default: $PRECEPT_CACHE_DIR, else ~/.cache/precept]"),
+        Arg::new("no-cache")
+            .long("no-cache")
+            .action(ArgAction::SetTrue)
+            .conflicts_with("cache-dir")
+            .help("Compile every plugin, keeping nothing on disk"),
     ]
 }
 

@@ -1,0 +1,84 @@
+//! The compiled-component cache on disk: compiling a component takes tens
+//! of milliseconds to seconds, mapping a compiled one a fraction of a
+//! millisecond. Entries are keyed by the SHA-256 of the component and by
+//! the engine's compatibility hash (wasmtime version, settings, CPU), and
+//! written atomically. An entry that cannot be used is compiled again, with
+//! a warning.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+
+/// The SHA-256 of `bytes`, in hex.
+pub(crate) fn digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The per-user cache directory: `$PRECEPT_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/precept`, else `~/.cache/precept`.
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PRECEPT_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+    Some(base.join("precept"))
+}
+
+/// Where the compiled form of the component with `digest` lives in `dir`.
+fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    dir.join(format!("{:016x}", hasher.finish()))
+        .join(format!("{digest}.cwasm"))
+}
+
+/// The component in `bytes`, mapped from `dir` when it was compiled before,
+/// else compiled (and stored there for next time).
+pub(crate) fn load_or_compile(
+    engine: &wasmtime::Engine,
+    dir: &Path,
+    bytes: &[u8],
+    digest: &str,
+) -> wasmtime::Result<Component> {
+    let path = entry(engine, dir, digest);
+    if path.is_file() {
+        // SAFETY: the file is one this cache wrote with `Component::serialize`
+        // for this engine; wasmtime checks its header, version and settings.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => {
+                tracing::debug!("mapped the compiled component from {}", path.display());
+                return Ok(component);
+            }
+            Err(error) => tracing::warn!(
+                "compiled cache entry {} is unusable ({}); compiling again",
+                path.display(),
+                crate::error::one_line(&error)
+            ),
+        }
+    }
+    let started = std::time::Instant::now();
+    let component = Component::new(engine, bytes)?;
+    tracing::debug!(
+        "compiled a component in {} ms; keeping it in {}",
+        started.elapsed().as_millis(),
+        path.display()
+    );
+    if let Err(error) = store(&path, &component) {
+        tracing::warn!("cannot write {}: {error}", path.display());
+    }
+    Ok(component)
+}
+
+/// Writes the compiled component next to `path`, then renames it into place.
+fn store(path: &Path, component: &Component) -> std::io::Result<()> {
+    let serialized = component.serialize().map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(path.parent().expect("entries are in a directory"))?;
+    let partial = path.with_extension(format!("{}.partial", std::process::id()));
+    std::fs::write(&partial, serialized)?;
+    std::fs::rename(&partial, path)
+}
