@@ -119,11 +119,15 @@ impl PluginEngine {
         if paths.len() < 2 {
             return;
         }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let per_thread = paths.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            for path in paths {
+            for chunk in paths.chunks(per_thread) {
                 scope.spawn(move || {
-                    if let Ok(bytes) = std::fs::read(path) {
-                        let _ = self.prepare(&bytes, cache);
+                    for path in chunk {
+                        if let Ok(bytes) = std::fs::read(path) {
+                            let _ = self.prepare(&bytes, cache);
+                        }
                     }
                 });
             }

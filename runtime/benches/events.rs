@@ -1,0 +1,111 @@
+//! What an event costs: to a native subscriber, to one plugin, fanned out
+//! to 100 plugins — each beside its baseline in the same run: a raw
+//! wasmtime typed call of the same `on-event` export on the same component,
+//! synchronous and asynchronous.
+//!
+//! `cargo bench -p precept --bench events`
+
+#[path = "raw/mod.rs"]
+mod raw;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use precept::{App, Flow, Payload, Value};
+use wasmtime::component::Component;
+
+fn payload() -> Payload {
+    vec![
+        ("a".into(), Value::Text("1".into())),
+        ("b".into(), Value::Text("2".into())),
+    ]
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An application with `count` copies of the noop plugin.
+fn app_with_plugins(rt: &tokio::runtime::Runtime, count: usize) -> App {
+    let dir = std::env::temp_dir().join(format!("precept-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut app = App::new("bench", "0").unwrap();
+    rt.block_on(async {
+        for i in 0..count {
+            let path = dir.join(format!("noop{i}.wasm"));
+            std::fs::copy(precept_tests::NOOP, &path).unwrap();
+            app.load_plugin(&path).await.unwrap();
+        }
+    });
+    app
+}
+
+fn one_subscriber(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("one subscriber");
+
+    let native = App::new("bench", "0").unwrap();
+    native
+        .events()
+        .subscribe("tick", |_| async { Flow::Continue });
+    group.bench_function("precept: native subscriber", |b| {
+        b.iter(|| rt.block_on(native.events().dispatch("tick", payload())))
+    });
+
+    let engine = raw::engine();
+    let linker = raw::linker(&engine);
+    let component = Component::from_file(&engine, precept_tests::NOOP).unwrap();
+    let mut instance = raw::Raw::new(&engine, &linker, &component);
+    let event = raw::event();
+    group.bench_function("raw wasmtime: sync typed call", |b| {
+        b.iter(|| instance.call(&event))
+    });
+    group.bench_function("raw wasmtime: async typed call", |b| {
+        b.iter(|| rt.block_on(instance.call_async(&event)))
+    });
+
+    let app = app_with_plugins(&rt, 1);
+    group.bench_function("precept: plugin subscriber", |b| {
+        b.iter(|| rt.block_on(app.events().dispatch("tick", payload())))
+    });
+    group.finish();
+}
+
+fn fan_out(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("fan-out to 100");
+
+    let engine = raw::engine();
+    let linker = raw::linker(&engine);
+    let component = Component::from_file(&engine, precept_tests::NOOP).unwrap();
+    let mut instances: Vec<raw::Raw> = (0..100)
+        .map(|_| raw::Raw::new(&engine, &linker, &component))
+        .collect();
+    let event = raw::event();
+    group.bench_function("raw wasmtime: 100 sync typed calls", |b| {
+        b.iter(|| {
+            for instance in &mut instances {
+                instance.call(&event);
+            }
+        })
+    });
+    group.bench_function("raw wasmtime: 100 async typed calls", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for instance in &mut instances {
+                    instance.call_async(&event).await;
+                }
+            })
+        })
+    });
+
+    let app = app_with_plugins(&rt, 100);
+    group.bench_function("precept: 100 plugin subscribers", |b| {
+        b.iter(|| rt.block_on(app.events().dispatch("tick", payload())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, one_subscriber, fan_out);
+criterion_main!(benches);

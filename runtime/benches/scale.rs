@@ -1,0 +1,96 @@
+//! A thousand plugins: load time and resident memory per plugin, against a
+//! thousand raw wasmtime instances of the same component. Each side runs in
+//! a process of its own so that neither's memory counts for the other.
+//!
+//! `cargo bench -p precept --bench scale`
+
+#[path = "raw/mod.rs"]
+mod raw;
+
+use std::time::Instant;
+
+use wasmtime::component::Component;
+
+const PLUGINS: usize = 1000;
+
+/// Resident memory of this process, in KiB.
+fn resident_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    pages * 4
+}
+
+fn precept_side() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("precept-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<_> = (0..PLUGINS)
+        .map(|i| {
+            let path = dir.join(format!("noop{i}.wasm"));
+            std::fs::copy(precept_tests::NOOP, &path).unwrap();
+            path
+        })
+        .collect();
+    let mut app = precept::App::new("scale", "0").unwrap();
+    // Compile once before measuring, as a warm cache would.
+    rt.block_on(app.load_plugin(&paths[0])).unwrap();
+    let before = resident_kib();
+    let started = Instant::now();
+    rt.block_on(app.load_plugins(&paths[1..]));
+    let elapsed = started.elapsed();
+    let after = resident_kib();
+    assert_eq!(app.plugins().len(), PLUGINS);
+    report("precept", elapsed, before, after);
+}
+
+fn raw_side() {
+    let engine = raw::engine();
+    let linker = raw::linker(&engine);
+    let component = Component::from_file(&engine, precept_tests::NOOP).unwrap();
+    let first = raw::Raw::new(&engine, &linker, &component);
+    let before = resident_kib();
+    let started = Instant::now();
+    let instances: Vec<raw::Raw> = (1..PLUGINS)
+        .map(|_| raw::Raw::new(&engine, &linker, &component))
+        .collect();
+    let elapsed = started.elapsed();
+    let after = resident_kib();
+    assert_eq!(instances.len() + 1, PLUGINS);
+    drop(first);
+    report("raw wasmtime", elapsed, before, after);
+}
+
+fn report(side: &str, elapsed: std::time::Duration, before: u64, after: u64) {
+    let each = (PLUGINS - 1) as f64;
+    println!(
+        "{side:>14}: {} more instances in {:.1} ms ({:.1} µs each), {:.1} KiB resident each",
+        PLUGINS - 1,
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e6 / each,
+        (after.saturating_sub(before)) as f64 / each,
+    );
+}
+
+fn main() {
+    match std::env::var("PRECEPT_SCALE_SIDE").as_deref() {
+        Ok("precept") => precept_side(),
+        Ok("raw") => raw_side(),
+        _ => {
+            // `cargo bench` passes `--bench`; each side runs in a new process.
+            for side in ["raw", "precept"] {
+                let status = std::process::Command::new(std::env::current_exe().unwrap())
+                    .env("PRECEPT_SCALE_SIDE", side)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+        }
+    }
+}
