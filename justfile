@@ -13,6 +13,10 @@ plugins:
     cargo build --release --target wasm32-wasip2 -p hello -p guard -p ping -p pong
     ls target/wasm32-wasip2/release/*.wasm
 
+# Every benchmark; figures and their meaning are in BENCHMARKS.md.
+bench:
+    cargo bench -p precept
+
 # The property tests with many more cases than CI runs.
 fuzz cases="100000":
     PRECEPT_CASES={{cases}} cargo test --release -p precept-tests --test properties

@@ -45,6 +45,10 @@ fn one_subscriber(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("one subscriber");
 
+    group.bench_function("harness: block_on of a ready future", |b| {
+        b.iter(|| rt.block_on(async { std::hint::black_box(1) }))
+    });
+
     let native = App::new("bench", "0").unwrap();
     native
         .events()
