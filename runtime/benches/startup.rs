@@ -56,11 +56,14 @@ fn processes(c: &mut Criterion) {
     group.finish();
 }
 
+/// Chooses a compiler on an engine configuration.
+type Configure = fn(&mut wasmtime::Config);
+
 fn first_load(c: &mut Criterion) {
     let bytes = std::fs::read(precept_tests::HELLO).unwrap();
     let mut group = c.benchmark_group("first load of hello");
     group.sample_size(10);
-    let engines: [(&str, fn(&mut wasmtime::Config)); 3] = [
+    let engines: [(&str, Configure); 3] = [
         ("cranelift", |_| {}),
         ("winch", |config| {
             config.strategy(wasmtime::Strategy::Winch);
