@@ -9,23 +9,14 @@ use std::time::Duration;
 use clap::Command;
 use common::{app, copy_as, probe, texts};
 use precept::{
-    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Scalar, Service,
-    ServiceContext, ServiceError, Value, async_trait, payload,
+    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Service, ServiceContext,
+    ServiceError, Value, async_trait, payload,
 };
 use tokio::sync::{Barrier, Notify};
 
 /// The variable `record` as strings.
 fn record(app: &App) -> Vec<String> {
-    match app.vars().get("record") {
-        Some(Value::List(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                Scalar::Text(s) => s,
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    common::texts_of(app, "record")
 }
 
 /// The command `go`, which dispatches `send` with `data = "bar"`.

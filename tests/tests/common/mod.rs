@@ -14,16 +14,21 @@ pub fn app() -> App {
 
 /// The variable `log` as strings: what probes and native recorders saw.
 pub fn log(app: &App) -> Vec<String> {
-    match app.vars().get("log") {
+    texts_of(app, "log")
+}
+
+/// The list variable `name` as strings; empty when unset.
+pub fn texts_of(app: &App, name: &str) -> Vec<String> {
+    match app.vars().get(name) {
         Some(Value::List(items)) => items
             .into_iter()
             .map(|item| match item {
                 Scalar::Text(s) => s,
-                other => panic!("unexpected log entry {other:?}"),
+                other => panic!("unexpected {name} entry {other:?}"),
             })
             .collect(),
         None => Vec::new(),
-        Some(other) => panic!("log is not a list: {other:?}"),
+        Some(other) => panic!("{name} is not a list: {other:?}"),
     }
 }
 
