@@ -2,14 +2,12 @@
 //! native subscribers and services, extended by WebAssembly plugins, run
 //! through precept's CLI lifecycle.
 
-use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
 use clap::{ArgMatches, Command};
-use tokio::sync::mpsc::unbounded_channel;
 
 use crate::cli;
 use crate::engine::PluginEngine;
@@ -17,13 +15,10 @@ use crate::error::{Error, LoadError};
 use crate::events::Events;
 use crate::host::ConfigKey;
 use crate::host::HostOp;
-use crate::logging::{self, LogSettings};
+use crate::logging;
 use crate::plugin::{Plugin, PluginOptions, plugin_name};
 use crate::sandbox::Sandbox;
-use crate::services::{Registered, Run, Service, ServiceContext};
-use crate::signals::{self, Signals};
-use crate::status::ExitStatus;
-use crate::value::{Payload, Value};
+use crate::services::{Registered, Service};
 use crate::vars::Vars;
 
 /// What plugins can see of the application.
@@ -36,7 +31,7 @@ pub(crate) struct AppInfo {
 /// The error a command returns.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type RunCommand = Arc<dyn Fn(Context) -> BoxFuture<Result<(), CommandError>> + Send + Sync>;
 
 /// What a running native command gets: its parsed arguments and the
@@ -51,14 +46,15 @@ pub struct Context {
 }
 
 /// Who runs a command.
-enum Runner {
+pub(crate) enum Runner {
     Native(RunCommand),
     Plugin(Arc<Plugin>),
 }
 
-struct AppCommand {
-    command: Command,
-    runner: Runner,
+/// A command of the application or of a plugin, with who runs it.
+pub(crate) struct AppCommand {
+    pub(crate) command: Command,
+    pub(crate) runner: Runner,
 }
 
 impl AppCommand {
@@ -73,20 +69,20 @@ impl AppCommand {
 /// A precept application: commands, arguments, services, an event
 /// dispatcher, shared variables and the plugins that extend them.
 pub struct App {
-    info: Arc<AppInfo>,
-    about: Option<String>,
-    events: Events,
-    engine: Arc<PluginEngine>,
-    plugins: Vec<Arc<Plugin>>,
-    args: Vec<clap::Arg>,
-    commands: Vec<AppCommand>,
-    services: Vec<Registered>,
-    load_failures: usize,
-    catch_signals: bool,
-    fail_fast: bool,
-    sandbox: Sandbox,
-    config_keys: Vec<(String, ConfigKey)>,
-    cache_dir: Option<PathBuf>,
+    pub(crate) info: Arc<AppInfo>,
+    pub(crate) about: Option<String>,
+    pub(crate) events: Events,
+    pub(crate) engine: Arc<PluginEngine>,
+    pub(crate) plugins: Vec<Arc<Plugin>>,
+    pub(crate) args: Vec<clap::Arg>,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) services: Vec<Registered>,
+    pub(crate) load_failures: usize,
+    pub(crate) catch_signals: bool,
+    pub(crate) fail_fast: bool,
+    pub(crate) sandbox: Sandbox,
+    pub(crate) config_keys: Vec<(String, ConfigKey)>,
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 impl App {
@@ -404,7 +400,7 @@ impl App {
             .collect()
     }
 
-    fn find_command(&self, name: &str) -> Option<&AppCommand> {
+    pub(crate) fn find_command(&self, name: &str) -> Option<&AppCommand> {
         self.commands.iter().find(|c| c.command.get_name() == name)
     }
 
@@ -419,142 +415,6 @@ impl App {
             command = command.about(about.clone());
         }
         command
-    }
-
-    /// Runs the CLI lifecycle with `args` (the first is the program name):
-    /// `before_cli_start`; parsing; `cli_parsed`; the services are set up
-    /// and started; the command runs together with `cli_started` (with no
-    /// command, help is printed); the services are stopped; `cli_stopped`.
-    pub async fn start<I, T>(&self, args: I) -> ExitStatus
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<OsString> + Clone,
-    {
-        if self.fail_fast && self.load_failures > 0 {
-            return ExitStatus::PluginNotLoaded;
-        }
-        self.events
-            .dispatch("before_cli_start", Payload::new())
-            .await;
-
-        let mut command = self.command_line();
-        let matches = match command.try_get_matches_from_mut(args) {
-            Ok(matches) => matches,
-            Err(error) => {
-                let _ = error.print();
-                return if error.use_stderr() {
-                    ExitStatus::Usage
-                } else {
-                    ExitStatus::Success
-                };
-            }
-        };
-        let settings = LogSettings {
-            verbose: matches.get_count("verbose"),
-            quiet: matches.get_flag("quiet"),
-            file: matches.get_one::<PathBuf>("log-file").cloned(),
-        };
-        if let Err(error) = logging::configure(&settings) {
-            eprintln!("error: cannot write the log: {error}");
-            return ExitStatus::Usage;
-        }
-        self.events
-            .dispatch("cli_parsed", cli::parsed_payload(&command, &matches))
-            .await;
-
-        let chosen = matches
-            .subcommand()
-            .map(|(name, m)| (name.to_string(), m.clone()));
-        let chosen_name = chosen.as_ref().map(|(name, _)| name.clone());
-        let run = Run::new(&self.services, chosen_name.as_deref());
-        let ctx = ServiceContext {
-            events: self.events.clone(),
-            vars: self.info.vars.clone(),
-        };
-        let mut signals = if self.catch_signals {
-            Signals::listen()
-        } else {
-            None
-        };
-
-        let main = async {
-            if self.events.is_fatal() {
-                return Err(Ended::PluginFailed);
-            }
-            run.start(&ctx).await.map_err(Ended::Services)?;
-            let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
-            let command_run = self.run_command(&mut command, chosen);
-            let (outcome, ()) =
-                tokio::join!(command_run, self.events.dispatch("cli_started", started));
-            outcome.map_err(Ended::Command)
-        };
-        let ended = tokio::select! {
-            result = main => result.err(),
-            signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
-            () = self.events.fatal() => Some(Ended::PluginFailed),
-        };
-
-        let mut status = ExitStatus::Success;
-        match ended {
-            None | Some(Ended::PluginFailed) => {}
-            Some(Ended::Services(failures)) => {
-                failures.iter().for_each(|f| logging::report(f));
-                status = status.max(ExitStatus::ServiceFailed);
-            }
-            Some(Ended::Command(error)) => {
-                logging::report(&error);
-                status = status.max(ExitStatus::CommandFailed);
-            }
-            Some(Ended::Interrupted(signal)) => {
-                if let Some(signals) = signals.take() {
-                    signals.exit_on_next();
-                }
-                let payload = vec![("signal".to_string(), Value::from(signal))];
-                self.events.dispatch("keyboard_interrupt", payload).await;
-                status = status.max(ExitStatus::Interrupted);
-            }
-        }
-        for failure in run.stop(&ctx).await {
-            logging::report(&failure);
-            status = status.max(ExitStatus::ServiceFailed);
-        }
-        self.events.dispatch("cli_stopped", Payload::new()).await;
-
-        if !self.events.failures().is_empty() {
-            status = status.max(ExitStatus::PluginFailed);
-        }
-        if self.load_failures > 0 {
-            status = status.max(ExitStatus::PluginNotLoaded);
-        }
-        status
-    }
-
-    fn run_command(
-        &self,
-        command: &mut Command,
-        chosen: Option<(String, ArgMatches)>,
-    ) -> BoxFuture<Result<(), CommandError>> {
-        let Some((name, matches)) = chosen else {
-            let help = command.render_help();
-            return Box::pin(async move {
-                print!("{help}");
-                Ok(())
-            });
-        };
-        let found = self
-            .find_command(&name)
-            .expect("clap only accepts known commands");
-        match &found.runner {
-            Runner::Native(run) => run(Context {
-                matches,
-                events: self.events.clone(),
-                vars: self.info.vars.clone(),
-            }),
-            Runner::Plugin(plugin) => {
-                let args = cli::args_payload(&found.command, &matches);
-                run_plugin_command(self.events.clone(), plugin.clone(), name, args)
-            }
-        }
     }
 }
 
@@ -614,43 +474,4 @@ fn check_config(
         }
     }
     Ok(())
-}
-
-/// Why the main part of a run ended early.
-enum Ended {
-    Services(Vec<crate::services::ServiceFailure>),
-    Command(CommandError),
-    Interrupted(&'static str),
-    /// A plugin failed, with fail-fast on.
-    PluginFailed,
-}
-
-/// Runs a plugin's command. What it dispatches while running is delivered
-/// to the others at once; to the plugin itself once the command returns.
-fn run_plugin_command(
-    events: Events,
-    plugin: Arc<Plugin>,
-    name: String,
-    args: Payload,
-) -> BoxFuture<Result<(), CommandError>> {
-    Box::pin(async move {
-        let (live, mut requests) = unbounded_channel();
-        let call = plugin.run_command(&name, &args, live);
-        let pump = async {
-            while let Some(op) = requests.recv().await {
-                events.apply(&plugin, vec![op], 0).await;
-            }
-        };
-        let (called, ()) = tokio::join!(call, pump);
-        let Some(called) = called else {
-            return Err(format!("plugin '{}' is disabled", plugin.name()).into());
-        };
-        events.apply(&plugin, called.ops, 0).await;
-        called.result.map_err(|failure| {
-            if failure.kind.disables() {
-                events.disable_plugin(plugin.name());
-            }
-            Box::new(failure) as CommandError
-        })
-    })
 }

@@ -29,6 +29,7 @@ mod app;
 mod engine;
 mod error;
 mod host;
+mod lifecycle;
 
 mod plugin;
 mod services;

@@ -1,0 +1,196 @@
+//! The CLI lifecycle of an [`App`]: parsing, the lifecycle events,
+//! services around the command, and Ctrl-C.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{ArgMatches, Command};
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::app::{App, BoxFuture, CommandError, Context, Runner};
+use crate::cli;
+use crate::events::Events;
+use crate::logging::{self, LogSettings};
+use crate::plugin::Plugin;
+use crate::services::{Run, ServiceContext};
+use crate::signals::{self, Signals};
+use crate::status::ExitStatus;
+use crate::value::{Payload, Value};
+
+impl App {
+    /// Runs the CLI lifecycle with `args` (the first is the program name):
+    /// `before_cli_start`; parsing; `cli_parsed`; the services are set up
+    /// and started; the command runs together with `cli_started` (with no
+    /// command, help is printed); the services are stopped; `cli_stopped`.
+    pub async fn start<I, T>(&self, args: I) -> ExitStatus
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        if self.fail_fast && self.load_failures > 0 {
+            return ExitStatus::PluginNotLoaded;
+        }
+        self.events
+            .dispatch("before_cli_start", Payload::new())
+            .await;
+
+        let mut command = self.command_line();
+        let matches = match command.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            Err(error) => {
+                let _ = error.print();
+                return if error.use_stderr() {
+                    ExitStatus::Usage
+                } else {
+                    ExitStatus::Success
+                };
+            }
+        };
+        let settings = LogSettings {
+            verbose: matches.get_count("verbose"),
+            quiet: matches.get_flag("quiet"),
+            file: matches.get_one::<PathBuf>("log-file").cloned(),
+        };
+        if let Err(error) = logging::configure(&settings) {
+            eprintln!("error: cannot write the log: {error}");
+            return ExitStatus::Usage;
+        }
+        self.events
+            .dispatch("cli_parsed", cli::parsed_payload(&command, &matches))
+            .await;
+
+        let chosen = matches
+            .subcommand()
+            .map(|(name, m)| (name.to_string(), m.clone()));
+        let chosen_name = chosen.as_ref().map(|(name, _)| name.clone());
+        let run = Run::new(&self.services, chosen_name.as_deref());
+        let ctx = ServiceContext {
+            events: self.events.clone(),
+            vars: self.info.vars.clone(),
+        };
+        let mut signals = if self.catch_signals {
+            Signals::listen()
+        } else {
+            None
+        };
+
+        let main = async {
+            if self.events.is_fatal() {
+                return Err(Ended::PluginFailed);
+            }
+            run.start(&ctx).await.map_err(Ended::Services)?;
+            let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
+            let command_run = self.run_command(&mut command, chosen);
+            let (outcome, ()) =
+                tokio::join!(command_run, self.events.dispatch("cli_started", started));
+            outcome.map_err(Ended::Command)
+        };
+        let ended = tokio::select! {
+            result = main => result.err(),
+            signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
+            () = self.events.fatal() => Some(Ended::PluginFailed),
+        };
+
+        let mut status = ExitStatus::Success;
+        match ended {
+            None | Some(Ended::PluginFailed) => {}
+            Some(Ended::Services(failures)) => {
+                failures.iter().for_each(|f| logging::report(f));
+                status = status.max(ExitStatus::ServiceFailed);
+            }
+            Some(Ended::Command(error)) => {
+                logging::report(&error);
+                status = status.max(ExitStatus::CommandFailed);
+            }
+            Some(Ended::Interrupted(signal)) => {
+                if let Some(signals) = signals.take() {
+                    signals.exit_on_next();
+                }
+                let payload = vec![("signal".to_string(), Value::from(signal))];
+                self.events.dispatch("keyboard_interrupt", payload).await;
+                status = status.max(ExitStatus::Interrupted);
+            }
+        }
+        for failure in run.stop(&ctx).await {
+            logging::report(&failure);
+            status = status.max(ExitStatus::ServiceFailed);
+        }
+        self.events.dispatch("cli_stopped", Payload::new()).await;
+
+        if !self.events.failures().is_empty() {
+            status = status.max(ExitStatus::PluginFailed);
+        }
+        if self.load_failures > 0 {
+            status = status.max(ExitStatus::PluginNotLoaded);
+        }
+        status
+    }
+
+    fn run_command(
+        &self,
+        command: &mut Command,
+        chosen: Option<(String, ArgMatches)>,
+    ) -> BoxFuture<Result<(), CommandError>> {
+        let Some((name, matches)) = chosen else {
+            let help = command.render_help();
+            return Box::pin(async move {
+                print!("{help}");
+                Ok(())
+            });
+        };
+        let found = self
+            .find_command(&name)
+            .expect("clap only accepts known commands");
+        match &found.runner {
+            Runner::Native(run) => run(Context {
+                matches,
+                events: self.events.clone(),
+                vars: self.info.vars.clone(),
+            }),
+            Runner::Plugin(plugin) => {
+                let args = cli::args_payload(&found.command, &matches);
+                run_plugin_command(self.events.clone(), plugin.clone(), name, args)
+            }
+        }
+    }
+}
+
+/// Why the main part of a run ended early.
+enum Ended {
+    Services(Vec<crate::services::ServiceFailure>),
+    Command(CommandError),
+    Interrupted(&'static str),
+    /// A plugin failed, with fail-fast on.
+    PluginFailed,
+}
+
+/// Runs a plugin's command. What it dispatches while running is delivered
+/// to the others at once; to the plugin itself once the command returns.
+fn run_plugin_command(
+    events: Events,
+    plugin: Arc<Plugin>,
+    name: String,
+    args: Payload,
+) -> BoxFuture<Result<(), CommandError>> {
+    Box::pin(async move {
+        let (live, mut requests) = unbounded_channel();
+        let call = plugin.run_command(&name, &args, live);
+        let pump = async {
+            while let Some(op) = requests.recv().await {
+                events.apply(&plugin, vec![op], 0).await;
+            }
+        };
+        let (called, ()) = tokio::join!(call, pump);
+        let Some(called) = called else {
+            return Err(format!("plugin '{}' is disabled", plugin.name()).into());
+        };
+        events.apply(&plugin, called.ops, 0).await;
+        called.result.map_err(|failure| {
+            if failure.kind.disables() {
+                events.disable_plugin(plugin.name());
+            }
+            Box::new(failure) as CommandError
+        })
+    })
+}
