@@ -177,7 +177,7 @@ impl Events {
     pub(crate) fn report(&self, failure: PluginFailure) {
         logging::report(&failure);
         if failure.kind.disables() {
-            self.remove_plugin(&failure.plugin);
+            self.disable_plugin(&failure.plugin);
         }
         let fatal = self.inner.fail_fast.load(Ordering::Acquire)
             || self
@@ -347,10 +347,6 @@ impl Events {
 
     /// Removes every subscription of `plugin`, e.g. after it trapped.
     pub(crate) fn disable_plugin(&self, plugin: &str) {
-        self.remove_plugin(plugin);
-    }
-
-    fn remove_plugin(&self, plugin: &str) {
         let mut table = self.inner.table.lock().unwrap();
         for entries in table.values_mut() {
             entries
