@@ -183,9 +183,8 @@ impl Plugin {
     pub(crate) async fn setup(&self) -> Called<()> {
         let mut guard = self.instance.lock().await;
         let Instance { store, exports } = &mut *guard;
-        let cancelled = CancelGuard::arm(&self.disabled);
-        let result = bounded(Some(self.limits.call), exports.call_setup(&mut *store)).await;
-        cancelled.disarm();
+        let call = exports.call_setup(&mut *store);
+        let result = self.watched(Some(self.limits.call), call).await;
         let ops = store.data_mut().take_ops();
         self.settle(result, ops, "setup", None)
     }
@@ -198,10 +197,8 @@ impl Plugin {
             return None;
         }
         let Instance { store, exports } = &mut *guard;
-        let cancelled = CancelGuard::arm(&self.disabled);
         let call = exports.call_on_event(&mut *store, event);
-        let result = bounded(Some(self.limits.call), call).await;
-        cancelled.disarm();
+        let result = self.watched(Some(self.limits.call), call).await;
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, "on-event", Some(&event.name)))
     }
@@ -214,20 +211,21 @@ impl Plugin {
             return None;
         }
         let Instance { store, exports } = &mut *guard;
-        let cancelled = CancelGuard::arm(&self.disabled);
         let deadline = Some(self.limits.call);
         let result = match step {
             ServiceStep::Setup => {
-                bounded(deadline, exports.call_service_setup(&mut *store, name)).await
+                let call = exports.call_service_setup(&mut *store, name);
+                self.watched(deadline, call).await
             }
             ServiceStep::Start => {
-                bounded(deadline, exports.call_service_start(&mut *store, name)).await
+                let call = exports.call_service_start(&mut *store, name);
+                self.watched(deadline, call).await
             }
             ServiceStep::Stop => {
-                bounded(deadline, exports.call_service_stop(&mut *store, name)).await
+                let call = exports.call_service_stop(&mut *store, name);
+                self.watched(deadline, call).await
             }
         };
-        cancelled.disarm();
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, step.export(), Some(name)))
     }
@@ -246,12 +244,23 @@ impl Plugin {
         }
         let Instance { store, exports } = &mut *guard;
         store.data_mut().go_live(live);
-        let cancelled = CancelGuard::arm(&self.disabled);
         let call = exports.call_run_command(&mut *store, name, args);
-        let result = bounded(self.limits.command, call).await;
-        cancelled.disarm();
+        let result = self.watched(self.limits.command, call).await;
         let ops = store.data_mut().take_ops();
         Some(self.settle(result, ops, "run-command", Some(name)))
+    }
+
+    /// Runs one call into the plugin under `deadline`; if the call is
+    /// abandoned half-way (its future dropped), the plugin is disabled.
+    async fn watched<T>(
+        &self,
+        deadline: Option<Duration>,
+        call: impl Future<Output = wasmtime::Result<T>>,
+    ) -> wasmtime::Result<T> {
+        let cancelled = CancelGuard::arm(&self.disabled);
+        let result = bounded(deadline, call).await;
+        cancelled.disarm();
+        result
     }
 
     /// Turns a wasmtime call result into the plugin's answer. A trap disables
