@@ -1,0 +1,83 @@
+//! C plugins: wit-bindgen's C generator writes the bindings, clang with
+//! wasi-libc compiles a WASI preview 1 reactor module, and the preview 1
+//! adapter turns that into a component.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+use wit_bindgen_core::wit_parser::Resolve;
+
+use crate::{BuildError, Builder, tool, toolchain};
+
+/// The `.c` files directly in `dir`, sorted.
+pub(crate) fn sources(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
+        .collect();
+    sources.sort();
+    Ok(sources)
+}
+
+pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), BuildError> {
+    // The bindings (`plugin.h`, `plugin.c`, `plugin_component_type.o`) are
+    // kept beside the component, for reading and for editors.
+    let bindings = out.with_extension("bindings");
+    generate_bindings(builder, &bindings)?;
+
+    let module = out.with_extension("core.wasm");
+    let mut clang = Command::new(toolchain::CLANG);
+    clang
+        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2"])
+        .args(["-mexec-model=reactor", "-Wall", "-Werror"])
+        // The generated code is not ours to warn about.
+        .arg("-Wno-unused-parameter")
+        .arg("-I")
+        .arg(&bindings)
+        .args(sources(dir).map_err(BuildError::io(dir))?)
+        .arg(bindings.join("plugin.c"))
+        .arg(bindings.join("plugin_component_type.o"))
+        .arg("-o")
+        .arg(&module);
+    tool::run(toolchain::CLANG, clang, toolchain::CLANG_INSTALL)?;
+
+    let core = std::fs::read(&module).map_err(BuildError::io(&module))?;
+    let component = componentize(&core).map_err(BuildError::Component)?;
+    std::fs::write(out, component).map_err(BuildError::io(out))?;
+    std::fs::remove_file(&module).map_err(BuildError::io(&module))
+}
+
+fn generate_bindings(builder: &Builder, into: &Path) -> Result<(), BuildError> {
+    let mut resolve = Resolve::default();
+    let (package, _) = resolve
+        .push_dir(&builder.wit)
+        .with_context(|| format!("parse {}", builder.wit.display()))
+        .map_err(BuildError::Component)?;
+    let world = resolve
+        .select_world(&[package], Some(&builder.world))
+        .map_err(BuildError::Component)?;
+    let mut files = wit_bindgen_core::Files::default();
+    wit_bindgen_c::Opts::default()
+        .build()
+        .generate(&mut resolve, world, &mut files)
+        .map_err(BuildError::Component)?;
+    std::fs::create_dir_all(into).map_err(BuildError::io(into))?;
+    for (name, contents) in files.iter() {
+        let path = into.join(name);
+        std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
+    }
+    Ok(())
+}
+
+/// Wraps a preview 1 reactor module into a component.
+fn componentize(core: &[u8]) -> anyhow::Result<Vec<u8>> {
+    wit_component::ComponentEncoder::default()
+        .module(core)?
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )?
+        .validate(true)
+        .encode()
+}
