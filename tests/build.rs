@@ -5,6 +5,11 @@
 //! directory there is picked up without editing any list. The guests are built
 //! by a nested `cargo` with its own target directory inside `OUT_DIR`, so it
 //! never waits on the lock of the build that runs this script.
+//!
+//! Plugins in other languages, `example-plugins/{c,python,javascript}/NAME`,
+//! are built by `precept-build` into `NAME-LANGUAGE.wasm`. Their constants
+//! are `Result`s: a toolchain that is not installed is an `Err` saying how to
+//! install it, for the tests to report.
 
 use std::env;
 use std::fmt::Write as _;
@@ -14,6 +19,7 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PLUGIN_DIRS: &[&str] = &["example-plugins", "tests/plugins", "tests/hostile"];
+const OTHER_LANGUAGES: &[&str] = &["c", "python", "javascript"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -52,6 +58,13 @@ fn main() {
             "/// The `{name}` component, made from `tests/hostile/{name}.wat`.\npub const {konst}: &str = {path:?};",
             konst = name.to_uppercase().replace('-', "_"),
             path = wasm.display().to_string(),
+        )
+        .unwrap();
+    }
+    for (konst, doc, built) in build_other_languages(&workspace, &out_dir) {
+        writeln!(
+            code,
+            "/// {doc}\npub const {konst}: Result<&str, &str> = {built:?};"
         )
         .unwrap();
     }
@@ -185,6 +198,60 @@ fn componentize_wat(workspace: &Path, out_dir: &Path) -> Vec<(String, PathBuf)> 
         made.push((name, path));
     }
     made
+}
+
+/// Builds every plugin in `example-plugins/{c,python,javascript}/`, the
+/// languages side by side, as `(constant, doc line, component or why not)`.
+fn build_other_languages(
+    workspace: &Path,
+    out_dir: &Path,
+) -> Vec<(String, String, Result<String, String>)> {
+    let mut plugins = Vec::new();
+    for language in OTHER_LANGUAGES {
+        let Ok(entries) = fs::read_dir(workspace.join("example-plugins").join(language)) else {
+            continue;
+        };
+        for entry in entries {
+            let dir = entry.unwrap().path();
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            plugins.push((format!("{name}-{language}"), dir));
+        }
+    }
+    plugins.sort();
+    let builder = precept_build::Builder::new().wit_dir(workspace.join("wit"));
+    // A toolchain installed later is found on the next build.
+    println!("cargo:rerun-if-env-changed=PATH");
+    std::thread::scope(|scope| {
+        let builds: Vec<_> = plugins
+            .iter()
+            .map(|(name, dir)| {
+                let out = out_dir.join("polyglot").join(format!("{name}.wasm"));
+                let builder = &builder;
+                scope.spawn(move || (builder.build(dir, &out), out))
+            })
+            .collect();
+        plugins
+            .iter()
+            .zip(builds)
+            .map(|((name, dir), build)| {
+                let (result, out) = build.join().unwrap();
+                let built = match result {
+                    Ok(_) => Ok(out.display().to_string()),
+                    Err(error @ precept_build::BuildError::MissingTool { .. }) => {
+                        println!("cargo:warning={name} not built: {error}");
+                        Err(format!("{name} not built: {error}"))
+                    }
+                    Err(error) => panic!("building {}: {error}", dir.display()),
+                };
+                let konst = name.to_uppercase().replace('-', "_");
+                let doc = format!(
+                    "The `{name}` component, built from `{}`.",
+                    dir.strip_prefix(workspace).unwrap().display()
+                );
+                (konst, doc, built)
+            })
+            .collect()
+    })
 }
 
 /// Asks cargo to rerun this script when any source file of a guest changes.

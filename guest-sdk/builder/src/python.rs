@@ -7,13 +7,17 @@ use std::process::Command;
 use crate::{BuildError, Builder, tool, toolchain};
 
 pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), BuildError> {
+    // componentize-py writes `__pycache__` next to the sources it reads:
+    // build from a copy so the source directory stays as it was.
+    let staged = out.with_extension("python");
+    tool::copy_dir(dir, &staged)?;
     let mut command = Command::new(toolchain::COMPONENTIZE_PY);
     command
         .arg("--quiet")
         .arg("--wit-path")
         .arg(&builder.wit)
         .args(["--world", &builder.world, "componentize", "--python-path"])
-        .arg(dir)
+        .arg(&staged)
         .arg("app")
         .arg("--output")
         .arg(out);

@@ -1,5 +1,6 @@
 //! Running the external tools a build needs.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::BuildError;
@@ -25,4 +26,24 @@ pub(crate) fn run(tool: &str, mut command: Command, install: &str) -> Result<(),
             status,
         })
     }
+}
+
+/// Replaces `to` with a copy of the directory `from`, without `__pycache__`.
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(BuildError::io(to))?;
+    }
+    std::fs::create_dir_all(to).map_err(BuildError::io(to))?;
+    for entry in std::fs::read_dir(from).map_err(BuildError::io(from))? {
+        let path = entry.map_err(BuildError::io(from))?.path();
+        let target = to.join(path.file_name().expect("a directory entry has a name"));
+        if path.is_dir() {
+            if !path.ends_with("__pycache__") {
+                copy_dir(&path, &target)?;
+            }
+        } else {
+            std::fs::copy(&path, &target).map_err(BuildError::io(&path))?;
+        }
+    }
+    Ok(())
 }

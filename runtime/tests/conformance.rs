@@ -1,0 +1,203 @@
+//! The conformance test of docs/CONFORMANCE.md, run against the conformance
+//! plugin of every language: one test per language, same checks.
+//!
+//! A language whose toolchain was not installed when the tests were built
+//! fails the test in CI (`CI=true`) and is skipped, with a line saying what
+//! to install, elsewhere.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
+
+#[tokio::test]
+async fn rust_plugin_conforms() {
+    conforms("rust", Ok(precept_tests::CONFORMANCE)).await;
+}
+
+#[tokio::test]
+async fn c_plugin_conforms() {
+    conforms("c", precept_tests::CONFORMANCE_C).await;
+}
+
+#[tokio::test]
+async fn python_plugin_conforms() {
+    conforms("python", precept_tests::CONFORMANCE_PYTHON).await;
+}
+
+#[tokio::test]
+async fn javascript_plugin_conforms() {
+    conforms("javascript", precept_tests::CONFORMANCE_JAVASCRIPT).await;
+}
+
+/// Compiled components are kept here between the in-process checks, the
+/// `precept-run` process and later test runs: Python and JavaScript
+/// components take seconds to compile.
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join("precept-conformance-cache")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
+}
+
+async fn conforms(language: &str, built: Result<&str, &str>) {
+    let component = match built {
+        Ok(component) => component,
+        Err(why) if in_ci() => panic!("{why}"),
+        Err(why) => {
+            eprintln!("skipped the {language} conformance test: {why}");
+            return;
+        }
+    };
+    in_process(language, component).await;
+    as_a_process(component);
+}
+
+fn texts(app: &App, name: &str) -> Vec<String> {
+    match app.vars().get(name) {
+        Some(Value::List(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Scalar::Text(text) => text,
+                other => panic!("{name} holds {other:?}"),
+            })
+            .collect(),
+        other => panic!("{name} is {other:?}"),
+    }
+}
+
+async fn in_process(language: &str, component: &str) {
+    let mut app = App::new("test-app", "1.2.3")
+        .unwrap()
+        .cache_dir(Some(cache_dir()));
+    let options = PluginOptions {
+        config: vec![("greeting".into(), Value::from("Howdy"))],
+        ..PluginOptions::default()
+    };
+    let plugin = app.load_plugin_with(component, &options).await.unwrap();
+    let name = plugin.name().to_string();
+
+    // setup: variable, command, service and configuration key.
+    assert_eq!(
+        app.vars().get("conformance_language"),
+        Some(Value::from(language))
+    );
+    let commands = app.plugin_commands(&name);
+    assert_eq!(commands.len(), 1);
+    let args: Vec<&str> = commands[0]
+        .get_arguments()
+        .map(|arg| arg.get_id().as_str())
+        .collect();
+    assert_eq!(commands[0].get_name(), "conform");
+    assert_eq!(args, ["name", "times", "loud"]);
+    assert_eq!(app.plugin_services(&name), [("conformance_svc", None)]);
+    let keys = app.config_keys(&name);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        (keys[0].key.as_str(), &keys[0].default),
+        ("greeting", &Value::from("Hello"))
+    );
+
+    // A custom event, answered with a dispatch carrying the configuration.
+    let pongs = Arc::new(Mutex::new(Vec::new()));
+    let seen_pongs = pongs.clone();
+    app.events().subscribe("conformance_pong", move |event| {
+        let n = lookup(&event.payload, "n").cloned();
+        let greeting = lookup(&event.payload, "greeting").cloned();
+        seen_pongs.lock().unwrap().push((n, greeting));
+        async { Flow::Continue }
+    });
+    let stops_after = Arc::new(Mutex::new(0));
+    let counted = stops_after.clone();
+    app.events().subscribe("conformance_stop", move |_| {
+        *counted.lock().unwrap() += 1;
+        async { Flow::Continue }
+    });
+    let ping = |n: Value| vec![("n".to_string(), n)];
+    app.events()
+        .dispatch("conformance_ping", ping(Value::from(41)))
+        .await;
+    assert_eq!(
+        *pongs.lock().unwrap(),
+        [(Some(Value::from(42)), Some(Value::from("Howdy")))]
+    );
+    // Stopping propagation: the native subscriber after the plugin never
+    // sees the event.
+    app.events().dispatch("conformance_stop", Vec::new()).await;
+    assert_eq!(*stops_after.lock().unwrap(), 0);
+    assert_eq!(texts(&app, "conformance_seen"), ["ping:41", "stop"]);
+
+    // The CLI lifecycle with the plugin's command and service.
+    app.vars().set("conformance_seen", Value::Absent);
+    let args = ["test-app", "conform", "--name", "World", "--times", "2"];
+    assert_eq!(
+        app.start(args.into_iter().chain(["--loud"])).await,
+        ExitStatus::Success
+    );
+    assert_eq!(
+        texts(&app, "conformance_seen"),
+        [
+            "before_cli_start",
+            "cli_parsed:conform",
+            "service_setup:conformance_svc",
+            "service_start:conformance_svc",
+            "cli_started",
+            "service_stop:conformance_svc",
+            "cli_stopped",
+        ]
+    );
+    assert_eq!(
+        app.vars().get("conformance_greeting"),
+        Some(Value::from("HOWDY, WORLD!"))
+    );
+    let refused = ["test-app", "conform", "-n", "World", "--times=-1"];
+    assert_eq!(app.start(refused).await, ExitStatus::CommandFailed);
+
+    // A failing handler is reported under the plugin's name; the plugin
+    // keeps running.
+    app.events()
+        .dispatch("conformance_ping", ping(Value::from("many")))
+        .await;
+    let failures = app.events().failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].plugin, name);
+    assert!(
+        failures[0]
+            .cause
+            .contains("conformance_ping needs an integer n"),
+        "{}",
+        failures[0]
+    );
+    assert!(!plugin.is_disabled());
+    app.events()
+        .dispatch("conformance_ping", ping(Value::from(1)))
+        .await;
+    assert_eq!(pongs.lock().unwrap().len(), 2);
+}
+
+fn as_a_process(component: &str) {
+    let log = std::env::temp_dir().join(format!(
+        "precept-conformance-{}-{}.log",
+        std::process::id(),
+        std::path::Path::new(component)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+    ));
+    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["--plugin", component, "--log-file"])
+        .arg(&log)
+        .args(["conform", "-n", "World"])
+        .env("PRECEPT_CACHE_DIR", cache_dir())
+        .output()
+        .expect("run precept-run");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello, World!\n");
+    let name = std::path::Path::new(component).file_stem().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let ready = format!("{}: conformance plugin ready", name.to_string_lossy());
+    assert!(logged.contains(&ready), "{logged}");
+    std::fs::remove_file(&log).unwrap();
+}
