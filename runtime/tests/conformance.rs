@@ -42,17 +42,61 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
 }
 
-async fn conforms(language: &str, built: Result<&str, &str>) {
-    let component = match built {
-        Ok(component) => component,
+/// The component built for `language`, or `None` (outside CI) when its
+/// toolchain is missing.
+fn available<'a>(language: &str, built: Result<&'a str, &str>) -> Option<&'a str> {
+    match built {
+        Ok(component) => Some(component),
         Err(why) if in_ci() => panic!("{why}"),
         Err(why) => {
-            eprintln!("skipped the {language} conformance test: {why}");
-            return;
+            eprintln!("skipped the {language} plugin: {why}");
+            None
         }
-    };
-    in_process(language, component).await;
-    as_a_process(component);
+    }
+}
+
+async fn conforms(language: &str, built: Result<&str, &str>) {
+    if let Some(component) = available(language, built) {
+        in_process(language, component).await;
+        as_a_process(component);
+    }
+}
+
+/// The hello world of docs/PLUGIN-AUTHORS.md says the same in every language.
+#[test]
+fn hello_world_prints_the_same_lines_in_every_language() {
+    let expected = hello_lines(precept_tests::HELLO);
+    assert_eq!(expected[0], "hello: setup");
+    for (language, built) in [
+        ("c", precept_tests::HELLO_C),
+        ("python", precept_tests::HELLO_PYTHON),
+        ("javascript", precept_tests::HELLO_JAVASCRIPT),
+    ] {
+        if let Some(component) = available(language, built) {
+            assert_eq!(hello_lines(component), expected, "{language}");
+        }
+    }
+}
+
+/// The `hello: ...` lines `precept-run --plugin component` prints.
+fn hello_lines(component: &str) -> Vec<String> {
+    let output = precept_run(component, &[]);
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("hello: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `precept-run --plugin component args...` with the shared cache.
+fn precept_run(component: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["--plugin", component])
+        .args(args)
+        .env("PRECEPT_CACHE_DIR", cache_dir())
+        .output()
+        .expect("run precept-run")
 }
 
 fn texts(app: &App, name: &str) -> Vec<String> {
@@ -186,13 +230,9 @@ fn as_a_process(component: &str) {
             .unwrap()
             .to_string_lossy()
     ));
-    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
-        .args(["--plugin", component, "--log-file"])
-        .arg(&log)
-        .args(["conform", "-n", "World"])
-        .env("PRECEPT_CACHE_DIR", cache_dir())
-        .output()
-        .expect("run precept-run");
+    let args = ["--log-file".as_ref(), log.as_os_str()];
+    let command = ["conform", "-n", "World"].map(std::ffi::OsStr::new);
+    let output = precept_run(component, &[&args[..], &command[..]].concat());
     assert!(output.status.success(), "{output:?}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello, World!\n");
     let name = std::path::Path::new(component).file_stem().unwrap();
