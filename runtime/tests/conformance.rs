@@ -171,6 +171,14 @@ async fn in_process(language: &str, component: &str) {
     // sees the event.
     app.events().dispatch("conformance_stop", Vec::new()).await;
     assert_eq!(*stops_after.lock().unwrap(), 0);
+    let ticks_after = Arc::new(Mutex::new(0));
+    let counted = ticks_after.clone();
+    app.events().subscribe("conformance_tick", move |_| {
+        *counted.lock().unwrap() += 1;
+        async { Flow::Continue }
+    });
+    app.events().dispatch("conformance_tick", Vec::new()).await;
+    assert_eq!(*ticks_after.lock().unwrap(), 1);
     assert_eq!(texts(&app, "conformance_seen"), ["ping:41", "stop"]);
 
     // The CLI lifecycle with the plugin's command and service.

@@ -29,6 +29,7 @@ impl Plugin for Conformance {
             "cli_stopped",
             "conformance_ping",
             "conformance_stop",
+            "conformance_tick",
         ] {
             events::subscribe(name);
         }
@@ -64,6 +65,7 @@ impl Plugin for Conformance {
                     [("n", Value::from(n + 1)), ("greeting", greeting().into())],
                 );
             }
+            "conformance_tick" => {}
             "conformance_stop" => {
                 record("stop".into());
                 return Ok(Flow::Stop);

@@ -52,6 +52,7 @@ export function setup() {
     "cli_stopped",
     "conformance_ping",
     "conformance_stop",
+    "conformance_tick",
   ]) {
     subscribe(name);
   }
@@ -86,6 +87,8 @@ export function onEvent(event) {
       ]);
       return false;
     }
+    case "conformance_tick":
+      return false;
     case "conformance_stop":
       record("stop");
       return true;

@@ -59,6 +59,7 @@ class WitWorld(wit_world.WitWorld):
             "cli_stopped",
             "conformance_ping",
             "conformance_stop",
+            "conformance_tick",
         ]:
             events.subscribe(name)
         app.set_var("conformance_language", Value_Text("python"))
@@ -97,6 +98,8 @@ class WitWorld(wit_world.WitWorld):
                 "conformance_pong",
                 [("n", Value_Integer(n.value + 1)), ("greeting", Value_Text(greeting()))],
             )
+        elif event.name == "conformance_tick":
+            pass
         elif event.name == "conformance_stop":
             record("stop")
             return True
