@@ -13,6 +13,22 @@ plugins:
     cargo build --release --target wasm32-wasip2 -p hello -p guard -p ping -p pong
     ls target/wasm32-wasip2/release/*.wasm
 
+# Install the pinned C, Python and JavaScript plugin toolchains.
+toolchains:
+    bash .ci/toolchains
+
+# Build one plugin directory, in any supported language, into a component.
+# e.g. `just plugin example-plugins/python/hello -o hello.wasm`
+plugin dir *args:
+    cargo run -p precept-build -- {{dir}} {{args}}
+
+# Build the C, Python and JavaScript examples into target/plugins/NAME-LANGUAGE.wasm.
+polyglot:
+    for dir in example-plugins/c/*/ example-plugins/python/*/ example-plugins/javascript/*/; do \
+        lang=$(basename $(dirname $dir)); name=$(basename $dir); \
+        cargo run -q -p precept-build -- $dir -o target/plugins/$name-$lang.wasm || exit 1; \
+    done
+
 # Every benchmark; figures and their meaning are in BENCHMARKS.md.
 bench:
     cargo bench -p precept

@@ -25,5 +25,6 @@ pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), Bui
         toolchain::COMPONENTIZE_PY,
         command,
         &toolchain::componentize_py_install(),
-    )
+    )?;
+    std::fs::remove_dir_all(&staged).map_err(BuildError::io(&staged))
 }
