@@ -16,7 +16,7 @@ use crate::wit::{self, PluginPre};
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
-    /// Components compiled and linked so far, by SHA-256.
+    /// Components compiled and linked so far, by content hash.
     prepared: Mutex<HashMap<String, PluginPre<HostState>>>,
 }
 
