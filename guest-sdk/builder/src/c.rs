@@ -30,9 +30,7 @@ pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), Bui
     let mut clang = Command::new(toolchain::CLANG);
     clang
         .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2"])
-        .args(["-mexec-model=reactor", "-Wall", "-Werror"])
-        // The generated code is not ours to warn about.
-        .arg("-Wno-unused-parameter")
+        .args(["-mexec-model=reactor", "-Wall"])
         .arg("-I")
         .arg(&bindings)
         .args(sources(dir).map_err(BuildError::io(dir))?)
