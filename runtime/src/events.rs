@@ -288,7 +288,13 @@ impl Events {
                             Ok(false) => Flow::Continue,
                             Err(failure) => {
                                 self.report(failure);
-                                Flow::Continue
+                                // A fatal failure ends the run: a call started
+                                // now would be cut off midway.
+                                if self.is_fatal() {
+                                    Flow::Stop
+                                } else {
+                                    Flow::Continue
+                                }
                             }
                         }
                     }

@@ -369,8 +369,8 @@ async fn fail_fast_ends_the_run_at_the_first_failure() {
     probe(&mut app, "good", &[]).await;
 
     assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginFailed);
-    // `cli_started` reached the good plugin (it was under way) and the run
-    // still ended with `cli_stopped`.
+    // The failure ended `cli_started` there, before the good plugin, whose
+    // call would have been cut off; the run still ended with `cli_stopped`.
     assert_eq!(
         log(&app).last().map(String::as_str),
         Some("good:cli_stopped:0")
