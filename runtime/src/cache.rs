@@ -6,15 +6,40 @@
 //! a warning.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
 
-/// The BLAKE3 hash of `bytes`, in hex. It is computed at every start, so
-/// it must be fast on components of many megabytes (Python, JavaScript):
-/// BLAKE3 hashes several times faster than SHA-256 here.
+/// The BLAKE3 hash of `bytes`, in hex.
 pub(crate) fn digest(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
+}
+
+/// A component file as seen before loading it: its first bytes, for
+/// telling what kind of file it is, and the hash of its content.
+pub(crate) struct Fingerprint {
+    /// Up to the first eight bytes: the magic number and the version.
+    pub(crate) header: Vec<u8>,
+    /// The BLAKE3 hash of the whole file, in hex.
+    pub(crate) digest: String,
+}
+
+/// Hashes the file at `path` through a small buffer. This runs at every
+/// start, so it must stay cheap for components of many megabytes (Python,
+/// JavaScript): the whole file is read into memory only when it has to be
+/// compiled.
+pub(crate) fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
+    let mut file = std::fs::File::open(path)?;
+    let mut header = Vec::with_capacity(8);
+    (&mut file).take(8).read_to_end(&mut header)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&header);
+    hasher.update_reader(file)?;
+    Ok(Fingerprint {
+        header,
+        digest: hasher.finalize().to_hex().to_string(),
+    })
 }
 
 /// The per-user cache directory: `$PRECEPT_CACHE_DIR`, else
@@ -37,30 +62,40 @@ fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
         .join(format!("{digest}.cwasm"))
 }
 
-/// The component in `bytes`, mapped from `dir` when it was compiled before,
-/// else compiled (and stored there for next time).
-pub(crate) fn load_or_compile(
+/// The component with `digest`, mapped from `dir` when it was compiled
+/// there before; `None` when it was not, or the entry is unusable.
+pub(crate) fn lookup(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> Option<Component> {
+    let path = entry(engine, dir, digest);
+    if !path.is_file() {
+        return None;
+    }
+    // SAFETY: the file is one this cache wrote with `Component::serialize`
+    // for this engine; wasmtime checks its header, version and settings.
+    match unsafe { Component::deserialize_file(engine, &path) } {
+        Ok(component) => {
+            tracing::debug!("mapped the compiled component from {}", path.display());
+            Some(component)
+        }
+        Err(error) => {
+            tracing::warn!(
+                "compiled cache entry {} is unusable ({}); compiling again",
+                path.display(),
+                crate::error::one_line(&error)
+            );
+            None
+        }
+    }
+}
+
+/// Compiles the component in `bytes`, whose hash is `digest`, and keeps
+/// the result in `dir` for next time.
+pub(crate) fn compile_into(
     engine: &wasmtime::Engine,
     dir: &Path,
     bytes: &[u8],
     digest: &str,
 ) -> wasmtime::Result<Component> {
     let path = entry(engine, dir, digest);
-    if path.is_file() {
-        // SAFETY: the file is one this cache wrote with `Component::serialize`
-        // for this engine; wasmtime checks its header, version and settings.
-        match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(component) => {
-                tracing::debug!("mapped the compiled component from {}", path.display());
-                return Ok(component);
-            }
-            Err(error) => tracing::warn!(
-                "compiled cache entry {} is unusable ({}); compiling again",
-                path.display(),
-                crate::error::one_line(&error)
-            ),
-        }
-    }
     let started = std::time::Instant::now();
     let component = Component::new(engine, bytes)?;
     tracing::debug!(

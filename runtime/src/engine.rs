@@ -22,6 +22,8 @@ pub(crate) struct PluginEngine {
 
 /// Why a component could not be prepared.
 pub(crate) enum PrepareError {
+    /// The file could not be read.
+    Read(std::io::Error),
     /// Wasmtime could not compile it.
     Compile(String),
     /// It does not fit the world: a missing import or export.
@@ -85,23 +87,34 @@ impl PluginEngine {
         })
     }
 
-    /// Compiles and links the component in `bytes`, once per distinct
-    /// content in this process; with `cache`, compiled code is also kept
-    /// on disk there for the next process.
+    /// Compiles and links the component at `path`, whose content hash is
+    /// `digest`, once per distinct content in this process; with `cache`,
+    /// compiled code is mapped from there, or kept there for the next
+    /// process. The file is read only when it must be compiled.
     pub(crate) fn prepare(
         &self,
-        bytes: &[u8],
+        path: &Path,
+        digest: &str,
         cache: Option<&Path>,
     ) -> Result<PluginPre<HostState>, PrepareError> {
-        let key = crate::cache::digest(bytes);
-        if let Some(pre) = self.prepared.lock().unwrap().get(&key) {
+        if let Some(pre) = self.prepared.lock().unwrap().get(digest) {
             return Ok(pre.clone());
         }
-        let component = match cache {
-            Some(dir) => crate::cache::load_or_compile(&self.engine, dir, bytes, &key),
-            None => Component::new(&self.engine, bytes),
-        }
-        .map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        let mapped = cache.and_then(|dir| crate::cache::lookup(&self.engine, dir, digest));
+        let (component, key) = match mapped {
+            Some(component) => (component, digest.to_string()),
+            None => {
+                let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
+                // Hashed again: the file may have changed since `digest`.
+                let key = crate::cache::digest(&bytes);
+                let compiled = match cache {
+                    Some(dir) => crate::cache::compile_into(&self.engine, dir, &bytes, &key),
+                    None => Component::new(&self.engine, &bytes),
+                };
+                let component = compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?;
+                (component, key)
+            }
+        };
         if let Some(found) = other_world_version(&component, &self.engine) {
             return Err(PrepareError::WorldVersion(found));
         }
@@ -125,8 +138,8 @@ impl PluginEngine {
             for chunk in paths.chunks(per_thread) {
                 scope.spawn(move || {
                     for path in chunk {
-                        if let Ok(bytes) = std::fs::read(path) {
-                            let _ = self.prepare(&bytes, cache);
+                        if let Ok(file) = crate::cache::fingerprint(path) {
+                            let _ = self.prepare(path, &file.digest, cache);
                         }
                     }
                 });

@@ -109,30 +109,34 @@ impl Plugin {
         let sandbox = &options.sandbox;
         let name = plugin_name(path);
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let read_error = |source| LoadError::Read {
             name: name.clone(),
             path: shown.clone(),
             source,
-        })?;
-        check_header(&bytes, &name, &shown)?;
+        };
+        let file = crate::cache::fingerprint(path).map_err(read_error)?;
+        check_header(&file.header, &name, &shown)?;
 
-        let pre = engine.prepare(&bytes, cache).map_err(|error| match error {
-            PrepareError::Compile(cause) => LoadError::Compile {
-                name: name.clone(),
-                path: shown.clone(),
-                cause,
-            },
-            PrepareError::Link(cause) => LoadError::Link {
-                name: name.clone(),
-                path: shown.clone(),
-                cause,
-            },
-            PrepareError::WorldVersion(found) => LoadError::WorldVersion {
-                name: name.clone(),
-                path: shown.clone(),
-                found,
-            },
-        })?;
+        let pre = engine
+            .prepare(path, &file.digest, cache)
+            .map_err(|error| match error {
+                PrepareError::Read(source) => read_error(source),
+                PrepareError::Compile(cause) => LoadError::Compile {
+                    name: name.clone(),
+                    path: shown.clone(),
+                    cause,
+                },
+                PrepareError::Link(cause) => LoadError::Link {
+                    name: name.clone(),
+                    path: shown.clone(),
+                    cause,
+                },
+                PrepareError::WorldVersion(found) => LoadError::WorldVersion {
+                    name: name.clone(),
+                    path: shown.clone(),
+                    found,
+                },
+            })?;
 
         let component = pre.instance_pre().component();
         let component_type = component.component_type();

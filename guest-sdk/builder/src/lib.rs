@@ -165,3 +165,26 @@ impl Builder {
         Ok(language)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_examples_are_told_apart() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../example-plugins");
+        let detect = |dir: &str| Language::detect(&examples.join(dir));
+        assert_eq!(detect("hello"), Some(Language::Rust));
+        assert_eq!(detect("c/hello"), Some(Language::C));
+        assert_eq!(detect("python/hello"), Some(Language::Python));
+        assert_eq!(detect("javascript/hello"), Some(Language::JavaScript));
+        assert_eq!(detect("c"), None);
+    }
+
+    #[test]
+    fn a_directory_without_sources_is_refused() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+        let error = Builder::new().build(&docs, Path::new("never.wasm"));
+        assert!(matches!(error, Err(BuildError::UnknownLanguage { .. })));
+    }
+}

@@ -47,3 +47,24 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_program_says_how_to_install_it() {
+        let command = Command::new("precept-no-such-tool");
+        let error = run("precept-no-such-tool", command, "apt-get install it").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "precept-no-such-tool is not installed: apt-get install it"
+        );
+    }
+
+    #[test]
+    fn a_failing_program_is_an_error() {
+        let error = run("false", Command::new("false"), "").unwrap_err();
+        assert!(matches!(error, BuildError::ToolFailed { .. }), "{error}");
+    }
+}
