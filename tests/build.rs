@@ -19,7 +19,6 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const PLUGIN_DIRS: &[&str] = &["example-plugins", "tests/plugins", "tests/hostile"];
-const OTHER_LANGUAGES: &[&str] = &["c", "python", "javascript"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -207,7 +206,13 @@ fn build_other_languages(
     out_dir: &Path,
 ) -> Vec<(String, String, Result<String, String>)> {
     let mut plugins = Vec::new();
-    for language in OTHER_LANGUAGES {
+    // Rust plugins are the crates built above; every other language has a
+    // directory named after it.
+    let others = precept_build::Language::ALL
+        .into_iter()
+        .filter(|language| *language != precept_build::Language::Rust)
+        .map(precept_build::Language::name);
+    for language in others {
         let Ok(entries) = fs::read_dir(workspace.join("example-plugins").join(language)) else {
             continue;
         };

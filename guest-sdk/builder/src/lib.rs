@@ -84,7 +84,8 @@ pub enum Language {
 }
 
 impl Language {
-    /// Every supported language.
+    /// Every supported language. Example plugins in a language other than
+    /// Rust live in `example-plugins/NAME/`, NAME being [`Language::name`].
     pub const ALL: [Language; 4] = [
         Language::Rust,
         Language::C,
