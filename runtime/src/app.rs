@@ -16,7 +16,8 @@ use crate::events::Events;
 use crate::host::ConfigKey;
 use crate::host::HostOp;
 use crate::logging;
-use crate::plugin::{Plugin, PluginOptions, plugin_name};
+use crate::output::PluginStdout;
+use crate::plugin::{Plugin, PluginOptions, plugin_name, shown_path};
 use crate::sandbox::Sandbox;
 use crate::services::{Registered, Service};
 use crate::vars::Vars;
@@ -26,6 +27,7 @@ pub(crate) struct AppInfo {
     pub(crate) prog_name: String,
     pub(crate) version: String,
     pub(crate) vars: Vars,
+    pub(crate) stdout: PluginStdout,
 }
 
 /// The error a command returns.
@@ -76,7 +78,7 @@ pub struct App {
     pub(crate) plugins: Vec<Arc<Plugin>>,
     pub(crate) args: Vec<clap::Arg>,
     pub(crate) commands: Vec<AppCommand>,
-    pub(crate) services: Vec<Registered>,
+    pub(crate) services: Vec<Arc<Registered>>,
     pub(crate) load_failures: usize,
     pub(crate) catch_signals: bool,
     pub(crate) fail_fast: bool,
@@ -95,6 +97,7 @@ impl App {
                 prog_name: prog_name.into(),
                 version: version.into(),
                 vars: Vars::default(),
+                stdout: PluginStdout::default(),
             }),
             about: None,
             events: Events::new(),
@@ -134,7 +137,7 @@ impl App {
     /// failing plugin is reported and the others go on.
     pub fn fail_fast(mut self, fail_fast: bool) -> App {
         self.fail_fast = fail_fast;
-        self.events.set_fail_fast(fail_fast);
+        self.events.faults().set_fail_fast(fail_fast);
         self
     }
 
@@ -207,8 +210,14 @@ impl App {
         if self.services.iter().any(|s| s.name() == service.name()) {
             panic!("service '{}' is already provided", service.name());
         }
-        self.services.push(service);
+        self.services.push(Arc::new(service));
         self
+    }
+
+    /// Where the plugins' standard output goes: switch it to standard error
+    /// while the application writes output that must stay machine-readable.
+    pub fn plugin_stdout(&self) -> &PluginStdout {
+        &self.info.stdout
     }
 
     /// The application's program name.
@@ -290,7 +299,7 @@ impl App {
         options: &PluginOptions,
     ) -> Result<Arc<Plugin>, LoadError> {
         let name = plugin_name(path);
-        let shown = path.display().to_string();
+        let shown = shown_path(path);
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
@@ -309,7 +318,7 @@ impl App {
             owner,
         };
         let mut commands: Vec<AppCommand> = Vec::new();
-        let mut services: Vec<Registered> = Vec::new();
+        let mut services: Vec<Arc<Registered>> = Vec::new();
         let mut declared: Vec<ConfigKey> = Vec::new();
         let mut rest = Vec::new();
         for op in called.ops {
@@ -347,7 +356,7 @@ impl App {
                             .map_or("the application".into(), |p| format!("plugin '{p}'"));
                         return Err(clash("the service", &service, owner));
                     }
-                    services.push(Registered::plugin(plugin.clone(), service, command));
+                    services.push(Arc::new(Registered::plugin(plugin.clone(), service, command)));
                 }
                 HostOp::DeclareConfig(key) => {
                     declared.retain(|k| k.key != key.key);
@@ -363,8 +372,9 @@ impl App {
         self.config_keys
             .extend(declared.into_iter().map(|key| (name.clone(), key)));
         if options.fatal {
-            self.events.mark_fatal(&name);
+            self.events.faults().mark_fatal(&name);
         }
+        self.events.register(&plugin);
         self.plugins.push(plugin.clone());
         self.commands.extend(commands);
         self.services.extend(services);

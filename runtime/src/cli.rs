@@ -41,7 +41,17 @@ pub fn args_payload(command: &Command, matches: &ArgMatches) -> Payload {
 /// arguments, whose names and letters a command cannot reuse.
 pub(crate) fn command_from_spec(spec: &CommandSpec, globals: &[&Arg]) -> Result<Command, String> {
     check_name("command", &spec.name)?;
-    let mut command = Command::new(spec.name.clone()).about(spec.help.clone());
+    if spec.name == "help" {
+        return Err("command name 'help' is reserved for the help of every command".into());
+    }
+    if spec.args.len() > MAX_ARGS {
+        return Err(format!(
+            "command '{}' has {} arguments; at most {MAX_ARGS} are allowed",
+            spec.name,
+            spec.args.len()
+        ));
+    }
+    let mut command = Command::new(spec.name.clone()).about(help_line(&spec.help));
     let mut optional_positional = false;
     let mut open_ended = false;
     for (i, arg) in spec.args.iter().enumerate() {
@@ -89,7 +99,24 @@ pub(crate) fn command_from_spec(spec: &CommandSpec, globals: &[&Arg]) -> Result<
     Ok(command)
 }
 
+/// The most arguments one plugin command may have.
+const MAX_ARGS: usize = 64;
+
+/// The longest command or argument name.
+const MAX_NAME_LEN: usize = 64;
+
+/// A plugin's help text as one safe line.
+fn help_line(help: &str) -> String {
+    crate::text::clean(help, 300)
+}
+
 fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "{what} name '{}' is longer than {MAX_NAME_LEN} bytes",
+            crate::text::clean(name, MAX_NAME_LEN)
+        ));
+    }
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -117,7 +144,7 @@ fn arg_from_spec(spec: &ArgSpec) -> Result<Arg, String> {
             ));
         }
     }
-    let mut arg = Arg::new(name.clone()).help(spec.help.clone());
+    let mut arg = Arg::new(name.clone()).help(help_line(&spec.help));
     arg = match spec.style {
         ArgStyle::Flag => arg.long(name).action(ArgAction::SetTrue),
         ArgStyle::Count => arg.long(name).action(ArgAction::Count),

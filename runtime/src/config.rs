@@ -58,12 +58,55 @@ pub struct Config {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitsConfig {
-    /// The longest a setup, event or service call may run, in milliseconds.
+    /// The most running time a setup, event or service call may use, in
+    /// milliseconds.
+    #[serde(default, deserialize_with = "positive_ms")]
     pub deadline_ms: Option<u64>,
     /// The longest a command may run, in milliseconds.
+    #[serde(default, deserialize_with = "positive_ms")]
     pub command_deadline_ms: Option<u64>,
+    /// The longest a call may take by the clock, waiting included, in
+    /// milliseconds.
+    #[serde(default, deserialize_with = "positive_ms")]
+    pub wait_ms: Option<u64>,
     /// The most memory a plugin may use, in MiB.
+    #[serde(default, deserialize_with = "memory_mib")]
     pub memory_mib: Option<usize>,
+    /// How many failures disable a plugin.
+    #[serde(default, deserialize_with = "positive_count")]
+    pub max_errors: Option<u32>,
+}
+
+/// The most memory a limit may name, in MiB (1 TiB).
+pub const MAX_MEMORY_MIB: usize = 1 << 20;
+
+/// The longest time a limit may name, in milliseconds (a day).
+pub const MAX_MS: u64 = 24 * 60 * 60 * 1000;
+
+fn in_range<'de, D, T>(deserializer: D, low: T, high: T, unit: &str) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + PartialOrd + std::fmt::Display + Copy,
+{
+    let value = T::deserialize(deserializer)?;
+    if value < low || value > high {
+        return Err(serde::de::Error::custom(format!(
+            "expected {low} to {high} {unit}, found {value}"
+        )));
+    }
+    Ok(Some(value))
+}
+
+fn positive_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    in_range(d, 1, MAX_MS, "milliseconds")
+}
+
+fn memory_mib<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    in_range(d, 1, MAX_MEMORY_MIB, "MiB")
+}
+
+fn positive_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    in_range(d, 1, u32::MAX, "failures")
 }
 
 /// One plugin's section.
@@ -224,8 +267,14 @@ impl LimitsConfig {
         if let Some(ms) = self.command_deadline_ms {
             limits.command = Some(Duration::from_millis(ms));
         }
+        if let Some(ms) = self.wait_ms {
+            limits.wait = Duration::from_millis(ms);
+        }
         if let Some(mib) = self.memory_mib {
-            limits.memory_bytes = mib << 20;
+            limits.memory_bytes = mib.min(MAX_MEMORY_MIB) << 20;
+        }
+        if let Some(max) = self.max_errors {
+            limits.max_errors = Some(max);
         }
         limits
     }
@@ -408,7 +457,12 @@ fn write_limits(out: &mut String, limits: &Limits) {
         Some(deadline) => writeln!(out, "command-deadline-ms = {}", deadline.as_millis()).unwrap(),
         None => writeln!(out, "# command-deadline-ms = (no limit)").unwrap(),
     }
+    writeln!(out, "wait-ms = {}", limits.wait.as_millis()).unwrap();
     writeln!(out, "memory-mib = {}", limits.memory_bytes >> 20).unwrap();
+    match limits.max_errors {
+        Some(max) => writeln!(out, "max-errors = {max}").unwrap(),
+        None => writeln!(out, "# max-errors = (never disabled for errors)").unwrap(),
+    }
 }
 
 #[cfg(test)]

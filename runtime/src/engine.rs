@@ -33,7 +33,7 @@ pub(crate) enum PrepareError {
 }
 
 /// How often running wasm yields to the executor, so deadlines can end it.
-const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The `precept:plugin` version the component imports, when it is not the
 /// one this runtime provides.

@@ -3,6 +3,11 @@
 
 use std::fmt;
 
+use crate::text::Clean;
+
+/// The longest name (of an event, a variable, a service) shown in a line.
+pub(crate) const MAX_NAME_CHARS: usize = 256;
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -138,7 +143,12 @@ pub enum LoadError {
 
 /// A failed call into a plugin: it returned an error, or it trapped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("plugin '{plugin}' {kind} in {export}{}: {cause}", EventName(.event))]
+#[error(
+    "plugin '{}' {kind} in {export}{}: {}",
+    Clean::new(.plugin),
+    EventName(.event),
+    Clean::new(.cause)
+)]
 pub struct PluginFailure {
     /// The plugin's name.
     pub plugin: String,
@@ -190,7 +200,7 @@ struct EventName<'a>(&'a Option<String>);
 impl fmt::Display for EventName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(name) => write!(f, "({name})"),
+            Some(name) => write!(f, "({})", Clean::capped(name, MAX_NAME_CHARS)),
             None => Ok(()),
         }
     }

@@ -10,18 +10,21 @@
 //! call returns: its dispatches are delivered right then, in order and in
 //! full, before the event it was handling moves on to its next subscriber.
 //! This is the order an `await`ed nested dispatch would give, moved to the
-//! end of the handler. Cascades are bounded by [`MAX_DISPATCH_DEPTH`].
+//! end of the handler. Cascades are bounded by [`MAX_DISPATCH_DEPTH`], and
+//! each top-level dispatch carries a delivery budget
+//! ([`MAX_DELIVERIES_PER_DISPATCH`], [`MAX_DISPATCH_TIME`]) through every
+//! nested dispatch, native re-dispatches included.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{FailureKind, PluginFailure};
-use crate::host::HostOp;
-use crate::logging;
+use crate::faults::{Faults, Verdict};
+use crate::host::{HostOp, InFlight};
 use crate::plugin::Plugin;
 use crate::value::{Payload, Value, lookup};
 use crate::wit::WitEvent;
@@ -30,6 +33,62 @@ use crate::wit::WitEvent;
 /// this depth is dropped, and the plugin that made it is reported and
 /// disabled.
 pub const MAX_DISPATCH_DEPTH: usize = 32;
+
+/// How many deliveries (subscriber calls) one top-level dispatch and every
+/// dispatch it causes may make together. Past it the cascade ends, and the
+/// plugin whose dispatch went past it is reported and disabled.
+pub const MAX_DELIVERIES_PER_DISPATCH: usize = 10_000;
+
+/// How long one top-level dispatch and every dispatch it causes may take
+/// together, by the clock.
+pub const MAX_DISPATCH_TIME: Duration = Duration::from_secs(30);
+
+/// The budget of one top-level dispatch, shared by everything it causes.
+struct Cascade {
+    deliveries: AtomicUsize,
+    started: Instant,
+    ended: AtomicBool,
+}
+
+/// Where a delivery stands: its cascade and how deep it is.
+#[derive(Clone)]
+struct Scope {
+    cascade: Arc<Cascade>,
+    depth: usize,
+}
+
+tokio::task_local! {
+    /// The cascade of the native handler running on this task, so that a
+    /// dispatch it awaits counts against the same budget, one level deeper.
+    static SCOPE: Scope;
+}
+
+impl Cascade {
+    fn new() -> Arc<Self> {
+        Arc::new(Cascade {
+            deliveries: AtomicUsize::new(0),
+            started: Instant::now(),
+            ended: AtomicBool::new(false),
+        })
+    }
+
+    /// Spends one delivery; the reason when the budget is gone.
+    fn spend(&self) -> Result<(), String> {
+        if self.ended.load(Ordering::Acquire) {
+            return Err(String::new());
+        }
+        let deliveries = self.deliveries.fetch_add(1, Ordering::AcqRel) + 1;
+        let reason = if deliveries > MAX_DELIVERIES_PER_DISPATCH {
+            format!("one dispatch caused more than {MAX_DELIVERIES_PER_DISPATCH} deliveries")
+        } else if self.started.elapsed() > MAX_DISPATCH_TIME {
+            format!("one dispatch and what it caused took longer than {MAX_DISPATCH_TIME:?}")
+        } else {
+            return Ok(());
+        };
+        self.ended.store(true, Ordering::Release);
+        Err(reason)
+    }
+}
 
 /// An event as a native subscriber receives it. Cloning is cheap.
 #[derive(Debug, Clone)]
@@ -100,11 +159,8 @@ pub struct Events {
 struct Dispatcher {
     table: Mutex<HashMap<String, Vec<Entry>>>,
     next_id: AtomicU64,
-    failures: Mutex<Vec<PluginFailure>>,
-    fail_fast: std::sync::atomic::AtomicBool,
-    fatal_plugins: Mutex<Vec<String>>,
-    fatal: std::sync::atomic::AtomicBool,
-    fatal_notify: tokio::sync::Notify,
+    faults: Faults,
+    plugins: Mutex<HashMap<String, Weak<Plugin>>>,
 }
 
 impl Events {
@@ -137,9 +193,27 @@ impl Events {
     }
 
     /// Dispatches `name` with `payload` and waits until every subscriber,
-    /// and every dispatch they made in turn, has handled it.
+    /// and every dispatch they made in turn, has handled it. Awaited inside
+    /// a native handler, the dispatch is part of the handler's cascade, one
+    /// level deeper.
     pub async fn dispatch(&self, name: &str, payload: Payload) {
-        self.dispatch_at(name.to_string(), payload, 0).await;
+        match SCOPE.try_with(Scope::clone) {
+            Ok(scope) if scope.depth >= MAX_DISPATCH_DEPTH => {
+                tracing::warn!(
+                    "dropped the dispatch of '{}' by a native handler: nested deeper than {MAX_DISPATCH_DEPTH}",
+                    crate::text::Clean::new(name)
+                );
+            }
+            Ok(scope) => {
+                self.dispatch_at(name.to_string(), payload, scope.depth + 1, None, &scope.cascade)
+                    .await
+            }
+            Err(_) => {
+                let cascade = Cascade::new();
+                self.dispatch_at(name.to_string(), payload, 0, None, &cascade)
+                    .await
+            }
+        }
     }
 
     /// How many subscribers `name` has.
@@ -166,67 +240,90 @@ impl Events {
             .collect()
     }
 
-    /// Every plugin failure reported so far, in order.
+    /// Every plugin failure reported so far, in order (the first hundred;
+    /// repeated ones are counted, not kept).
     pub fn failures(&self) -> Vec<PluginFailure> {
-        self.inner.failures.lock().unwrap().clone()
+        self.inner.faults.kept()
     }
 
-    /// Reports a plugin failure: one line on standard error, kept for the
-    /// exit status. A plugin that trapped, timed out or went past a limit
-    /// is disabled and loses its subscriptions.
+    /// Reports a plugin failure through the fault policy: one line on
+    /// standard error (repeated ones are counted), kept for the exit status.
+    /// A plugin that trapped, timed out, went past a limit or failed too
+    /// often is disabled: its store is released and its subscriptions
+    /// removed.
     pub(crate) fn report(&self, failure: PluginFailure) {
-        logging::report(&failure);
-        if failure.kind.disables() {
-            self.disable_plugin(&failure.plugin);
-        }
-        let fatal = self.inner.fail_fast.load(Ordering::Acquire)
-            || self
-                .inner
-                .fatal_plugins
-                .lock()
-                .unwrap()
-                .contains(&failure.plugin);
-        self.inner.failures.lock().unwrap().push(failure);
-        if fatal {
-            self.inner.fatal.store(true, Ordering::Release);
-            self.inner.fatal_notify.notify_waiters();
+        let plugin = failure.plugin.clone();
+        if self.inner.faults.report(failure) == Verdict::Disable {
+            self.disable_plugin(&plugin);
         }
     }
 
-    /// Makes every plugin failure fatal (or none, unless marked).
-    pub(crate) fn set_fail_fast(&self, fail_fast: bool) {
-        self.inner.fail_fast.store(fail_fast, Ordering::Release);
+    /// The fault policy of this dispatcher.
+    pub(crate) fn faults(&self) -> &Faults {
+        &self.inner.faults
     }
 
-    /// Makes the failures of the plugin `plugin` fatal.
-    pub(crate) fn mark_fatal(&self, plugin: &str) {
+    /// Knows `plugin` by name, so that the fault policy can disable it.
+    pub(crate) fn register(&self, plugin: &Arc<Plugin>) {
+        let mut plugins = self.inner.plugins.lock().unwrap();
+        plugins.insert(plugin.name().to_string(), Arc::downgrade(plugin));
         self.inner
-            .fatal_plugins
-            .lock()
-            .unwrap()
-            .push(plugin.to_string());
+            .faults
+            .set_max_errors(plugin.name(), plugin.limits().max_errors);
     }
 
     /// Whether a fatal failure was reported.
     pub(crate) fn is_fatal(&self) -> bool {
-        self.inner.fatal.load(Ordering::Acquire)
+        self.inner.faults.is_fatal()
     }
 
     /// Waits until a fatal failure is reported (returns at once if one was).
     pub(crate) async fn fatal(&self) {
-        let notified = self.inner.fatal_notify.notified();
-        if !self.is_fatal() {
-            notified.await;
+        self.inner.faults.fatal().await
+    }
+
+    /// Carries out the requests a running command of `plugin` sends, as
+    /// they come, each dispatch as a dispatch of its own.
+    pub(crate) async fn pump(
+        &self,
+        plugin: &Arc<Plugin>,
+        mut requests: tokio::sync::mpsc::UnboundedReceiver<HostOp>,
+        in_flight: &InFlight,
+    ) {
+        while let Some(op) = requests.recv().await {
+            let delivered = if let HostOp::Dispatch(..) = &op {
+                Some(op.clone())
+            } else {
+                None
+            };
+            self.apply(plugin, vec![op], 0).await;
+            if let Some(op) = delivered {
+                in_flight.delivered(&op);
+            }
         }
     }
 
     /// Carries out what `plugin` requested during one call. Dispatches are
-    /// delivered one after another, each in full, at `depth + 1`.
+    /// delivered one after another, each in full, at `depth + 1`, within the
+    /// cascade of the delivery that made the call (a new one if none).
     pub(crate) fn apply<'a>(
         &'a self,
         plugin: &'a Arc<Plugin>,
         ops: Vec<HostOp>,
         depth: usize,
+    ) -> BoxFuture<'a, ()> {
+        let cascade = SCOPE
+            .try_with(|scope| scope.cascade.clone())
+            .unwrap_or_else(|_| Cascade::new());
+        self.apply_in(plugin, ops, depth, cascade)
+    }
+
+    fn apply_in<'a>(
+        &'a self,
+        plugin: &'a Arc<Plugin>,
+        ops: Vec<HostOp>,
+        depth: usize,
+        cascade: Arc<Cascade>,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             for op in ops {
@@ -234,7 +331,6 @@ impl Events {
                     HostOp::Subscribe(name) => self.subscribe_plugin(&name, plugin),
                     HostOp::Unsubscribe(name) => self.unsubscribe_plugin(&name, plugin),
                     HostOp::Dispatch(name, _) if depth >= MAX_DISPATCH_DEPTH => {
-                        plugin.disable();
                         self.report(PluginFailure {
                             plugin: plugin.name().to_string(),
                             kind: FailureKind::Limit,
@@ -244,7 +340,8 @@ impl Events {
                         });
                     }
                     HostOp::Dispatch(name, payload) => {
-                        self.dispatch_at(name, payload, depth + 1).await;
+                        self.dispatch_at(name, payload, depth + 1, Some(plugin), &cascade)
+                            .await;
                     }
                     HostOp::AddCommand(spec) => {
                         self.report(setup_only(plugin, "add-command", spec.name))
@@ -256,11 +353,24 @@ impl Events {
                         self.report(setup_only(plugin, "declare", key.key))
                     }
                 }
+                if plugin.is_disabled() {
+                    // What a disabled plugin asked for goes no further.
+                    break;
+                }
             }
         })
     }
 
-    fn dispatch_at(&self, name: String, payload: Payload, depth: usize) -> BoxFuture<'_, ()> {
+    /// Delivers one dispatch made by `source` (`None`: native code) to every
+    /// subscriber, within `cascade`'s budget.
+    fn dispatch_at<'a>(
+        &'a self,
+        name: String,
+        payload: Payload,
+        depth: usize,
+        source: Option<&'a Arc<Plugin>>,
+        cascade: &'a Arc<Cascade>,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let subscribers = self.snapshot(&name);
             if subscribers.is_empty() {
@@ -274,15 +384,34 @@ impl Events {
             };
             let mut wit_event: Option<WitEvent> = None;
             for subscriber in subscribers {
+                if let Err(reason) = cascade.spend() {
+                    if let Some(source) = source.filter(|_| !reason.is_empty()) {
+                        self.report(PluginFailure {
+                            plugin: source.name().to_string(),
+                            kind: FailureKind::Limit,
+                            export: "dispatch",
+                            event: Some(event.name.to_string()),
+                            cause: reason,
+                        });
+                    }
+                    break;
+                }
                 let flow = match subscriber {
-                    Subscriber::Native(handler) => handler(event.clone()).await,
+                    Subscriber::Native(handler) => {
+                        let scope = Scope {
+                            cascade: cascade.clone(),
+                            depth,
+                        };
+                        SCOPE.scope(scope, handler(event.clone())).await
+                    }
                     Subscriber::Plugin(plugin) => {
                         let wit = wit_event.get_or_insert_with(|| event.to_wit());
                         wit.num = event.num;
                         let Some(called) = plugin.on_event(wit).await else {
                             continue;
                         };
-                        self.apply(&plugin, called.ops, depth).await;
+                        self.apply_in(&plugin, called.ops, depth, cascade.clone())
+                            .await;
                         match called.result {
                             Ok(true) => Flow::Stop,
                             Ok(false) => Flow::Continue,
@@ -351,8 +480,13 @@ impl Events {
         }
     }
 
-    /// Removes every subscription of `plugin`, e.g. after it trapped.
+    /// Disables the plugin `plugin`, e.g. after it trapped: no more calls,
+    /// its store released, its subscriptions removed.
     pub(crate) fn disable_plugin(&self, plugin: &str) {
+        let found = self.inner.plugins.lock().unwrap().get(plugin).cloned();
+        if let Some(found) = found.and_then(|weak| weak.upgrade()) {
+            found.disable();
+        }
         let mut table = self.inner.table.lock().unwrap();
         for entries in table.values_mut() {
             entries

@@ -7,20 +7,31 @@
 //! never re-enters the dispatcher, and the dispatcher never re-enters a
 //! plugin that is still running.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppInfo;
-use crate::sandbox::{LimitExceeded, Limiter, Limits};
+use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::value::{Payload, Value, payload_size, value_size};
+use crate::vars::VarBudget;
 use crate::wit::precept::plugin::commands::CommandSpec;
 use crate::wit::precept::plugin::{app, commands, config, events, log, services, types};
 
-/// How many events one call into a plugin may dispatch.
+/// How many events one call into a plugin may dispatch (for a command: how
+/// many may wait for delivery at once).
 pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
+
+/// How many requests of any kind one call may leave for the dispatcher.
+pub const MAX_REQUESTS_PER_CALL: usize = 4096;
+
+/// The most bytes one command description may take (names, help, defaults).
+const MAX_COMMAND_BYTES: usize = 64 << 10;
 
 /// A request a plugin made of the dispatcher during one call.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +50,16 @@ pub(crate) enum HostOp {
     DeclareConfig(ConfigKey),
 }
 
+impl HostOp {
+    /// The payload bytes a dispatch keeps waiting; 0 for other requests.
+    pub(crate) fn pending_bytes(&self) -> usize {
+        match self {
+            HostOp::Dispatch(name, payload) => name.len() + payload_size(payload),
+            _ => 0,
+        }
+    }
+}
+
 /// A configuration key a plugin declared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigKey {
@@ -50,20 +71,63 @@ pub struct ConfigKey {
     pub default: Value,
 }
 
-/// The data of one plugin's `Store`: its WASI context and its view of the
-/// application.
+/// Where a running command's requests go as they are made, and how many
+/// of its dispatches are still waiting for delivery.
+pub(crate) struct Live {
+    /// The channel to the dispatcher's pump.
+    pub(crate) requests: UnboundedSender<HostOp>,
+    /// Dispatches sent and not yet delivered.
+    pub(crate) in_flight: Arc<InFlight>,
+}
+
+/// Dispatches of a running command that wait for delivery.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    dispatches: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl InFlight {
+    /// Marks `op` as delivered.
+    pub(crate) fn delivered(&self, op: &HostOp) {
+        if matches!(op, HostOp::Dispatch(..)) {
+            self.dispatches.fetch_sub(1, Ordering::AcqRel);
+            self.bytes.fetch_sub(op.pending_bytes(), Ordering::AcqRel);
+        }
+    }
+}
+
+/// The data of one plugin's `Store`: its WASI context, its view of the
+/// application, and what it has used of its host budget.
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     plugin: Arc<str>,
     app: Arc<AppInfo>,
     ops: Vec<HostOp>,
-    live: Option<UnboundedSender<HostOp>>,
+    live: Option<Live>,
     dispatches: usize,
+    pending_bytes: usize,
     payload_bytes: usize,
+    budget: HostBudget,
+    subscribed: HashSet<String>,
+    added: Added,
+    log_rate: TokenBucket,
     pub(crate) limiter: Limiter,
     config: Payload,
     declared: Vec<ConfigKey>,
+    /// What the running call may still use of its time, counted in epoch
+    /// ticks while the plugin runs.
+    pub(crate) ticks_left: u64,
+    /// The running call's time allowance, for the message when it is spent.
+    pub(crate) allowance: Duration,
+}
+
+/// How many commands and services the plugin added.
+#[derive(Default)]
+struct Added {
+    commands: usize,
+    services: usize,
 }
 
 impl HostState {
@@ -84,23 +148,37 @@ impl HostState {
             ops: Vec::new(),
             live: None,
             dispatches: 0,
+            pending_bytes: 0,
             payload_bytes: limits.payload_bytes,
+            budget: limits.host.clone(),
+            subscribed: HashSet::new(),
+            added: Added::default(),
+            log_rate: TokenBucket::new(limits.host.log_lines_per_second),
             limiter: Limiter::new(limits),
             config,
             declared: Vec::new(),
+            ticks_left: u64::MAX,
+            allowance: Duration::MAX,
         }
+    }
+
+    /// Gives the coming call `allowance` of running time (`None`: no bound).
+    pub(crate) fn allow(&mut self, allowance: Option<Duration>) {
+        self.allowance = allowance.unwrap_or(Duration::MAX);
+        self.ticks_left = allowance.map_or(u64::MAX, crate::plugin::ticks);
     }
 
     /// Takes the requests recorded since the last call.
     pub(crate) fn take_ops(&mut self) -> Vec<HostOp> {
         self.dispatches = 0;
+        self.pending_bytes = 0;
         self.live = None;
         std::mem::take(&mut self.ops)
     }
 
     /// Sends the requests of the coming call to `live` as they are made,
     /// instead of keeping them for when it returns.
-    pub(crate) fn go_live(&mut self, live: UnboundedSender<HostOp>) {
+    pub(crate) fn go_live(&mut self, live: Live) {
         self.live = Some(live);
     }
 
@@ -115,11 +193,73 @@ impl HostState {
         Ok(())
     }
 
-    fn record(&mut self, op: HostOp) {
+    fn check_name(&self, name: &str) -> Result<(), LimitExceeded> {
+        LimitExceeded::check("bytes in a name", name.len(), self.budget.name_bytes)
+    }
+
+    fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
         match &self.live {
-            // The receiver only goes away once the call is over.
-            Some(live) => drop(live.send(op)),
-            None => self.ops.push(op),
+            Some(live) => {
+                if let HostOp::Dispatch(..) = &op {
+                    live.in_flight.dispatches.fetch_add(1, Ordering::AcqRel);
+                    live.in_flight
+                        .bytes
+                        .fetch_add(op.pending_bytes(), Ordering::AcqRel);
+                }
+                // The receiver only goes away once the call is over.
+                drop(live.requests.send(op));
+            }
+            None => {
+                LimitExceeded::check(
+                    "requests waiting in one call",
+                    self.ops.len() + 1,
+                    MAX_REQUESTS_PER_CALL,
+                )?;
+                self.ops.push(op);
+            }
+        }
+        Ok(())
+    }
+
+    /// Dispatches and payload bytes waiting for delivery, this one included.
+    fn waiting(&self, bytes: usize) -> (usize, usize) {
+        match &self.live {
+            Some(live) => (
+                live.in_flight.dispatches.load(Ordering::Acquire) + 1,
+                live.in_flight.bytes.load(Ordering::Acquire) + bytes,
+            ),
+            None => (self.dispatches + 1, self.pending_bytes + bytes),
+        }
+    }
+}
+
+/// Allows `rate` events per second, in bursts of up to `rate`.
+struct TokenBucket {
+    rate: f64,
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32) -> Self {
+        TokenBucket {
+            rate: f64::from(rate),
+            tokens: f64::from(rate),
+            refilled: Instant::now(),
+        }
+    }
+
+    /// Takes one token; `false` when there is none.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.rate);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -137,46 +277,81 @@ impl types::Host for HostState {}
 
 impl events::Host for HostState {
     fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
-        self.record(HostOp::Subscribe(name));
+        self.check_name(&name)?;
+        if !self.subscribed.contains(&name) {
+            let wanted = self.subscribed.len() + 1;
+            LimitExceeded::check("subscriptions", wanted, self.budget.subscriptions)?;
+            self.subscribed.insert(name.clone());
+        }
+        self.record(HostOp::Subscribe(name))?;
         Ok(())
     }
 
     fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
-        self.record(HostOp::Unsubscribe(name));
+        self.check_name(&name)?;
+        self.subscribed.remove(&name);
+        self.record(HostOp::Unsubscribe(name))?;
         Ok(())
     }
 
     fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
-        self.dispatches += 1;
-        if self.dispatches > MAX_DISPATCHES_PER_CALL {
+        self.check_name(&name)?;
+        let size = payload_size(&payload);
+        self.check_size(size)?;
+        let (dispatches, bytes) = self.waiting(name.len() + size);
+        if dispatches > MAX_DISPATCHES_PER_CALL {
             return Err(LimitExceeded::Dispatches(MAX_DISPATCHES_PER_CALL).into());
         }
-        self.check_size(payload_size(&payload))?;
-        self.record(HostOp::Dispatch(name, payload));
+        LimitExceeded::check(
+            "bytes of dispatches waiting",
+            bytes,
+            self.budget.pending_bytes,
+        )?;
+        self.dispatches = dispatches;
+        self.pending_bytes = bytes;
+        self.record(HostOp::Dispatch(name, payload))?;
         Ok(())
     }
 }
 
 impl commands::Host for HostState {
     fn add_command(&mut self, spec: CommandSpec) -> wasmtime::Result<()> {
-        self.record(HostOp::AddCommand(spec));
+        let size = spec.name.len()
+            + spec.help.len()
+            + spec
+                .args
+                .iter()
+                .map(|a| a.name.len() + a.help.len() + a.default.as_ref().map_or(0, String::len))
+                .sum::<usize>();
+        LimitExceeded::check("bytes in one command", size, MAX_COMMAND_BYTES)?;
+        self.added.commands += 1;
+        LimitExceeded::check("commands", self.added.commands, self.budget.commands)?;
+        self.record(HostOp::AddCommand(spec))?;
         Ok(())
     }
 }
 
 impl services::Host for HostState {
     fn add_service(&mut self, name: String, command: Option<String>) -> wasmtime::Result<()> {
-        self.record(HostOp::AddService(name, command));
+        self.check_name(&name)?;
+        self.added.services += 1;
+        LimitExceeded::check("services", self.added.services, self.budget.services)?;
+        self.record(HostOp::AddService(name, command))?;
         Ok(())
     }
 }
 
 impl config::Host for HostState {
     fn declare(&mut self, key: String, help: String, default: Value) -> wasmtime::Result<()> {
+        self.check_name(&key)?;
+        self.check_size(value_size(&default))?;
+        let help = crate::text::clean(&help, 300);
         let declared = ConfigKey { key, help, default };
         self.declared.retain(|k| k.key != declared.key);
+        let wanted = self.declared.len() + 1;
+        LimitExceeded::check("configuration keys", wanted, self.budget.config_keys)?;
         self.declared.push(declared.clone());
-        self.record(HostOp::DeclareConfig(declared));
+        self.record(HostOp::DeclareConfig(declared))?;
         Ok(())
     }
 
@@ -205,15 +380,31 @@ impl app::Host for HostState {
     }
 
     fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
+        self.check_name(&name)?;
         self.check_size(name.len() + value_size(&value))?;
-        self.app.vars.set(name, value);
+        let budget = VarBudget {
+            bytes: self.budget.var_bytes,
+            count: self.budget.vars,
+        };
+        self.app.vars.set_by(&self.plugin, name, value, budget)?;
         Ok(())
     }
 }
 
 impl log::Host for HostState {
     fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        crate::logging::plugin_message(&self.plugin, level, &message);
+        if !crate::logging::enabled(level) {
+            return Ok(());
+        }
+        if !self.log_rate.take() {
+            crate::logging::dropped(&self.plugin);
+            return Ok(());
+        }
+        let mut end = message.len().min(self.budget.log_line_bytes);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        crate::logging::plugin_message(&self.plugin, level, &message[..end]);
         Ok(())
     }
 }

@@ -28,6 +28,7 @@
 mod app;
 mod engine;
 mod error;
+mod faults;
 mod host;
 mod lifecycle;
 
@@ -35,6 +36,7 @@ mod plugin;
 mod services;
 mod signals;
 mod status;
+mod task;
 mod value;
 mod vars;
 mod wit;
@@ -44,17 +46,24 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod logging;
+pub mod output;
 pub mod runner;
 pub mod sandbox;
+pub mod text;
 
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
-pub use events::{Event, Events, Flow, MAX_DISPATCH_DEPTH, SubscriptionId};
+pub use events::{
+    Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
+    SubscriptionId,
+};
 pub use host::ConfigKey;
-pub use host::MAX_DISPATCHES_PER_CALL;
+pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use plugin::{Plugin, PluginOptions, ServiceStep};
-pub use sandbox::{DirGrant, Grants, LimitExceeded, Limits, Sandbox};
+pub use sandbox::{
+    DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
+};
 pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;
 pub use value::{Payload, Scalar, Value, lookup, payload};

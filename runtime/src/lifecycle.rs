@@ -11,6 +11,8 @@ use tokio::sync::mpsc::unbounded_channel;
 use crate::app::{App, BoxFuture, CommandError, Context, Runner};
 use crate::cli;
 use crate::events::Events;
+use crate::host::{InFlight, Live};
+use crate::task::Spawned;
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext};
@@ -82,8 +84,11 @@ impl App {
             run.start(&ctx).await.map_err(Ended::Services)?;
             let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
             let command_run = self.run_command(&mut command, chosen);
-            let (outcome, ()) =
-                tokio::join!(command_run, self.events.dispatch("cli_started", started));
+            // The command and `cli_started` run at the same time, on
+            // different threads when the runtime has several.
+            let events = self.events.clone();
+            let announce = Spawned::new(async move { events.dispatch("cli_started", started).await });
+            let (outcome, ()) = tokio::join!(command_run, announce);
             outcome.map_err(Ended::Command)
         };
         let ended = tokio::select! {
@@ -117,6 +122,8 @@ impl App {
             status = status.max(ExitStatus::ServiceFailed);
         }
         self.events.dispatch("cli_stopped", Payload::new()).await;
+        self.events.faults().summarise();
+        logging::flush(std::time::Duration::from_secs(1));
 
         if !self.events.failures().is_empty() {
             status = status.max(ExitStatus::PluginFailed);
@@ -135,7 +142,7 @@ impl App {
         let Some((name, matches)) = chosen else {
             let help = command.render_help();
             return Box::pin(async move {
-                print!("{help}");
+                crate::output::print(help.to_string().as_bytes());
                 Ok(())
             });
         };
@@ -174,13 +181,17 @@ fn run_plugin_command(
     args: Payload,
 ) -> BoxFuture<Result<(), CommandError>> {
     Box::pin(async move {
-        let (live, mut requests) = unbounded_channel();
-        let call = plugin.run_command(&name, &args, live);
-        let pump = async {
-            while let Some(op) = requests.recv().await {
-                events.apply(&plugin, vec![op], 0).await;
-            }
+        let (requests, received) = unbounded_channel();
+        let in_flight = Arc::new(InFlight::default());
+        let live = Live {
+            requests,
+            in_flight: in_flight.clone(),
         };
+        // The command runs on a task of its own, so that what it dispatches
+        // reaches the others in parallel with it.
+        let commanding = plugin.clone();
+        let call = Spawned::new(async move { commanding.run_command(&name, &args, live).await });
+        let pump = events.pump(&plugin, received, &in_flight);
         let (called, ()) = tokio::join!(call, pump);
         let Some(called) = called else {
             return Err(format!("plugin '{}' is disabled", plugin.name()).into());

@@ -7,10 +7,14 @@
 //! the command line is parsed. An application with its own subscriber
 //! simply does not call `install`.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -18,6 +22,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Registry, reload};
 
+use crate::text::{Clean, MAX_SHOWN_CHARS};
 use crate::wit::precept::plugin::log::Level;
 
 /// How much to log and where.
@@ -116,9 +121,74 @@ impl Write for SharedFile {
     }
 }
 
-/// Forwards one log message from the plugin `plugin`.
-pub(crate) fn plugin_message(plugin: &str, level: Level, message: &str) {
+/// How many plugin log lines may wait for the writer.
+const QUEUE_LINES: usize = 1024;
+
+/// A plugin's log line on its way to the writer thread.
+struct Line {
+    plugin: Arc<str>,
+    level: Level,
+    message: String,
+}
+
+/// The writer thread's queue, and how many lines are in it.
+struct Queue {
+    lines: SyncSender<Line>,
+    waiting: Arc<AtomicUsize>,
+}
+
+static QUEUE: OnceLock<Option<Queue>> = OnceLock::new();
+static DROPPED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// Whether a plugin's message at `level` would be written at all.
+pub(crate) fn enabled(level: Level) -> bool {
     match level {
+        Level::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+        Level::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+        Level::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+        Level::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+        Level::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
+    }
+}
+
+/// Forwards one log message from the plugin `plugin`, as one safe line.
+/// This never blocks: the line is queued for a writer thread, and dropped
+/// (and counted) when the queue is full.
+pub(crate) fn plugin_message(plugin: &Arc<str>, level: Level, message: &str) {
+    let line = Line {
+        plugin: plugin.clone(),
+        level,
+        message: Clean::new(message).to_string(),
+    };
+    let Some(queue) = QUEUE.get_or_init(start_writer) else {
+        return write_line(&line);
+    };
+    queue.waiting.fetch_add(1, Ordering::AcqRel);
+    if queue.lines.try_send(line).is_err() {
+        queue.waiting.fetch_sub(1, Ordering::AcqRel);
+        dropped(plugin);
+    }
+}
+
+fn start_writer() -> Option<Queue> {
+    let (lines, received) = sync_channel::<Line>(QUEUE_LINES);
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let written = waiting.clone();
+    std::thread::Builder::new()
+        .name("precept-log".into())
+        .spawn(move || {
+            for line in received {
+                write_line(&line);
+                written.fetch_sub(1, Ordering::AcqRel);
+            }
+        })
+        .ok()?;
+    Some(Queue { lines, waiting })
+}
+
+fn write_line(line: &Line) {
+    let (plugin, message) = (&line.plugin, &line.message);
+    match line.level {
         Level::Trace => tracing::trace!(target: "plugin", "{plugin}: {message}"),
         Level::Debug => tracing::debug!(target: "plugin", "{plugin}: {message}"),
         Level::Info => tracing::info!(target: "plugin", "{plugin}: {message}"),
@@ -127,8 +197,32 @@ pub(crate) fn plugin_message(plugin: &str, level: Level, message: &str) {
     }
 }
 
+/// Counts a log line of `plugin` that was dropped.
+pub(crate) fn dropped(plugin: &str) {
+    *DROPPED.lock().unwrap().entry(plugin.to_string()).or_default() += 1;
+}
+
+/// Waits, for at most `timeout`, until the queued plugin log lines are
+/// written; then reports, one line per plugin, how many were dropped.
+pub fn flush(timeout: Duration) {
+    if let Some(Some(queue)) = QUEUE.get() {
+        let until = Instant::now() + timeout;
+        while queue.waiting.load(Ordering::Acquire) > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let dropped = std::mem::take(&mut *DROPPED.lock().unwrap());
+    for (plugin, count) in dropped {
+        eprintln!(
+            "warning: plugin '{}': {count} log line(s) dropped (more than its rate, or the log could not keep up)",
+            Clean::new(&plugin)
+        );
+    }
+}
+
 /// Reports a plugin failure or load error: one line on standard error,
 /// whatever the log settings.
 pub(crate) fn report(error: &dyn std::fmt::Display) {
-    eprintln!("error: {error}");
+    let line = error.to_string();
+    eprintln!("error: {}", Clean::capped(&line, 4 * MAX_SHOWN_CHARS));
 }

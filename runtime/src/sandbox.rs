@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
+
+use crate::output::{PluginStdout, PluginStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 /// What one plugin is given and how far it may go.
@@ -43,27 +45,90 @@ pub struct DirGrant {
 /// Bounds on what one plugin may use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// The longest a call of `setup`, `on-event` or a service step may run.
+    /// The most running time a call of `setup`, `on-event` or a service step
+    /// may use: the plugin's own time, not time spent waiting for others.
     pub call: Duration,
+    /// The longest a call may take by the clock, waiting included (a sleep,
+    /// a full output pipe).
+    pub wait: Duration,
     /// The longest a command may run; `None` for no bound.
     pub command: Option<Duration>,
-    /// The most linear memory the plugin's instances may have, in bytes.
+    /// The most linear memory the plugin's instances may have together, in
+    /// bytes.
     pub memory_bytes: usize,
-    /// The most elements any one of its tables may have.
+    /// The most elements its tables may have together.
     pub table_elements: usize,
+    /// The most core instances its component may create (memories are capped
+    /// at [`MAX_MEMORIES`], tables at [`MAX_TABLES`]).
+    pub instances: usize,
     /// The largest payload (or variable value) the plugin may send, in bytes
     /// of names, strings and values.
     pub payload_bytes: usize,
+    /// What the plugin may make the host keep or do for it.
+    pub host: HostBudget,
+    /// After this many failures the plugin is disabled; `None` for never.
+    pub max_errors: Option<u32>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             call: Duration::from_secs(1),
+            wait: Duration::from_secs(5),
             command: None,
             memory_bytes: 256 << 20,
             table_elements: 1 << 20,
+            instances: 256,
             payload_bytes: 1 << 20,
+            host: HostBudget::default(),
+            max_errors: Some(100),
+        }
+    }
+}
+
+/// What one plugin may make the host keep or do: every import that keeps
+/// something in the host is charged to the calling plugin. Past the budget
+/// the call traps with [`LimitExceeded::Budget`] and the plugin is disabled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostBudget {
+    /// Bytes of variable names and values the plugin holds (what it
+    /// overwrites is credited back).
+    pub var_bytes: usize,
+    /// How many variables the plugin holds.
+    pub vars: usize,
+    /// How many event names the plugin is subscribed to.
+    pub subscriptions: usize,
+    /// The longest name (event, variable, service, configuration key), in
+    /// bytes.
+    pub name_bytes: usize,
+    /// Bytes of dispatched payloads waiting for delivery at once.
+    pub pending_bytes: usize,
+    /// The longest log line; longer ones are cut.
+    pub log_line_bytes: usize,
+    /// Log lines per second (with as many in a burst); more are dropped and
+    /// counted.
+    pub log_lines_per_second: u32,
+    /// Commands the plugin may add.
+    pub commands: usize,
+    /// Services the plugin may add.
+    pub services: usize,
+    /// Configuration keys the plugin may declare.
+    pub config_keys: usize,
+}
+
+impl Default for HostBudget {
+    fn default() -> Self {
+        HostBudget {
+            var_bytes: 4 << 20,
+            vars: 1024,
+            subscriptions: 256,
+            name_bytes: 256,
+            pending_bytes: 4 << 20,
+            log_line_bytes: 4096,
+            log_lines_per_second: 200,
+            commands: 32,
+            services: 32,
+            config_keys: 128,
         }
     }
 }
@@ -74,10 +139,13 @@ pub enum LimitExceeded {
     /// A call ran longer than allowed.
     #[error("ran longer than {0:?}")]
     Time(Duration),
+    /// A call took longer than allowed by the clock, waiting included.
+    #[error("took longer than {0:?} by the clock")]
+    Wait(Duration),
     /// Linear memory would grow past the limit.
     #[error("asked for {desired} bytes of memory; the limit is {limit}")]
     Memory {
-        /// The size asked for.
+        /// The size asked for, all memories together.
         desired: usize,
         /// The limit.
         limit: usize,
@@ -85,7 +153,7 @@ pub enum LimitExceeded {
     /// A table would grow past the limit.
     #[error("asked for a table of {desired} elements; the limit is {limit}")]
     Table {
-        /// The size asked for.
+        /// The size asked for, all tables together.
         desired: usize,
         /// The limit.
         limit: usize,
@@ -101,17 +169,46 @@ pub enum LimitExceeded {
     /// One call dispatched more events than allowed.
     #[error("dispatched more than {0} events in one call")]
     Dispatches(usize),
+    /// The plugin asked the host to keep or do more than its budget.
+    #[error("went past its host budget: {wanted} {what}; the budget is {limit}")]
+    Budget {
+        /// What was counted, e.g. `bytes of variables`.
+        what: &'static str,
+        /// How much it would have had.
+        wanted: usize,
+        /// The budget.
+        limit: usize,
+    },
+    /// One dispatch and what it caused reached more subscribers, or took
+    /// longer, than a dispatch may.
+    #[error("{0}")]
+    Cascade(String),
+}
+
+impl LimitExceeded {
+    /// Checks `wanted` against `limit` for the budget item `what`.
+    pub(crate) fn check(what: &'static str, wanted: usize, limit: usize) -> Result<(), Self> {
+        if wanted > limit {
+            Err(LimitExceeded::Budget {
+                what,
+                wanted,
+                limit,
+            })
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Sandbox {
     /// The WASI context for these grants: standard output and standard
-    /// error inherited, the granted directories, variables and arguments,
+    /// error through bounded pipes ([`crate::output`]), the granted directories, variables and arguments,
     /// and no network.
-    pub(crate) fn wasi(&self) -> std::io::Result<WasiCtx> {
+    pub(crate) fn wasi(&self, stdout: PluginStdout) -> std::io::Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
         builder
-            .inherit_stdout()
-            .inherit_stderr()
+            .stdout(PluginStream::stdout(stdout))
+            .stderr(PluginStream::stderr())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -133,10 +230,20 @@ impl Sandbox {
     }
 }
 
-/// Enforces [`Limits`] on one store's memories and tables.
+/// The most linear memories one plugin's store may have.
+pub const MAX_MEMORIES: usize = 16;
+
+/// The most tables one plugin's store may have.
+pub const MAX_TABLES: usize = 64;
+
+/// Enforces [`Limits`] on one store: its memories and its tables together,
+/// and how many instances, memories and tables it has.
 pub(crate) struct Limiter {
     memory_bytes: usize,
     table_elements: usize,
+    instances: usize,
+    memory_total: usize,
+    table_total: usize,
 }
 
 impl Limiter {
@@ -144,6 +251,9 @@ impl Limiter {
         Limiter {
             memory_bytes: limits.memory_bytes,
             table_elements: limits.table_elements,
+            instances: limits.instances,
+            memory_total: 0,
+            table_total: 0,
         }
     }
 }
@@ -151,33 +261,49 @@ impl Limiter {
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+        let total = self.memory_total - current.min(self.memory_total) + desired;
+        if total > self.memory_bytes {
             return Err(LimitExceeded::Memory {
-                desired,
+                desired: total,
                 limit: self.memory_bytes,
             }
             .into());
         }
+        self.memory_total = total;
         Ok(true)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.table_elements {
+        let total = self.table_total - current.min(self.table_total) + desired;
+        if total > self.table_elements {
             return Err(LimitExceeded::Table {
-                desired,
+                desired: total,
                 limit: self.table_elements,
             }
             .into());
         }
+        self.table_total = total;
         Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 }

@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::join_all;
 
 use crate::error::FailureKind;
+use crate::text::Clean;
 use crate::events::Events;
 use crate::plugin::{Plugin, ServiceStep};
+use crate::task::Spawned;
 use crate::value::Value;
 use crate::vars::Vars;
 
@@ -52,9 +54,9 @@ pub trait Service: Send + 'static {
     }
 }
 
-/// A service step that failed.
+/// A service step that failed. A plugin service's failure reads like every
+/// other plugin failure: `plugin 'NAME' failed in service-start(SERVICE): …`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("service '{service}'{} {kind} in {step}: {cause}", OfPlugin(.plugin))]
 pub struct ServiceFailure {
     /// The service's name.
     pub service: String,
@@ -68,13 +70,18 @@ pub struct ServiceFailure {
     pub cause: String,
 }
 
-struct OfPlugin<'a>(&'a Option<String>);
-
-impl fmt::Display for OfPlugin<'_> {
+impl fmt::Display for ServiceFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(plugin) => write!(f, " of plugin '{plugin}'"),
-            None => Ok(()),
+        let (service, cause) = (Clean::new(&self.service), Clean::new(&self.cause));
+        match &self.plugin {
+            Some(plugin) => write!(
+                f,
+                "plugin '{}' {} in service-{}({service}): {cause}",
+                Clean::new(plugin),
+                self.kind,
+                self.step
+            ),
+            None => write!(f, "service '{service}' {} in {}: {cause}", self.kind, self.step),
         }
     }
 }
@@ -192,22 +199,27 @@ impl Registered {
 }
 
 /// The services of one run, and which of them are running.
-pub(crate) struct Run<'a> {
-    services: Vec<&'a Registered>,
+pub(crate) struct Run {
+    services: Vec<Arc<Registered>>,
     running: Mutex<Vec<usize>>,
 }
 
-impl<'a> Run<'a> {
+impl Run {
     /// The services that run when `command` runs, in registration order.
-    pub(crate) fn new(all: &'a [Registered], command: Option<&str>) -> Self {
+    pub(crate) fn new(all: &[Arc<Registered>], command: Option<&str>) -> Self {
         Run {
-            services: all.iter().filter(|s| s.runs_for(command)).collect(),
+            services: all
+                .iter()
+                .filter(|s| s.runs_for(command))
+                .cloned()
+                .collect(),
             running: Mutex::default(),
         }
     }
 
     /// Sets up every service, one after another, then starts them all
-    /// concurrently. On failure, stops the ones that started.
+    /// concurrently, each on a task of its own (in parallel on a
+    /// multi-threaded runtime). On failure, stops the ones that started.
     pub(crate) async fn start(&self, app: &ServiceContext) -> Result<(), Vec<ServiceFailure>> {
         for service in &self.services {
             service
@@ -215,22 +227,14 @@ impl<'a> Run<'a> {
                 .await
                 .map_err(|failure| vec![failure])?;
         }
-        let starts = self
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, service)| async move {
-                let result = service.step(ServiceStep::Start, app).await;
-                if result.is_ok() {
-                    self.running.lock().unwrap().push(i);
-                }
-                result
-            });
-        let failures: Vec<ServiceFailure> = join_all(starts)
-            .await
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
+        let results = join_all(self.each(ServiceStep::Start, app, 0..self.services.len())).await;
+        let mut failures = Vec::new();
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(()) => self.running.lock().unwrap().push(i),
+                Err(failure) => failures.push(failure),
+            }
+        }
         if failures.is_empty() {
             Ok(())
         } else {
@@ -241,13 +245,26 @@ impl<'a> Run<'a> {
     /// Stops every running service concurrently.
     pub(crate) async fn stop(&self, app: &ServiceContext) -> Vec<ServiceFailure> {
         let running = std::mem::take(&mut *self.running.lock().unwrap());
-        let stops = running
-            .into_iter()
-            .map(|i| self.services[i].step(ServiceStep::Stop, app));
-        join_all(stops)
+        join_all(self.each(ServiceStep::Stop, app, running))
             .await
             .into_iter()
             .filter_map(Result::err)
+            .collect()
+    }
+
+    /// `step` of the services at `indices`, each on a task of its own.
+    fn each(
+        &self,
+        step: ServiceStep,
+        app: &ServiceContext,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Vec<Spawned<Result<(), ServiceFailure>>> {
+        indices
+            .into_iter()
+            .map(|i| {
+                let (service, app) = (self.services[i].clone(), app.clone());
+                Spawned::new(async move { service.step(step, &app).await })
+            })
             .collect()
     }
 }

@@ -51,8 +51,10 @@ fn the_configuration_file_loads_plugins_with_their_grants_and_values() {
         greet = toml_path(precept_tests::GREET),
         hostile = toml_path(precept_tests::HOSTILE),
     );
-    // `precept.toml` in the working directory is read without `-c`.
+    // `precept.toml` in the working directory is read without `-c`, once
+    // trusted.
     std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
 
     let output = precept_run_in(&dir, &["greet", "--name", "Ada"]);
 
@@ -129,6 +131,7 @@ fn a_plugin_value_of_the_wrong_type_or_key_is_refused() {
             toml_path(precept_tests::GREET)
         );
         std::fs::write(dir.join("precept.toml"), config).unwrap();
+        assert!(precept_run_in(&dir, &["trust"]).status.success());
         let output = precept_run_in(&dir, &[]);
         assert_eq!(output.status.code(), Some(3), "{output:?}");
         let stderr = text(&output.stderr);

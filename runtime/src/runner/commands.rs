@@ -32,7 +32,7 @@ pub(crate) fn add_all(app: &mut App, snapshot: &Shared) {
         move |_ctx| {
             let shared = shared.clone();
             async move {
-                print!("{}", loaded(&shared)?.dump);
+                crate::output::print(loaded(&shared)?.dump.as_bytes());
                 Ok(())
             }
         },
@@ -56,6 +56,24 @@ pub(crate) fn add_all(app: &mut App, snapshot: &Shared) {
         inspect,
     );
 
+    app.command(
+        Command::new("trust")
+            .about("Trust a configuration file as it is now, so that it is read from the working directory")
+            .arg(
+                Arg::new("file")
+                    .default_value(super::DEFAULT_CONFIG)
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("The file"),
+            ),
+        |ctx: Context| async move {
+            let file = ctx.matches.get_one::<PathBuf>("file").expect("has a default");
+            let list = super::trust::trust(file)
+                .map_err(|e| format!("cannot trust {}: {e}", file.display()))?;
+            eprintln!("trusted {} (recorded in {})", file.display(), list.display());
+            Ok(())
+        },
+    );
+
     let shared = snapshot.clone();
     app.command(
         Command::new("completions")
@@ -73,12 +91,9 @@ pub(crate) fn add_all(app: &mut App, snapshot: &Shared) {
                     .get_one::<clap_complete::Shell>("shell")
                     .expect("required");
                 let mut command = loaded(&shared)?.command_line.clone();
-                clap_complete::generate(
-                    shell,
-                    &mut command,
-                    super::PROG_NAME,
-                    &mut std::io::stdout(),
-                );
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut command, super::PROG_NAME, &mut script);
+                crate::output::print(&script);
                 Ok(())
             }
         },
@@ -171,9 +186,10 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
         "config": config,
     });
     if ctx.matches.get_flag("json") {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let json = serde_json::to_string_pretty(&report)? + "\n";
+        crate::output::print(json.as_bytes());
     } else {
-        print!("{}", as_text(&report));
+        crate::output::print(as_text(&report).as_bytes());
     }
     Ok(())
 }
@@ -221,7 +237,10 @@ fn as_text(report: &serde_json::Value) -> String {
         }
     };
     let mut out = String::new();
-    let mut line = |label: &str, text: String| out.push_str(&format!("{label:<14}{text}\n"));
+    let mut line = |label: &str, text: String| {
+        let text = crate::text::Clean::capped(&text, 4000);
+        out.push_str(&format!("{label:<14}{text}\n"))
+    };
     line(
         "plugin",
         format!(

@@ -4,6 +4,7 @@
 
 mod commands;
 mod options;
+pub mod trust;
 
 use std::ffi::OsString;
 use std::sync::{Arc, OnceLock};
@@ -40,6 +41,13 @@ where
     commands::add_all(&mut app, &snapshot);
 
     let options = HostOptions::read(app.command_line(), &args);
+    // Output meant for files and scripts stays the host's alone.
+    if matches!(
+        options.command.as_deref(),
+        Some("dump-config" | "inspect" | "completions")
+    ) {
+        app.plugin_stdout().to_stderr(true);
+    }
     if let Err(error) = logging::configure(&options.log) {
         eprintln!("error: cannot write the log: {error}");
         return ExitStatus::Usage;

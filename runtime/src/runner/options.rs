@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::config::{Config, ConfigError, LimitsConfig, components_in};
+use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, components_in};
 use crate::logging::LogSettings;
 use crate::plugin::PluginOptions;
 use crate::sandbox::DirGrant;
@@ -35,6 +35,8 @@ pub struct HostOptions {
     /// Where compiled components are kept: `--cache-dir`, else the user's
     /// cache directory; `None` with `--no-cache`.
     pub cache_dir: Option<PathBuf>,
+    /// The command given, if it is known before the plugins are loaded.
+    pub command: Option<String>,
 }
 
 /// One grant given on the command line.
@@ -97,6 +99,7 @@ impl HostOptions {
                 deadline_ms: one::<u64>(&m, "deadline"),
                 command_deadline_ms: one::<u64>(&m, "command-deadline"),
                 memory_mib: one::<usize>(&m, "memory"),
+                ..LimitsConfig::default()
             },
             fail_fast: one::<bool>(&m, "fail-fast").unwrap_or(false),
             config_file: one::<PathBuf>(&m, "config-file"),
@@ -105,6 +108,7 @@ impl HostOptions {
                 quiet: one::<bool>(&m, "quiet").unwrap_or(false),
                 file: one::<PathBuf>(&m, "log-file"),
             },
+            command: m.subcommand_name().map(str::to_string),
             cache_dir: if one::<bool>(&m, "no-cache").unwrap_or(false) {
                 None
             } else {
@@ -119,7 +123,7 @@ impl HostOptions {
     pub fn config(&self) -> Result<(Config, String), ConfigError> {
         let found = match &self.config_file {
             Some(path) => Some(path.clone()),
-            None => default_config_paths().into_iter().find(|p| p.is_file()),
+            None => default_config_paths().into_iter().find(|p| usable(p)),
         };
         match found {
             Some(path) => Ok((Config::load(&path)?, path.display().to_string())),
@@ -163,14 +167,35 @@ fn one<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> 
     m.try_get_one::<T>(id).ok().flatten().cloned()
 }
 
+/// Whether the configuration file at `path` exists and may be used
+/// without `-c`: the working directory's only once trusted.
+fn usable(path: &Path) -> bool {
+    if !path.is_file() {
+        return false;
+    }
+    if path != Path::new(DEFAULT_CONFIG) || super::trust::is_trusted(path) {
+        return true;
+    }
+    tracing::warn!(
+        "ignoring ./{DEFAULT_CONFIG}: it is not trusted; use `-c {DEFAULT_CONFIG}` or run `precept-run trust` to trust it as it is"
+    );
+    false
+}
+
+/// The user's precept configuration directory: `$XDG_CONFIG_HOME/precept`,
+/// else `~/.config/precept`.
+pub(crate) fn user_config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))?;
+    Some(base.join("precept"))
+}
+
 /// Where `precept.toml` is looked for, in order.
 fn default_config_paths() -> Vec<PathBuf> {
     let mut paths = vec![PathBuf::from(DEFAULT_CONFIG)];
-    let user_dir = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")));
-    if let Some(dir) = user_dir {
-        paths.push(dir.join("precept").join(DEFAULT_CONFIG));
+    if let Some(dir) = user_config_dir() {
+        paths.push(dir.join(DEFAULT_CONFIG));
     }
     paths
 }
@@ -230,17 +255,19 @@ pub(crate) fn host_args() -> Vec<Arg> {
         Arg::new("deadline")
             .long("deadline")
             .value_name("MS")
-            .value_parser(clap::value_parser!(u64))
-            .help("The longest a plugin's setup, event handler or service step may run [default: 1000]"),
+            .value_parser(clap::value_parser!(u64).range(1..=MAX_MS))
+            .help("The most running time a plugin's setup, event handler or service step may use [default: 1000]"),
         Arg::new("command-deadline")
             .long("command-deadline")
             .value_name("MS")
-            .value_parser(clap::value_parser!(u64))
+            .value_parser(clap::value_parser!(u64).range(1..=MAX_MS))
             .help("The longest a plugin's command may run [default: no limit]"),
         Arg::new("memory")
             .long("memory")
             .value_name("MIB")
-            .value_parser(clap::value_parser!(usize))
+            .value_parser(
+                clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_MEMORY_MIB as u64),
+            )
             .help("The most memory each plugin may use [default: 256]"),
         Arg::new("fail-fast")
             .long("fail-fast")

@@ -43,13 +43,86 @@ impl Plugin for Hostile {
         match self.mode.as_str() {
             "loop-setup" => spin(),
             "trap-setup" => panic!("hostile setup"),
+            "vars-bomb" => {
+                // Each value is under the payload limit; together they are not.
+                let value = "v".repeat(1_000_000);
+                for i in 0..1_500 {
+                    app::set_var(&format!("bomb-{i}"), value.as_str());
+                }
+            }
+            "subscribe-bomb" => {
+                for i in 0..100_000 {
+                    events::subscribe(&format!("name-{i}"));
+                }
+            }
+            "long-name" => events::subscribe(&"n".repeat(1 << 20)),
+            "help-command" => commands::add(Command::new("help", "shadows clap's help")),
+            "busy-service" => {
+                let n: i64 = app::get_var("busy.count").unwrap_or(0);
+                app::set_var("busy.count", n + 1);
+                services::add(&format!("busy_{n}"));
+            }
+            "errors" => events::subscribe("tick"),
+            "fan-out" => {
+                events::subscribe("fan");
+                events::subscribe("cli_started");
+            }
+            "print-toml" => {
+                events::subscribe("cli_parsed");
+                events::subscribe("cli_stopped");
+            }
             _ => events::subscribe("cli_started"),
         }
         Ok(())
     }
 
-    fn on_event(&mut self, _event: &Event) -> Result<Flow, String> {
+    fn service_start(&mut self, _name: &str) -> Result<(), String> {
+        // About as much work as `arg` (a number of millions) says.
+        let rounds: u64 = self.arg.parse().unwrap_or(1) * 1_000_000;
+        let mut n: u64 = 0;
+        for i in 0..rounds {
+            n = std::hint::black_box(n.wrapping_mul(31).wrapping_add(i));
+        }
+        std::hint::black_box(n);
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
         match self.mode.as_str() {
+            "fan-out" => {
+                // Every `fan` becomes a thousand more, four hops deep.
+                let hop = event.get::<i64>("hop").unwrap_or(0);
+                if hop < 4 {
+                    for _ in 0..1_000 {
+                        events::dispatch("fan", [("hop", hop + 1)]);
+                    }
+                }
+            }
+            "forge" => {
+                let forged = "done\nerror: plugin 'good' trapped in on-event(cli_started): forged\x1b[2J";
+                log::info(forged);
+                return Err(forged.into());
+            }
+            "log-flood" => {
+                for i in 0..100_000 {
+                    log::info(&format!("flood {i}"));
+                }
+            }
+            "errors" => return Err("always failing".into()),
+            "print-toml" => {
+                let quote = if event.name == "cli_parsed" { "x = '''" } else { "'''" };
+                println!("{quote}");
+                if event.name == "cli_stopped" {
+                    println!("[plugin.hostile]\ndirs = [{{ host = \"/\", guest = \"/\", writable = true }}]");
+                }
+            }
+            "big-write" => {
+                let chunk = "x".repeat(1 << 20);
+                for _ in 0..10 {
+                    print!("{chunk}");
+                }
+                println!();
+            }
             "loop-event" => spin(),
             "panic-event" => panic!("hostile handler"),
             "memory-bomb" => {

@@ -2,21 +2,22 @@
 //! exports. Each plugin owns one `Store`; calls to it queue on a lock, so a
 //! plugin runs one call at a time while different plugins run concurrently.
 
-use std::future::Future;
+mod call;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use tokio::sync::Mutex;
-use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::Store;
+
+pub(crate) use call::{Called, ticks};
 
 use crate::app::AppInfo;
 use crate::engine::{PluginEngine, PrepareError};
-use crate::error::{FailureKind, LoadError, PluginFailure, one_line};
-use crate::host::{HostOp, HostState};
-use crate::sandbox::{LimitExceeded, Limits, Sandbox};
+use crate::error::{LoadError, one_line};
+use crate::host::{HostState, Live};
+use crate::sandbox::{Limits, Sandbox};
 use crate::value::Payload;
 use crate::wit::{self, WitEvent};
 
@@ -47,7 +48,7 @@ impl From<Sandbox> for PluginOptions {
 pub struct Plugin {
     name: Arc<str>,
     path: String,
-    instance: Mutex<Instance>,
+    instance: Mutex<Option<Instance>>,
     disabled: AtomicBool,
     limits: Limits,
     imports: Vec<String>,
@@ -57,13 +58,6 @@ pub struct Plugin {
 struct Instance {
     store: Store<HostState>,
     exports: wit::Plugin,
-}
-
-/// What one call into a plugin produced: its result and the requests it
-/// made of the dispatcher, to carry out in order.
-pub(crate) struct Called<T> {
-    pub(crate) result: Result<T, PluginFailure>,
-    pub(crate) ops: Vec<HostOp>,
 }
 
 impl Plugin {
@@ -92,9 +86,18 @@ impl Plugin {
         self.disabled.load(Ordering::Acquire)
     }
 
-    /// Stops every further call into the plugin.
+    /// Stops every further call into the plugin and releases its store (at
+    /// once, or when the call that holds it returns).
     pub(crate) fn disable(&self) {
         self.disabled.store(true, Ordering::Release);
+        if let Ok(mut instance) = self.instance.try_lock() {
+            instance.take();
+        }
+    }
+
+    /// The plugin's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Reads, compiles, links and instantiates the component at `path` in
@@ -108,7 +111,7 @@ impl Plugin {
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
         let name = plugin_name(path);
-        let shown = path.display().to_string();
+        let shown = shown_path(path);
         let read_error = |source| LoadError::Read {
             name: name.clone(),
             path: shown.clone(),
@@ -149,7 +152,7 @@ impl Plugin {
             .map(|(name, _)| name.to_string())
             .collect();
 
-        let wasi = sandbox.wasi().map_err(|e| LoadError::Grant {
+        let wasi = sandbox.wasi(app.stdout.clone()).map_err(|e| LoadError::Grant {
             name: name.clone(),
             cause: e.to_string(),
         })?;
@@ -163,11 +166,9 @@ impl Plugin {
         );
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|state| &mut state.limiter);
-        // Running wasm yields to the executor at every epoch tick, so that a
-        // deadline (a tokio timeout around each call) can end it.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-        let instantiated = bounded(Some(sandbox.limits.call), pre.instantiate_async(&mut store));
+        call::count_running_time(&mut store, sandbox.limits.call);
+        let wait = Some(sandbox.limits.wait);
+        let instantiated = call::bounded(wait, pre.instantiate_async(&mut store));
         let exports = instantiated.await.map_err(|e| LoadError::Instantiate {
             name: name.to_string(),
             cause: one_line(&e),
@@ -175,7 +176,7 @@ impl Plugin {
         Ok(Plugin {
             name,
             path: shown,
-            instance: Mutex::new(Instance { store, exports }),
+            instance: Mutex::new(Some(Instance { store, exports })),
             disabled: AtomicBool::new(false),
             limits: sandbox.limits.clone(),
             imports: import_names,
@@ -185,53 +186,46 @@ impl Plugin {
 
     /// Calls the plugin's `setup` export.
     pub(crate) async fn setup(&self) -> Called<()> {
-        let mut guard = self.instance.lock().await;
-        let Instance { store, exports } = &mut *guard;
+        let Some(mut entered) = self.enter(Some(self.limits.call)).await else {
+            return Called::disabled(self, "setup");
+        };
+        let (store, exports) = entered.parts();
         let call = exports.call_setup(&mut *store);
-        let result = self.watched(Some(self.limits.call), call).await;
-        let ops = store.data_mut().take_ops();
-        self.settle(result, ops, "setup", None)
+        let result = self.watched(Some(self.limits.wait), call).await;
+        entered.settle(result, "setup", None)
     }
 
     /// Calls the plugin's `on-event` export; `None` when it is disabled.
     /// `Ok(true)` means the plugin stopped the event.
     pub(crate) async fn on_event(&self, event: &WitEvent) -> Option<Called<bool>> {
-        let mut guard = self.instance.lock().await;
-        if self.is_disabled() {
-            return None;
-        }
-        let Instance { store, exports } = &mut *guard;
+        let mut entered = self.enter(Some(self.limits.call)).await?;
+        let (store, exports) = entered.parts();
         let call = exports.call_on_event(&mut *store, event);
-        let result = self.watched(Some(self.limits.call), call).await;
-        let ops = store.data_mut().take_ops();
-        Some(self.settle(result, ops, "on-event", Some(&event.name)))
+        let result = self.watched(Some(self.limits.wait), call).await;
+        Some(entered.settle(result, "on-event", Some(&event.name)))
     }
 
     /// Calls one of the plugin's service exports for the service `name`;
     /// `None` when it is disabled.
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
-        let mut guard = self.instance.lock().await;
-        if self.is_disabled() {
-            return None;
-        }
-        let Instance { store, exports } = &mut *guard;
-        let deadline = Some(self.limits.call);
+        let mut entered = self.enter(Some(self.limits.call)).await?;
+        let (store, exports) = entered.parts();
+        let wait = Some(self.limits.wait);
         let result = match step {
             ServiceStep::Setup => {
                 let call = exports.call_service_setup(&mut *store, name);
-                self.watched(deadline, call).await
+                self.watched(wait, call).await
             }
             ServiceStep::Start => {
                 let call = exports.call_service_start(&mut *store, name);
-                self.watched(deadline, call).await
+                self.watched(wait, call).await
             }
             ServiceStep::Stop => {
                 let call = exports.call_service_stop(&mut *store, name);
-                self.watched(deadline, call).await
+                self.watched(wait, call).await
             }
         };
-        let ops = store.data_mut().take_ops();
-        Some(self.settle(result, ops, step.export(), Some(name)))
+        Some(entered.settle(result, step.export(), Some(name)))
     }
 
     /// Calls the plugin's `run-command` export. What the plugin requests
@@ -240,86 +234,14 @@ impl Plugin {
         &self,
         name: &str,
         args: &Payload,
-        live: UnboundedSender<HostOp>,
+        live: Live,
     ) -> Option<Called<()>> {
-        let mut guard = self.instance.lock().await;
-        if self.is_disabled() {
-            return None;
-        }
-        let Instance { store, exports } = &mut *guard;
+        let mut entered = self.enter(self.limits.command).await?;
+        let (store, exports) = entered.parts();
         store.data_mut().go_live(live);
         let call = exports.call_run_command(&mut *store, name, args);
         let result = self.watched(self.limits.command, call).await;
-        let ops = store.data_mut().take_ops();
-        Some(self.settle(result, ops, "run-command", Some(name)))
-    }
-
-    /// Runs one call into the plugin under `deadline`; if the call is
-    /// abandoned half-way (its future dropped), the plugin is disabled.
-    async fn watched<T>(
-        &self,
-        deadline: Option<Duration>,
-        call: impl Future<Output = wasmtime::Result<T>>,
-    ) -> wasmtime::Result<T> {
-        let cancelled = CancelGuard::arm(&self.disabled);
-        let result = bounded(deadline, call).await;
-        cancelled.disarm();
-        result
-    }
-
-    /// Turns a wasmtime call result into the plugin's answer. A trap disables
-    /// the plugin and drops whatever that call requested.
-    fn settle<T>(
-        &self,
-        result: wasmtime::Result<Result<T, String>>,
-        ops: Vec<HostOp>,
-        export: &'static str,
-        event: Option<&str>,
-    ) -> Called<T> {
-        let failure = |kind, cause| PluginFailure {
-            plugin: self.name.to_string(),
-            kind,
-            export,
-            event: event.map(str::to_string),
-            cause,
-        };
-        match result {
-            Ok(Ok(value)) => Called {
-                result: Ok(value),
-                ops,
-            },
-            Ok(Err(message)) => Called {
-                result: Err(failure(FailureKind::Error, message)),
-                ops,
-            },
-            Err(error) => {
-                self.disable();
-                let kind = match error.downcast_ref::<LimitExceeded>() {
-                    Some(LimitExceeded::Time(_)) => FailureKind::Timeout,
-                    Some(_) => FailureKind::Limit,
-                    None => FailureKind::Trap,
-                };
-                Called {
-                    result: Err(failure(kind, one_line(&error))),
-                    ops: Vec::new(),
-                }
-            }
-        }
-    }
-}
-
-/// Runs `call` for at most `deadline`. Past it, the call is dropped — the
-/// wasm stops at its next epoch tick — and fails with
-/// [`LimitExceeded::Time`].
-async fn bounded<T>(
-    deadline: Option<Duration>,
-    call: impl Future<Output = wasmtime::Result<T>>,
-) -> wasmtime::Result<T> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout(deadline, call)
-            .await
-            .unwrap_or_else(|_| Err(LimitExceeded::Time(deadline).into())),
-        None => call.await,
+        Some(entered.settle(result, "run-command", Some(name)))
     }
 }
 
@@ -354,35 +276,6 @@ impl ServiceStep {
     }
 }
 
-/// Disables the plugin if a call is abandoned half-way (its future dropped,
-/// e.g. on Ctrl-C): the instance may be left mid-call and cannot be entered
-/// again.
-struct CancelGuard<'a> {
-    disabled: &'a AtomicBool,
-    armed: bool,
-}
-
-impl<'a> CancelGuard<'a> {
-    fn arm(disabled: &'a AtomicBool) -> Self {
-        CancelGuard {
-            disabled,
-            armed: true,
-        }
-    }
-
-    fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for CancelGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.disabled.store(true, Ordering::Release);
-        }
-    }
-}
-
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
@@ -394,9 +287,16 @@ impl std::fmt::Debug for Plugin {
 
 /// A plugin's name: its file stem, e.g. `hello` for `hello.wasm`.
 pub(crate) fn plugin_name(path: &Path) -> String {
-    path.file_stem()
+    let stem = path
+        .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+        .unwrap_or_else(|| path.display().to_string());
+    crate::text::clean(&stem, crate::error::MAX_NAME_CHARS)
+}
+
+/// A plugin's file as shown in messages: one safe line.
+pub(crate) fn shown_path(path: &Path) -> String {
+    crate::text::clean(&path.display().to_string(), crate::text::MAX_SHOWN_CHARS)
 }
 
 const WASM_MAGIC: &[u8; 4] = b"\0asm";

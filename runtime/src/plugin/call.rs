@@ -1,0 +1,206 @@
+//! The one path of every call into a plugin: lock its store, give the call
+//! its time, run it under its clock bound, take what it requested, and turn
+//! the outcome into an answer or a failure. A call that trapped, ran out of
+//! time or went past a limit disables the plugin, and its store is dropped.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::MutexGuard;
+use wasmtime::{Store, UpdateDeadline};
+
+use super::{Instance, Plugin};
+use crate::engine::EPOCH_TICK;
+use crate::error::{FailureKind, PluginFailure, one_line};
+use crate::host::{HostOp, HostState};
+use crate::sandbox::LimitExceeded;
+use crate::wit;
+
+/// What one call into a plugin produced: its result and the requests it
+/// made of the dispatcher, to carry out in order.
+pub(crate) struct Called<T> {
+    pub(crate) result: Result<T, PluginFailure>,
+    pub(crate) ops: Vec<HostOp>,
+}
+
+impl<T> Called<T> {
+    /// The answer for a call that could not be made: the plugin is disabled.
+    pub(crate) fn disabled(plugin: &Plugin, export: &'static str) -> Self {
+        Called {
+            result: Err(PluginFailure {
+                plugin: plugin.name().to_string(),
+                kind: FailureKind::Error,
+                export,
+                event: None,
+                cause: "the plugin is disabled".into(),
+            }),
+            ops: Vec::new(),
+        }
+    }
+}
+
+/// Makes the store count the plugin's own running time: running wasm
+/// reaches an epoch deadline at every tick (every 10 ms of the engine's
+/// clock), yields to the executor there, and spends one tick of the call's
+/// allowance. Time spent waiting for the executor or in the host is not
+/// counted: a busy plugin cannot make another one time out.
+pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Duration) {
+    store.data_mut().allow(Some(allowance));
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut context| {
+        let state = context.data_mut();
+        if state.ticks_left == 0 {
+            return Err(LimitExceeded::Time(state.allowance).into());
+        }
+        state.ticks_left -= 1;
+        Ok(UpdateDeadline::Yield(1))
+    });
+}
+
+/// How many epoch ticks `allowance` is.
+pub(crate) fn ticks(allowance: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos();
+    u64::try_from(allowance.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX)
+}
+
+/// A plugin's store, locked for one call.
+pub(crate) struct Entered<'a> {
+    plugin: &'a Plugin,
+    guard: MutexGuard<'a, Option<Instance>>,
+}
+
+impl Plugin {
+    /// Locks the plugin's store for one call with `allowance` of running
+    /// time (`None`: unbounded); `None` when the plugin is disabled.
+    pub(super) async fn enter(&self, allowance: Option<Duration>) -> Option<Entered<'_>> {
+        let mut guard = self.instance.lock().await;
+        if self.is_disabled() {
+            guard.take();
+            return None;
+        }
+        let instance = guard.as_mut()?;
+        instance.store.data_mut().allow(allowance);
+        instance.store.set_epoch_deadline(1);
+        Some(Entered {
+            plugin: self,
+            guard,
+        })
+    }
+
+    /// Runs one call into the plugin for at most `wait` by the clock; if
+    /// the call is abandoned half-way (its future dropped), the plugin is
+    /// disabled.
+    pub(super) async fn watched<T>(
+        &self,
+        wait: Option<Duration>,
+        call: impl Future<Output = wasmtime::Result<T>>,
+    ) -> wasmtime::Result<T> {
+        let cancelled = CancelGuard::arm(&self.disabled);
+        let result = bounded(wait, call).await;
+        cancelled.disarm();
+        result
+    }
+}
+
+impl Entered<'_> {
+    /// The store and the exports, to make the call with.
+    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &wit::Plugin) {
+        let instance = self.guard.as_mut().expect("entered with an instance");
+        (&mut instance.store, &instance.exports)
+    }
+
+    /// Turns a wasmtime call result into the plugin's answer. A trap, a
+    /// timeout or a limit disables the plugin, drops whatever that call
+    /// requested, and releases the store.
+    pub(super) fn settle<T>(
+        mut self,
+        result: wasmtime::Result<Result<T, String>>,
+        export: &'static str,
+        event: Option<&str>,
+    ) -> Called<T> {
+        let ops = self.parts().0.data_mut().take_ops();
+        let failure = |kind, cause| PluginFailure {
+            plugin: self.plugin.name().to_string(),
+            kind,
+            export,
+            event: event.map(str::to_string),
+            cause,
+        };
+        match result {
+            Ok(Ok(value)) => Called {
+                result: Ok(value),
+                ops,
+            },
+            Ok(Err(message)) => Called {
+                result: Err(failure(FailureKind::Error, message)),
+                ops,
+            },
+            Err(error) => {
+                self.plugin.disabled.store(true, Ordering::Release);
+                let kind = match error.downcast_ref::<LimitExceeded>() {
+                    Some(LimitExceeded::Time(_) | LimitExceeded::Wait(_)) => FailureKind::Timeout,
+                    Some(_) => FailureKind::Limit,
+                    None => FailureKind::Trap,
+                };
+                Called {
+                    result: Err(failure(kind, one_line(&error))),
+                    ops: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Entered<'_> {
+    /// A disabled plugin's store is dropped, and its memory released.
+    fn drop(&mut self) {
+        if self.plugin.is_disabled() {
+            self.guard.take();
+        }
+    }
+}
+
+/// Runs `call` for at most `wait` by the clock. Past it, the call is
+/// dropped — the wasm stops at its next epoch tick, a host call at its next
+/// await — and fails with [`LimitExceeded::Wait`].
+pub(crate) async fn bounded<T>(
+    wait: Option<Duration>,
+    call: impl Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    match wait {
+        Some(wait) => tokio::time::timeout(wait, call)
+            .await
+            .unwrap_or_else(|_| Err(LimitExceeded::Wait(wait).into())),
+        None => call.await,
+    }
+}
+
+/// Disables the plugin if a call is abandoned half-way (its future dropped,
+/// e.g. on Ctrl-C): the instance may be left mid-call and cannot be entered
+/// again.
+struct CancelGuard<'a> {
+    disabled: &'a AtomicBool,
+    armed: bool,
+}
+
+impl<'a> CancelGuard<'a> {
+    fn arm(disabled: &'a AtomicBool) -> Self {
+        CancelGuard {
+            disabled,
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.disabled.store(true, Ordering::Release);
+        }
+    }
+}

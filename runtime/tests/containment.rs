@@ -1,0 +1,298 @@
+//! Containment measured from outside: a real `precept-run` process with a
+//! hostile plugin beside `hello`, its resident memory, its wall time, its
+//! output and how fast Ctrl-C ends it.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const HELLO_LIFECYCLE: [&str; 5] = [
+    "hello: setup",
+    "hello: before_cli_start",
+    "hello: cli_parsed",
+    "hello: cli_started",
+    "hello: cli_stopped",
+];
+
+fn precept_run(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_precept-run"));
+    command
+        .args(args)
+        .env("PRECEPT_CACHE_DIR", scratch("cache"))
+        .stdin(Stdio::null());
+    command
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precept-containment-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits for `child` for at most `limit`, reading the peak resident memory
+/// of the process while it runs.
+fn wait_measuring(child: &mut Child, limit: Duration) -> (ExitStatus, u64) {
+    let started = Instant::now();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file)
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, peak_kib << 10);
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("precept-run still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn read_all(stream: Option<impl Read>) -> String {
+    let mut text = String::new();
+    if let Some(mut stream) = stream {
+        stream.read_to_string(&mut text).unwrap();
+    }
+    text
+}
+
+fn hello_lines(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|l| l.starts_with("hello: ")).collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_variable_hoard_does_not_raise_the_hosts_memory() {
+    let baseline = {
+        let mut child = precept_run(&["--plugin", precept_tests::HELLO])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_measuring(&mut child, Duration::from_secs(60)).1
+    };
+    let mut child = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=vars-bomb",
+        "--plugin",
+        precept_tests::HELLO,
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let readers = std::thread::spawn(move || (read_all(stdout), read_all(stderr)));
+    let (status, peak) = wait_measuring(&mut child, Duration::from_secs(60));
+    let (stdout, stderr) = readers.join().unwrap();
+
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with(
+            "error: plugin 'hostile' went past a limit in setup: went past its host budget: "
+        ) && errors[0].ends_with("bytes of variables; the budget is 4194304"),
+        "{stderr}"
+    );
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+    // 1,500 values of 1 MB were asked for; the host keeps at most its 4 MiB
+    // budget, plus what the guest's own memory holds.
+    let grown = peak.saturating_sub(baseline);
+    assert!(
+        grown < 48 << 20,
+        "peak {} MiB against {} MiB without the hoarder",
+        peak >> 20,
+        baseline >> 20
+    );
+}
+
+#[test]
+fn a_stalled_reader_only_makes_the_writing_plugin_wait() {
+    let config = scratch("stalled").join("limits.toml");
+    std::fs::write(&config, "[limits]\nwait-ms = 1000\n").unwrap();
+    let mut child = precept_run(&[
+        "-c",
+        config.to_str().unwrap(),
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=big-write",
+        "dispatch",
+        "noop",
+    ])
+    // Nobody ever reads standard output.
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || read_all(stderr));
+    let started = Instant::now();
+    let (status, _) = wait_measuring(&mut child, Duration::from_secs(30));
+    let stderr = reader.join().unwrap();
+
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: plugin 'hostile' timed out in on-event(cli_started): took longer than 1s by the clock"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_a_run_blocked_on_a_full_pipe_within_a_second() {
+    let mut child = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=big-write",
+        "dispatch",
+        "noop",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // Let it fill the pipe and block.
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (status, _) = wait_measuring(&mut child, Duration::from_secs(30));
+    let latency = sent.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(latency < Duration::from_secs(1), "ended {latency:?} after SIGINT");
+}
+
+#[test]
+fn plugin_output_stays_out_of_dump_config() {
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=print-toml",
+        "dump-config",
+    ])
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The plugin's lines went to standard error; the dump is the host's.
+    assert!(stderr.contains("x = '''"), "{stderr}");
+    assert!(!stdout.contains("'''") && !stdout.contains("host = \"/\""), "{stdout}");
+    let dump: toml::Table = toml::from_str(&stdout).expect("the dump is TOML");
+    assert!(dump["plugin"]["hostile"].get("dirs").is_none(), "{dump:?}");
+}
+
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let mut child = precept_run(&["--plugin", precept_tests::HELLO, "dump-config"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let stderr = child.stderr.take();
+    let (status, _) = wait_measuring(&mut child, Duration::from_secs(30));
+    let stderr = read_all(stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn a_log_flood_is_counted_not_written() {
+    let output = precept_run(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=log-flood",
+        "--plugin",
+        precept_tests::HELLO,
+        "dispatch",
+        "noop",
+    ])
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let written = stderr.lines().filter(|l| l.contains("hostile: flood")).count();
+    assert!((1..=400).contains(&written), "{written} lines written");
+    assert!(
+        stderr.contains("warning: plugin 'hostile': ") && stderr.contains("log line(s) dropped"),
+        "{stderr}"
+    );
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+}
+
+#[test]
+fn limits_that_make_no_sense_are_configuration_errors() {
+    let dir = scratch("limits");
+    for (text, expected) in [
+        ("[limits]\ndeadline-ms = 0\n", "expected 1 to 86400000 milliseconds, found 0"),
+        (
+            "[limits]\nmemory-mib = 18446744073709551615\n",
+            "expected 1 to 1048576 MiB",
+        ),
+    ] {
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, text).unwrap();
+        let output = precept_run(&["-c", file.to_str().unwrap()]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    let output = precept_run(&["--deadline", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn the_working_directorys_configuration_is_used_only_once_trusted() {
+    let dir = scratch("trust");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        dir.join("precept.toml"),
+        format!("plugins = [{:?}]\n", precept_tests::HELLO),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        precept_run(args)
+            .current_dir(&dir)
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
+            .output()
+            .unwrap()
+    };
+    let untrusted = run(&["dispatch", "noop"]);
+    assert!(untrusted.status.success());
+    assert!(hello_lines(&String::from_utf8_lossy(&untrusted.stdout)).is_empty());
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("ignoring ./precept.toml: it is not trusted"),
+        "{untrusted:?}"
+    );
+
+    assert!(run(&["trust"]).status.success());
+    let trusted = run(&["dispatch", "noop"]);
+    assert_eq!(hello_lines(&String::from_utf8_lossy(&trusted.stdout)), HELLO_LIFECYCLE);
+
+    // A changed file must be trusted again.
+    std::fs::write(dir.join("precept.toml"), "plugins = []\n# changed\n").unwrap();
+    let changed = run(&["dispatch", "noop"]);
+    assert!(String::from_utf8_lossy(&changed.stderr).contains("not trusted"));
+}
