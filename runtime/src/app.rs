@@ -356,7 +356,11 @@ impl App {
                             .map_or("the application".into(), |p| format!("plugin '{p}'"));
                         return Err(clash("the service", &service, owner));
                     }
-                    services.push(Arc::new(Registered::plugin(plugin.clone(), service, command)));
+                    services.push(Arc::new(Registered::plugin(
+                        plugin.clone(),
+                        service,
+                        command,
+                    )));
                 }
                 HostOp::DeclareConfig(key) => {
                     declared.retain(|k| k.key != key.key);

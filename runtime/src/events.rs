@@ -34,8 +34,8 @@ use crate::wit::WitEvent;
 /// disabled.
 pub const MAX_DISPATCH_DEPTH: usize = 32;
 
-/// How many deliveries (subscriber calls) one top-level dispatch and every
-/// dispatch it causes may make together. Past it the cascade ends, and the
+/// How many deliveries (subscriber calls) the dispatches caused by one
+/// top-level dispatch may make together. Past it the cascade ends, and the
 /// plugin whose dispatch went past it is reported and disabled.
 pub const MAX_DELIVERIES_PER_DISPATCH: usize = 10_000;
 
@@ -205,8 +205,14 @@ impl Events {
                 );
             }
             Ok(scope) => {
-                self.dispatch_at(name.to_string(), payload, scope.depth + 1, None, &scope.cascade)
-                    .await
+                self.dispatch_at(
+                    name.to_string(),
+                    payload,
+                    scope.depth + 1,
+                    None,
+                    &scope.cascade,
+                )
+                .await
             }
             Err(_) => {
                 let cascade = Cascade::new();
@@ -384,7 +390,10 @@ impl Events {
             };
             let mut wit_event: Option<WitEvent> = None;
             for subscriber in subscribers {
-                if let Err(reason) = cascade.spend() {
+                // The event's own subscribers always get it; what it causes
+                // is what the budget bounds.
+                let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
+                if let Err(reason) = spent {
                     if let Some(source) = source.filter(|_| !reason.is_empty()) {
                         self.report(PluginFailure {
                             plugin: source.name().to_string(),

@@ -12,12 +12,12 @@ use crate::app::{App, BoxFuture, CommandError, Context, Runner};
 use crate::cli;
 use crate::events::Events;
 use crate::host::{InFlight, Live};
-use crate::task::Spawned;
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext};
 use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
+use crate::task::Spawned;
 use crate::value::{Payload, Value};
 
 impl App {
@@ -87,7 +87,8 @@ impl App {
             // The command and `cli_started` run at the same time, on
             // different threads when the runtime has several.
             let events = self.events.clone();
-            let announce = Spawned::new(async move { events.dispatch("cli_started", started).await });
+            let announce =
+                Spawned::new(async move { events.dispatch("cli_started", started).await });
             let (outcome, ()) = tokio::join!(command_run, announce);
             outcome.map_err(Ended::Command)
         };

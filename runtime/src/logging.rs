@@ -199,7 +199,11 @@ fn write_line(line: &Line) {
 
 /// Counts a log line of `plugin` that was dropped.
 pub(crate) fn dropped(plugin: &str) {
-    *DROPPED.lock().unwrap().entry(plugin.to_string()).or_default() += 1;
+    *DROPPED
+        .lock()
+        .unwrap()
+        .entry(plugin.to_string())
+        .or_default() += 1;
 }
 
 /// Waits, for at most `timeout`, until the queued plugin log lines are

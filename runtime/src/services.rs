@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::join_all;
 
 use crate::error::FailureKind;
-use crate::text::Clean;
 use crate::events::Events;
 use crate::plugin::{Plugin, ServiceStep};
 use crate::task::Spawned;
+use crate::text::Clean;
 use crate::value::Value;
 use crate::vars::Vars;
 
@@ -81,7 +81,11 @@ impl fmt::Display for ServiceFailure {
                 self.kind,
                 self.step
             ),
-            None => write!(f, "service '{service}' {} in {}: {cause}", self.kind, self.step),
+            None => write!(
+                f,
+                "service '{service}' {} in {}: {cause}",
+                self.kind, self.step
+            ),
         }
     }
 }

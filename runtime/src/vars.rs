@@ -141,7 +141,13 @@ mod tests {
         };
         vars.set_by(&a, "k".into(), Value::Text("x".repeat(50)), budget)
             .unwrap();
-        assert_eq!(vars.usage_of("a"), Usage { bytes: 51, count: 1 });
+        assert_eq!(
+            vars.usage_of("a"),
+            Usage {
+                bytes: 51,
+                count: 1
+            }
+        );
         // Overwriting its own value charges only the difference.
         vars.set_by(&a, "k".into(), Value::Text("x".repeat(90)), budget)
             .unwrap();
@@ -157,6 +163,12 @@ mod tests {
         vars.set_by(&a, "x".into(), Value::Absent, budget).unwrap();
         vars.set_by(&a, "y".into(), Value::Absent, budget).unwrap();
         let too_many = vars.set_by(&a, "z".into(), Value::Absent, budget);
-        assert!(matches!(too_many, Err(LimitExceeded::Budget { what: "variables", .. })));
+        assert!(matches!(
+            too_many,
+            Err(LimitExceeded::Budget {
+                what: "variables",
+                ..
+            })
+        ));
     }
 }

@@ -48,8 +48,14 @@ fn budget_failure(error: &LoadError, what: &str) {
         "{error}"
     );
     let text = error.to_string();
-    assert!(text.starts_with("plugin 'hostile' went past a limit in setup: "), "{text}");
-    assert!(text.contains("host budget") && text.contains(what), "{text}");
+    assert!(
+        text.starts_with("plugin 'hostile' went past a limit in setup: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("host budget") && text.contains(what),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -123,7 +129,11 @@ async fn a_fan_out_cascade_is_cut_by_the_delivery_budget() {
     let status = app.start(["test-app"]).await;
 
     // 1000^4 deliveries were asked for; the budget ends it at once.
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let failures = app.events().failures();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].kind, FailureKind::Limit);
@@ -194,7 +204,11 @@ async fn a_plugin_that_keeps_failing_is_disabled_and_its_reports_stay_few() {
     // Twenty errors, then the one that disabled it; nothing after.
     assert_eq!(failures.len(), 21, "{failures:?}");
     assert_eq!(failures[20].kind, FailureKind::Limit);
-    assert!(failures[20].cause.contains("failed 20 times"), "{}", failures[20]);
+    assert!(
+        failures[20].cause.contains("failed 20 times"),
+        "{}",
+        failures[20]
+    );
     assert_eq!(app.events().subscriber_count("tick"), 0);
 }
 

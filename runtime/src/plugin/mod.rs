@@ -152,10 +152,12 @@ impl Plugin {
             .map(|(name, _)| name.to_string())
             .collect();
 
-        let wasi = sandbox.wasi(app.stdout.clone()).map_err(|e| LoadError::Grant {
-            name: name.clone(),
-            cause: e.to_string(),
-        })?;
+        let wasi = sandbox
+            .wasi(app.stdout.clone())
+            .map_err(|e| LoadError::Grant {
+                name: name.clone(),
+                cause: e.to_string(),
+            })?;
         let name: Arc<str> = name.into();
         let state = HostState::new(
             name.clone(),

@@ -99,7 +99,8 @@ impl Plugin for Hostile {
                 }
             }
             "forge" => {
-                let forged = "done\nerror: plugin 'good' trapped in on-event(cli_started): forged\x1b[2J";
+                let forged =
+                    "done\nerror: plugin 'good' trapped in on-event(cli_started): forged\x1b[2J";
                 log::info(forged);
                 return Err(forged.into());
             }
@@ -110,10 +111,16 @@ impl Plugin for Hostile {
             }
             "errors" => return Err("always failing".into()),
             "print-toml" => {
-                let quote = if event.name == "cli_parsed" { "x = '''" } else { "'''" };
+                let quote = if event.name == "cli_parsed" {
+                    "x = '''"
+                } else {
+                    "'''"
+                };
                 println!("{quote}");
                 if event.name == "cli_stopped" {
-                    println!("[plugin.hostile]\ndirs = [{{ host = \"/\", guest = \"/\", writable = true }}]");
+                    println!(
+                        "[plugin.hostile]\ndirs = [{{ host = \"/\", guest = \"/\", writable = true }}]"
+                    );
                 }
             }
             "big-write" => {
