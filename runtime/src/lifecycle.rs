@@ -124,7 +124,15 @@ impl App {
         }
         self.events.dispatch("cli_stopped", Payload::new()).await;
         self.events.faults().summarise();
-        logging::flush(std::time::Duration::from_secs(1));
+        // Let queued output reach its reader, but never hold up Ctrl-C for
+        // a reader that stalls.
+        let patience = if status == ExitStatus::Interrupted {
+            std::time::Duration::from_millis(200)
+        } else {
+            std::time::Duration::from_secs(2)
+        };
+        logging::flush(patience);
+        crate::output::drain(patience);
 
         if !self.events.failures().is_empty() {
             status = status.max(ExitStatus::PluginFailed);

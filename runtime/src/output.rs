@@ -1,9 +1,9 @@
 //! Plugin standard output and standard error: bounded, asynchronous pipes
 //! drained by one writer thread. A plugin that writes waits (asynchronously,
 //! so its clock bound and Ctrl-C still apply) only when its own pipe is
-//! full; a stalled reader never blocks the executor. A flush waits until
-//! the plugin's bytes are written, so a plugin's lines keep their order
-//! with the host's.
+//! full; a stalled reader never blocks the executor. The host's own output
+//! ([`print`]) goes through the same writer, so everything keeps the order
+//! in which it was written.
 //!
 //! While the application writes machine-readable output (`dump-config`,
 //! `inspect --json`, `completions`), plugin standard output is sent to
@@ -60,6 +60,8 @@ struct Pipe {
 struct Writer {
     chunks: Mutex<VecDeque<(Arc<Pipe>, Target, Bytes)>>,
     ready: Condvar,
+    /// Chunks pushed and not yet written.
+    pending: AtomicUsize,
 }
 
 fn writer() -> &'static Writer {
@@ -68,6 +70,7 @@ fn writer() -> &'static Writer {
         let writer: &'static Writer = Box::leak(Box::new(Writer {
             chunks: Mutex::default(),
             ready: Condvar::new(),
+            pending: AtomicUsize::new(0),
         }));
         let spawned = std::thread::Builder::new()
             .name("precept-output".into())
@@ -100,12 +103,14 @@ impl Writer {
                 Target::Stderr => std::io::stderr().lock().write_all(&bytes),
             };
             pipe.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
+            self.pending.fetch_sub(1, Ordering::AcqRel);
             pipe.room.notify_waiters();
         }
     }
 
     fn push(&self, pipe: &Arc<Pipe>, target: Target, bytes: Bytes) {
         pipe.queued.fetch_add(bytes.len(), Ordering::AcqRel);
+        self.pending.fetch_add(1, Ordering::AcqRel);
         self.chunks
             .lock()
             .unwrap()
@@ -164,7 +169,6 @@ impl StdoutStream for PluginStream {
         Box::new(Stream {
             pipe: self.pipe.clone(),
             stream: self.clone(),
-            flushing: false,
         })
     }
 
@@ -178,7 +182,6 @@ impl StdoutStream for PluginStream {
 struct Stream {
     pipe: Arc<Pipe>,
     stream: PluginStream,
-    flushing: bool,
 }
 
 impl OutputStream for Stream {
@@ -194,16 +197,14 @@ impl OutputStream for Stream {
         Ok(())
     }
 
+    /// Queued bytes are written in order by the writer thread; a flush
+    /// does not wait for them, so a plugin is never held by a slow reader
+    /// unless its pipe is full.
     fn flush(&mut self) -> StreamResult<()> {
-        self.flushing = true;
         Ok(())
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        if self.flushing && self.pipe.queued.load(Ordering::Acquire) > 0 {
-            return Ok(0);
-        }
-        self.flushing = false;
         Ok(self.room())
     }
 }
@@ -216,18 +217,11 @@ impl Stream {
 
 #[async_trait::async_trait]
 impl Pollable for Stream {
-    /// Ready when the flushed bytes are written, or there is room.
+    /// Ready when the pipe has room.
     async fn ready(&mut self) {
         loop {
             let room = self.pipe.room.notified();
-            let queued = self.pipe.queued.load(Ordering::Acquire);
-            let done = if self.flushing {
-                queued == 0
-            } else {
-                queued < PIPE_BYTES
-            };
-            if done {
-                self.flushing = false;
+            if self.pipe.queued.load(Ordering::Acquire) < PIPE_BYTES {
                 return;
             }
             room.await;
@@ -235,9 +229,24 @@ impl Pollable for Stream {
     }
 }
 
-/// Writes the host's own output to standard output; a closed or broken
-/// stream (e.g. `| head -1`) is not an error worth a panic.
+/// Writes the host's own output to standard output, after what plugins
+/// wrote before it, and waits (up to a few seconds) until it is written. A
+/// closed or broken stream (e.g. `| head -1`) is not an error worth a panic.
 pub fn print(bytes: &[u8]) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes).and_then(|()| out.flush());
+    let pipe = Arc::new(Pipe::default());
+    writer().push(&pipe, Target::Stdout, Bytes::copy_from_slice(bytes));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while pipe.queued.load(Ordering::Acquire) > 0 && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
+/// Waits, for at most `timeout`, until everything plugins and the host
+/// wrote is written; e.g. before the process ends.
+pub fn drain(timeout: std::time::Duration) {
+    let until = std::time::Instant::now() + timeout;
+    let writer = writer();
+    while writer.pending.load(Ordering::Acquire) > 0 && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
 }
