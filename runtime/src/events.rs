@@ -297,14 +297,10 @@ impl Events {
         in_flight: &InFlight,
     ) {
         while let Some(op) = requests.recv().await {
-            let delivered = if let HostOp::Dispatch(..) = &op {
-                Some(op.clone())
-            } else {
-                None
-            };
+            let dispatched = matches!(op, HostOp::Dispatch(..)).then(|| op.pending_bytes());
             self.apply(plugin, vec![op], 0).await;
-            if let Some(op) = delivered {
-                in_flight.delivered(&op);
+            if let Some(bytes) = dispatched {
+                in_flight.delivered(bytes);
             }
         }
     }

@@ -88,12 +88,10 @@ pub(crate) struct InFlight {
 }
 
 impl InFlight {
-    /// Marks `op` as delivered.
-    pub(crate) fn delivered(&self, op: &HostOp) {
-        if matches!(op, HostOp::Dispatch(..)) {
-            self.dispatches.fetch_sub(1, Ordering::AcqRel);
-            self.bytes.fetch_sub(op.pending_bytes(), Ordering::AcqRel);
-        }
+    /// Marks one dispatch of `bytes` pending bytes as delivered.
+    pub(crate) fn delivered(&self, bytes: usize) {
+        self.dispatches.fetch_sub(1, Ordering::AcqRel);
+        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
 
