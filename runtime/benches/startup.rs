@@ -2,7 +2,8 @@
 //! plugin, with `hello` compiled (no cache) and with `hello` mapped from
 //! the cache; and the first load of a never-seen component with each of
 //! wasmtime's compilers: Cranelift (optimizing), Winch (baseline) and the
-//! Pulley interpreter.
+//! Pulley interpreter; and two plugins whose service starts are CPU-bound,
+//! started alone and together.
 //!
 //! `cargo bench -p precept --bench startup`
 
@@ -93,5 +94,46 @@ fn first_load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, processes, first_load);
+/// `precept-run` with the `hostile` plugin copied under each of `names`,
+/// each starting a service that loops about `work` million times.
+fn busy_services(dir: &std::path::Path, names: &[&str], work: u32) -> Vec<String> {
+    let mut config = String::from("[limits]\ndeadline-ms = 60000\nwait-ms = 60000\n");
+    for name in names {
+        let copy = dir.join(format!("{name}.wasm"));
+        std::fs::copy(precept_tests::HOSTILE, &copy).unwrap();
+        config.push_str(&format!(
+            "[plugin.{name}]\nargs = [\"busy-service\", \"{work}\"]\n"
+        ));
+    }
+    let file = dir.join(format!("{}.toml", names.join("-")));
+    std::fs::write(&file, config).unwrap();
+    let mut args = vec!["-c".to_string(), file.display().to_string()];
+    for name in names {
+        args.extend([
+            "--plugin".into(),
+            dir.join(format!("{name}.wasm")).display().to_string(),
+        ]);
+    }
+    args.extend(["dispatch".into(), "x".into()]);
+    args
+}
+
+fn parallel_services(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("precept-busy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = dir.join("cache").display().to_string();
+    let mut group = c.benchmark_group("CPU-bound service starts");
+    group.sample_size(10);
+    for names in [&["busy-a"][..], &["busy-b", "busy-c"]] {
+        let mut args = vec!["--cache-dir".to_string(), cache.clone()];
+        args.extend(busy_services(&dir, names, 300));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args);
+        let label = format!("{} plugin(s), each about 0.3 s of work", names.len());
+        group.bench_function(label, |b| b.iter(|| run(&args)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, processes, first_load, parallel_services);
 criterion_main!(benches);

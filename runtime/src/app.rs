@@ -5,10 +5,11 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clap::{ArgMatches, Command};
 
+use crate::cache::CompileCache;
 use crate::cli;
 use crate::engine::PluginEngine;
 use crate::error::{Error, LoadError};
@@ -85,6 +86,8 @@ pub struct App {
     pub(crate) sandbox: Sandbox,
     pub(crate) config_keys: Vec<(String, ConfigKey)>,
     pub(crate) cache_dir: Option<PathBuf>,
+    /// The cache in `cache_dir`, opened at its first use.
+    cache: OnceLock<Option<CompileCache>>,
 }
 
 impl App {
@@ -112,6 +115,7 @@ impl App {
             sandbox: Sandbox::default(),
             config_keys: Vec::new(),
             cache_dir: None,
+            cache: OnceLock::new(),
         })
     }
 
@@ -150,10 +154,26 @@ impl App {
 
     /// Keeps compiled components in `dir` (e.g. [`precept::cache::default_dir`](crate::cache::default_dir)),
     /// so that later processes map them instead of compiling; `None` (the
-    /// default) compiles in every process.
+    /// default) compiles in every process. A directory that belongs to
+    /// another user or is open to others is not used (one warning).
     pub fn cache_dir(mut self, dir: Option<PathBuf>) -> App {
         self.cache_dir = dir;
+        self.cache = OnceLock::new();
         self
+    }
+
+    /// The compile cache, opened at its first use; `None` without a cache
+    /// directory, or when it is refused.
+    fn cache(&self) -> Option<&CompileCache> {
+        let dir = self.cache_dir.as_deref()?;
+        let opened = self.cache.get_or_init(|| {
+            CompileCache::open(dir)
+                .inspect_err(|error| {
+                    tracing::warn!("not using the compile cache {}: {error}", dir.display());
+                })
+                .ok()
+        });
+        opened.as_ref()
     }
 
     /// Adds a top-level argument; its value is part of `cli_parsed`.
@@ -281,7 +301,7 @@ impl App {
     ) {
         let paths: Vec<P> = paths.into_iter().collect();
         let refs: Vec<&Path> = paths.iter().map(AsRef::as_ref).collect();
-        self.engine.prepare_all(&refs, self.cache_dir.as_deref());
+        self.engine.prepare_all(&refs, self.cache());
         for path in paths {
             let options = options_of(&plugin_name(path.as_ref()));
             if let Err(error) = self.load_plugin_with(path, &options).await {
@@ -303,7 +323,7 @@ impl App {
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let cache = self.cache_dir.as_deref();
+        let cache = self.cache();
         let plugin = Plugin::load(&self.engine, path, self.info.clone(), options, cache).await?;
         let plugin = Arc::new(plugin);
         let called = plugin.setup().await;

@@ -2,8 +2,14 @@
 //! of milliseconds to seconds, mapping a compiled one a fraction of a
 //! millisecond. Entries are keyed by the BLAKE3 hash of the component and by
 //! the engine's compatibility hash (wasmtime version, settings, CPU), and
-//! written atomically. An entry that cannot be used is compiled again, with
-//! a warning.
+//! written atomically.
+//!
+//! A cache entry becomes native code in this process, so the cache trusts
+//! nothing it did not write itself: the directory must belong to the user
+//! and be private (it is created `0700`), and every entry carries a keyed
+//! BLAKE3 tag made with a random per-user key kept in the directory
+//! (`key`, `0600`). An entry whose tag does not match — planted, copied
+//! from elsewhere, damaged — is compiled again, never mapped.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read as _;
@@ -54,66 +60,218 @@ pub fn default_dir() -> Option<PathBuf> {
     Some(base.join("precept"))
 }
 
-/// Where the compiled form of the component with `digest` lives in `dir`.
-fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    dir.join(format!("{:016x}", hasher.finish()))
-        .join(format!("{digest}.cwasm"))
+/// Why a cache directory is not used.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The directory or its key could not be created or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The directory or its key belongs to another user.
+    #[error("{0} belongs to another user")]
+    NotOwned(String),
+    /// Another user could write the directory, or read the key.
+    #[error("{0} is open to other users (mode {1:o})")]
+    NotPrivate(String, u32),
+    /// The key file is not a key.
+    #[error("{0} is not a cache key")]
+    BadKey(String),
 }
 
-/// The component with `digest`, mapped from `dir` when it was compiled
-/// there before; `None` when it was not, or the entry is unusable.
-pub(crate) fn lookup(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> Option<Component> {
-    let path = entry(engine, dir, digest);
-    if !path.is_file() {
-        return None;
+/// The length of an entry's tag, which follows the compiled code.
+const TAG_BYTES: usize = blake3::OUT_LEN;
+
+/// A cache directory that passed its checks, with the key that
+/// authenticates its entries.
+pub(crate) struct CompileCache {
+    root: PathBuf,
+    key: [u8; blake3::KEY_LEN],
+}
+
+impl CompileCache {
+    /// Opens the cache in `root`, creating it (`0700`) and its key (`0600`)
+    /// when missing. Refused when the directory or the key belongs to
+    /// another user or is open to others.
+    pub(crate) fn open(root: &Path) -> Result<CompileCache, CacheError> {
+        private::create_dir(root)?;
+        private::check(root, 0o022)?;
+        let key_path = root.join("key");
+        let key = match private::create_file(&key_path) {
+            Ok(mut file) => {
+                let mut key = [0; blake3::KEY_LEN];
+                getrandom::fill(&mut key).map_err(std::io::Error::from)?;
+                std::io::Write::write_all(&mut file, &key)?;
+                key
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                private::check(&key_path, 0o077)?;
+                std::fs::read(&key_path)?
+                    .try_into()
+                    .map_err(|_| CacheError::BadKey(key_path.display().to_string()))?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(CompileCache {
+            root: root.to_path_buf(),
+            key,
+        })
     }
-    // SAFETY: the file is one this cache wrote with `Component::serialize`
-    // for this engine; wasmtime checks its header, version and settings.
-    match unsafe { Component::deserialize_file(engine, &path) } {
-        Ok(component) => {
-            tracing::debug!("mapped the compiled component from {}", path.display());
-            Some(component)
+
+    /// Where the compiled form of the component with `digest` lives.
+    fn entry(&self, engine: &wasmtime::Engine, digest: &str) -> PathBuf {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        self.root
+            .join(format!("{:016x}", hasher.finish()))
+            .join(format!("{digest}.cwasm"))
+    }
+
+    /// The tag of `code` stored at `path`: keyed by the user's key, over the
+    /// entry's name and content, so an entry is only valid where it was
+    /// written.
+    fn tag(&self, path: &Path, code: &[u8]) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new_keyed(&self.key);
+        let name = path.strip_prefix(&self.root).unwrap_or(path);
+        hasher.update(name.as_os_str().as_encoded_bytes());
+        hasher.update(&[0]);
+        hasher.update(code);
+        hasher.finalize()
+    }
+
+    /// The component with `digest`, when it was compiled here before; `None`
+    /// when it was not, or its entry is not one this cache wrote.
+    pub(crate) fn lookup(&self, engine: &wasmtime::Engine, digest: &str) -> Option<Component> {
+        let path = self.entry(engine, digest);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return unusable(&path, &e.to_string()),
+        };
+        // The tag is checked on the bytes that are deserialized: nothing
+        // can change them in between.
+        let Some(split) = bytes.len().checked_sub(TAG_BYTES) else {
+            return unusable(&path, "too short");
+        };
+        let (code, tag) = bytes.split_at(split);
+        if self.tag(&path, code) != blake3::Hash::from_slice(tag).ok()? {
+            return unusable(&path, "not written by this cache");
         }
-        Err(error) => {
-            tracing::warn!(
-                "compiled cache entry {} is unusable ({}); compiling again",
-                path.display(),
-                crate::error::one_line(&error)
-            );
-            None
+        // SAFETY: the bytes are ones this cache wrote with
+        // `Component::serialize` (their keyed tag matches); wasmtime checks
+        // their header, version and settings against this engine.
+        match unsafe { Component::deserialize(engine, code) } {
+            Ok(component) => {
+                tracing::debug!("mapped the compiled component from {}", path.display());
+                Some(component)
+            }
+            Err(error) => unusable(&path, &crate::error::one_line(&error)),
         }
+    }
+
+    /// Compiles the component in `bytes`, whose hash is `digest`, and keeps
+    /// the result here for next time.
+    pub(crate) fn compile_into(
+        &self,
+        engine: &wasmtime::Engine,
+        bytes: &[u8],
+        digest: &str,
+    ) -> wasmtime::Result<Component> {
+        let path = self.entry(engine, digest);
+        let started = std::time::Instant::now();
+        let component = Component::new(engine, bytes)?;
+        tracing::debug!(
+            "compiled a component in {} ms; keeping it in {}",
+            started.elapsed().as_millis(),
+            path.display()
+        );
+        if let Err(error) = self.store(&path, &component) {
+            tracing::warn!("cannot write {}: {error}", path.display());
+        }
+        Ok(component)
+    }
+
+    /// Writes the compiled component and its tag next to `path`, then
+    /// renames it into place.
+    fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
+        let mut serialized = component.serialize().map_err(std::io::Error::other)?;
+        let tag = self.tag(path, &serialized);
+        serialized.extend_from_slice(tag.as_bytes());
+        private::create_dir(path.parent().expect("entries are in a directory"))?;
+        let partial = path.with_extension(format!("{}.partial", std::process::id()));
+        let _ = std::fs::remove_file(&partial);
+        std::io::Write::write_all(&mut private::create_file(&partial)?, &serialized)?;
+        std::fs::rename(&partial, path)
     }
 }
 
-/// Compiles the component in `bytes`, whose hash is `digest`, and keeps
-/// the result in `dir` for next time.
-pub(crate) fn compile_into(
-    engine: &wasmtime::Engine,
-    dir: &Path,
-    bytes: &[u8],
-    digest: &str,
-) -> wasmtime::Result<Component> {
-    let path = entry(engine, dir, digest);
-    let started = std::time::Instant::now();
-    let component = Component::new(engine, bytes)?;
-    tracing::debug!(
-        "compiled a component in {} ms; keeping it in {}",
-        started.elapsed().as_millis(),
+/// Warns that the entry at `path` is not used, and why.
+fn unusable(path: &Path, why: &str) -> Option<Component> {
+    tracing::warn!(
+        "compiled cache entry {} is unusable ({why}); compiling again",
         path.display()
     );
-    if let Err(error) = store(&path, &component) {
-        tracing::warn!("cannot write {}: {error}", path.display());
-    }
-    Ok(component)
+    None
 }
 
-/// Writes the compiled component next to `path`, then renames it into place.
-fn store(path: &Path, component: &Component) -> std::io::Result<()> {
-    let serialized = component.serialize().map_err(std::io::Error::other)?;
-    std::fs::create_dir_all(path.parent().expect("entries are in a directory"))?;
-    let partial = path.with_extension(format!("{}.partial", std::process::id()));
-    std::fs::write(&partial, serialized)?;
-    std::fs::rename(&partial, path)
+/// Files and directories only the user can reach.
+#[cfg(unix)]
+mod private {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+    use std::path::Path;
+
+    use super::CacheError;
+
+    /// Creates `dir` and its missing parents; the ones it creates are `0700`.
+    pub(super) fn create_dir(dir: &Path) -> std::io::Result<()> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+
+    /// Creates `path`, which must not exist yet, `0600`.
+    pub(super) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+
+    /// Checks that `path` belongs to this user and has none of the
+    /// permission bits in `forbidden`.
+    pub(super) fn check(path: &Path, forbidden: u32) -> Result<(), CacheError> {
+        let metadata = std::fs::metadata(path)?;
+        let shown = || path.display().to_string();
+        if metadata.uid() != rustix::process::geteuid().as_raw() {
+            return Err(CacheError::NotOwned(shown()));
+        }
+        let mode = metadata.mode() & 0o777;
+        if mode & forbidden != 0 {
+            return Err(CacheError::NotPrivate(shown(), mode));
+        }
+        Ok(())
+    }
+}
+
+/// Elsewhere, the platform's defaults; entries are still authenticated.
+#[cfg(not(unix))]
+mod private {
+    use std::path::Path;
+
+    use super::CacheError;
+
+    pub(super) fn create_dir(dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+
+    pub(super) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    }
+
+    pub(super) fn check(_: &Path, _: u32) -> Result<(), CacheError> {
+        Ok(())
+    }
 }

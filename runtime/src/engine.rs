@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 
+use crate::cache::CompileCache;
 use crate::error::{Error, one_line};
 use crate::host::HostState;
 use crate::wit::{self, PluginPre};
@@ -95,12 +96,12 @@ impl PluginEngine {
         &self,
         path: &Path,
         digest: &str,
-        cache: Option<&Path>,
+        cache: Option<&CompileCache>,
     ) -> Result<PluginPre<HostState>, PrepareError> {
         if let Some(pre) = self.prepared.lock().unwrap().get(digest) {
             return Ok(pre.clone());
         }
-        let mapped = cache.and_then(|dir| crate::cache::lookup(&self.engine, dir, digest));
+        let mapped = cache.and_then(|cache| cache.lookup(&self.engine, digest));
         let (component, key) = match mapped {
             Some(component) => (component, digest.to_string()),
             None => {
@@ -108,7 +109,7 @@ impl PluginEngine {
                 // Hashed again: the file may have changed since `digest`.
                 let key = crate::cache::digest(&bytes);
                 let compiled = match cache {
-                    Some(dir) => crate::cache::compile_into(&self.engine, dir, &bytes, &key),
+                    Some(cache) => cache.compile_into(&self.engine, &bytes, &key),
                     None => Component::new(&self.engine, &bytes),
                 };
                 let component = compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?;
@@ -128,7 +129,7 @@ impl PluginEngine {
     /// Prepares the components at `paths` in parallel, so that loading
     /// them one by one afterwards finds them ready. Errors are left for
     /// that loading to report.
-    pub(crate) fn prepare_all(&self, paths: &[&Path], cache: Option<&Path>) {
+    pub(crate) fn prepare_all(&self, paths: &[&Path], cache: Option<&CompileCache>) {
         if paths.len() < 2 {
             return;
         }

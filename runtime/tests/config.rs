@@ -380,6 +380,168 @@ fn a_corrupt_cache_entry_is_compiled_again_with_a_warning() {
     );
 }
 
+/// Runs `plugin` once with the cache in `cache`, and returns its one entry.
+fn cached_entry(dir: &Path, cache: &Path, plugin: &str) -> PathBuf {
+    let output = precept_run_in(
+        dir,
+        &["--cache-dir", cache.to_str().unwrap(), "--plugin", plugin],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let mut entries = cache_entries(cache);
+    entries.retain(|entry| entry.extension().is_some_and(|ext| ext == "cwasm"));
+    entries.pop().expect("one cache entry")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_cache_directory_its_key_and_its_entries_are_private() {
+    let dir = scratch("private");
+    let cache = dir.join("new/cache");
+    let entry = cached_entry(&dir, &cache, precept_tests::HELLO);
+
+    assert_eq!(mode(&cache), 0o700);
+    assert_eq!(mode(&dir.join("new")), 0o700, "created parents too");
+    assert_eq!(mode(entry.parent().unwrap()), 0o700);
+    assert_eq!(mode(&cache.join("key")), 0o600);
+    assert_eq!(std::fs::metadata(cache.join("key")).unwrap().len(), 32);
+    assert_eq!(mode(&entry), 0o600);
+}
+
+#[test]
+fn a_planted_cache_entry_is_compiled_again_never_mapped() {
+    let dir = scratch("planted");
+    let cache = dir.join("cache");
+    let hello = cached_entry(&dir, &cache, precept_tests::HELLO);
+    let args = [
+        "-v",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--plugin",
+        precept_tests::HELLO,
+    ];
+
+    // A valid compiled component, written by precept-run with another
+    // user's key, planted where hello's entry is: the tag does not match.
+    let elsewhere = dir.join("elsewhere");
+    let greet = cached_entry(&dir, &elsewhere, precept_tests::GREET);
+    std::fs::copy(&greet, &hello).unwrap();
+    let output = precept_run_in(&dir, &args);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("not written by this cache"), "{stderr}");
+    assert!(stderr.contains("compiled a component"), "{stderr}");
+    assert!(
+        !stderr.contains("mapped the compiled component"),
+        "{stderr}"
+    );
+    assert!(
+        text(&output.stdout).contains("hello: cli_stopped"),
+        "{output:?}"
+    );
+
+    // This cache's own entry for another component, moved to hello's name:
+    // the tag covers the name too.
+    let greet_here = cached_entry(&dir, &cache, precept_tests::GREET);
+    std::fs::copy(&greet_here, &hello).unwrap();
+    let output = precept_run_in(&dir, &args);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("not written by this cache"), "{stderr}");
+    assert!(
+        text(&output.stdout).contains("hello: cli_stopped"),
+        "{output:?}"
+    );
+
+    // Written again, the entry is mapped on the next start.
+    let output = precept_run_in(&dir, &args);
+    assert!(
+        text(&output.stderr).contains("mapped the compiled component"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_cache_directory_or_key_open_to_others_is_not_used() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = scratch("open");
+    let cache = dir.join("cache");
+    let hello = cached_entry(&dir, &cache, precept_tests::HELLO);
+    let args = [
+        "-v",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--plugin",
+        precept_tests::HELLO,
+    ];
+    let chmod = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+
+    chmod(&cache, 0o777);
+    std::fs::remove_file(&hello).unwrap();
+    let output = precept_run_in(&dir, &args);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("not using the compile cache") && stderr.contains("is open to other users"),
+        "{stderr}"
+    );
+    assert!(
+        text(&output.stdout).contains("hello: cli_stopped"),
+        "{output:?}"
+    );
+    assert!(
+        !hello.exists(),
+        "nothing written to a directory others can write"
+    );
+
+    chmod(&cache, 0o700);
+    chmod(&cache.join("key"), 0o644);
+    let output = precept_run_in(&dir, &args);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("key is open to other users"), "{stderr}");
+    assert!(!hello.exists());
+}
+
+#[test]
+fn a_cache_directory_of_another_user_is_not_used() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = scratch("owner");
+    // As root, a directory given to `nobody`; as anyone else, one of root's.
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "").unwrap();
+    let cache = if std::fs::metadata(&probe).unwrap().uid() == 0 {
+        let cache = dir.join("nobody");
+        std::fs::create_dir(&cache).unwrap();
+        std::os::unix::fs::chown(&cache, Some(65534), Some(65534)).unwrap();
+        cache
+    } else {
+        PathBuf::from("/usr")
+    };
+
+    let output = precept_run_in(
+        &dir,
+        &[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--plugin",
+            precept_tests::HELLO,
+        ],
+    );
+
+    assert!(output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("belongs to another user"), "{stderr}");
+    assert!(!cache.join("key").exists());
+    assert!(
+        text(&output.stdout).contains("hello: cli_stopped"),
+        "{output:?}"
+    );
+}
+
 #[test]
 fn no_cache_keeps_nothing_on_disk() {
     let dir = scratch("no-cache");

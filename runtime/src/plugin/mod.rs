@@ -14,6 +14,7 @@ use wasmtime::Store;
 pub(crate) use call::{Called, ticks};
 
 use crate::app::AppInfo;
+use crate::cache::CompileCache;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
 use crate::host::{HostState, Live};
@@ -107,7 +108,7 @@ impl Plugin {
         path: &Path,
         app: Arc<AppInfo>,
         options: &PluginOptions,
-        cache: Option<&Path>,
+        cache: Option<&CompileCache>,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
         let name = plugin_name(path);
