@@ -91,8 +91,9 @@ impl Default for Limits {
 /// the call traps with [`LimitExceeded::Budget`] and the plugin is disabled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostBudget {
-    /// Bytes of variable names and values the plugin holds (what it
-    /// overwrites is credited back).
+    /// Bytes of variable names and values the plugin holds, counted as
+    /// payloads are (the bytes of names and strings, eight per other value
+    /// and eight more per list); what it overwrites is credited back.
     pub var_bytes: usize,
     /// How many variables the plugin holds.
     pub vars: usize,
@@ -255,6 +256,11 @@ impl Limiter {
             memory_total: 0,
             table_total: 0,
         }
+    }
+
+    /// The bytes of linear memory the store has now, all memories together.
+    pub(crate) fn memory_in_use(&self) -> usize {
+        self.memory_total
     }
 }
 

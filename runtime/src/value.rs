@@ -27,7 +27,8 @@ pub fn lookup<'a>(payload: &'a [(String, Value)], key: &str) -> Option<&'a Value
 }
 
 /// The size of `payload` as counted against the payload limit: the bytes
-/// of every name and string, eight per number or flag.
+/// of every name and string, eight per other value (a number, a flag,
+/// nothing) and eight more per list.
 pub fn payload_size(payload: &[(String, Value)]) -> usize {
     payload
         .iter()
@@ -35,7 +36,8 @@ pub fn payload_size(payload: &[(String, Value)]) -> usize {
         .sum()
 }
 
-/// The size of one value as counted against the payload limit.
+/// The size of one value as counted against the payload limit and a
+/// plugin's variable budget; see [`payload_size`].
 pub fn value_size(value: &Value) -> usize {
     let scalar = |s: &Scalar| match s {
         Scalar::Text(text) => text.len(),

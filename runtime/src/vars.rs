@@ -57,6 +57,15 @@ impl Vars {
         table.put(name.into(), value.into(), None);
     }
 
+    /// Removes the variable `name`, crediting the plugin that set it, and
+    /// returns its value.
+    pub fn remove(&self, name: &str) -> Option<Value> {
+        let mut table = self.inner.write().unwrap();
+        let old = table.values.remove(name)?;
+        table.credit(&old);
+        Some(old.value)
+    }
+
     /// Sets `name` for the plugin `owner`, charged to it: refused when what
     /// the plugin would then hold goes past `budget`.
     pub(crate) fn set_by(
@@ -110,9 +119,15 @@ impl Table {
             usage.count += 1;
         }
         let held = Held { value, owner, size };
-        if let Some(old) = self.values.insert(name, held)
-            && let Some(previous) = old.owner
-            && let Some(usage) = self.usage.get_mut(&previous)
+        if let Some(old) = self.values.insert(name, held) {
+            self.credit(&old);
+        }
+    }
+
+    /// Gives back what `old` cost the plugin that stored it.
+    fn credit(&mut self, old: &Held) {
+        if let Some(owner) = &old.owner
+            && let Some(usage) = self.usage.get_mut(owner)
         {
             usage.bytes -= old.size;
             usage.count -= 1;
@@ -160,6 +175,12 @@ mod tests {
         assert_eq!(vars.usage_of("a"), Usage::default());
         vars.set("k", 1);
         assert_eq!(vars.usage_of("b"), Usage::default());
+        // Removing a value credits its owner.
+        vars.set_by(&b, "gone".into(), Value::Integer(1), budget)
+            .unwrap();
+        assert_eq!(vars.remove("gone"), Some(Value::Integer(1)));
+        assert_eq!(vars.usage_of("b"), Usage::default());
+        assert_eq!(vars.remove("gone"), None);
         vars.set_by(&a, "x".into(), Value::Absent, budget).unwrap();
         vars.set_by(&a, "y".into(), Value::Absent, budget).unwrap();
         let too_many = vars.set_by(&a, "z".into(), Value::Absent, budget);

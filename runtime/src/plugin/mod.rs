@@ -87,6 +87,13 @@ impl Plugin {
         self.disabled.load(Ordering::Acquire)
     }
 
+    /// The bytes of linear memory the plugin holds now, all its memories
+    /// together; `None` while a call into it runs, or once it is disabled.
+    pub fn memory_bytes(&self) -> Option<usize> {
+        let instance = self.instance.try_lock().ok()?;
+        Some(instance.as_ref()?.store.data().limiter.memory_in_use())
+    }
+
     /// Stops every further call into the plugin and releases its store (at
     /// once, or when the call that holds it returns).
     pub(crate) fn disable(&self) {

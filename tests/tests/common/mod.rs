@@ -80,6 +80,7 @@ const PROBE_KEYS: &[&str] = &[
     "probe.fail_setup",
     "probe.set",
     "probe.read",
+    "probe.quiet",
 ];
 
 /// Loads the probe plugin as `tag`, configured by `config` (`probe.` keys

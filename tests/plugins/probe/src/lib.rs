@@ -12,11 +12,12 @@
 //! - `probe.fail_setup` (text): fail `setup` with this message;
 //! - `probe.set` (list of `name=value`): set these text variables in `setup`;
 //! - `probe.read` (list of names): on every event, copy these variables to
-//!   `tag.read.name`.
+//!   `tag.read.name`;
+//! - `probe.quiet` (boolean): keep no `log`, for long runs.
 //!
 //! Every event it receives is appended to the variable `log` as
-//! `tag:name:num`, and every payload entry is copied to the variable
-//! `tag.name.key`.
+//! `tag:name:num` (unless quiet), and every payload entry is copied to the
+//! variable `tag.name.key`.
 
 use precept_guest::{Event, Flow, Plugin, Scalar, Value, app, events};
 
@@ -28,6 +29,7 @@ struct Probe {
     relay: Vec<(String, String)>,
     unsubscribe: Vec<(String, String)>,
     read: Vec<String>,
+    quiet: bool,
 }
 
 fn pairs(var: &str) -> Vec<(String, String)> {
@@ -50,6 +52,7 @@ impl Plugin for Probe {
         self.relay = pairs("probe.relay");
         self.unsubscribe = pairs("probe.unsubscribe");
         self.read = app::get_var("probe.read").unwrap_or_default();
+        self.quiet = app::get_var("probe.quiet").unwrap_or(false);
         for entry in app::get_var::<Vec<String>>("probe.set").unwrap_or_default() {
             if let Some((name, value)) = entry.split_once('=') {
                 app::set_var(name, value);
@@ -72,15 +75,17 @@ impl Plugin for Probe {
     }
 
     fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
-        let mut log = match app::get_value("log") {
-            Some(Value::List(items)) => items,
-            _ => Vec::new(),
-        };
-        log.push(Scalar::Text(format!(
-            "{}:{}:{}",
-            self.tag, event.name, event.num
-        )));
-        app::set_var("log", Value::List(log));
+        if !self.quiet {
+            let mut log = match app::get_value("log") {
+                Some(Value::List(items)) => items,
+                _ => Vec::new(),
+            };
+            log.push(Scalar::Text(format!(
+                "{}:{}:{}",
+                self.tag, event.name, event.num
+            )));
+            app::set_var("log", Value::List(log));
+        }
         for (key, value) in &event.payload {
             app::set_var(&format!("{}.{}.{key}", self.tag, event.name), value.clone());
         }
