@@ -6,10 +6,15 @@
 //!
 //! A cache entry becomes native code in this process, so the cache trusts
 //! nothing it did not write itself: the directory must belong to the user
-//! and be private (it is created `0700`), and every entry carries a keyed
-//! BLAKE3 tag made with a random per-user key kept in the directory
+//! and be private (it is created `0700`); an entry must be the user's and
+//! writable by nobody else; and every entry has a keyed BLAKE3 tag beside
+//! it (`<digest>.tag`), made with a random key kept in the directory
 //! (`key`, `0600`). An entry whose tag does not match — planted, copied
 //! from elsewhere, damaged — is compiled again, never mapped.
+//!
+//! The tag is checked on the file as it is when the entry is looked up, and
+//! the file is mapped right after: someone who could change it in between
+//! could already write anything the user can.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read as _;
@@ -31,17 +36,17 @@ pub(crate) struct Fingerprint {
     pub(crate) digest: String,
 }
 
-/// Hashes the file at `path` through a small buffer. This runs at every
+/// Hashes the file at `path`, mapped and on every core. This runs at every
 /// start, so it must stay cheap for components of many megabytes (Python,
 /// JavaScript): the whole file is read into memory only when it has to be
 /// compiled.
 pub(crate) fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
-    let mut file = std::fs::File::open(path)?;
     let mut header = Vec::with_capacity(8);
-    (&mut file).take(8).read_to_end(&mut header)?;
+    std::fs::File::open(path)?
+        .take(8)
+        .read_to_end(&mut header)?;
     let mut hasher = blake3::Hasher::new();
-    hasher.update(&header);
-    hasher.update_reader(file)?;
+    hasher.update_mmap_rayon(path)?;
     Ok(Fingerprint {
         header,
         digest: hasher.finalize().to_hex().to_string(),
@@ -76,9 +81,6 @@ pub enum CacheError {
     #[error("{0} is not a cache key")]
     BadKey(String),
 }
-
-/// The length of an entry's tag, which follows the compiled code.
-const TAG_BYTES: usize = blake3::OUT_LEN;
 
 /// A cache directory that passed its checks, with the key that
 /// authenticates its entries.
@@ -125,40 +127,42 @@ impl CompileCache {
             .join(format!("{digest}.cwasm"))
     }
 
-    /// The tag of `code` stored at `path`: keyed by the user's key, over the
-    /// entry's name and content, so an entry is only valid where it was
-    /// written.
-    fn tag(&self, path: &Path, code: &[u8]) -> blake3::Hash {
+    /// The tag of the entry at `path` holding `code`: keyed by the user's
+    /// key, over the entry's name and content, so an entry is only valid
+    /// where this cache wrote it.
+    fn tag(&self, path: &Path, code: Code) -> std::io::Result<blake3::Hash> {
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
         let name = path.strip_prefix(&self.root).unwrap_or(path);
         hasher.update(name.as_os_str().as_encoded_bytes());
         hasher.update(&[0]);
-        hasher.update(code);
-        hasher.finalize()
+        match code {
+            Code::Bytes(bytes) => hasher.update(bytes),
+            Code::File => hasher.update_mmap_rayon(path)?,
+        };
+        Ok(hasher.finalize())
     }
 
     /// The component with `digest`, when it was compiled here before; `None`
     /// when it was not, or its entry is not one this cache wrote.
     pub(crate) fn lookup(&self, engine: &wasmtime::Engine, digest: &str) -> Option<Component> {
         let path = self.entry(engine, digest);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return unusable(&path, &e.to_string()),
+        match private::check(&path, 0o022) {
+            Ok(()) => {}
+            Err(CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(error) => return unusable(&path, &error.to_string()),
+        }
+        let stored = std::fs::read(path.with_extension("tag")).unwrap_or_default();
+        let matches = match self.tag(&path, Code::File) {
+            Ok(tag) => blake3::Hash::from_slice(&stored).is_ok_and(|stored| stored == tag),
+            Err(error) => return unusable(&path, &error.to_string()),
         };
-        // The tag is checked on the bytes that are deserialized: nothing
-        // can change them in between.
-        let Some(split) = bytes.len().checked_sub(TAG_BYTES) else {
-            return unusable(&path, "too short");
-        };
-        let (code, tag) = bytes.split_at(split);
-        if self.tag(&path, code) != blake3::Hash::from_slice(tag).ok()? {
+        if !matches {
             return unusable(&path, "not written by this cache");
         }
-        // SAFETY: the bytes are ones this cache wrote with
-        // `Component::serialize` (their keyed tag matches); wasmtime checks
-        // their header, version and settings against this engine.
-        match unsafe { Component::deserialize(engine, code) } {
+        // SAFETY: the file is one this cache wrote with `Component::serialize`
+        // (its keyed tag matches); wasmtime checks its header, version and
+        // settings against this engine.
+        match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => {
                 tracing::debug!("mapped the compiled component from {}", path.display());
                 Some(component)
@@ -189,18 +193,32 @@ impl CompileCache {
         Ok(component)
     }
 
-    /// Writes the compiled component and its tag next to `path`, then
-    /// renames it into place.
+    /// Writes the compiled component to `path` and its tag beside it, each
+    /// written aside and renamed into place.
     fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
-        let mut serialized = component.serialize().map_err(std::io::Error::other)?;
-        let tag = self.tag(path, &serialized);
-        serialized.extend_from_slice(tag.as_bytes());
+        let serialized = component.serialize().map_err(std::io::Error::other)?;
+        let tag = self.tag(path, Code::Bytes(&serialized))?;
         private::create_dir(path.parent().expect("entries are in a directory"))?;
-        let partial = path.with_extension(format!("{}.partial", std::process::id()));
-        let _ = std::fs::remove_file(&partial);
-        std::io::Write::write_all(&mut private::create_file(&partial)?, &serialized)?;
-        std::fs::rename(&partial, path)
+        write_aside(path, &serialized)?;
+        write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
+}
+
+/// What a tag covers: code in memory, or the entry's file as it is now.
+#[derive(Clone, Copy)]
+enum Code<'a> {
+    Bytes(&'a [u8]),
+    File,
+}
+
+/// Writes `bytes` beside `path`, private, then renames them into place.
+fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let partial = PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    std::io::Write::write_all(&mut private::create_file(&partial)?, bytes)?;
+    std::fs::rename(&partial, path)
 }
 
 /// Warns that the entry at `path` is not used, and why.

@@ -310,6 +310,14 @@ fn completions_include_plugin_commands() {
     );
 }
 
+/// The compiled components in the cache `dir`.
+fn compiled_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries = cache_entries(dir);
+    entries.retain(|entry| entry.extension().is_some_and(|ext| ext == "cwasm"));
+    entries
+}
+
+/// Every file in the cache `dir`'s entry directories.
 fn cache_entries(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for sub in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -342,7 +350,7 @@ fn the_second_start_maps_the_cached_component() {
         text(&first.stderr).contains("compiled a component"),
         "{first:?}"
     );
-    assert_eq!(cache_entries(&cache).len(), 1);
+    assert_eq!(compiled_entries(&cache).len(), 1);
 
     let second = precept_run_in(&dir, &args);
     assert!(second.status.success(), "{second:?}");
@@ -362,7 +370,7 @@ fn a_corrupt_cache_entry_is_compiled_again_with_a_warning() {
         precept_tests::HELLO,
     ];
     assert!(precept_run_in(&dir, &args).status.success());
-    let entry = cache_entries(&cache).pop().unwrap();
+    let entry = compiled_entries(&cache).pop().unwrap();
     std::fs::write(&entry, b"not a compiled component").unwrap();
 
     let output = precept_run_in(&dir, &args);
@@ -387,9 +395,7 @@ fn cached_entry(dir: &Path, cache: &Path, plugin: &str) -> PathBuf {
         &["--cache-dir", cache.to_str().unwrap(), "--plugin", plugin],
     );
     assert!(output.status.success(), "{output:?}");
-    let mut entries = cache_entries(cache);
-    entries.retain(|entry| entry.extension().is_some_and(|ext| ext == "cwasm"));
-    entries.pop().expect("one cache entry")
+    compiled_entries(cache).pop().expect("one cache entry")
 }
 
 fn mode(path: &Path) -> u32 {
@@ -424,11 +430,15 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
         precept_tests::HELLO,
     ];
 
-    // A valid compiled component, written by precept-run with another
-    // user's key, planted where hello's entry is: the tag does not match.
+    let plant = |entry: &Path| {
+        std::fs::copy(entry, &hello).unwrap();
+        std::fs::copy(entry.with_extension("tag"), hello.with_extension("tag")).unwrap();
+    };
+
+    // A valid compiled component and its tag, written by precept-run with
+    // another key, planted where hello's entry is: the tag does not match.
     let elsewhere = dir.join("elsewhere");
-    let greet = cached_entry(&dir, &elsewhere, precept_tests::GREET);
-    std::fs::copy(&greet, &hello).unwrap();
+    plant(&cached_entry(&dir, &elsewhere, precept_tests::GREET));
     let output = precept_run_in(&dir, &args);
     assert!(output.status.success(), "{output:?}");
     let stderr = text(&output.stderr);
@@ -445,8 +455,7 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
 
     // This cache's own entry for another component, moved to hello's name:
     // the tag covers the name too.
-    let greet_here = cached_entry(&dir, &cache, precept_tests::GREET);
-    std::fs::copy(&greet_here, &hello).unwrap();
+    plant(&cached_entry(&dir, &cache, precept_tests::GREET));
     let output = precept_run_in(&dir, &args);
     let stderr = text(&output.stderr);
     assert!(stderr.contains("not written by this cache"), "{stderr}");
@@ -504,6 +513,22 @@ fn a_cache_directory_or_key_open_to_others_is_not_used() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("key is open to other users"), "{stderr}");
     assert!(!hello.exists());
+
+    // An entry others can write is not mapped.
+    chmod(&cache.join("key"), 0o600);
+    assert!(precept_run_in(&dir, &args).status.success());
+    chmod(&hello, 0o666);
+    let output = precept_run_in(&dir, &args);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("is open to other users") && stderr.contains("compiling again"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("mapped the compiled component"),
+        "{stderr}"
+    );
+    assert_eq!(mode(&hello), 0o600, "written again, private");
 }
 
 #[test]
@@ -560,5 +585,5 @@ fn no_cache_keeps_nothing_on_disk() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(cache_entries(&cache).len(), 1);
+    assert_eq!(compiled_entries(&cache).len(), 1);
 }
