@@ -33,9 +33,10 @@ polyglot:
 bench:
     cargo bench -p precept
 
-# The property tests with many more cases than CI runs.
+# The property tests with many more cases than CI runs; each prints how long
+# it took (docs/SECURITY.md lists the properties and their times here).
 fuzz cases="100000":
-    PRECEPT_CASES={{cases}} cargo test --release -p precept-tests --test properties
+    PRECEPT_CASES={{cases}} cargo test --release -p precept-tests --test properties -- --nocapture
 
 # Formatting, lints and tests, as CI runs them.
 ci:

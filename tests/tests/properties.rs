@@ -55,6 +55,22 @@ fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Prints how long the property `name` took when it ends (shown with
+/// `--nocapture`, which `just fuzz` passes).
+struct Timed(&'static str, std::time::Instant);
+
+impl Timed {
+    fn start(name: &'static str) -> Timed {
+        Timed(name, std::time::Instant::now())
+    }
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        eprintln!("property '{}' took {:.1?}", self.0, self.1.elapsed());
+    }
+}
+
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts every panic in the process, including those of host tasks whose
@@ -104,6 +120,7 @@ fn payloads() -> impl Strategy<Value = BTreeMap<String, Value>> {
 #[test]
 fn payload_values_round_trip_through_a_plugin() {
     let _serial = serial();
+    let _timed = Timed::start("payload_values_round_trip_through_a_plugin");
     count_panics();
     let rt = runtime();
     let (app, probe) = rt.block_on(async {
@@ -174,6 +191,7 @@ fn plugin_bytes() -> impl Strategy<Value = Vec<u8>> {
 #[test]
 fn loading_arbitrary_bytes_never_panics() {
     let _serial = serial();
+    let _timed = Timed::start("loading_arbitrary_bytes_never_panics");
     count_panics();
     let rt = runtime();
     let dir = scratch("fuzz");
@@ -215,6 +233,7 @@ const FLAT: usize = 4 << 20;
 #[test]
 fn a_long_run_of_events_keeps_memory_flat() {
     let _serial = serial();
+    let _timed = Timed::start("a_long_run_of_events_keeps_memory_flat");
     count_panics();
     let rt = runtime();
     let events = cases(20_000).max(1000) as usize;
@@ -519,6 +538,7 @@ fn is_one_clean_line(text: &str) -> bool {
 #[test]
 fn any_script_of_host_calls_is_accepted_or_refused_as_its_budget_says() {
     let _serial = serial();
+    let _timed = Timed::start("any_script_of_host_calls_is_accepted_or_refused_as_its_budget_says");
     count_panics();
     let rt = runtime();
     let dir = scratch("scripts");
