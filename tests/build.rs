@@ -224,7 +224,6 @@ fn build_other_languages(
     }
     plugins.sort();
     let builder = precept_build::Builder::new().wit_dir(workspace.join("wit"));
-    // A toolchain installed later is found on the next build.
     println!("cargo:rerun-if-env-changed=PATH");
     std::thread::scope(|scope| {
         let builds: Vec<_> = plugins
@@ -244,6 +243,7 @@ fn build_other_languages(
                     Ok(_) => Ok(out.display().to_string()),
                     Err(error @ precept_build::BuildError::MissingTool { .. }) => {
                         println!("cargo:warning={name} not built: {error}");
+                        watch_path_for_new_tools();
                         Err(format!("{name} not built: {error}"))
                     }
                     Err(error) => panic!("building {}: {error}", dir.display()),
@@ -257,6 +257,16 @@ fn build_other_languages(
             })
             .collect()
     })
+}
+
+/// Asks cargo to rerun this script when a program is added to a directory
+/// on `PATH`, so that a toolchain installed after this build (by
+/// `.ci/toolchains`) is picked up by the next one.
+fn watch_path_for_new_tools() {
+    let path = env::var_os("PATH").unwrap_or_default();
+    for dir in env::split_paths(&path).filter(|dir| dir.is_dir()) {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
 }
 
 /// Asks cargo to rerun this script when any source file of a guest changes.
