@@ -97,21 +97,13 @@ impl CompileCache {
         private::create_dir(root)?;
         private::check(root, 0o022)?;
         let key_path = root.join("key");
-        let key = match private::create_file(&key_path) {
-            Ok(mut file) => {
-                let mut key = [0; blake3::KEY_LEN];
-                getrandom::fill(&mut key).map_err(std::io::Error::from)?;
-                std::io::Write::write_all(&mut file, &key)?;
-                key
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                private::check(&key_path, 0o077)?;
-                std::fs::read(&key_path)?
-                    .try_into()
-                    .map_err(|_| CacheError::BadKey(key_path.display().to_string()))?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        if !key_path.exists() {
+            create_key(&key_path)?;
+        }
+        private::check(&key_path, 0o077)?;
+        let key = std::fs::read(&key_path)?
+            .try_into()
+            .map_err(|_| CacheError::BadKey(key_path.display().to_string()))?;
         Ok(CompileCache {
             root: root.to_path_buf(),
             key,
@@ -151,7 +143,11 @@ impl CompileCache {
             Err(CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => return unusable(&path, &error.to_string()),
         }
-        let stored = std::fs::read(path.with_extension("tag")).unwrap_or_default();
+        let Ok(stored) = std::fs::read(path.with_extension("tag")) else {
+            // Written by an older precept, or not by a cache at all.
+            tracing::debug!("{} has no tag; compiling again", path.display());
+            return None;
+        };
         let matches = match self.tag(&path, Code::File) {
             Ok(tag) => blake3::Hash::from_slice(&stored).is_ok_and(|stored| stored == tag),
             Err(error) => return unusable(&path, &error.to_string()),
@@ -211,11 +207,32 @@ enum Code<'a> {
     File,
 }
 
-/// Writes `bytes` beside `path`, private, then renames them into place.
-fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Makes a new random key at `path`, unless another process just did: the
+/// key is written aside and linked into place, so nobody reads half a key.
+fn create_key(path: &Path) -> std::io::Result<()> {
+    let mut key = [0; blake3::KEY_LEN];
+    getrandom::fill(&mut key).map_err(std::io::Error::from)?;
+    let partial = partial_name(path);
+    let _ = std::fs::remove_file(&partial);
+    std::io::Write::write_all(&mut private::create_file(&partial)?, &key)?;
+    let linked = std::fs::hard_link(&partial, path);
+    let _ = std::fs::remove_file(&partial);
+    match linked {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Where `path` is written before it is moved into place.
+fn partial_name(path: &Path) -> PathBuf {
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.partial", std::process::id()));
-    let partial = PathBuf::from(partial);
+    PathBuf::from(partial)
+}
+
+/// Writes `bytes` beside `path`, private, then renames them into place.
+fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let partial = partial_name(path);
     let _ = std::fs::remove_file(&partial);
     std::io::Write::write_all(&mut private::create_file(&partial)?, bytes)?;
     std::fs::rename(&partial, path)

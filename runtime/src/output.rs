@@ -84,6 +84,8 @@ fn writer() -> &'static Writer {
 
 impl Writer {
     fn run(&self) {
+        let mut stdout = LineState::default();
+        let mut stderr = LineState::default();
         loop {
             let (pipe, target, bytes) = {
                 let mut chunks = self.chunks.lock().unwrap();
@@ -98,9 +100,12 @@ impl Writer {
             let _ = match target {
                 Target::Stdout => {
                     let mut out = std::io::stdout().lock();
+                    let bytes = stdout.next(&pipe, &bytes);
                     out.write_all(&bytes).and_then(|()| out.flush())
                 }
-                Target::Stderr => std::io::stderr().lock().write_all(&bytes),
+                Target::Stderr => std::io::stderr()
+                    .lock()
+                    .write_all(&stderr.next(&pipe, &bytes)),
             };
             pipe.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
             self.pending.fetch_sub(1, Ordering::AcqRel);
@@ -116,6 +121,36 @@ impl Writer {
             .unwrap()
             .push_back((pipe.clone(), target, bytes));
         self.ready.notify_one();
+    }
+}
+
+/// Where one host stream is: which pipe wrote to it last, and whether that
+/// left it in the middle of a line.
+#[derive(Default)]
+struct LineState {
+    last: Option<Arc<Pipe>>,
+    mid_line: bool,
+}
+
+impl LineState {
+    /// The bytes to write for `chunk` of `pipe`: when another pipe left the
+    /// stream in the middle of a line, the chunk starts on a line of its
+    /// own, so no stream's line is ever glued to another's.
+    fn next<'a>(&mut self, pipe: &Arc<Pipe>, chunk: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let other = !self
+            .last
+            .as_ref()
+            .is_some_and(|last| Arc::ptr_eq(last, pipe));
+        let bytes = if other && self.mid_line && !chunk.is_empty() {
+            std::borrow::Cow::Owned([b"\n", chunk].concat())
+        } else {
+            std::borrow::Cow::Borrowed(chunk)
+        };
+        if let Some(&end) = chunk.last() {
+            self.mid_line = end != b'\n';
+            self.last = Some(pipe.clone());
+        }
+        bytes
     }
 }
 
@@ -248,5 +283,31 @@ pub fn drain(timeout: std::time::Duration) {
     let writer = writer();
     while writer.pending.load(Ordering::Acquire) > 0 && std::time::Instant::now() < until {
         std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_never_glued_to_another_streams_partial_line() {
+        let (a, b) = (Arc::new(Pipe::default()), Arc::new(Pipe::default()));
+        let mut state = LineState::default();
+        let mut out = Vec::new();
+        for (pipe, chunk) in [
+            (&a, &b"flood fl"[..]),
+            (&b, b"hello: setup\n"),
+            (&a, b"ood\n"),
+            (&a, b"more"),
+            (&a, b" of it\n"),
+            (&b, b"hello: cli_stopped\n"),
+        ] {
+            out.extend_from_slice(&state.next(pipe, chunk));
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "flood fl\nhello: setup\nood\nmore of it\nhello: cli_stopped\n"
+        );
     }
 }
