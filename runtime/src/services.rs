@@ -209,14 +209,17 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// The services that run when `command` runs, in registration order.
+    /// The services that run when `command` runs: the global ones, then
+    /// the command's own (as precept chains them), each in registration
+    /// order.
     pub(crate) fn new(all: &[Arc<Registered>], command: Option<&str>) -> Self {
+        let (global, own): (Vec<_>, Vec<_>) = all
+            .iter()
+            .filter(|s| s.runs_for(command))
+            .cloned()
+            .partition(|s| s.command().is_none());
         Run {
-            services: all
-                .iter()
-                .filter(|s| s.runs_for(command))
-                .cloned()
-                .collect(),
+            services: global.into_iter().chain(own).collect(),
             running: Mutex::default(),
         }
     }

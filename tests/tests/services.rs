@@ -218,6 +218,27 @@ async fn a_per_command_service_runs_only_with_its_command() {
     }
 }
 
+/// precept sets up the global services, then the command's, whatever the
+/// order they were registered in.
+#[tokio::test]
+async fn global_services_are_set_up_before_the_commands_own() {
+    let log = Arc::default();
+    let mut app = app();
+    ok_command(&mut app, "a", &log);
+    app.command_service("a", Step::new("only-a", &log));
+    app.service(Step::new("global", &log));
+
+    assert_eq!(app.start(["test-app", "a"]).await, ExitStatus::Success);
+
+    let log = log.lock().unwrap();
+    let setups: Vec<&str> = log
+        .iter()
+        .map(String::as_str)
+        .filter(|e| e.ends_with(":setup"))
+        .collect();
+    assert_eq!(setups, ["global:setup", "only-a:setup"], "{log:?}");
+}
+
 #[tokio::test]
 async fn a_plugins_per_command_service_runs_only_with_its_command() {
     for (command, audited) in [("emit", true), ("go", false)] {
