@@ -3,6 +3,9 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::{Arg, ArgAction, Command};
 use common::{app, append, log, probe};
 use precept::{CommandError, Context, ExitStatus, Scalar, Value};
@@ -160,4 +163,61 @@ async fn a_plugin_failure_during_the_run_sets_the_exit_status() {
     assert_eq!(status, ExitStatus::PluginFailed);
     assert_eq!(status.code(), 4);
     assert!(log(&app).contains(&"a:cli_stopped:0".to_string()));
+}
+
+/// `cli_started` and the command run at the same time: each waits for the
+/// other to arrive, which only works when neither waits for the other to
+/// end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_started_and_the_command_overlap() {
+    let meeting = Arc::new(tokio::sync::Barrier::new(2));
+    let meet = |who: &'static str, vars: precept::Vars, meeting: Arc<tokio::sync::Barrier>| async move {
+        let met = tokio::time::timeout(Duration::from_secs(5), meeting.wait()).await;
+        vars.set(format!("{who}.met"), met.is_ok());
+    };
+    let mut app = app();
+    let (vars, at_start) = (app.vars().clone(), meeting.clone());
+    app.events().subscribe("cli_started", move |_| {
+        let (vars, meeting) = (vars.clone(), at_start.clone());
+        async move {
+            meet("cli_started", vars, meeting).await;
+            precept::Flow::Continue
+        }
+    });
+    let vars = app.vars().clone();
+    app.command(Command::new("meet"), move |_ctx: Context| {
+        let (vars, meeting) = (vars.clone(), meeting.clone());
+        async move {
+            meet("command", vars, meeting).await;
+            Ok::<(), CommandError>(())
+        }
+    });
+
+    assert_eq!(app.start(["test-app", "meet"]).await, ExitStatus::Success);
+    assert_eq!(
+        app.vars().get("cli_started.met"),
+        Some(Value::Boolean(true))
+    );
+    assert_eq!(app.vars().get("command.met"), Some(Value::Boolean(true)));
+}
+
+/// What a plugin's command dispatches reaches the other plugins while the
+/// command still runs: the command waits for an answer a probe gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_commands_dispatch_reaches_another_plugin_while_it_runs() {
+    let mut app = app();
+    probe(
+        &mut app,
+        "ans",
+        &[("subscribe", common::texts(&["question"]))],
+    )
+    .await;
+    app.load_plugin(precept_tests::WAITER).await.unwrap();
+
+    let status = app
+        .start(["test-app", "ask", "--answer", "ans.question.q"])
+        .await;
+
+    assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
+    assert_eq!(app.vars().get("ans.question.q"), Some(Value::from("ping")));
 }
