@@ -1,34 +1,101 @@
 //! The conformance test of docs/CONFORMANCE.md, run against the conformance
-//! plugin of every language: one test per language, same checks.
+//! plugin of every language: one test per language, same checks; and the
+//! hello world of docs/PLUGIN-AUTHORS.md, the same lines in every language.
 //!
 //! A language whose toolchain was not installed when the tests were built
-//! fails the test in CI (`CI=true`) and is skipped, with a line saying what
-//! to install, elsewhere.
+//! shows as *ignored*, with a line saying what to install — and fails in CI
+//! (`CI=true`), where every toolchain must be there. This file has its own
+//! harness (libtest-mimic) so that the choice is made at run time.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
 
-#[tokio::test]
-async fn rust_plugin_conforms() {
-    conforms("rust", Ok(precept_tests::CONFORMANCE)).await;
+/// A component as the test build made it; an `Err` says which toolchain
+/// was missing.
+type Built = Result<&'static str, &'static str>;
+
+/// Every language's conformance and hello-world components.
+const LANGUAGES: &[(&str, Built, Built)] = &[
+    (
+        "rust",
+        Ok(precept_tests::CONFORMANCE),
+        Ok(precept_tests::HELLO),
+    ),
+    ("c", precept_tests::CONFORMANCE_C, precept_tests::HELLO_C),
+    (
+        "python",
+        precept_tests::CONFORMANCE_PYTHON,
+        precept_tests::HELLO_PYTHON,
+    ),
+    (
+        "javascript",
+        precept_tests::CONFORMANCE_JAVASCRIPT,
+        precept_tests::HELLO_JAVASCRIPT,
+    ),
+];
+
+fn main() {
+    let mut trials = Vec::new();
+    for &(language, conformance, hello) in LANGUAGES {
+        trials.push(trial(
+            format!("{language}_plugin_conforms"),
+            conformance,
+            move |component| {
+                let runtime = tokio::runtime::Runtime::new().unwrap();
+                runtime.block_on(in_process(language, component));
+                as_a_process(component);
+            },
+        ));
+        if language != "rust" {
+            trials.push(trial(
+                format!("hello_world_in_{language}_prints_the_same_lines_as_in_rust"),
+                hello,
+                |component| assert_eq!(hello_lines(component), hello_lines(precept_tests::HELLO)),
+            ));
+        }
+    }
+    trials.push(Trial::test(
+        "the_rust_hello_world_prints_its_lifecycle",
+        || {
+            let lines = hello_lines(precept_tests::HELLO);
+            if lines.first().map(String::as_str) == Some("hello: setup") {
+                Ok(())
+            } else {
+                Err(format!("{lines:?}").into())
+            }
+        },
+    ));
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
 }
 
-#[tokio::test]
-async fn c_plugin_conforms() {
-    conforms("c", precept_tests::CONFORMANCE_C).await;
-}
-
-#[tokio::test]
-async fn python_plugin_conforms() {
-    conforms("python", precept_tests::CONFORMANCE_PYTHON).await;
-}
-
-#[tokio::test]
-async fn javascript_plugin_conforms() {
-    conforms("javascript", precept_tests::CONFORMANCE_JAVASCRIPT).await;
+/// A test of the component `built`: ignored (outside CI) when it was not
+/// built, failed when `check` panics.
+fn trial(
+    name: String,
+    built: Built,
+    check: impl FnOnce(&'static str) + Send + std::panic::UnwindSafe + 'static,
+) -> Trial {
+    match built {
+        Err(why) if !in_ci() => {
+            eprintln!("{name}: ignored, {why}");
+            Trial::test(name, || Ok(())).with_ignored_flag(true)
+        }
+        Err(why) => Trial::test(name, move || Err(Failed::from(why))),
+        Ok(component) => Trial::test(name, move || {
+            std::panic::catch_unwind(|| check(component)).map_err(|panic| {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Failed::from(message)
+            })
+        }),
+    }
 }
 
 /// Compiled components are kept here between the in-process checks, the
@@ -40,42 +107,6 @@ fn cache_dir() -> PathBuf {
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
-}
-
-/// The component built for `language`, or `None` (outside CI) when its
-/// toolchain is missing.
-fn available<'a>(language: &str, built: Result<&'a str, &str>) -> Option<&'a str> {
-    match built {
-        Ok(component) => Some(component),
-        Err(why) if in_ci() => panic!("{why}"),
-        Err(why) => {
-            eprintln!("skipped the {language} plugin: {why}");
-            None
-        }
-    }
-}
-
-async fn conforms(language: &str, built: Result<&str, &str>) {
-    if let Some(component) = available(language, built) {
-        in_process(language, component).await;
-        as_a_process(component);
-    }
-}
-
-/// The hello world of docs/PLUGIN-AUTHORS.md says the same in every language.
-#[test]
-fn hello_world_prints_the_same_lines_in_every_language() {
-    let expected = hello_lines(precept_tests::HELLO);
-    assert_eq!(expected[0], "hello: setup");
-    for (language, built) in [
-        ("c", precept_tests::HELLO_C),
-        ("python", precept_tests::HELLO_PYTHON),
-        ("javascript", precept_tests::HELLO_JAVASCRIPT),
-    ] {
-        if let Some(component) = available(language, built) {
-            assert_eq!(hello_lines(component), expected, "{language}");
-        }
-    }
 }
 
 /// The `hello: ...` lines `precept-run --plugin component` prints.
