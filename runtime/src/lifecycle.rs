@@ -23,8 +23,10 @@ use crate::value::{Payload, Value};
 impl App {
     /// Runs the CLI lifecycle with `args` (the first is the program name):
     /// `before_cli_start`; parsing; `cli_parsed`; the services are set up
-    /// and started; the command runs together with `cli_started` (with no
-    /// command, help is printed); the services are stopped; `cli_stopped`.
+    /// (the global ones first) and started; the command runs together with
+    /// `cli_started` (with no command, help is printed and, as in precept,
+    /// no `cli_started` is dispatched); the services are stopped;
+    /// `cli_stopped`.
     pub async fn start<I, T>(&self, args: I) -> ExitStatus
     where
         I: IntoIterator<Item = T>,
@@ -82,7 +84,12 @@ impl App {
                 return Err(Ended::PluginFailed);
             }
             run.start(&ctx).await.map_err(Ended::Services)?;
-            let started = vec![("command".to_string(), Value::from(chosen_name.clone()))];
+            let Some(name) = chosen_name.clone() else {
+                // No command: help is printed, and nothing has started.
+                let help = self.run_command(&mut command, None);
+                return help.await.map_err(Ended::Command);
+            };
+            let started = vec![("command".to_string(), Value::from(name))];
             let command_run = self.run_command(&mut command, chosen);
             // The command and `cli_started` run at the same time, on
             // different threads when the runtime has several.

@@ -22,14 +22,16 @@ fn stdout_lines(output: &Output) -> Vec<String> {
 
 #[test]
 fn hello_prints_the_lifecycle_in_order() {
-    let output = precept_run(&["--plugin", precept_tests::HELLO]);
+    let hello = |output: &Output| -> Vec<String> {
+        stdout_lines(output)
+            .into_iter()
+            .filter(|line| line.starts_with("hello: "))
+            .collect()
+    };
+    let output = precept_run(&["--plugin", precept_tests::HELLO, "dispatch", "nothing"]);
     assert!(output.status.success(), "{output:?}");
-    let hello: Vec<String> = stdout_lines(&output)
-        .into_iter()
-        .filter(|line| line.starts_with("hello: "))
-        .collect();
     assert_eq!(
-        hello,
+        hello(&output),
         [
             "hello: setup",
             "hello: before_cli_start",
@@ -38,8 +40,21 @@ fn hello_prints_the_lifecycle_in_order() {
             "hello: cli_stopped",
         ]
     );
-    // Without a command, help is printed.
+
+    // Without a command, help is printed and, as in precept, nothing
+    // starts: no `cli_started`.
+    let output = precept_run(&["--plugin", precept_tests::HELLO]);
+    assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: precept-run"));
+    assert_eq!(
+        hello(&output),
+        [
+            "hello: setup",
+            "hello: before_cli_start",
+            "hello: cli_parsed",
+            "hello: cli_stopped",
+        ]
+    );
 }
 
 #[test]
@@ -234,6 +249,8 @@ fn an_endless_plugin_is_cut_at_its_deadline_and_the_others_go_on() {
         precept_tests::LOOP,
         "--plugin",
         precept_tests::HELLO,
+        "dispatch",
+        "nothing",
     ]);
     assert_eq!(output.status.code(), Some(4), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -256,6 +273,8 @@ fn a_stdout_flood_is_cut_at_its_deadline() {
         "300",
         "--plugin",
         precept_tests::HELLO,
+        "dispatch",
+        "nothing",
     ]);
     assert_eq!(output.status.code(), Some(4));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -285,6 +304,8 @@ fn grants_from_the_command_line_reach_the_plugin() {
         "hostile=/data/note.txt",
         "--plugin",
         precept_tests::OBSERVER,
+        "dispatch",
+        "nothing",
     ]);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);

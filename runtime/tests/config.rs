@@ -73,7 +73,17 @@ fn flags_override_the_file() {
     );
     std::fs::write(dir.join("custom.toml"), config).unwrap();
 
-    let output = precept_run_in(&dir, &["-c", "custom.toml", "--deadline", "200"]);
+    let output = precept_run_in(
+        &dir,
+        &[
+            "-c",
+            "custom.toml",
+            "--deadline",
+            "200",
+            "dispatch",
+            "nothing",
+        ],
+    );
 
     assert_eq!(output.status.code(), Some(4), "{output:?}");
     assert!(

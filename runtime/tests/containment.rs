@@ -74,7 +74,7 @@ fn hello_lines(stdout: &str) -> Vec<&str> {
 #[test]
 fn a_variable_hoard_does_not_raise_the_hosts_memory() {
     let baseline = {
-        let mut child = precept_run(&["--plugin", precept_tests::HELLO])
+        let mut child = precept_run(&["--plugin", precept_tests::HELLO, "dispatch", "nothing"])
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -87,6 +87,8 @@ fn a_variable_hoard_does_not_raise_the_hosts_memory() {
         "hostile=vars-bomb",
         "--plugin",
         precept_tests::HELLO,
+        "dispatch",
+        "nothing",
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())

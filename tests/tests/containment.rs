@@ -37,7 +37,11 @@ async fn refused_at_setup(mode: &str, sandbox: Sandbox) -> LoadError {
         .unwrap_err();
     assert!(!error.to_string().contains('\n'), "{error}");
     probe(&mut app, "good", &[]).await;
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginNotLoaded);
+    common::add_run(&mut app);
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::PluginNotLoaded
+    );
     assert_eq!(log(&app), LIFECYCLE.map(|e| e.replace(":1", ":0")));
     error
 }
@@ -126,7 +130,8 @@ async fn a_fan_out_cascade_is_cut_by_the_delivery_budget() {
         .unwrap();
     probe(&mut app, "good", &[]).await;
     let started = Instant::now();
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
 
     // 1000^4 deliveries were asked for; the budget ends it at once.
     assert!(
@@ -176,7 +181,11 @@ async fn plugin_text_cannot_forge_lines_or_send_escape_codes() {
         .await
         .unwrap();
     probe(&mut app, "good", &[]).await;
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginFailed);
+    common::add_run(&mut app);
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::PluginFailed
+    );
     let failures = app.events().failures();
     let line = failures[0].to_string();
     assert_eq!(
@@ -232,7 +241,8 @@ async fn service_starts_run_in_parallel() {
                 .unwrap();
         }
         let started = Instant::now();
-        assert_eq!(app.start(["test-app"]).await, ExitStatus::Success);
+        common::add_run(&mut app);
+        assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
         started.elapsed()
     }
     let alone = run(&["busy-a"]).await;

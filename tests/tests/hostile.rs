@@ -40,7 +40,8 @@ async fn run_hostile(mode: &str, arg: &str, sandbox: Sandbox) -> (App, ExitStatu
         .await;
     assert!(loaded.is_ok(), "{mode}: {loaded:?}");
     probe(&mut app, "good", &[]).await;
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
     (app, status)
 }
 
@@ -119,7 +120,8 @@ async fn an_event_storm_is_cut_and_delivers_nothing() {
     )
     .await;
 
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
 
     let failure = contained(&app, FailureKind::Limit);
     assert!(failure.cause.contains("more than 1024 events"), "{failure}");
@@ -151,7 +153,11 @@ async fn load_failure(app: &mut App, path: &str, sandbox: &Sandbox) -> LoadError
 /// Runs the lifecycle after a failed load: the good plugin still runs.
 async fn good_still_runs(mut app: App) {
     probe(&mut app, "good", &[]).await;
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginNotLoaded);
+    common::add_run(&mut app);
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::PluginNotLoaded
+    );
     assert_eq!(log(&app), LIFECYCLE.map(|e| e.replace(":1", ":0")));
 }
 
@@ -368,7 +374,11 @@ async fn fail_fast_ends_the_run_at_the_first_failure() {
         .unwrap();
     probe(&mut app, "good", &[]).await;
 
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginFailed);
+    common::add_run(&mut app);
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::PluginFailed
+    );
     // The failure ended `cli_started` there, before the good plugin, whose
     // call would have been cut off; the run still ended with `cli_stopped`.
     assert_eq!(
@@ -383,6 +393,10 @@ async fn fail_fast_runs_nothing_after_a_load_failure() {
     app.load_plugins([precept_tests::OTHER_WORLD]).await;
     probe(&mut app, "good", &[]).await;
 
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::PluginNotLoaded);
+    common::add_run(&mut app);
+    assert_eq!(
+        app.start(["test-app", "run"]).await,
+        ExitStatus::PluginNotLoaded
+    );
     assert!(log(&app).is_empty(), "{:?}", log(&app));
 }

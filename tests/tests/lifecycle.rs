@@ -16,7 +16,8 @@ async fn two_plugins_see_the_lifecycle_in_order() {
     probe(&mut app, "a", &[]).await;
     probe(&mut app, "b", &[]).await;
 
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::Success);
     assert_eq!(
@@ -116,12 +117,17 @@ async fn cli_parsed_carries_the_parsed_arguments() {
 }
 
 #[tokio::test]
-async fn without_a_command_help_is_printed_and_the_lifecycle_completes() {
+async fn without_a_command_help_is_printed_and_nothing_starts() {
     let mut app = app();
     probe(&mut app, "a", &[]).await;
 
     assert_eq!(app.start(["test-app"]).await, ExitStatus::Success);
-    assert_eq!(app.vars().get("a.cli_started.command"), Some(Value::Absent));
+    // As in precept: no command, no `cli_started`; the rest of the
+    // lifecycle runs.
+    assert_eq!(
+        log(&app),
+        ["a:before_cli_start:0", "a:cli_parsed:0", "a:cli_stopped:0"]
+    );
     assert_eq!(app.vars().get("a.cli_parsed.command"), Some(Value::Absent));
 }
 
@@ -158,7 +164,8 @@ async fn a_plugin_failure_during_the_run_sets_the_exit_status() {
     let mut app = app();
     probe(&mut app, "a", &[("fail", common::texts(&["cli_started"]))]).await;
 
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::PluginFailed);
     assert_eq!(status.code(), 4);

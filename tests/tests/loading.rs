@@ -89,7 +89,8 @@ async fn a_bad_plugin_does_not_stop_the_good_ones() {
     app.load_plugins([bad]).await;
     probe(&mut app, "good", &[]).await;
 
-    let status = app.start(["test-app"]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::PluginNotLoaded);
     assert_eq!(status.code(), 3);

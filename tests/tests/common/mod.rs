@@ -12,6 +12,14 @@ pub fn app() -> App {
     App::new("test-app", "1.2.3").expect("engine")
 }
 
+/// Adds `run`, a command that does nothing: the whole lifecycle, with
+/// `cli_started`, runs only when a command does.
+pub fn add_run(app: &mut App) {
+    app.command(clap::Command::new("run"), |_ctx: precept::Context| async {
+        Ok::<(), precept::CommandError>(())
+    });
+}
+
 /// The variable `log` as strings: what probes and native recorders saw.
 pub fn log(app: &App) -> Vec<String> {
     texts_of(app, "log")
