@@ -67,7 +67,7 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// Why a cache directory is not used.
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
+pub(crate) enum CacheError {
     /// The directory or its key could not be created or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
