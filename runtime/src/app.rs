@@ -127,7 +127,7 @@ impl App {
 
     /// Whether [`App::start`] handles Ctrl-C and SIGTERM (the default): it
     /// dispatches `keyboard_interrupt`, stops the running services,
-    /// dispatches `cli_stopped` and ends with [`ExitStatus::Interrupted`]; a
+    /// dispatches `cli_stopped` and ends with [`ExitStatus::Interrupted`](crate::ExitStatus::Interrupted); a
     /// second signal ends the process at once.
     pub fn catch_signals(mut self, catch: bool) -> App {
         self.catch_signals = catch;
@@ -137,7 +137,7 @@ impl App {
     /// Makes any plugin failure fatal: a plugin that cannot be loaded stops
     /// [`App::load_plugins`] and [`App::start`] runs nothing; a plugin that
     /// fails while running ends the run as Ctrl-C would (services stopped,
-    /// `cli_stopped`) with [`ExitStatus::PluginFailed`]. Off by default: a
+    /// `cli_stopped`) with [`ExitStatus::PluginFailed`](crate::ExitStatus::PluginFailed). Off by default: a
     /// failing plugin is reported and the others go on.
     pub fn fail_fast(mut self, fail_fast: bool) -> App {
         self.fail_fast = fail_fast;
