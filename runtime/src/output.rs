@@ -2,7 +2,7 @@
 //! drained by one writer thread. A plugin that writes waits (asynchronously,
 //! so its clock bound and Ctrl-C still apply) only when its own pipe is
 //! full; a stalled reader never blocks the executor. The host's own output
-//! ([`print`]) goes through the same writer, so everything keeps the order
+//! ([`print()`]) goes through the same writer, so everything keeps the order
 //! in which it was written.
 //!
 //! While the application writes machine-readable output (`dump-config`,
