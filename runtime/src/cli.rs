@@ -215,43 +215,50 @@ fn collect(command: &Command, matches: &ArgMatches, payload: &mut Payload) {
 
 /// The single value of `id`, in the type its value parser produced.
 fn one(matches: &ArgMatches, id: &str) -> Scalar {
-    macro_rules! try_as {
-        ($($ty:ty => $wrap:expr),* $(,)?) => {
-            $(if let Ok(value) = matches.try_get_one::<$ty>(id) {
-                return value.map_or(Scalar::Absent, $wrap);
-            })*
-        };
-    }
-    try_as!(
-        String => |s: &String| Scalar::Text(s.clone()),
-        i64 => |i: &i64| Scalar::Integer(*i),
-        u64 => |i: &u64| Scalar::Integer(*i as i64),
-        u8 => |i: &u8| Scalar::Integer((*i).into()),
-        f64 => |f: &f64| Scalar::Float(*f),
-        bool => |b: &bool| Scalar::Boolean(*b),
-        PathBuf => |p: &PathBuf| Scalar::Text(p.display().to_string()),
-    );
-    Scalar::Absent
+    many(matches, id)
+        .into_iter()
+        .next()
+        .unwrap_or(Scalar::Absent)
 }
 
-/// Every value of `id`, in the type its value parser produced.
+/// Every value of `id`, in the type its value parser produced: text,
+/// integers (of any width that fits an `i64`), floats, flags and paths
+/// keep their type; any other value (an enum, an integer past `i64`) is
+/// given as the text it was written as, so nothing parsed is lost.
 fn many(matches: &ArgMatches, id: &str) -> Vec<Scalar> {
     macro_rules! try_as {
         ($($ty:ty => $wrap:expr),* $(,)?) => {
             $(if let Ok(values) = matches.try_get_many::<$ty>(id) {
-                return values.map_or_else(Vec::new, |v| v.map($wrap).collect());
+                let values = values.map_or_else(Vec::new, |v| v.map($wrap).collect::<Vec<_>>());
+                if values.iter().all(Option::is_some) {
+                    return values.into_iter().flatten().collect();
+                }
             })*
         };
     }
+    let int = |i: i128| i64::try_from(i).ok().map(Scalar::Integer);
     try_as!(
-        String => |s: &String| Scalar::Text(s.clone()),
-        i64 => |i: &i64| Scalar::Integer(*i),
-        u64 => |i: &u64| Scalar::Integer(*i as i64),
-        f64 => |f: &f64| Scalar::Float(*f),
-        bool => |b: &bool| Scalar::Boolean(*b),
-        PathBuf => |p: &PathBuf| Scalar::Text(p.display().to_string()),
+        String => |s: &String| Some(Scalar::Text(s.clone())),
+        i64 => |i: &i64| Some(Scalar::Integer(*i)),
+        u64 => |i: &u64| int((*i).into()),
+        i32 => |i: &i32| int((*i).into()),
+        u32 => |i: &u32| int((*i).into()),
+        i16 => |i: &i16| int((*i).into()),
+        u16 => |i: &u16| int((*i).into()),
+        i8 => |i: &i8| int((*i).into()),
+        u8 => |i: &u8| int((*i).into()),
+        usize => |i: &usize| int(*i as i128),
+        f64 => |f: &f64| Some(Scalar::Float(*f)),
+        bool => |b: &bool| Some(Scalar::Boolean(*b)),
+        PathBuf => |p: &PathBuf| Some(Scalar::Text(p.display().to_string())),
     );
-    Vec::new()
+    matches
+        .get_raw(id)
+        .map(|raw| {
+            raw.map(|value| Scalar::Text(value.to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -279,6 +286,65 @@ mod tests {
                             .value_parser(clap::value_parser!(f64)),
                     ),
             )
+    }
+
+    #[test]
+    fn values_of_other_types_are_given_as_their_text() {
+        /// A type clap parses that the payload has no kind for.
+        #[derive(Clone, Debug)]
+        struct Level(#[allow(dead_code)] u8);
+        let cmd = Command::new("app")
+            .arg(
+                Arg::new("port")
+                    .long("port")
+                    .value_parser(clap::value_parser!(u16)),
+            )
+            .arg(
+                Arg::new("big")
+                    .long("big")
+                    .value_parser(clap::value_parser!(u64)),
+            )
+            .arg(
+                Arg::new("level")
+                    .long("level")
+                    .value_parser(|s: &str| s.parse().map(Level).map_err(|_| "a number")),
+            )
+            .arg(
+                Arg::new("levels")
+                    .long("levels")
+                    .action(ArgAction::Append)
+                    .value_parser(|s: &str| s.parse().map(Level).map_err(|_| "a number")),
+            );
+        let m = cmd
+            .clone()
+            .try_get_matches_from([
+                "app",
+                "--port",
+                "8080",
+                "--big",
+                "18446744073709551615",
+                "--level",
+                "3",
+                "--levels",
+                "1",
+                "--levels",
+                "2",
+            ])
+            .unwrap();
+        let payload = parsed_payload(&cmd, &m);
+        assert_eq!(lookup(&payload, "port"), Some(&Value::Integer(8080)));
+        assert_eq!(
+            lookup(&payload, "big"),
+            Some(&Value::Text("18446744073709551615".into()))
+        );
+        assert_eq!(lookup(&payload, "level"), Some(&Value::Text("3".into())));
+        assert_eq!(
+            lookup(&payload, "levels"),
+            Some(&Value::List(vec![
+                Scalar::Text("1".into()),
+                Scalar::Text("2".into())
+            ]))
+        );
     }
 
     #[test]
