@@ -87,7 +87,7 @@ pub struct App {
     pub(crate) config_keys: Vec<(String, ConfigKey)>,
     pub(crate) cache_dir: Option<PathBuf>,
     /// The cache in `cache_dir`, opened at its first use.
-    cache: OnceLock<Option<CompileCache>>,
+    cache: OnceLock<Option<Arc<CompileCache>>>,
 }
 
 impl App {
@@ -164,7 +164,7 @@ impl App {
 
     /// The compile cache, opened at its first use; `None` without a cache
     /// directory, or when it is refused.
-    fn cache(&self) -> Option<&CompileCache> {
+    fn cache(&self) -> Option<Arc<CompileCache>> {
         let dir = self.cache_dir.as_deref()?;
         let opened = self.cache.get_or_init(|| {
             CompileCache::open(dir)
@@ -172,8 +172,9 @@ impl App {
                     tracing::warn!("not using the compile cache {}: {error}", dir.display());
                 })
                 .ok()
+                .map(Arc::new)
         });
-        opened.as_ref()
+        opened.clone()
     }
 
     /// Adds a top-level argument; its value is part of `cli_parsed`.
@@ -300,8 +301,16 @@ impl App {
         options_of: impl Fn(&str) -> PluginOptions,
     ) {
         let paths: Vec<P> = paths.into_iter().collect();
-        let refs: Vec<&Path> = paths.iter().map(AsRef::as_ref).collect();
-        self.engine.prepare_all(&refs, self.cache());
+        let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        if owned.len() > 1 {
+            let (engine, cache) = (self.engine.clone(), self.cache());
+            // Compiling takes seconds for large components: off the executor.
+            let prepared =
+                tokio::task::spawn_blocking(move || engine.prepare_all(&owned, cache.as_deref()));
+            if let Err(error) = prepared.await {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        }
         for path in paths {
             let options = options_of(&plugin_name(path.as_ref()));
             if let Err(error) = self.load_plugin_with(path, &options).await {

@@ -3,7 +3,7 @@
 //! prepared so far.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -129,7 +129,7 @@ impl PluginEngine {
     /// Prepares the components at `paths` in parallel, so that loading
     /// them one by one afterwards finds them ready. Errors are left for
     /// that loading to report.
-    pub(crate) fn prepare_all(&self, paths: &[&Path], cache: Option<&CompileCache>) {
+    pub(crate) fn prepare_all(&self, paths: &[PathBuf], cache: Option<&CompileCache>) {
         if paths.len() < 2 {
             return;
         }

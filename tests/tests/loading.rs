@@ -96,3 +96,42 @@ async fn a_bad_plugin_does_not_stop_the_good_ones() {
     assert_eq!(status.code(), 3);
     assert_eq!(log(&app).len(), 4, "{:?}", log(&app));
 }
+
+/// Hashing and compiling run off the executor: on a single-threaded
+/// runtime, a timer keeps ticking while a never-seen component compiles.
+#[tokio::test(flavor = "current_thread")]
+async fn compiling_does_not_block_the_executor() {
+    // A custom section with unique content makes the component new to the
+    // process's engine, so it is compiled, not found ready.
+    let mut bytes = std::fs::read(precept_tests::HELLO).unwrap();
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        .to_le_bytes();
+    bytes.extend([0, 2 + unique.len() as u8, 1, b't']);
+    bytes.extend(unique);
+    let path = std::env::temp_dir().join(format!("precept-fresh-{}.wasm", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counting = ticks.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            counting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    tokio::task::yield_now().await;
+    let mut app = app();
+    let started = std::time::Instant::now();
+    app.load_plugin(&path).await.unwrap();
+    let took = started.elapsed();
+    ticker.abort();
+
+    let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ticks as u128 * 3 >= took.as_millis(),
+        "{ticks} ticks of 1 ms while loading took {took:?}"
+    );
+}

@@ -111,43 +111,27 @@ impl Plugin {
     /// Reads, compiles, links and instantiates the component at `path` in
     /// a store of its own, confined by its sandbox.
     pub(crate) async fn load(
-        engine: &PluginEngine,
+        engine: &Arc<PluginEngine>,
         path: &Path,
         app: Arc<AppInfo>,
         options: &PluginOptions,
-        cache: Option<&CompileCache>,
+        cache: Option<Arc<CompileCache>>,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
         let name = plugin_name(path);
         let shown = shown_path(path);
-        let read_error = |source| LoadError::Read {
-            name: name.clone(),
-            path: shown.clone(),
-            source,
+        // Hashing and compiling take milliseconds to seconds: they run off
+        // the executor, so that other tasks (a timer, Ctrl-C) go on.
+        let (preparing, file, named) = (engine.clone(), path.to_path_buf(), name.clone());
+        let at = shown.clone();
+        let prepared = tokio::task::spawn_blocking(move || {
+            prepare(&preparing, &file, cache.as_deref(), named, at)
+        })
+        .await;
+        let pre = match prepared {
+            Ok(pre) => pre?,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
         };
-        let file = crate::cache::fingerprint(path).map_err(read_error)?;
-        check_header(&file.header, &name, &shown)?;
-
-        let pre = engine
-            .prepare(path, &file.digest, cache)
-            .map_err(|error| match error {
-                PrepareError::Read(source) => read_error(source),
-                PrepareError::Compile(cause) => LoadError::Compile {
-                    name: name.clone(),
-                    path: shown.clone(),
-                    cause,
-                },
-                PrepareError::Link(cause) => LoadError::Link {
-                    name: name.clone(),
-                    path: shown.clone(),
-                    cause,
-                },
-                PrepareError::WorldVersion(found) => LoadError::WorldVersion {
-                    name: name.clone(),
-                    path: shown.clone(),
-                    found,
-                },
-            })?;
 
         let component = pre.instance_pre().component();
         let component_type = component.component_type();
@@ -293,6 +277,44 @@ impl std::fmt::Debug for Plugin {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
+}
+
+/// Reads, checks and prepares (compiles and links, or finds ready) the
+/// component at `path`, for the plugin `name` shown as `shown`.
+fn prepare(
+    engine: &PluginEngine,
+    path: &Path,
+    cache: Option<&CompileCache>,
+    name: String,
+    shown: String,
+) -> Result<crate::wit::PluginPre<HostState>, LoadError> {
+    let read_error = |source| LoadError::Read {
+        name: name.clone(),
+        path: shown.clone(),
+        source,
+    };
+    let file = crate::cache::fingerprint(path).map_err(read_error)?;
+    check_header(&file.header, &name, &shown)?;
+    engine
+        .prepare(path, &file.digest, cache)
+        .map_err(|error| match error {
+            PrepareError::Read(source) => read_error(source),
+            PrepareError::Compile(cause) => LoadError::Compile {
+                name: name.clone(),
+                path: shown.clone(),
+                cause,
+            },
+            PrepareError::Link(cause) => LoadError::Link {
+                name: name.clone(),
+                path: shown.clone(),
+                cause,
+            },
+            PrepareError::WorldVersion(found) => LoadError::WorldVersion {
+                name: name.clone(),
+                path: shown.clone(),
+                found,
+            },
+        })
 }
 
 /// A plugin's name: its file stem, e.g. `hello` for `hello.wasm`.
