@@ -6,8 +6,8 @@
 //!
 //! A cache entry becomes native code in this process, so the cache trusts
 //! nothing it did not write itself: the directory must belong to the user
-//! and be private (it is created `0700`); an entry must be the user's and
-//! writable by nobody else; and every entry has a keyed BLAKE3 tag beside
+//! and be writable by nobody else (it is created `0700`); so must every
+//! entry; and every entry has a keyed BLAKE3 tag beside
 //! it (`<digest>.tag`), made with a random key kept in the directory
 //! (`key`, `0600`). An entry whose tag does not match — planted, copied
 //! from elsewhere, damaged — is compiled again, never mapped.
@@ -92,7 +92,8 @@ pub(crate) struct CompileCache {
 impl CompileCache {
     /// Opens the cache in `root`, creating it (`0700`) and its key (`0600`)
     /// when missing. Refused when the directory or the key belongs to
-    /// another user or is open to others.
+    /// another user, the directory is writable by others, or the key is
+    /// readable or writable by others.
     pub(crate) fn open(root: &Path) -> Result<CompileCache, CacheError> {
         private::create_dir(root)?;
         private::check(root, 0o022)?;
