@@ -301,8 +301,8 @@ impl App {
         options_of: impl Fn(&str) -> PluginOptions,
     ) {
         let paths: Vec<P> = paths.into_iter().collect();
-        let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        if owned.len() > 1 {
+        if paths.len() > 1 {
+            let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
             let (engine, cache) = (self.engine.clone(), self.cache());
             // Compiling takes seconds for large components: off the executor.
             let prepared =

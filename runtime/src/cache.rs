@@ -213,9 +213,7 @@ enum Code<'a> {
 fn create_key(path: &Path) -> std::io::Result<()> {
     let mut key = [0; blake3::KEY_LEN];
     getrandom::fill(&mut key).map_err(std::io::Error::from)?;
-    let partial = partial_name(path);
-    let _ = std::fs::remove_file(&partial);
-    std::io::Write::write_all(&mut private::create_file(&partial)?, &key)?;
+    let partial = write_partial(path, &key)?;
     let linked = std::fs::hard_link(&partial, path);
     let _ = std::fs::remove_file(&partial);
     match linked {
@@ -224,19 +222,20 @@ fn create_key(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Where `path` is written before it is moved into place.
-fn partial_name(path: &Path) -> PathBuf {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".{}.partial", std::process::id()));
-    PathBuf::from(partial)
-}
-
 /// Writes `bytes` beside `path`, private, then renames them into place.
 fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = partial_name(path);
+    std::fs::rename(write_partial(path, bytes)?, path)
+}
+
+/// Writes `bytes` to a private file beside `path`, named after this
+/// process, and returns its name.
+fn write_partial(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let partial = PathBuf::from(partial);
     let _ = std::fs::remove_file(&partial);
     std::io::Write::write_all(&mut private::create_file(&partial)?, bytes)?;
-    std::fs::rename(&partial, path)
+    Ok(partial)
 }
 
 /// Warns that the entry at `path` is not used, and why.
