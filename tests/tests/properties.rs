@@ -440,11 +440,14 @@ impl Model {
         }
     }
 
-    /// Applies one host call; `false` when the budget refuses it.
+    /// Whether `name` is within the name budget.
     fn name_ok(&self, name: &str) -> bool {
         name.len() <= self.limits.host.name_bytes
     }
 
+    /// Counts one request waiting for the dispatcher; `false` past the
+    /// most one call may leave. Each host call below returns `false` when
+    /// the budget refuses it.
     fn request(&mut self) -> bool {
         self.requests += 1;
         self.requests <= precept::MAX_REQUESTS_PER_CALL
