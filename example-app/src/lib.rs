@@ -1,28 +1,26 @@
 //! `countdown`, a small application built on precept: its own command, a
-//! native service and a native subscriber, extended by any WebAssembly
-//! plugins given with `--plugin`.
+//! native service and a native subscriber, extended by the WebAssembly
+//! plugins its configuration file (`countdown.toml`, or `-c FILE`) or its
+//! command line (`--plugin`, `--plugin-dir`) names, with the grants and
+//! limits given there, compiled once into the user's cache.
 //!
 //! `countdown --plugin recorder.wasm count --from 3` dispatches `send`
 //! with `data = "T-3"`, `"T-2"`, `"T-1"`, then `liftoff`; the native `clock`
 //! service times the run, the native subscriber prints each `send`, and a
 //! plugin service such as `recorder` records them.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{Arg, ArgAction, Command};
+use clap::{Arg, Command};
 use precept::{App, Context, Flow, Service, ServiceError, async_trait, payload};
 
 /// The application, ready for plugins.
 pub fn build() -> Result<App, precept::Error> {
-    let mut app = App::new("countdown", "1.0.0")?.about("Count down, with plugins listening");
-    app.arg(
-        Arg::new("plugin")
-            .long("plugin")
-            .value_parser(clap::value_parser!(PathBuf))
-            .action(ArgAction::Append)
-            .help("Load a WebAssembly plugin"),
-    );
+    let mut app = App::new("countdown", "1.0.0")?;
+    app.about("Count down, with plugins listening")
+        .cache_dir(precept::cache::default_dir())
+        .config_file("countdown.toml")?
+        .plugin_flags()?;
     let count = Command::new("count").about("Count down to liftoff").arg(
         Arg::new("from")
             .long("from")
@@ -40,8 +38,8 @@ pub fn build() -> Result<App, precept::Error> {
             .dispatch("liftoff", payload([("from", from)]))
             .await;
         Ok(())
-    });
-    app.service(Clock::default());
+    })?;
+    app.service(Clock::default())?;
     app.events().subscribe("send", |event| async move {
         if let Some(data) = event.get("data").and_then(|v| v.as_text()) {
             println!("countdown: {data}");

@@ -1,19 +1,10 @@
-//! `countdown [--plugin PATH]... count [--from N]`
+//! `countdown [-c FILE] [--plugin PATH]... count [--from N]`
 
 use std::process::ExitCode;
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() -> anyhow::Result<ExitCode> {
     precept::logging::install();
-    let mut app = match example_app::build() {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let args: Vec<_> = std::env::args_os().collect();
-    let plugins = precept::runner::HostOptions::read(app.command_line(), &args).plugins;
-    app.load_plugins(plugins).await;
-    app.start(args).await.into()
+    let mut app = example_app::build()?;
+    Ok(app.start(std::env::args_os()).await.into())
 }

@@ -31,5 +31,16 @@ async fn main() -> ExitCode {
     println!("$ {}\n", shown.join(" "));
 
     precept::logging::install();
-    precept::runner::run(args).await.into()
+    // The generic host, as `precept-run` builds it.
+    let Ok(mut app) = precept::App::new("precept-run", env!("CARGO_PKG_VERSION")) else {
+        return ExitCode::FAILURE;
+    };
+    let built = app
+        .plugin_flags()
+        .and_then(|app| app.builtin(precept::Builtin::Dispatch));
+    if let Err(error) = built {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
+    app.start(args).await.into()
 }

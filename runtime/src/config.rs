@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::ConfigKey;
 use crate::plugin::PluginOptions;
-use crate::sandbox::{DirGrant, Limits, Sandbox};
+use crate::sandbox::{DirGrant, Limits};
 use crate::value::{Scalar, Value};
 
 /// The whole configuration file.
@@ -231,29 +231,29 @@ impl Config {
         Ok(paths)
     }
 
-    /// The options of the plugin `name`: common limits, then its section.
-    pub fn plugin_options(&self, name: &str, source: &str) -> PluginOptions {
-        let mut limits = self.limits.apply(Limits::default());
-        let mut sandbox = Sandbox::default();
-        let mut options = PluginOptions {
-            fatal: self.fail_fast,
-            config_source: Some(source.to_string()),
-            ..PluginOptions::default()
-        };
+    /// The options of the plugin `name`: `base` (what the application's
+    /// code gave), with the common limits over it, then its section's
+    /// limits, grants, values and fault policy.
+    pub fn plugin_options(&self, name: &str, source: &str, base: PluginOptions) -> PluginOptions {
+        let mut options = base;
+        let sandbox = &mut options.sandbox;
+        sandbox.limits = self.limits.apply(sandbox.limits.clone());
+        options.fatal |= self.fail_fast;
+        options.config_source = Some(source.to_string());
         if let Some(section) = self.plugin.get(name) {
-            limits = section.limits.apply(limits);
-            sandbox.grants.dirs = section.dirs.iter().map(DirConfig::grant).collect();
-            sandbox.grants.env = section.env.clone().into_iter().collect();
-            sandbox.grants.args = section.args.clone();
+            sandbox.limits = section.limits.apply(sandbox.limits.clone());
+            let grants = &mut sandbox.grants;
+            grants
+                .dirs
+                .extend(section.dirs.iter().map(DirConfig::grant));
+            grants.env.extend(section.env.clone());
+            grants.args.extend(section.args.iter().cloned());
             options.fatal |= section.fail_fast;
-            options.config = section
-                .config
-                .iter()
-                .map(|(key, value)| (key.clone(), from_toml(value)))
-                .collect();
+            for (key, value) in &section.config {
+                options.config.retain(|(k, _)| k != key);
+                options.config.push((key.clone(), from_toml(value)));
+            }
         }
-        sandbox.limits = limits;
-        options.sandbox = sandbox;
         options
     }
 }
@@ -487,7 +487,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        let options = config.plugin_options("greet", "f.toml");
+        let options = config.plugin_options("greet", "f.toml", PluginOptions::default());
         assert_eq!(options.sandbox.limits.call, Duration::from_millis(250));
         assert_eq!(options.sandbox.limits.memory_bytes, 8 << 20);
         assert_eq!(options.sandbox.grants.env, [("MODE".into(), "fast".into())]);

@@ -212,6 +212,20 @@ pub enum Error {
     /// Wasmtime rejected the engine configuration or the host functions.
     #[error("cannot set up the WebAssembly engine: {0}")]
     Engine(String),
+    /// A command, service or argument of that name exists already.
+    #[error("{what} '{name}' is already provided by {owner}")]
+    Taken {
+        /// `command`, `service` or `argument`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+        /// Who provides it: `the application` or `plugin 'NAME'`.
+        owner: String,
+    },
+    /// An argument's id is reserved: `command` names the chosen command in
+    /// `cli_parsed`.
+    #[error("argument '{0}' is reserved: `cli_parsed` names the chosen command `command`")]
+    Reserved(String),
 }
 
 /// Describes a wasmtime error in one line: the trap or the chain of causes,

@@ -26,10 +26,12 @@
 #![warn(missing_docs)]
 
 mod app;
+mod cli;
 mod engine;
 mod error;
 mod faults;
 mod host;
+mod launch;
 mod lifecycle;
 
 mod plugin;
@@ -42,12 +44,10 @@ mod vars;
 mod wit;
 
 pub mod cache;
-pub mod cli;
 pub mod config;
 pub mod events;
 pub mod logging;
 pub mod output;
-pub mod runner;
 pub mod sandbox;
 pub mod text;
 
@@ -60,6 +60,7 @@ pub use events::{
 };
 pub use host::ConfigKey;
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
+pub use launch::Builtin;
 pub use plugin::{Plugin, PluginOptions, ServiceStep};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,

@@ -21,17 +21,29 @@ use crate::task::Spawned;
 use crate::value::{Payload, Value};
 
 impl App {
-    /// Runs the CLI lifecycle with `args` (the first is the program name):
-    /// `before_cli_start`; parsing; `cli_parsed`; the services are set up
-    /// (the global ones first) and started; the command runs together with
-    /// `cli_started` (with no command, help is printed and, as in precept,
-    /// no `cli_started` is dispatched); the services are stopped;
+    /// Runs the application with `args` (the first is the program name).
+    /// First the plugins named by the configuration file, the plugin
+    /// directories and the command line are loaded (see
+    /// [`App::config_file`], [`App::plugin_dir`], [`App::plugin_flags`]);
+    /// then the CLI lifecycle: `before_cli_start`; parsing; `cli_parsed`;
+    /// the services are set up (the global ones first) and started; the
+    /// command runs together with `cli_started` (with no command, the
+    /// [default command](App::default_command) or help runs and, as in
+    /// precept, no `cli_started` is dispatched); the services are stopped;
     /// `cli_stopped`.
-    pub async fn start<I, T>(&self, args: I) -> ExitStatus
+    pub async fn start<I, T>(&mut self, args: I) -> ExitStatus
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if let Err(status) = self.launch(&args).await {
+            return status;
+        }
+        self.run_lifecycle(args).await
+    }
+
+    async fn run_lifecycle(&self, args: Vec<OsString>) -> ExitStatus {
         if self.fail_fast && self.load_failures > 0 {
             return ExitStatus::PluginNotLoaded;
         }
@@ -86,11 +98,11 @@ impl App {
             run.start(&ctx).await.map_err(Ended::Services)?;
             let Some(name) = chosen_name.clone() else {
                 // No command: help is printed, and nothing has started.
-                let help = self.run_command(&mut command, None);
+                let help = self.run_command(&mut command, &matches, None);
                 return help.await.map_err(Ended::Command);
             };
             let started = vec![("command".to_string(), Value::from(name))];
-            let command_run = self.run_command(&mut command, chosen);
+            let command_run = self.run_command(&mut command, &matches, chosen);
             // The command and `cli_started` run at the same time, on
             // different threads when the runtime has several.
             let events = self.events.clone();
@@ -153,9 +165,17 @@ impl App {
     fn run_command(
         &self,
         command: &mut Command,
+        top: &ArgMatches,
         chosen: Option<(String, ArgMatches)>,
     ) -> BoxFuture<Result<(), CommandError>> {
         let Some((name, matches)) = chosen else {
+            if let Some(run) = &self.default_command {
+                return run(Context {
+                    matches: top.clone(),
+                    events: self.events.clone(),
+                    vars: self.info.vars.clone(),
+                });
+            }
             let help = command.render_help();
             return Box::pin(async move {
                 crate::output::print(help.to_string().as_bytes());

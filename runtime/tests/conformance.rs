@@ -144,9 +144,8 @@ fn texts(app: &App, name: &str) -> Vec<String> {
 }
 
 async fn in_process(language: &str, component: &str) {
-    let mut app = App::new("test-app", "1.2.3")
-        .unwrap()
-        .cache_dir(Some(cache_dir()));
+    let mut app = App::new("test-app", "1.2.3").unwrap();
+    app.cache_dir(Some(cache_dir()));
     let options = PluginOptions {
         config: vec![("greeting".into(), Value::from("Howdy"))],
         ..PluginOptions::default()

@@ -367,7 +367,8 @@ async fn sockets_and_name_lookups_are_refused() {
 
 #[tokio::test]
 async fn fail_fast_ends_the_run_at_the_first_failure() {
-    let mut app = app().fail_fast(true);
+    let mut app = app();
+    app.fail_fast(true);
     app.vars().set("hostile.mode", "panic-event");
     app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
         .await
@@ -389,7 +390,8 @@ async fn fail_fast_ends_the_run_at_the_first_failure() {
 
 #[tokio::test]
 async fn fail_fast_runs_nothing_after_a_load_failure() {
-    let mut app = app().fail_fast(true);
+    let mut app = app();
+    app.fail_fast(true);
     app.load_plugins([precept_tests::OTHER_WORLD]).await;
     probe(&mut app, "good", &[]).await;
 

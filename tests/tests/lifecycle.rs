@@ -57,7 +57,7 @@ async fn run_greet(ctx: Context) -> Result<(), CommandError> {
 #[tokio::test]
 async fn the_command_runs_between_cli_parsed_and_cli_stopped() {
     let mut app = app();
-    app.command(greet(), run_greet);
+    app.command(greet(), run_greet).unwrap();
     probe(&mut app, "a", &[]).await;
 
     let status = app.start(["test-app", "greet", "--name", "Ada"]).await;
@@ -77,8 +77,8 @@ async fn the_command_runs_between_cli_parsed_and_cli_stopped() {
 #[tokio::test]
 async fn cli_parsed_carries_the_parsed_arguments() {
     let mut app = app();
-    app.arg(Arg::new("profile").long("profile"));
-    app.command(greet(), run_greet);
+    app.arg(Arg::new("profile").long("profile")).unwrap();
+    app.command(greet(), run_greet).unwrap();
     probe(&mut app, "a", &[]).await;
 
     let args = [
@@ -134,7 +134,7 @@ async fn without_a_command_help_is_printed_and_nothing_starts() {
 #[tokio::test]
 async fn bad_arguments_are_a_usage_error_before_cli_parsed() {
     let mut app = app();
-    app.command(greet(), run_greet);
+    app.command(greet(), run_greet).unwrap();
     probe(&mut app, "a", &[]).await;
 
     let status = app.start(["test-app", "greet", "--nope"]).await;
@@ -149,7 +149,8 @@ async fn a_failing_command_exits_with_command_failed() {
     let mut app = app();
     app.command(Command::new("fail"), |_ctx: Context| async {
         Err::<(), CommandError>("it broke".into())
-    });
+    })
+    .unwrap();
     probe(&mut app, "a", &[]).await;
 
     assert_eq!(
@@ -198,7 +199,8 @@ async fn cli_started_and_the_command_overlap() {
             meet("command", vars, meeting).await;
             Ok::<(), CommandError>(())
         }
-    });
+    })
+    .unwrap();
 
     assert_eq!(app.start(["test-app", "meet"]).await, ExitStatus::Success);
     assert_eq!(

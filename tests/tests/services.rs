@@ -26,7 +26,8 @@ fn add_go(app: &mut App) {
             .dispatch("send", payload([("data", "bar")]))
             .await;
         Ok::<(), CommandError>(())
-    });
+    })
+    .unwrap();
 }
 
 #[tokio::test]
@@ -108,7 +109,7 @@ async fn a_native_service_sees_precepts_reference_order() {
     add_go(&mut app);
     let dummy = NativeDummy::default();
     let record = dummy.record.clone();
-    app.service(dummy);
+    app.service(dummy).unwrap();
 
     assert_eq!(app.start(["test-app", "go"]).await, ExitStatus::Success);
 
@@ -181,7 +182,8 @@ fn ok_command(app: &mut App, name: &'static str, log: &Arc<Mutex<Vec<String>>>) 
     app.command(Command::new(name), move |_ctx: Context| {
         log.lock().unwrap().push(format!("command:{name}"));
         async { Ok::<(), CommandError>(()) }
-    });
+    })
+    .unwrap();
 }
 
 #[tokio::test]
@@ -202,8 +204,8 @@ async fn a_per_command_service_runs_only_with_its_command() {
         let mut app = app();
         ok_command(&mut app, "a", &log);
         ok_command(&mut app, "b", &log);
-        app.service(Step::new("global", &log));
-        app.command_service("a", Step::new("only-a", &log));
+        app.service(Step::new("global", &log)).unwrap();
+        app.command_service("a", Step::new("only-a", &log)).unwrap();
 
         assert_eq!(app.start(["test-app", command]).await, ExitStatus::Success);
 
@@ -225,8 +227,8 @@ async fn global_services_are_set_up_before_the_commands_own() {
     let log = Arc::default();
     let mut app = app();
     ok_command(&mut app, "a", &log);
-    app.command_service("a", Step::new("only-a", &log));
-    app.service(Step::new("global", &log));
+    app.command_service("a", Step::new("only-a", &log)).unwrap();
+    app.service(Step::new("global", &log)).unwrap();
 
     assert_eq!(app.start(["test-app", "a"]).await, ExitStatus::Success);
 
@@ -269,7 +271,8 @@ async fn services_start_concurrently() {
         app.service(Step {
             meet: Some(barrier.clone()),
             ..Step::new(name, &log)
-        });
+        })
+        .unwrap();
     }
 
     let status = tokio::time::timeout(Duration::from_secs(20), app.start(["test-app", "run"]))
@@ -290,7 +293,8 @@ async fn a_plugin_service_starts_while_a_native_one_is_starting() {
     app.service(Step {
         wait_for: Some(dummy_started.clone()),
         ..Step::new("native", &log)
-    });
+    })
+    .unwrap();
     app.load_plugin(precept_tests::DUMMY).await.unwrap();
     app.events().subscribe("dummy_start", move |_| {
         dummy_started.notify_one();
@@ -310,11 +314,12 @@ async fn a_failing_start_stops_the_started_services_and_skips_the_command() {
     let log = Arc::default();
     let mut app = app();
     ok_command(&mut app, "run", &log);
-    app.service(Step::new("good", &log));
+    app.service(Step::new("good", &log)).unwrap();
     app.service(Step {
         fail: Some("start"),
         ..Step::new("bad", &log)
-    });
+    })
+    .unwrap();
 
     let status = app.start(["test-app", "run"]).await;
 
@@ -334,8 +339,9 @@ async fn a_failing_setup_starts_nothing() {
     app.service(Step {
         fail: Some("setup"),
         ..Step::new("bad", &log)
-    });
-    app.service(Step::new("later", &log));
+    })
+    .unwrap();
+    app.service(Step::new("later", &log)).unwrap();
 
     assert_eq!(
         app.start(["test-app", "run"]).await,

@@ -3,8 +3,18 @@
 
 use std::process::ExitCode;
 
+use precept::{App, Builtin};
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() -> anyhow::Result<ExitCode> {
     precept::logging::install();
-    precept::runner::run(std::env::args_os()).await.into()
+    let mut app = App::new("precept-run", env!("CARGO_PKG_VERSION"))?;
+    app.about("Run a command-line application made of WebAssembly plugins")
+        .cache_dir(precept::cache::default_dir())
+        .config_file("precept.toml")?
+        .plugin_flags()?;
+    for builtin in [Builtin::Dispatch, Builtin::Inspect, Builtin::Completions] {
+        app.builtin(builtin)?;
+    }
+    Ok(app.start(std::env::args_os()).await.into())
 }

@@ -17,7 +17,8 @@ pub fn app() -> App {
 pub fn add_run(app: &mut App) {
     app.command(clap::Command::new("run"), |_ctx: precept::Context| async {
         Ok::<(), precept::CommandError>(())
-    });
+    })
+    .unwrap();
 }
 
 /// The variable `log` as strings: what probes and native recorders saw.

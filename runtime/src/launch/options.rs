@@ -1,23 +1,20 @@
-//! The options `precept-run` reads before loading any plugin: which plugins,
-//! their grants and limits, the configuration file and the log settings.
+//! The options an application reads before loading any plugin: which
+//! plugins, their grants and limits, the configuration file and the log
+//! settings.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, components_in};
+use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS};
 use crate::logging::LogSettings;
 use crate::plugin::PluginOptions;
 use crate::sandbox::DirGrant;
 
-/// The file `precept-run` reads when `-c` is not given, from the working
-/// directory and then the user's configuration directory.
-pub const DEFAULT_CONFIG: &str = "precept.toml";
-
 /// The options given on the command line, before the plugins are loaded.
 #[derive(Debug, Default, PartialEq)]
-pub struct HostOptions {
+pub(crate) struct HostOptions {
     /// `--plugin`: components to load, in order.
     pub plugins: Vec<PathBuf>,
     /// `--plugin-dir`: directories whose components are all loaded.
@@ -32,16 +29,16 @@ pub struct HostOptions {
     pub config_file: Option<PathBuf>,
     /// `-v`, `--quiet`, `--log-file`.
     pub log: LogSettings,
-    /// Where compiled components are kept: `--cache-dir`, else the user's
-    /// cache directory; `None` with `--no-cache`.
-    pub cache_dir: Option<PathBuf>,
+    /// Where compiled components are kept, when the command line says:
+    /// `Some(Some(dir))` with `--cache-dir`, `Some(None)` with `--no-cache`.
+    pub cache_dir: Option<Option<PathBuf>>,
     /// The command given, if it is known before the plugins are loaded.
     pub command: Option<String>,
 }
 
 /// One grant given on the command line.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Grant {
+pub(crate) enum Grant {
     /// `--dir` or `--dir-rw`.
     Dir(DirGrant),
     /// `--env`.
@@ -57,7 +54,7 @@ impl HostOptions {
     /// reading; wrong values are reported by the full parse later. Options
     /// `command` does not define are left at their defaults, so an
     /// application with only a `plugin` argument can use this too.
-    pub fn read(command: Command, args: &[OsString]) -> HostOptions {
+    pub(crate) fn read(command: Command, args: &[OsString]) -> HostOptions {
         let matches = command
             .disable_help_flag(true)
             .disable_version_flag(true)
@@ -110,42 +107,44 @@ impl HostOptions {
             },
             command: m.subcommand_name().map(str::to_string),
             cache_dir: if one::<bool>(&m, "no-cache").unwrap_or(false) {
-                None
+                Some(None)
             } else {
-                one::<PathBuf>(&m, "cache-dir").or_else(crate::cache::default_dir)
+                one::<PathBuf>(&m, "cache-dir").map(Some)
             },
         }
     }
 
-    /// The configuration: the `-c` file, else `precept.toml` in the working
-    /// directory or the user's configuration directory, else none. Returns
-    /// the file's name too, for messages.
-    pub fn config(&self) -> Result<(Config, String), ConfigError> {
+    /// The configuration: the `-c` file, else the file `name` in the working
+    /// directory (once trusted) or in the user's configuration directory for
+    /// it, else none. Returns the file's name too, for messages.
+    pub(crate) fn config(
+        &self,
+        name: &str,
+        prog_name: &str,
+    ) -> Result<(Config, String), ConfigError> {
         let found = match &self.config_file {
             Some(path) => Some(path.clone()),
-            None => default_config_paths().into_iter().find(|p| usable(p)),
+            None => default_config_paths(name)
+                .into_iter()
+                .find(|p| usable(p, name, prog_name)),
         };
         match found {
             Some(path) => Ok((Config::load(&path)?, path.display().to_string())),
-            None => Ok((Config::default(), DEFAULT_CONFIG.to_string())),
+            None => Ok((Config::default(), name.to_string())),
         }
     }
 
-    /// Every component to load: the configuration's, then `--plugin-dir`'s,
-    /// then `--plugin`'s.
-    pub fn plugin_paths(&self, config: &Config) -> std::io::Result<Vec<PathBuf>> {
-        let mut paths = config.plugin_paths()?;
-        for dir in &self.plugin_dirs {
-            paths.extend(components_in(dir)?);
-        }
-        paths.extend(self.plugins.iter().cloned());
-        Ok(paths)
-    }
-
-    /// The options of the plugin `name`: the configuration's, with the
-    /// flags' limits over them and the flags' grants added.
-    pub fn plugin_options(&self, config: &Config, source: &str, name: &str) -> PluginOptions {
-        let mut options = config.plugin_options(name, source);
+    /// The options of the plugin `name`: `base` with the configuration's
+    /// over it, then the flags' limits over them and the flags' grants
+    /// added.
+    pub(crate) fn plugin_options(
+        &self,
+        config: &Config,
+        source: &str,
+        name: &str,
+        base: PluginOptions,
+    ) -> PluginOptions {
+        let mut options = config.plugin_options(name, source, base);
         let sandbox = &mut options.sandbox;
         sandbox.limits = self.limits.apply(sandbox.limits.clone());
         for (plugin, grant) in &self.grants {
@@ -169,39 +168,58 @@ fn one<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> 
 
 /// Whether the configuration file at `path` exists and may be used
 /// without `-c`: the working directory's only once trusted.
-fn usable(path: &Path) -> bool {
+fn usable(path: &Path, name: &str, prog_name: &str) -> bool {
     if !path.is_file() {
         return false;
     }
-    if path != Path::new(DEFAULT_CONFIG) || super::trust::is_trusted(path) {
+    if path != Path::new(name) || super::trust::is_trusted(path, name) {
         return true;
     }
     tracing::warn!(
-        "ignoring ./{DEFAULT_CONFIG}: it is not trusted; use `-c {DEFAULT_CONFIG}` or run `precept-run trust` to trust it as it is"
+        "ignoring ./{name}: it is not trusted; use `-c {name}` or run `{prog_name} trust` to trust it as it is"
     );
     false
 }
 
-/// The user's precept configuration directory: `$XDG_CONFIG_HOME/precept`,
-/// else `~/.config/precept`.
-pub(crate) fn user_config_dir() -> Option<PathBuf> {
+/// The user's configuration directory for the file `name`:
+/// `$XDG_CONFIG_HOME/STEM`, else `~/.config/STEM`, where `STEM` is `name`
+/// without its extension (`precept` for `precept.toml`).
+pub(crate) fn user_config_dir(name: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))?;
-    Some(base.join("precept"))
+    let stem = Path::new(name).file_stem()?;
+    Some(base.join(stem))
 }
 
-/// Where `precept.toml` is looked for, in order.
-fn default_config_paths() -> Vec<PathBuf> {
-    let mut paths = vec![PathBuf::from(DEFAULT_CONFIG)];
-    if let Some(dir) = user_config_dir() {
-        paths.push(dir.join(DEFAULT_CONFIG));
+/// Where the configuration file `name` is looked for, in order.
+fn default_config_paths(name: &str) -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from(name)];
+    if let Some(dir) = user_config_dir(name) {
+        paths.push(dir.join(name));
     }
     paths
 }
 
-/// The arguments `precept-run` adds to the application.
-pub(crate) fn host_args() -> Vec<Arg> {
+/// `-c/--config-file`, for an application whose configuration file is
+/// `name`.
+pub(crate) fn config_arg(name: &str) -> Arg {
+    let user = user_config_dir(name)
+        .map(|dir| format!(", then {}", dir.join(name).display()))
+        .unwrap_or_default();
+    Arg::new("config-file")
+        .short('c')
+        .long("config-file")
+        .value_name("FILE")
+        .value_parser(clap::value_parser!(PathBuf))
+        .help(format!(
+            "Read the configuration from FILE [default: ./{name}{user}]"
+        ))
+}
+
+/// The options that choose plugins, grant them, limit them and keep them
+/// compiled.
+pub(crate) fn plugin_args() -> Vec<Arg> {
     let grant = |id: &'static str, value_name: &'static str, help: &'static str| {
         Arg::new(id)
             .long(id)
@@ -210,12 +228,6 @@ pub(crate) fn host_args() -> Vec<Arg> {
             .help(help)
     };
     vec![
-        Arg::new("config-file")
-            .short('c')
-            .long("config-file")
-            .value_name("FILE")
-            .value_parser(clap::value_parser!(PathBuf))
-            .help("Read the configuration from FILE [default: ./precept.toml, then ~/.config/precept/precept.toml]"),
         Arg::new("plugin")
             .long("plugin")
             .value_name("PATH")
@@ -277,7 +289,7 @@ pub(crate) fn host_args() -> Vec<Arg> {
             .long("cache-dir")
             .value_name("DIR")
             .value_parser(clap::value_parser!(PathBuf))
-            .help("Keep compiled plugins in DIR [default: $PRECEPT_CACHE_DIR, else ~/.cache/precept]"),
+            .help("Keep compiled plugins in DIR"),
         Arg::new("no-cache")
             .long("no-cache")
             .action(ArgAction::SetTrue)
@@ -326,7 +338,8 @@ mod tests {
 
     fn options(args: &[&str]) -> HostOptions {
         let command = Command::new("precept-run")
-            .args(host_args())
+            .args(plugin_args())
+            .arg(config_arg("precept.toml"))
             .arg(Arg::new("verbose").short('v').action(ArgAction::Count))
             .subcommand(Command::new("dispatch").arg(Arg::new("event")));
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
@@ -400,7 +413,8 @@ mod tests {
         ]);
         assert!(read.fail_fast);
         let config = Config::parse("[limits]\ndeadline-ms = 900\nmemory-mib = 16\n").unwrap();
-        let a = read.plugin_options(&config, "f.toml", "a").sandbox;
+        let base = PluginOptions::default;
+        let a = read.plugin_options(&config, "f.toml", "a", base()).sandbox;
         assert_eq!(
             a.grants.dirs,
             [
@@ -420,7 +434,7 @@ mod tests {
         assert_eq!(a.grants.args, ["--quick"]);
         assert_eq!(a.limits.call, Duration::from_millis(250));
         assert_eq!(a.limits.memory_bytes, 16 << 20);
-        let c = read.plugin_options(&config, "f.toml", "c").sandbox;
+        let c = read.plugin_options(&config, "f.toml", "c", base()).sandbox;
         assert!(c.grants.dirs.is_empty() && c.grants.env.is_empty());
         assert_eq!(c.limits.call, Duration::from_millis(250));
     }

@@ -1,4 +1,5 @@
-//! The built-in commands of `precept-run`: `dispatch`, `dump-config`,
+//! Built-in commands: `dump-config` and `trust`, which come with a
+//! configuration file, and the optional [`Builtin`] ones: `dispatch`,
 //! `inspect` and `completions`.
 
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
 
 use crate::app::{App, CommandError, Context};
+use crate::error::Error;
 use crate::value::{Payload, Value};
 
 /// What the commands need from after the plugins were loaded.
@@ -20,84 +22,123 @@ pub(crate) struct Snapshot {
 
 type Shared = Arc<OnceLock<Snapshot>>;
 
-/// Adds every built-in command to `app`.
-pub(crate) fn add_all(app: &mut App, snapshot: &Shared) {
-    app.command(dispatch_command(), dispatch);
+/// A command precept provides, for [`App::builtin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Builtin {
+    /// `dispatch EVENT [KEY=VALUE]...`: dispatches an event, with values
+    /// read as booleans, integers, floats or text.
+    Dispatch,
+    /// `inspect PATH [--json]`: describes a component (world, imports,
+    /// exports, and what it declares at setup) without running a command.
+    Inspect,
+    /// `completions SHELL`: prints a completion script for the command line
+    /// with the plugins' commands.
+    Completions,
+}
 
-    let shared = snapshot.clone();
-    app.command(
-        Command::new("dump-config").about(
+impl App {
+    /// Adds one of precept's own commands (see [`Builtin`]).
+    pub fn builtin(&mut self, builtin: Builtin) -> Result<&mut App, Error> {
+        match builtin {
+            Builtin::Dispatch => self.command(dispatch_command(), dispatch),
+            Builtin::Inspect => {
+                self.launch.quiet_plugins_for.push("inspect");
+                self.command(inspect_command(), inspect)
+            }
+            Builtin::Completions => {
+                self.launch.quiet_plugins_for.push("completions");
+                let shared = self.launch.snapshot.clone();
+                let prog_name = self.prog_name().to_string();
+                self.command(completions_command(), move |ctx: Context| {
+                    let (shared, prog_name) = (shared.clone(), prog_name.clone());
+                    async move { completions(&ctx, &shared, &prog_name) }
+                })
+            }
+        }
+    }
+
+    /// Adds `dump-config` and `trust`, the commands of an application with
+    /// a configuration file named `name`.
+    pub(crate) fn config_commands(&mut self, name: &str) -> Result<&mut App, Error> {
+        self.launch.quiet_plugins_for.push("dump-config");
+        let shared = self.launch.snapshot.clone();
+        let dump = Command::new("dump-config").about(
             "Print the configuration as loaded, with every plugin's keys, to start a file from",
-        ),
-        move |_ctx| {
+        );
+        self.command(dump, move |_ctx| {
             let shared = shared.clone();
             async move {
                 crate::output::print(loaded(&shared)?.dump.as_bytes());
                 Ok(())
             }
-        },
-    );
-
-    app.command(
-        Command::new("inspect")
-            .about("Show a component's world, imports, exports and what it declares at setup")
-            .arg(
-                Arg::new("path")
-                    .required(true)
-                    .value_parser(clap::value_parser!(PathBuf))
-                    .help("The component"),
-            )
-            .arg(
-                Arg::new("json")
-                    .long("json")
-                    .action(ArgAction::SetTrue)
-                    .help("Print JSON, for scripts"),
-            ),
-        inspect,
-    );
-
-    app.command(
-        Command::new("trust")
+        })?;
+        let trust = Command::new("trust")
             .about("Trust a configuration file as it is now, so that it is read from the working directory")
             .arg(
                 Arg::new("file")
-                    .default_value(super::DEFAULT_CONFIG)
+                    .default_value(name.to_string())
                     .value_parser(clap::value_parser!(PathBuf))
                     .help("The file"),
-            ),
-        |ctx: Context| async move {
-            let file = ctx.matches.get_one::<PathBuf>("file").expect("has a default");
-            let list = super::trust::trust(file)
-                .map_err(|e| format!("cannot trust {}: {e}", file.display()))?;
-            eprintln!("trusted {} (recorded in {})", file.display(), list.display());
-            Ok(())
-        },
-    );
-
-    let shared = snapshot.clone();
-    app.command(
-        Command::new("completions")
-            .about("Print a shell completion script")
-            .arg(
-                Arg::new("shell")
-                    .required(true)
-                    .value_parser(clap::value_parser!(clap_complete::Shell)),
-            ),
-        move |ctx: Context| {
-            let shared = shared.clone();
+            );
+        let name = name.to_string();
+        self.command(trust, move |ctx: Context| {
+            let name = name.clone();
             async move {
-                let shell = *ctx
+                let file = ctx
                     .matches
-                    .get_one::<clap_complete::Shell>("shell")
-                    .expect("required");
-                let mut command = loaded(&shared)?.command_line.clone();
-                let mut script = Vec::new();
-                clap_complete::generate(shell, &mut command, super::PROG_NAME, &mut script);
-                crate::output::print(&script);
+                    .get_one::<PathBuf>("file")
+                    .expect("has a default");
+                let list = super::trust::trust(file, &name)
+                    .map_err(|e| format!("cannot trust {}: {e}", file.display()))?;
+                eprintln!(
+                    "trusted {} (recorded in {})",
+                    file.display(),
+                    list.display()
+                );
                 Ok(())
             }
-        },
-    );
+        })
+    }
+}
+
+fn completions_command() -> Command {
+    Command::new("completions")
+        .about("Print a shell completion script")
+        .arg(
+            Arg::new("shell")
+                .required(true)
+                .value_parser(clap::value_parser!(clap_complete::Shell)),
+        )
+}
+
+fn completions(ctx: &Context, shared: &Shared, prog_name: &str) -> Result<(), CommandError> {
+    let shell = *ctx
+        .matches
+        .get_one::<clap_complete::Shell>("shell")
+        .expect("required");
+    let mut command = loaded(shared)?.command_line.clone();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, prog_name, &mut script);
+    crate::output::print(&script);
+    Ok(())
+}
+
+fn inspect_command() -> Command {
+    Command::new("inspect")
+        .about("Show a component's world, imports, exports and what it declares at setup")
+        .arg(
+            Arg::new("path")
+                .required(true)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("The component"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print JSON, for scripts"),
+        )
 }
 
 fn loaded(shared: &Shared) -> Result<&Snapshot, CommandError> {
@@ -139,7 +180,8 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 /// and describes what it declared; no command runs.
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
-    let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?.catch_signals(false);
+    let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
+    app.catch_signals(false);
     let plugin = app.load_plugin(path).await?;
     let name = plugin.name();
     let world: Vec<&str> = plugin

@@ -1,0 +1,184 @@
+//! Launching an application before its lifecycle: the options read from
+//! the command line before the plugins are loaded, the configuration file,
+//! the plugins they name with their grants and limits, and the built-in
+//! commands that describe what was loaded (`dump-config`, `completions`).
+
+mod commands;
+mod options;
+mod trust;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+pub use commands::Builtin;
+pub(crate) use options::{HostOptions, config_arg, plugin_args};
+
+use crate::app::App;
+use crate::config::{self, Config, PluginDump};
+use crate::logging;
+use crate::plugin::PluginOptions;
+use crate::sandbox::Limits;
+use crate::status::ExitStatus;
+use commands::Snapshot;
+
+/// What an application reads and loads when it starts, beyond the plugins
+/// its code loaded itself.
+#[derive(Default)]
+pub(crate) struct Launch {
+    /// The configuration file's name, when the application has one.
+    pub(crate) config_file: Option<String>,
+    /// Whether `--plugin`, `--plugin-dir`, the grants and the limits are
+    /// options of the application.
+    pub(crate) plugin_flags: bool,
+    /// Directories whose components are all loaded.
+    pub(crate) plugin_dirs: Vec<PathBuf>,
+    /// Options the code gave for plugins, by name.
+    pub(crate) plugin_options: Vec<(String, PluginOptions)>,
+    /// Commands whose output must stay the application's alone.
+    pub(crate) quiet_plugins_for: Vec<&'static str>,
+    /// What was loaded, for `dump-config` and `completions`.
+    pub(crate) snapshot: Arc<OnceLock<Snapshot>>,
+}
+
+impl Launch {
+    /// Whether starting reads anything before the lifecycle.
+    fn reads_anything(&self) -> bool {
+        self.config_file.is_some() || self.plugin_flags || !self.plugin_dirs.is_empty()
+    }
+}
+
+impl App {
+    /// Reads the options, the configuration file and the plugins they name,
+    /// and loads those plugins. `Err` is the status the run ends with.
+    pub(crate) async fn launch(&mut self, args: &[OsString]) -> Result<(), ExitStatus> {
+        let reads = self.launch.reads_anything();
+        let options = if reads {
+            HostOptions::read(self.command_line(), args)
+        } else {
+            HostOptions::default()
+        };
+        if let Some(command) = options.command.as_deref()
+            && self.launch.quiet_plugins_for.contains(&command)
+        {
+            self.plugin_stdout().to_stderr(true);
+        }
+        if reads && let Err(error) = logging::configure(&options.log) {
+            return Err(fail(ExitStatus::Usage, "cannot write the log", error));
+        }
+        let (config, source) = match &self.launch.config_file {
+            Some(name) => options
+                .config(name, self.prog_name())
+                .map_err(|error| fail(ExitStatus::Usage, "", error))?,
+            None => (Config::default(), String::new()),
+        };
+        let paths = plugin_paths(&config, &self.launch.plugin_dirs, &options).map_err(|error| {
+            fail(
+                ExitStatus::PluginNotLoaded,
+                "cannot list the plugins",
+                error,
+            )
+        })?;
+
+        let fail_fast = self.fail_fast || options.fail_fast || config.fail_fast;
+        self.fail_fast(fail_fast);
+        if let Some(dir) = options.cache_dir.clone() {
+            self.cache_dir(dir);
+        }
+        let chosen: Vec<(String, PluginOptions)> = paths
+            .iter()
+            .map(|path| {
+                let name = crate::plugin::plugin_name(path);
+                let base = self.base_options(&name);
+                let options = options.plugin_options(&config, &source, &name, base);
+                (name, options)
+            })
+            .collect();
+        self.load_plugins_with(&paths, |name| {
+            find(&chosen, name).cloned().unwrap_or_default()
+        })
+        .await;
+
+        let limits = options
+            .limits
+            .apply(config.limits.apply(self.sandbox.limits.clone()));
+        let snapshot = self.snapshot(fail_fast, &limits, &chosen);
+        let _ = self.launch.snapshot.set(snapshot);
+        Ok(())
+    }
+
+    /// The options the code gave for the plugin `name`, else the
+    /// application's sandbox.
+    fn base_options(&self, name: &str) -> PluginOptions {
+        find(&self.launch.plugin_options, name)
+            .cloned()
+            .unwrap_or_else(|| PluginOptions::from(self.sandbox.clone()))
+    }
+
+    /// What `dump-config` and `completions` describe: the plugins as loaded.
+    fn snapshot(
+        &self,
+        fail_fast: bool,
+        limits: &Limits,
+        chosen: &[(String, PluginOptions)],
+    ) -> Snapshot {
+        let loaded: Vec<(&str, PluginOptions)> = self
+            .plugins()
+            .iter()
+            .map(|p| {
+                let options = find(chosen, p.name()).cloned();
+                (
+                    p.name(),
+                    options.unwrap_or_else(|| self.base_options(p.name())),
+                )
+            })
+            .collect();
+        let dumps: Vec<PluginDump> = loaded
+            .iter()
+            .map(|(name, options)| PluginDump {
+                name,
+                options,
+                keys: self.config_keys(name),
+            })
+            .collect();
+        let paths: Vec<PathBuf> = self
+            .plugins()
+            .iter()
+            .map(|p| std::path::absolute(p.path()).unwrap_or_else(|_| p.path().into()))
+            .collect();
+        Snapshot {
+            dump: config::dump(&paths, fail_fast, limits, &dumps),
+            command_line: self.command_line(),
+        }
+    }
+}
+
+/// The options named `name` in `list`.
+fn find<'a>(list: &'a [(String, PluginOptions)], name: &str) -> Option<&'a PluginOptions> {
+    list.iter().find(|(n, _)| n == name).map(|(_, o)| o)
+}
+
+/// Every component to load: the configuration's, then those in the
+/// application's plugin directories and `--plugin-dir`'s, then `--plugin`'s.
+fn plugin_paths(
+    config: &Config,
+    dirs: &[PathBuf],
+    options: &HostOptions,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = config.plugin_paths()?;
+    for dir in dirs.iter().chain(&options.plugin_dirs) {
+        paths.extend(config::components_in(dir)?);
+    }
+    paths.extend(options.plugins.iter().cloned());
+    Ok(paths)
+}
+
+/// Reports why a run cannot start, in one line, and gives its status.
+fn fail(status: ExitStatus, what: &str, error: impl std::fmt::Display) -> ExitStatus {
+    if what.is_empty() {
+        eprintln!("error: {error}");
+    } else {
+        eprintln!("error: {what}: {error}");
+    }
+    status
+}
