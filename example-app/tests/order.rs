@@ -8,6 +8,7 @@ use precept::{ExitStatus, Flow, Scalar, Value};
 #[tokio::test]
 async fn native_and_plugin_parts_run_in_precepts_order() {
     let mut app = example_app::build().unwrap();
+    app.cache_dir(None);
     app.load_plugin(precept_tests::DUMMY).await.unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     for name in [

@@ -93,6 +93,8 @@ pub struct App {
     pub(crate) launch: Launch,
     /// What runs when no command is given; help is printed without it.
     pub(crate) default_command: Option<RunCommand>,
+    /// The embedder's own reason to end the run, as Ctrl-C would.
+    pub(crate) shutdown: Option<BoxFuture<()>>,
 }
 
 impl App {
@@ -123,6 +125,7 @@ impl App {
             cache: OnceLock::new(),
             launch: Launch::default(),
             default_command: None,
+            shutdown: None,
         })
     }
 
@@ -138,6 +141,16 @@ impl App {
     /// second signal ends the process at once.
     pub fn catch_signals(&mut self, catch: bool) -> &mut App {
         self.catch_signals = catch;
+        self
+    }
+
+    /// Ends the next run when `shutdown` completes, as Ctrl-C would:
+    /// `keyboard_interrupt` (with `signal = "shutdown"`), the services
+    /// stopped, `cli_stopped`, and [`ExitStatus::Interrupted`](crate::ExitStatus::Interrupted). For an
+    /// embedder with its own signal handling or a server's shutdown; use
+    /// [`App::catch_signals`] to turn precept's own off.
+    pub fn shutdown_on(&mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> &mut App {
+        self.shutdown = Some(Box::pin(shutdown));
         self
     }
 

@@ -40,10 +40,14 @@ impl App {
         if let Err(status) = self.launch(&args).await {
             return status;
         }
-        self.run_lifecycle(args).await
+        let shutdown = self
+            .shutdown
+            .take()
+            .unwrap_or_else(|| Box::pin(std::future::pending()));
+        self.run_lifecycle(args, shutdown).await
     }
 
-    async fn run_lifecycle(&self, args: Vec<OsString>) -> ExitStatus {
+    async fn run_lifecycle(&self, args: Vec<OsString>, shutdown: BoxFuture<()>) -> ExitStatus {
         if self.fail_fast && self.load_failures > 0 {
             return ExitStatus::PluginNotLoaded;
         }
@@ -80,7 +84,11 @@ impl App {
             .subcommand()
             .map(|(name, m)| (name.to_string(), m.clone()));
         let chosen_name = chosen.as_ref().map(|(name, _)| name.clone());
-        let run = Run::new(&self.services, chosen_name.as_deref());
+        let describing = chosen_name
+            .as_deref()
+            .is_some_and(|name| self.launch.describing.contains(&name));
+        let services: &[_] = if describing { &[] } else { &self.services };
+        let run = Run::new(services, chosen_name.as_deref());
         let ctx = ServiceContext {
             events: self.events.clone(),
             vars: self.info.vars.clone(),
@@ -114,6 +122,7 @@ impl App {
         let ended = tokio::select! {
             result = main => result.err(),
             signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
+            () = shutdown => Some(Ended::Interrupted("shutdown")),
             () = self.events.fatal() => Some(Ended::PluginFailed),
         };
 

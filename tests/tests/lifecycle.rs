@@ -117,21 +117,6 @@ async fn cli_parsed_carries_the_parsed_arguments() {
 }
 
 #[tokio::test]
-async fn without_a_command_help_is_printed_and_nothing_starts() {
-    let mut app = app();
-    probe(&mut app, "a", &[]).await;
-
-    assert_eq!(app.start(["test-app"]).await, ExitStatus::Success);
-    // As in precept: no command, no `cli_started`; the rest of the
-    // lifecycle runs.
-    assert_eq!(
-        log(&app),
-        ["a:before_cli_start:0", "a:cli_parsed:0", "a:cli_stopped:0"]
-    );
-    assert_eq!(app.vars().get("a.cli_parsed.command"), Some(Value::Absent));
-}
-
-#[tokio::test]
 async fn bad_arguments_are_a_usage_error_before_cli_parsed() {
     let mut app = app();
     app.command(greet(), run_greet).unwrap();

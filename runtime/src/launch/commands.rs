@@ -43,11 +43,11 @@ impl App {
         match builtin {
             Builtin::Dispatch => self.command(dispatch_command(), dispatch),
             Builtin::Inspect => {
-                self.launch.quiet_plugins_for.push("inspect");
+                self.launch.describing.push("inspect");
                 self.command(inspect_command(), inspect)
             }
             Builtin::Completions => {
-                self.launch.quiet_plugins_for.push("completions");
+                self.launch.describing.push("completions");
                 let shared = self.launch.snapshot.clone();
                 let prog_name = self.prog_name().to_string();
                 self.command(completions_command(), move |ctx: Context| {
@@ -61,7 +61,7 @@ impl App {
     /// Adds `dump-config` and `trust`, the commands of an application with
     /// a configuration file named `name`.
     pub(crate) fn config_commands(&mut self, name: &str) -> Result<&mut App, Error> {
-        self.launch.quiet_plugins_for.push("dump-config");
+        self.launch.describing.push("dump-config");
         let shared = self.launch.snapshot.clone();
         let dump = Command::new("dump-config").about(
             "Print the configuration as loaded, with every plugin's keys, to start a file from",
@@ -82,6 +82,7 @@ impl App {
                     .help("The file"),
             );
         let name = name.to_string();
+        self.launch.describing.push("trust");
         self.command(trust, move |ctx: Context| {
             let name = name.clone();
             async move {

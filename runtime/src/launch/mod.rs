@@ -35,8 +35,10 @@ pub(crate) struct Launch {
     pub(crate) plugin_dirs: Vec<PathBuf>,
     /// Options the code gave for plugins, by name.
     pub(crate) plugin_options: Vec<(String, PluginOptions)>,
-    /// Commands whose output must stay the application's alone.
-    pub(crate) quiet_plugins_for: Vec<&'static str>,
+    /// Built-in commands that describe the application rather than run it:
+    /// its services do not run with them, and the plugins' output goes to
+    /// standard error, so that theirs stays machine-readable.
+    pub(crate) describing: Vec<&'static str>,
     /// What was loaded, for `dump-config` and `completions`.
     pub(crate) snapshot: Arc<OnceLock<Snapshot>>,
 }
@@ -59,7 +61,7 @@ impl App {
             HostOptions::default()
         };
         if let Some(command) = options.command.as_deref()
-            && self.launch.quiet_plugins_for.contains(&command)
+            && self.launch.describing.contains(&command)
         {
             self.plugin_stdout().to_stderr(true);
         }
