@@ -41,7 +41,7 @@ pub fn build() -> Result<App, precept::Error> {
     })?;
     app.service(Clock::default())?;
     app.events().subscribe("send", |event| async move {
-        if let Some(data) = event.get("data").and_then(|v| v.as_text()) {
+        if let Some(data) = event.get::<String>("data") {
             println!("countdown: {data}");
         }
         Flow::Continue

@@ -25,9 +25,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::error::{FailureKind, PluginFailure};
 use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
+use crate::plugin::Delivery;
 use crate::plugin::Plugin;
-use crate::value::{Payload, Value, lookup};
-use crate::wit::WitEvent;
+use crate::value::{FromValue, Payload, Value, lookup};
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
 /// this depth is dropped, and the plugin that made it is reported and
@@ -104,18 +104,15 @@ pub struct Event {
 }
 
 impl Event {
-    /// The payload value named `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        lookup(&self.payload, key)
+    /// The payload value named `key` as a `T` (`event.get::<i64>("n")`);
+    /// `None` when there is no such value or it holds another type.
+    pub fn get<T: FromValue>(&self, key: &str) -> Option<T> {
+        self.value(key).and_then(T::from_value)
     }
 
-    fn to_wit(&self) -> WitEvent {
-        WitEvent {
-            name: self.name.to_string(),
-            payload: self.payload.as_ref().clone(),
-            num: self.num,
-            timestamp: self.timestamp,
-        }
+    /// The payload value named `key`, whatever its type.
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        lookup(&self.payload, key)
     }
 }
 
@@ -384,7 +381,7 @@ impl Events {
                 num: 0,
                 timestamp: now_micros(),
             };
-            let mut wit_event: Option<WitEvent> = None;
+            let mut delivery = Delivery::default();
             for subscriber in subscribers {
                 // The event's own subscribers always get it; what it causes
                 // is what the budget bounds.
@@ -410,9 +407,7 @@ impl Events {
                         SCOPE.scope(scope, handler(event.clone())).await
                     }
                     Subscriber::Plugin(plugin) => {
-                        let wit = wit_event.get_or_insert_with(|| event.to_wit());
-                        wit.num = event.num;
-                        let Some(called) = plugin.on_event(wit).await else {
+                        let Some(called) = plugin.on_event(&event, &mut delivery).await else {
                             continue;
                         };
                         self.apply_in(&plugin, called.ops, depth, cascade.clone())
@@ -588,7 +583,8 @@ mod tests {
         });
         events.dispatch("send", payload([("data", "bar")])).await;
         let event = seen.lock().unwrap().take().unwrap();
-        assert_eq!(event.get("data"), Some(&Value::Text("bar".into())));
+        assert_eq!(event.value("data"), Some(&Value::Text("bar".into())));
+        assert_eq!(event.get::<String>("data").as_deref(), Some("bar"));
         assert!(event.timestamp > 1_600_000_000_000_000);
     }
 

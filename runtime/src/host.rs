@@ -22,6 +22,7 @@ use crate::value::{Payload, Value, payload_size, value_size};
 use crate::vars::VarBudget;
 use crate::wit::precept::plugin::commands::CommandSpec;
 use crate::wit::precept::plugin::{app, commands, config, events, log, services, types};
+use crate::wit::v0_1 as wit;
 
 /// How many events one call into a plugin may dispatch (for a command: how
 /// many may wait for delivery at once).
@@ -292,7 +293,8 @@ impl events::Host for HostState {
         Ok(())
     }
 
-    fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
+    fn dispatch(&mut self, name: String, payload: types::Payload) -> wasmtime::Result<()> {
+        let payload = wit::payload_from_wit(payload);
         self.check_name(&name)?;
         let size = payload_size(&payload);
         self.check_size(size)?;
@@ -340,7 +342,13 @@ impl services::Host for HostState {
 }
 
 impl config::Host for HostState {
-    fn declare(&mut self, key: String, help: String, default: Value) -> wasmtime::Result<()> {
+    fn declare(
+        &mut self,
+        key: String,
+        help: String,
+        default: types::Value,
+    ) -> wasmtime::Result<()> {
+        let default = Value::from(default);
         self.check_name(&key)?;
         self.check_size(value_size(&default))?;
         let help = crate::text::clean(&help, 300);
@@ -353,14 +361,14 @@ impl config::Host for HostState {
         Ok(())
     }
 
-    fn get(&mut self, key: String) -> wasmtime::Result<Option<Value>> {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<types::Value>> {
         let from_file = self.config.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
         let declared = self
             .declared
             .iter()
             .find(|k| k.key == key)
             .map(|k| &k.default);
-        Ok(from_file.or(declared).cloned())
+        Ok(from_file.or(declared).map(types::Value::from))
     }
 }
 
@@ -373,11 +381,12 @@ impl app::Host for HostState {
         Ok(self.app.version.clone())
     }
 
-    fn get_var(&mut self, name: String) -> wasmtime::Result<Option<Value>> {
-        Ok(self.app.vars.get(&name))
+    fn get_var(&mut self, name: String) -> wasmtime::Result<Option<types::Value>> {
+        Ok(self.app.vars.get(&name).as_ref().map(types::Value::from))
     }
 
-    fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
+    fn set_var(&mut self, name: String, value: types::Value) -> wasmtime::Result<()> {
+        let value = Value::from(value);
         self.check_name(&name)?;
         self.check_size(name.len() + value_size(&value))?;
         let budget = VarBudget {

@@ -15,7 +15,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut app = App::new("my-app", "1.0.0")?;
 //! app.events().subscribe("cli_started", |event| async move {
-//!     println!("started {:?}", event.get("command"));
+//!     println!("started {:?}", event.get::<String>("command"));
 //!     Flow::Continue
 //! });
 //! app.load_plugin("hello.wasm").await?;
@@ -67,6 +67,6 @@ pub use sandbox::{
 };
 pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;
-pub use value::{Payload, Scalar, Value, lookup, payload};
+pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
 pub use wit::WORLD_VERSION;

@@ -1,9 +1,43 @@
-//! Payload values: conversions and the payload type shared by native code
-//! and plugins.
+//! Payload values: precept's own types, shared by native code and plugins
+//! (each WIT version converts them at its boundary, see `wit`), their
+//! conversions to and from Rust types, and their sizes.
 
 use std::fmt;
 
-pub use crate::wit::{Scalar, Value};
+/// One value of a list: what a repeated argument holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// No value, e.g. an option that was not given.
+    Absent,
+    /// A flag.
+    Boolean(bool),
+    /// A signed integer.
+    Integer(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string.
+    Text(String),
+}
+
+/// A payload value: what a command-line argument carries, or structured
+/// data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// No value, e.g. an option that was not given.
+    Absent,
+    /// A flag.
+    Boolean(bool),
+    /// A signed integer.
+    Integer(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string.
+    Text(String),
+    /// A list of scalars, e.g. the values of a repeated argument.
+    List(Vec<Scalar>),
+    /// Structured data as JSON text.
+    Json(String),
+}
 
 /// Named values, in order: an event's payload. Each name appears once.
 pub type Payload = Vec<(String, Value)>;
@@ -116,6 +150,64 @@ impl Scalar {
     }
 }
 
+/// A Rust type that can be read out of a [`Value`], as
+/// [`Event::get`](crate::Event::get) does.
+pub trait FromValue: Sized {
+    /// Converts `value`, or `None` when it holds another type.
+    fn from_value(value: &Value) -> Option<Self>;
+}
+
+/// A Rust type that can be read out of one [`Scalar`] of a list.
+pub trait FromScalar: Sized {
+    /// Converts `scalar`, or `None` when it holds another type.
+    fn from_scalar(scalar: &Scalar) -> Option<Self>;
+}
+
+/// Reads scalars and single values of one Rust type.
+macro_rules! from_scalar {
+    ($($ty:ty: $($variant:ident($bound:ident) => $result:expr),+;)+) => {$(
+        impl FromScalar for $ty {
+            fn from_scalar(scalar: &Scalar) -> Option<Self> {
+                match scalar {
+                    $(Scalar::$variant($bound) => Some($result),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl FromValue for $ty {
+            fn from_value(value: &Value) -> Option<Self> {
+                match value {
+                    $(Value::$variant($bound) => Some($result),)+
+                    _ => None,
+                }
+            }
+        }
+    )+};
+}
+
+from_scalar! {
+    bool: Boolean(b) => *b;
+    i64: Integer(i) => *i;
+    f64: Float(f) => *f, Integer(i) => *i as f64;
+    String: Text(s) => s.clone();
+}
+
+impl<T: FromScalar> FromValue for Vec<T> {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::List(items) => items.iter().map(T::from_scalar).collect(),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(value: &Value) -> Option<Self> {
+        Some(value.clone())
+    }
+}
+
 impl From<Scalar> for Value {
     fn from(scalar: Scalar) -> Self {
         match scalar {
@@ -215,6 +307,19 @@ mod tests {
         assert_eq!(Value::parse("-3"), Value::Integer(-3));
         assert_eq!(Value::parse("2.5"), Value::Float(2.5));
         assert_eq!(Value::parse("bar"), Value::Text("bar".into()));
+    }
+
+    #[test]
+    fn typed_reads_take_only_their_type() {
+        assert_eq!(i64::from_value(&Value::Integer(3)), Some(3));
+        assert_eq!(f64::from_value(&Value::Integer(3)), Some(3.0));
+        assert_eq!(String::from_value(&Value::Integer(3)), None);
+        let list = Value::List(vec![Scalar::Text("a".into()), Scalar::Text("b".into())]);
+        assert_eq!(
+            Vec::<String>::from_value(&list),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(Vec::<i64>::from_value(&list), None);
     }
 
     #[test]

@@ -193,9 +193,7 @@ async fn ctrl_c() {
     app.events().subscribe("keyboard_interrupt", {
         let notes = notes.clone();
         move |event| {
-            let signal = event
-                .get("signal")
-                .and_then(|v| v.as_text().map(str::to_string));
+            let signal = event.get::<String>("signal");
             notes
                 .lock()
                 .unwrap()

@@ -74,11 +74,8 @@ impl Service for NativeDummy {
         let (running, record) = (self.running.clone(), self.record.clone());
         app.events.subscribe("send", move |event| {
             if *running.lock().unwrap() {
-                let data = event
-                    .get("data")
-                    .and_then(Value::as_text)
-                    .unwrap_or_default();
-                record.lock().unwrap().push(data.to_string());
+                let data: String = event.get("data").unwrap_or_default();
+                record.lock().unwrap().push(data);
             }
             async { Flow::Continue }
         });

@@ -17,6 +17,7 @@ use crate::app::AppInfo;
 use crate::cache::CompileCache;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
+use crate::events::Event;
 use crate::host::{HostState, Live};
 use crate::sandbox::{Limits, Sandbox};
 use crate::value::Payload;
@@ -42,6 +43,24 @@ impl From<Sandbox> for PluginOptions {
             sandbox,
             ..PluginOptions::default()
         }
+    }
+}
+
+/// An event on its way to plugins, converted for each WIT version at most
+/// once per dispatch.
+#[derive(Default)]
+pub(crate) struct Delivery {
+    v0_1: Option<WitEvent>,
+}
+
+impl Delivery {
+    /// The event as `precept:plugin@0.1.0` plugins receive it.
+    fn v0_1(&mut self, event: &Event) -> &WitEvent {
+        let wit = self
+            .v0_1
+            .get_or_insert_with(|| wit::v0_1::event_to_wit(event));
+        wit.num = event.num;
+        wit
     }
 }
 
@@ -191,8 +210,13 @@ impl Plugin {
 
     /// Calls the plugin's `on-event` export; `None` when it is disabled.
     /// `Ok(true)` means the plugin stopped the event.
-    pub(crate) async fn on_event(&self, event: &WitEvent) -> Option<Called<bool>> {
+    pub(crate) async fn on_event(
+        &self,
+        event: &Event,
+        delivery: &mut Delivery,
+    ) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
+        let event = delivery.v0_1(event);
         let (store, exports) = entered.parts();
         let call = exports.call_on_event(&mut *store, event);
         let result = self.watched(Some(self.limits.wait), call).await;
@@ -233,7 +257,8 @@ impl Plugin {
         let mut entered = self.enter(self.limits.command).await?;
         let (store, exports) = entered.parts();
         store.data_mut().go_live(live);
-        let call = exports.call_run_command(&mut *store, name, args);
+        let args = wit::v0_1::payload_to_wit(args);
+        let call = exports.call_run_command(&mut *store, name, &args);
         let result = self.watched(self.limits.command, call).await;
         Some(entered.settle(result, "run-command", Some(name)))
     }

@@ -120,10 +120,15 @@ impl Language {
     }
 }
 
+/// The `precept:plugin` WIT package this tool was built with: plugins are
+/// built against it unless [`Builder::wit_dir`] names another.
+pub const WIT: &str = include_str!("../../wit/plugin.wit");
+
 /// Builds plugins against one WIT contract.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    wit: PathBuf,
+    /// The WIT package's directory; the embedded [`WIT`] when `None`.
+    wit: Option<PathBuf>,
     world: String,
 }
 
@@ -134,17 +139,18 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// A builder for the `plugin` world of this repository's `wit/`.
+    /// A builder for the `plugin` world of the embedded [`WIT`], usable
+    /// anywhere once installed.
     pub fn new() -> Builder {
         Builder {
-            wit: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit"),
+            wit: None,
             world: "plugin".into(),
         }
     }
 
     /// Uses the WIT package in `dir` instead.
     pub fn wit_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
-        self.wit = dir.into();
+        self.wit = Some(dir.into());
         self
     }
 
@@ -157,14 +163,45 @@ impl Builder {
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
         }
+        // Everything passing is staged in a directory of its own, removed
+        // when the build ends.
+        let staging = tempfile::Builder::new()
+            .prefix("precept-build-")
+            .tempdir()
+            .map_err(BuildError::io(&std::env::temp_dir()))?;
+        let wit = match &self.wit {
+            Some(dir) => dir.clone(),
+            None => {
+                let dir = staging.path().join("wit");
+                std::fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
+                let file = dir.join("plugin.wit");
+                std::fs::write(&file, WIT).map_err(BuildError::io(&file))?;
+                dir
+            }
+        };
+        let job = Job {
+            wit: &wit,
+            world: &self.world,
+            staging: staging.path(),
+        };
         match language {
             Language::Rust => rust::build(dir, out)?,
-            Language::C => c::build(self, dir, out)?,
-            Language::Python => python::build(self, dir, out)?,
-            Language::JavaScript => javascript::build(self, dir, out)?,
+            Language::C => c::build(&job, dir, out)?,
+            Language::Python => python::build(&job, dir, out)?,
+            Language::JavaScript => javascript::build(&job, dir, out)?,
         }
         Ok(language)
     }
+}
+
+/// One build: the contract to build against and a scratch directory.
+pub(crate) struct Job<'a> {
+    /// The WIT package's directory.
+    pub(crate) wit: &'a Path,
+    /// The world in it.
+    pub(crate) world: &'a str,
+    /// A directory of this build's own, removed when it ends.
+    pub(crate) staging: &'a Path,
 }
 
 #[cfg(test)]
@@ -173,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_examples_are_told_apart() {
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../example-plugins");
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../example-plugins");
         let detect = |dir: &str| Language::detect(&examples.join(dir));
         assert_eq!(detect("hello"), Some(Language::Rust));
         assert_eq!(detect("c/hello"), Some(Language::C));

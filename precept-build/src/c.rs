@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::Context as _;
 use wit_bindgen_core::wit_parser::Resolve;
 
-use crate::{BuildError, Builder, tool, toolchain};
+use crate::{BuildError, Job, tool, toolchain};
 
 /// The `.c` files directly in `dir`, sorted.
 pub(crate) fn sources(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -20,11 +20,11 @@ pub(crate) fn sources(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(sources)
 }
 
-pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), BuildError> {
+pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     // The bindings (`plugin.h`, `plugin.c`, `plugin_component_type.o`) are
     // kept beside the component, for reading and for editors.
     let bindings = out.with_extension("bindings");
-    generate_bindings(builder, &bindings)?;
+    generate_bindings(job, &bindings)?;
 
     let module = out.with_extension("core.wasm");
     let mut clang = Command::new(toolchain::CLANG);
@@ -46,14 +46,14 @@ pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), Bui
     std::fs::remove_file(&module).map_err(BuildError::io(&module))
 }
 
-fn generate_bindings(builder: &Builder, into: &Path) -> Result<(), BuildError> {
+fn generate_bindings(job: &Job, into: &Path) -> Result<(), BuildError> {
     let mut resolve = Resolve::default();
     let (package, _) = resolve
-        .push_dir(&builder.wit)
-        .with_context(|| format!("parse {}", builder.wit.display()))
+        .push_dir(job.wit)
+        .with_context(|| format!("parse {}", job.wit.display()))
         .map_err(BuildError::Component)?;
     let world = resolve
-        .select_world(&[package], Some(&builder.world))
+        .select_world(&[package], Some(job.world))
         .map_err(BuildError::Component)?;
     let mut files = wit_bindgen_core::Files::default();
     wit_bindgen_c::Opts::default()

@@ -4,15 +4,15 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::{BuildError, Builder, tool, toolchain};
+use crate::{BuildError, Job, tool, toolchain};
 
-pub(crate) fn build(builder: &Builder, dir: &Path, out: &Path) -> Result<(), BuildError> {
+pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     let mut command = Command::new(toolchain::COMPONENTIZE_JS);
     command
         .arg(dir.join("app.js"))
         .arg("--wit")
-        .arg(&builder.wit)
-        .args(["--world-name", &builder.world])
+        .arg(job.wit)
+        .args(["--world-name", job.world])
         // Without these the component would import `wasi:http`, which a
         // plugin is never given.
         .args(["--disable", "http", "fetch-event"])
