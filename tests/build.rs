@@ -1,10 +1,10 @@
 //! Builds every test plugin from source for `wasm32-wasip2` and writes
 //! `plugins.rs`, which names each component's path as a constant.
 //!
-//! Plugins are the crates in `example-plugins/` and `tests/plugins/`; a new
-//! directory there is picked up without editing any list. The guests are built
-//! by a nested `cargo` with its own target directory inside `OUT_DIR`, so it
-//! never waits on the lock of the build that runs this script.
+//! Plugins are the crates in `example-plugins/rust/`, `tests/plugins/` and
+//! `tests/hostile/`; a new directory there is picked up without editing any
+//! list. The guests are built by a nested `cargo` with its own target
+//! directory inside `OUT_DIR` (see `precept_build::guests`).
 //!
 //! Plugins in other languages, `example-plugins/{c,python,javascript}/NAME`,
 //! are built by `precept-build` into `NAME-LANGUAGE.wasm`. Their constants
@@ -15,47 +15,39 @@ use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const TARGET: &str = "wasm32-wasip2";
-const PLUGIN_DIRS: &[&str] = &["example-plugins", "tests/plugins", "tests/hostile"];
+use precept_build::guests::{self, constant};
+
+const PLUGIN_DIRS: &[&str] = &["example-plugins/rust", "tests/plugins", "tests/hostile"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
 
-    require_target();
+    guests::require_target();
 
     let plugins = discover(&workspace);
-    let target_dir = out_dir.join("wasm");
-    build(&workspace, &target_dir, &plugins);
+    let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
+    let built = guests::build(&workspace, &out_dir.join("wasm"), &names);
 
-    let release_dir = target_dir.join(TARGET).join("release");
     let mut code = String::new();
-    for plugin in &plugins {
-        // A library's file has `_` for `-`; a binary's keeps the name.
-        let wasm = [plugin.name.replace('-', "_"), plugin.name.clone()]
-            .map(|stem| release_dir.join(format!("{stem}.wasm")))
-            .into_iter()
-            .find(|path| path.exists())
-            .unwrap_or_else(|| panic!("{} was not built", plugin.name));
+    for (plugin, wasm) in plugins.iter().zip(&built) {
         writeln!(
             code,
             "/// The `{name}` component, built from `{dir}`.\npub const {konst}: &str = {path:?};",
             name = plugin.name,
             dir = plugin.dir.strip_prefix(&workspace).unwrap().display(),
-            konst = plugin.name.to_uppercase().replace('-', "_"),
+            konst = constant(&plugin.name),
             path = wasm.display().to_string(),
         )
         .unwrap();
-        track_dep_info(&wasm.with_extension("d"));
     }
     for (name, wasm) in componentize_wat(&workspace, &out_dir) {
         writeln!(
             code,
             "/// The `{name}` component, made from `tests/hostile/{name}.wat`.\npub const {konst}: &str = {path:?};",
-            konst = name.to_uppercase().replace('-', "_"),
+            konst = constant(&name),
             path = wasm.display().to_string(),
         )
         .unwrap();
@@ -70,13 +62,7 @@ fn main() {
     let examples: Vec<String> = plugins
         .iter()
         .filter(|p| p.dir.starts_with(workspace.join("example-plugins")))
-        .map(|p| {
-            format!(
-                "({:?}, {})",
-                p.name,
-                p.name.to_uppercase().replace('-', "_")
-            )
-        })
+        .map(|p| format!("({:?}, {})", p.name, constant(&p.name)))
         .collect();
     writeln!(
         code,
@@ -119,45 +105,6 @@ fn discover(workspace: &Path) -> Vec<Guest> {
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
     guests
-}
-
-/// Stops the build with one line naming the fix when the target is missing.
-fn require_target() {
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("run rustc --print sysroot");
-    let sysroot = String::from_utf8(sysroot.stdout).unwrap();
-    let installed = Path::new(sysroot.trim())
-        .join("lib/rustlib")
-        .join(TARGET)
-        .exists();
-    if !installed {
-        panic!("the {TARGET} target is not installed: run `rustup target add {TARGET}`");
-    }
-}
-
-/// Runs one nested `cargo build` for all guests.
-fn build(workspace: &Path, target_dir: &Path, guests: &[Guest]) {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace)
-        .args(["build", "--release", "--target", TARGET])
-        .env("CARGO_TARGET_DIR", target_dir)
-        // Small components: no debug info in the guests.
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
-        // Settings meant for the outer build (or for clippy) stay there.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_MAKEFLAGS");
-    for guest in guests {
-        cmd.args(["-p", &guest.name]);
-    }
-    let status = cmd.status().expect("run cargo to build the test plugins");
-    assert!(status.success(), "building the test plugins failed");
 }
 
 /// Turns every core module written as `tests/hostile/*.wat` into a
@@ -248,7 +195,7 @@ fn build_other_languages(
                     }
                     Err(error) => panic!("building {}: {error}", dir.display()),
                 };
-                let konst = name.to_uppercase().replace('-', "_");
+                let konst = constant(name);
                 let doc = format!(
                     "The `{name}` component, built from `{}`.",
                     dir.strip_prefix(workspace).unwrap().display()
@@ -266,20 +213,5 @@ fn watch_path_for_new_tools() {
     let path = env::var_os("PATH").unwrap_or_default();
     for dir in env::split_paths(&path).filter(|dir| dir.is_dir()) {
         println!("cargo:rerun-if-changed={}", dir.display());
-    }
-}
-
-/// Asks cargo to rerun this script when any source file of a guest changes.
-fn track_dep_info(dep_file: &Path) {
-    let Ok(text) = fs::read_to_string(dep_file) else {
-        return;
-    };
-    let Some((_, deps)) = text.split_once(": ") else {
-        return;
-    };
-    for dep in deps.split_whitespace() {
-        if !dep.contains("/.cargo/registry/") {
-            println!("cargo:rerun-if-changed={dep}");
-        }
     }
 }

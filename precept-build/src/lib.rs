@@ -15,6 +15,7 @@
 //! known to work are the constants in [`toolchain`].
 
 mod c;
+pub mod guests;
 mod javascript;
 mod python;
 mod rust;
@@ -84,8 +85,8 @@ pub enum Language {
 }
 
 impl Language {
-    /// Every supported language. Example plugins in a language other than
-    /// Rust live in `example-plugins/NAME/`, NAME being [`Language::name`].
+    /// Every supported language. Example plugins live in
+    /// `example-plugins/NAME/`, NAME being [`Language::name`].
     pub const ALL: [Language; 4] = [
         Language::Rust,
         Language::C,
@@ -212,7 +213,7 @@ mod tests {
     fn the_examples_are_told_apart() {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../example-plugins");
         let detect = |dir: &str| Language::detect(&examples.join(dir));
-        assert_eq!(detect("hello"), Some(Language::Rust));
+        assert_eq!(detect("rust/hello"), Some(Language::Rust));
         assert_eq!(detect("c/hello"), Some(Language::C));
         assert_eq!(detect("python/hello"), Some(Language::Python));
         assert_eq!(detect("javascript/hello"), Some(Language::JavaScript));

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let plugins = [
-        precept_tests::HELLO,
-        precept_tests::PING,
-        precept_tests::PONG,
-        precept_tests::GUARD,
+        precept_demo::HELLO,
+        precept_demo::PING,
+        precept_demo::PONG,
+        precept_demo::GUARD,
     ];
     let mut args = vec!["precept-run".to_string()];
     for plugin in plugins {
