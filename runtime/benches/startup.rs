@@ -64,15 +64,18 @@ fn first_load(c: &mut Criterion) {
     let bytes = std::fs::read(precept_tests::HELLO).unwrap();
     let mut group = c.benchmark_group("first load of hello");
     group.sample_size(10);
-    let engines: [(&str, Configure); 3] = [
+    #[cfg_attr(not(feature = "bench-pulley"), allow(unused_mut))]
+    let mut engines: Vec<(&str, Configure)> = vec![
         ("cranelift", |_| {}),
         ("winch", |config| {
             config.strategy(wasmtime::Strategy::Winch);
         }),
-        ("pulley", |config| {
-            config.target("pulley64").unwrap();
-        }),
     ];
+    // `--features bench-pulley`: Pulley is compiled only when measured.
+    #[cfg(feature = "bench-pulley")]
+    engines.push(("pulley", |config| {
+        config.target("pulley64").unwrap();
+    }));
     for (name, configure) in engines {
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);

@@ -1,8 +1,8 @@
-//! The one wasmtime `Engine` of a process, the `Linker` that provides the
-//! host imports (WASI and the precept interfaces), and the components
-//! prepared so far.
+//! The wasmtime `Engine` of a process (one per compiler), the `Linker` that
+//! provides the host imports (WASI and the precept interfaces), and the
+//! components prepared recently.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -13,12 +13,87 @@ use crate::error::{Error, one_line};
 use crate::host::HostState;
 use crate::wit::{self, PluginPre};
 
-/// Compiling and linking, shared by every application in the process.
+/// Which compiler turns plugins into machine code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compiler {
+    /// Cranelift, the optimising compiler: the fastest code.
+    #[default]
+    Cranelift,
+    /// Winch, the baseline compiler: compiles several times faster, for
+    /// code that runs somewhat slower; for large plugins that start often
+    /// without a compile cache.
+    Winch,
+}
+
+impl Compiler {
+    fn strategy(self) -> wasmtime::Strategy {
+        match self {
+            Compiler::Cranelift => wasmtime::Strategy::Cranelift,
+            Compiler::Winch => wasmtime::Strategy::Winch,
+        }
+    }
+}
+
+/// Compiling and linking, shared by every application in the process that
+/// uses the same compiler.
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
-    /// Components compiled and linked so far, by content hash.
-    prepared: Mutex<HashMap<String, PluginPre<HostState>>>,
+    /// Components compiled and linked recently, by content hash.
+    prepared: Mutex<Recent<PluginPre<HostState>>>,
+}
+
+/// The most components kept prepared, and the most compiled code they may
+/// hold together: loading one again within these skips compiling it, and
+/// a process that loads many distinct components keeps bounded memory.
+const MAX_PREPARED: usize = 256;
+const MAX_PREPARED_BYTES: usize = 1 << 30;
+
+/// Recently prepared components by digest, with their sizes; the oldest
+/// are evicted first.
+struct Recent<T> {
+    by_digest: HashMap<String, (T, usize)>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Recent {
+            by_digest: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<T: Clone> Recent<T> {
+    fn get(&self, digest: &str) -> Option<T> {
+        self.by_digest.get(digest).map(|(value, _)| value.clone())
+    }
+
+    /// Keeps `value` of `bytes`, evicting the oldest entries past
+    /// [`MAX_PREPARED`] entries or [`MAX_PREPARED_BYTES`]; the new entry
+    /// itself is always kept.
+    fn insert(&mut self, digest: String, value: T, bytes: usize) {
+        if let Some((_, old)) = self.by_digest.insert(digest.clone(), (value, bytes)) {
+            self.bytes -= old;
+            self.order.retain(|d| *d != digest);
+        }
+        self.bytes += bytes;
+        self.order.push_back(digest);
+        while self.order.len() > MAX_PREPARED
+            || (self.bytes > MAX_PREPARED_BYTES && self.order.len() > 1)
+        {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some((_, size)) = self.by_digest.remove(&oldest) {
+                self.bytes -= size;
+            }
+        }
+    }
 }
 
 /// Why a component could not be prepared.
@@ -48,21 +123,27 @@ fn other_world_version(component: &Component, engine: &wasmtime::Engine) -> Opti
 }
 
 impl PluginEngine {
-    /// The process-wide engine, created on first use.
-    pub(crate) fn shared() -> Result<Arc<PluginEngine>, Error> {
-        static SHARED: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-        if let Some(engine) = SHARED.get() {
+    /// The process-wide engine of `compiler`, created on first use.
+    pub(crate) fn shared(compiler: Compiler) -> Result<Arc<PluginEngine>, Error> {
+        static CRANELIFT: OnceLock<Arc<PluginEngine>> = OnceLock::new();
+        static WINCH: OnceLock<Arc<PluginEngine>> = OnceLock::new();
+        let shared = match compiler {
+            Compiler::Cranelift => &CRANELIFT,
+            Compiler::Winch => &WINCH,
+        };
+        if let Some(engine) = shared.get() {
             return Ok(engine.clone());
         }
-        let engine = Arc::new(PluginEngine::new()?);
-        Ok(SHARED.get_or_init(|| engine).clone())
+        let engine = Arc::new(PluginEngine::new(compiler)?);
+        Ok(shared.get_or_init(|| engine).clone())
     }
 
     /// Configures the engine and registers every host import.
-    fn new() -> Result<Self, Error> {
+    fn new(compiler: Compiler) -> Result<Self, Error> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        config.strategy(compiler.strategy());
         let engine = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(one_line(&e)))?;
         let ticking = engine.weak();
         std::thread::Builder::new()
@@ -99,7 +180,7 @@ impl PluginEngine {
         cache: Option<&CompileCache>,
     ) -> Result<PluginPre<HostState>, PrepareError> {
         if let Some(pre) = self.prepared.lock().unwrap().get(digest) {
-            return Ok(pre.clone());
+            return Ok(pre);
         }
         let mapped = cache.and_then(|cache| cache.lookup(&self.engine, digest));
         let (component, key) = match mapped {
@@ -122,7 +203,12 @@ impl PluginEngine {
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
         let pre =
             PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?).map_err(link)?;
-        self.prepared.lock().unwrap().insert(key, pre.clone());
+        let image = pre.instance_pre().component().image_range();
+        let bytes = (image.end as usize).saturating_sub(image.start as usize);
+        self.prepared
+            .lock()
+            .unwrap()
+            .insert(key, pre.clone(), bytes);
         Ok(pre)
     }
 
@@ -146,5 +232,32 @@ impl PluginEngine {
                 });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_prepared_components_are_evicted_past_the_bounds() {
+        let mut recent = Recent::default();
+        for i in 0..MAX_PREPARED + 10 {
+            recent.insert(format!("d{i}"), i, 1);
+        }
+        assert_eq!(recent.order.len(), MAX_PREPARED);
+        assert_eq!(recent.get("d9"), None);
+        assert_eq!(recent.get("d10"), Some(10));
+
+        // Past the bytes: older ones go, the new one stays however large.
+        recent.insert("big".into(), 0, MAX_PREPARED_BYTES);
+        assert_eq!(recent.order.len(), 1);
+        assert_eq!(recent.bytes, MAX_PREPARED_BYTES);
+        recent.insert("huge".into(), 1, MAX_PREPARED_BYTES + 1);
+        assert_eq!((recent.get("big"), recent.get("huge")), (None, Some(1)));
+
+        // Inserting a digest again replaces it and counts it once.
+        recent.insert("huge".into(), 2, 5);
+        assert_eq!((recent.order.len(), recent.bytes), (1, 5));
     }
 }

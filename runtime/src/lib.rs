@@ -2,24 +2,34 @@
 //! component plugins, written in any language that targets the
 //! `precept:plugin` world (see `wit/plugin.wit`).
 //!
-//! An [`App`] has commands, an event dispatcher ([`Events`]) and shared
-//! variables ([`Vars`]). Plugins are loaded with [`App::load_plugin`]: each
-//! gets its own wasmtime `Store` with its own WASI context, which grants
-//! nothing but standard output and standard error. [`App::start`] runs
-//! precept's CLI lifecycle: `before_cli_start`, parsing, `cli_parsed`, the
-//! command together with `cli_started`, and `cli_stopped`.
+//! An [`App`] has commands, an event dispatcher ([`Events`]), shared
+//! variables ([`Vars`]) and services, and gets precept's global options, a
+//! configuration file, plugins and their grants, each by one call. Each
+//! plugin gets its own wasmtime `Store` with its own WASI context, which
+//! grants nothing but standard output and standard error unless the
+//! configuration or the command line grants more. [`App::start`] loads the
+//! plugins and runs precept's CLI lifecycle: `before_cli_start`, parsing,
+//! `cli_parsed`, the services, the command together with `cli_started`, and
+//! `cli_stopped`.
 //!
 //! ```no_run
 //! use precept::{App, Flow};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut app = App::new("my-app", "1.0.0")?;
-//! app.events().subscribe("cli_started", |event| async move {
-//!     println!("started {:?}", event.get::<String>("command"));
+//! app.about("What my app does")
+//!     .cache_dir(precept::cache::default_dir())
+//!     .config_file("my-app.toml")?
+//!     .plugin_flags()?
+//!     .command(clap::Command::new("run"), |ctx| async move {
+//!         ctx.events.dispatch("work", precept::payload([("n", 42i64)])).await;
+//!         Ok(())
+//!     })?;
+//! app.events().subscribe("work", |event| async move {
+//!     println!("work {:?}", event.get::<i64>("n"));
 //!     Flow::Continue
 //! });
-//! app.load_plugin("hello.wasm").await?;
-//! let status = app.start(["my-app"]).await;
+//! let status = app.start(std::env::args_os()).await;
 //! # Ok(()) }
 //! ```
 
@@ -27,14 +37,16 @@
 
 mod app;
 mod cli;
+mod config;
 mod engine;
 mod error;
+mod events;
 mod faults;
 mod host;
 mod launch;
-mod lifecycle;
-
+mod output;
 mod plugin;
+mod sandbox;
 mod services;
 mod signals;
 mod status;
@@ -43,16 +55,14 @@ mod value;
 mod vars;
 mod wit;
 
+mod text;
+
 pub mod cache;
-pub mod config;
-pub mod events;
 pub mod logging;
-pub mod output;
-pub mod sandbox;
-pub mod text;
 
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
+pub use engine::Compiler;
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{
     Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
@@ -61,12 +71,14 @@ pub use events::{
 pub use host::ConfigKey;
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use launch::Builtin;
+pub use output::PluginStdout;
 pub use plugin::{Plugin, PluginOptions, ServiceStep};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };
-pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
+pub use services::{Service, ServiceContext, ServiceError, ServiceFailure, ServiceStates};
 pub use status::ExitStatus;
+pub use text::MAX_SHOWN_CHARS;
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
 pub use wit::WORLD_VERSION;

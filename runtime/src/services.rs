@@ -5,6 +5,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
@@ -28,6 +29,28 @@ pub struct ServiceContext {
     pub events: Events,
     /// The application's variables.
     pub vars: Vars,
+    /// Which of the application's services are running.
+    pub services: ServiceStates,
+}
+
+/// Which of an application's services are running, as precept's
+/// `Service.running`: a service runs from its successful start (before
+/// `{name}_start` is dispatched) until it is stopped (before `{name}_stop`).
+#[derive(Clone, Default)]
+pub struct ServiceStates(Arc<[Arc<Registered>]>);
+
+impl ServiceStates {
+    /// The states of `services`.
+    pub(crate) fn of(services: &[Arc<Registered>]) -> ServiceStates {
+        ServiceStates(services.into())
+    }
+
+    /// Whether the service `name` is running; `None` when there is no such
+    /// service.
+    pub fn is_running(&self, name: &str) -> Option<bool> {
+        let service = self.0.iter().find(|s| s.name() == name)?;
+        Some(service.running.load(Ordering::SeqCst))
+    }
 }
 
 /// A native service. Every step has a default that does nothing.
@@ -101,6 +124,7 @@ pub(crate) struct Registered {
     name: String,
     command: Option<String>,
     provider: Provider,
+    running: AtomicBool,
 }
 
 impl Registered {
@@ -110,6 +134,7 @@ impl Registered {
             name: service.name().to_string(),
             command,
             provider: Provider::Native(tokio::sync::Mutex::new(service)),
+            running: AtomicBool::new(false),
         }
     }
 
@@ -119,6 +144,7 @@ impl Registered {
             name,
             command,
             provider: Provider::Plugin(plugin),
+            running: AtomicBool::new(false),
         }
     }
 
@@ -155,6 +181,11 @@ impl Registered {
     /// since the service no longer runs either way.
     async fn step(&self, step: ServiceStep, app: &ServiceContext) -> Result<(), ServiceFailure> {
         let result = self.call(step, app).await;
+        match step {
+            ServiceStep::Start if result.is_ok() => self.running.store(true, Ordering::SeqCst),
+            ServiceStep::Stop => self.running.store(false, Ordering::SeqCst),
+            _ => {}
+        }
         if result.is_ok() || step == ServiceStep::Stop {
             let event = format!("{}_{}", self.name, step.as_str());
             let payload = vec![("service".to_string(), Value::Text(self.name.clone()))];

@@ -1,4 +1,12 @@
-//! Ctrl-C and SIGTERM while the application runs.
+//! Ctrl-C and SIGTERM while the application runs, and released when it
+//! does not: the handler a listener installs stays in the process, so
+//! outside a run a signal ends the process as it would without precept.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many listeners exist: while none does, SIGINT and SIGTERM take their
+/// default action.
+static LISTENING: AtomicUsize = AtomicUsize::new(0);
 
 /// Listens for SIGINT and SIGTERM from when it is created.
 pub(crate) struct Signals {
@@ -14,10 +22,13 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            Some(Signals {
+            release_when_idle();
+            let signals = Signals {
                 interrupt: signal(SignalKind::interrupt()).ok()?,
                 terminate: signal(SignalKind::terminate()).ok()?,
-            })
+            };
+            LISTENING.fetch_add(1, Ordering::SeqCst);
+            Some(signals)
         }
         #[cfg(not(unix))]
         {
@@ -48,6 +59,34 @@ impl Signals {
             std::process::exit(130);
         });
     }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        LISTENING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Installs, once per process, the action that gives SIGINT and SIGTERM
+/// their default effect (ending the process) while nothing listens.
+#[cfg(unix)]
+fn release_when_idle() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            let idle_default = move || {
+                if LISTENING.load(Ordering::SeqCst) == 0 {
+                    let _ = signal_hook::low_level::emulate_default_handler(signal);
+                }
+            };
+            // SAFETY: the action only reads an atomic and calls
+            // `emulate_default_handler`, both async-signal-safe.
+            if let Err(error) = unsafe { signal_hook::low_level::register(signal, idle_default) } {
+                tracing::debug!("cannot release signal {signal} after runs: {error}");
+            }
+        }
+    });
 }
 
 /// Waits for the next signal of `signals`, or forever without them.

@@ -215,3 +215,49 @@ async fn a_plugin_commands_dispatch_reaches_another_plugin_while_it_runs() {
     assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
     assert_eq!(app.vars().get("ans.question.q"), Some(Value::from("ping")));
 }
+
+/// When `start` returns, Ctrl-C ends the process again, as it would
+/// without precept: the handler listening during the run is released. The
+/// check runs in a child process: this test binary, run for this test
+/// alone.
+#[test]
+fn signal_handlers_are_released_when_start_returns() {
+    use std::io::BufRead as _;
+    use std::os::unix::process::ExitStatusExt as _;
+
+    const NAME: &str = "signal_handlers_are_released_when_start_returns";
+    if std::env::var_os("PRECEPT_SIGNAL_CHILD").is_some() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let status = runtime.block_on(async {
+            let mut app = app();
+            common::add_run(&mut app);
+            app.start(["test-app", "run"]).await
+        });
+        println!("returned {}", status.code());
+        std::thread::sleep(Duration::from_secs(10));
+        println!("still alive");
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env("PRECEPT_SIGNAL_CHILD", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The test harness prints the test's name on the same line.
+    let returned = lines.find(|line| line.as_ref().is_ok_and(|l| l.contains("returned ")));
+    assert!(returned.unwrap().unwrap().ends_with("returned 0"));
+
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(2),
+        "SIGINT did not end it: {status:?}"
+    );
+}

@@ -616,7 +616,7 @@ fn any_script_of_host_calls_is_accepted_or_refused_as_its_budget_says() {
             for line in String::from_utf8_lossy(&logged).lines() {
                 prop_assert!(is_one_clean_line(line), "{:?}", line);
                 prop_assert!(
-                    line.len() <= 2 * precept::text::MAX_SHOWN_CHARS * 4,
+                    line.len() <= 2 * precept::MAX_SHOWN_CHARS * 4,
                     "{}",
                     line.len()
                 );

@@ -395,3 +395,60 @@ async fn a_plugin_command_cannot_take_a_built_in_name() {
     );
     assert!(app.plugins().is_empty());
 }
+
+/// A service that hands out the application's service states when set up.
+struct Watcher(Arc<Mutex<Option<precept::ServiceStates>>>);
+
+#[async_trait]
+impl Service for Watcher {
+    fn name(&self) -> &str {
+        "watcher"
+    }
+
+    async fn setup(&mut self, app: &ServiceContext) -> Result<(), ServiceError> {
+        *self.0.lock().unwrap() = Some(app.services.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_service_runs_from_its_start_to_its_stop() {
+    let mut app = app();
+    let states = Arc::new(Mutex::new(None));
+    app.service(Watcher(states.clone())).unwrap();
+    app.service(Step::new("clock", &Arc::default())).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    for event in ["clock_start", "clock_stop"] {
+        let (seen, states) = (seen.clone(), states.clone());
+        app.events().subscribe(event, move |event| {
+            let states = states.lock().unwrap().clone().unwrap();
+            let running = states.is_running("clock");
+            seen.lock()
+                .unwrap()
+                .push(format!("{}:{running:?}", event.name));
+            async { Flow::Continue }
+        });
+    }
+    let noted = seen.clone();
+    app.command(Command::new("check"), move |ctx: Context| {
+        let running = ctx.services.is_running("clock");
+        noted.lock().unwrap().push(format!("command:{running:?}"));
+        assert_eq!(ctx.services.is_running("nothing"), None);
+        async { Ok::<(), CommandError>(()) }
+    })
+    .unwrap();
+
+    assert_eq!(app.service_running("clock"), Some(false));
+    assert_eq!(app.start(["test-app", "check"]).await, ExitStatus::Success);
+
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "clock_start:Some(true)",
+            "command:Some(true)",
+            "clock_stop:Some(false)"
+        ]
+    );
+    assert_eq!(app.service_running("clock"), Some(false));
+    assert_eq!(app.service_running("nothing"), None);
+}

@@ -14,7 +14,7 @@ use crate::events::Events;
 use crate::host::{InFlight, Live};
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
-use crate::services::{Run, ServiceContext};
+use crate::services::{Run, ServiceContext, ServiceStates};
 use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
 use crate::task::Spawned;
@@ -92,6 +92,7 @@ impl App {
         let ctx = ServiceContext {
             events: self.events.clone(),
             vars: self.info.vars.clone(),
+            services: ServiceStates::of(&self.services),
         };
         let mut signals = if self.catch_signals {
             Signals::listen()
@@ -183,6 +184,7 @@ impl App {
                     matches: top.clone(),
                     events: self.events.clone(),
                     vars: self.info.vars.clone(),
+                    services: ServiceStates::of(&self.services),
                 });
             }
             let help = command.render_help();
@@ -199,6 +201,7 @@ impl App {
                 matches,
                 events: self.events.clone(),
                 vars: self.info.vars.clone(),
+                services: ServiceStates::of(&self.services),
             }),
             Runner::Plugin(plugin) => {
                 let args = cli::args_payload(&found.command, &matches);

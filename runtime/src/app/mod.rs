@@ -1,0 +1,180 @@
+//! The embedding API: an application with its own commands, arguments,
+//! native subscribers and services, extended by WebAssembly plugins, run
+//! through precept's CLI lifecycle. `building` sets it up, `registry` holds
+//! the loaded plugins and what they added, `lifecycle` runs it.
+
+mod building;
+mod lifecycle;
+mod registry;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use clap::{ArgMatches, Command};
+
+use crate::cache::CompileCache;
+use crate::engine::{Compiler, PluginEngine};
+use crate::error::Error;
+use crate::events::Events;
+use crate::host::ConfigKey;
+use crate::launch::Launch;
+use crate::output::PluginStdout;
+use crate::plugin::Plugin;
+use crate::sandbox::Sandbox;
+use crate::services::{Registered, ServiceStates};
+use crate::vars::Vars;
+
+/// What plugins can see of the application.
+pub(crate) struct AppInfo {
+    pub(crate) prog_name: String,
+    pub(crate) version: String,
+    pub(crate) vars: Vars,
+    pub(crate) stdout: PluginStdout,
+}
+
+/// The error a command returns.
+pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
+
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type RunCommand = Arc<dyn Fn(Context) -> BoxFuture<Result<(), CommandError>> + Send + Sync>;
+
+/// What a running native command gets: its parsed arguments and the
+/// application.
+pub struct Context {
+    /// The command's own arguments.
+    pub matches: ArgMatches,
+    /// The application's dispatcher.
+    pub events: Events,
+    /// The application's variables.
+    pub vars: Vars,
+    /// Which of the application's services are running.
+    pub services: ServiceStates,
+}
+
+/// Who runs a command.
+pub(crate) enum Runner {
+    Native(RunCommand),
+    Plugin(Arc<Plugin>),
+}
+
+/// A command of the application or of a plugin, with who runs it.
+pub(crate) struct AppCommand {
+    pub(crate) command: Command,
+    pub(crate) runner: Runner,
+}
+
+impl AppCommand {
+    fn owner(&self) -> String {
+        match &self.runner {
+            Runner::Native(_) => "the application".into(),
+            Runner::Plugin(plugin) => format!("plugin '{}'", plugin.name()),
+        }
+    }
+}
+
+/// A precept application: commands, arguments, services, an event
+/// dispatcher, shared variables and the plugins that extend them.
+pub struct App {
+    pub(crate) info: Arc<AppInfo>,
+    pub(crate) about: Option<String>,
+    pub(crate) events: Events,
+    pub(crate) engine: Arc<PluginEngine>,
+    pub(crate) plugins: Vec<Arc<Plugin>>,
+    pub(crate) args: Vec<clap::Arg>,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) services: Vec<Arc<Registered>>,
+    pub(crate) load_failures: usize,
+    pub(crate) catch_signals: bool,
+    pub(crate) fail_fast: bool,
+    pub(crate) sandbox: Sandbox,
+    pub(crate) config_keys: Vec<(String, ConfigKey)>,
+    pub(crate) cache_dir: Option<PathBuf>,
+    /// The cache in `cache_dir`, opened at its first use.
+    cache: OnceLock<Option<Arc<CompileCache>>>,
+    /// What is read and loaded when the application starts.
+    pub(crate) launch: Launch,
+    /// What runs when no command is given; help is printed without it.
+    pub(crate) default_command: Option<RunCommand>,
+    /// The embedder's own reason to end the run, as Ctrl-C would.
+    pub(crate) shutdown: Option<BoxFuture<()>>,
+}
+
+impl App {
+    /// An application called `prog_name` at `version`, with no plugins yet,
+    /// and precept's global options: `-v/--verbose`, `--quiet` and
+    /// `--log-file FILE` (see [`logging`](crate::logging)).
+    pub fn new(prog_name: impl Into<String>, version: impl Into<String>) -> Result<App, Error> {
+        Ok(App {
+            info: Arc::new(AppInfo {
+                prog_name: prog_name.into(),
+                version: version.into(),
+                vars: Vars::default(),
+                stdout: PluginStdout::default(),
+            }),
+            about: None,
+            events: Events::new(),
+            engine: PluginEngine::shared(Compiler::default())?,
+            plugins: Vec::new(),
+            args: building::global_args(),
+            commands: Vec::new(),
+            services: Vec::new(),
+            load_failures: 0,
+            catch_signals: true,
+            fail_fast: false,
+            sandbox: Sandbox::default(),
+            config_keys: Vec::new(),
+            cache_dir: None,
+            cache: OnceLock::new(),
+            launch: Launch::default(),
+            default_command: None,
+            shutdown: None,
+        })
+    }
+
+    /// Where the plugins' standard output goes: switch it to standard error
+    /// while the application writes output that must stay machine-readable.
+    pub fn plugin_stdout(&self) -> &PluginStdout {
+        &self.info.stdout
+    }
+
+    /// The application's program name.
+    pub fn prog_name(&self) -> &str {
+        &self.info.prog_name
+    }
+
+    /// The application's event dispatcher.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// The application's variables, shared with every plugin.
+    pub fn vars(&self) -> &Vars {
+        &self.info.vars
+    }
+
+    /// Whether the service `name` is running; `None` when the application
+    /// has no such service.
+    pub fn service_running(&self, name: &str) -> Option<bool> {
+        ServiceStates::of(&self.services).is_running(name)
+    }
+
+    /// The plugins loaded so far, in load order.
+    pub fn plugins(&self) -> &[Arc<Plugin>] {
+        &self.plugins
+    }
+
+    /// The command line as it will be parsed: the application's arguments
+    /// and the commands of the application and its plugins.
+    pub fn command_line(&self) -> Command {
+        let mut command = Command::new(self.info.prog_name.clone())
+            .version(self.info.version.clone())
+            .args(self.args.iter().cloned())
+            .subcommands(self.commands.iter().map(|c| c.command.clone()));
+        if let Some(about) = &self.about {
+            command = command.about(about.clone());
+        }
+        command
+    }
+}

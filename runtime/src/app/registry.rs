@@ -1,0 +1,253 @@
+//! The loaded plugins and what they contributed: loading a plugin checks
+//! everything it adds (commands, services, configuration keys) before
+//! keeping any of it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Command;
+
+use super::{App, AppCommand, Runner};
+use crate::cache::CompileCache;
+use crate::cli;
+use crate::error::LoadError;
+use crate::host::{ConfigKey, HostOp};
+use crate::logging;
+use crate::plugin::{Plugin, PluginOptions, plugin_name, shown_path};
+use crate::services::Registered;
+
+impl App {
+    /// The compile cache, opened at its first use; `None` without a cache
+    /// directory, or when it is refused.
+    fn cache(&self) -> Option<Arc<CompileCache>> {
+        let dir = self.cache_dir.as_deref()?;
+        let opened = self.cache.get_or_init(|| {
+            CompileCache::open(dir)
+                .inspect_err(|error| {
+                    tracing::warn!("not using the compile cache {}: {error}", dir.display());
+                })
+                .ok()
+                .map(Arc::new)
+        });
+        opened.clone()
+    }
+
+    /// Loads the plugin at `path` and runs its `setup`: its commands and
+    /// services are added, its subscriptions take effect and its dispatches
+    /// are delivered before this returns. On error nothing of the plugin is
+    /// kept and the error is remembered for the exit status; other plugins
+    /// are not affected.
+    pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
+        let options = PluginOptions::from(self.sandbox.clone());
+        self.load_plugin_with(path, &options).await
+    }
+
+    /// Like [`App::load_plugin`], with the plugin's own sandbox,
+    /// configuration values and fault policy.
+    pub async fn load_plugin_with(
+        &mut self,
+        path: impl AsRef<Path>,
+        options: &PluginOptions,
+    ) -> Result<Arc<Plugin>, LoadError> {
+        let result = self.try_load(path.as_ref(), options).await;
+        if result.is_err() {
+            self.load_failures += 1;
+        }
+        result
+    }
+
+    /// Loads every plugin in `paths`, in order, reporting each failure as
+    /// one line on standard error and going on with the rest (stopping at
+    /// the first with [`App::fail_fast`]).
+    pub async fn load_plugins<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) {
+        let options = PluginOptions::from(self.sandbox.clone());
+        self.load_plugins_with(paths, |_| options.clone()).await;
+    }
+
+    /// Like [`App::load_plugins`], each plugin with the options `options_of`
+    /// gives for its name.
+    pub async fn load_plugins_with<P: AsRef<Path>>(
+        &mut self,
+        paths: impl IntoIterator<Item = P>,
+        options_of: impl Fn(&str) -> PluginOptions,
+    ) {
+        let paths: Vec<P> = paths.into_iter().collect();
+        if paths.len() > 1 {
+            let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+            let (engine, cache) = (self.engine.clone(), self.cache());
+            // Compiling takes seconds for large components: off the executor.
+            let prepared =
+                tokio::task::spawn_blocking(move || engine.prepare_all(&owned, cache.as_deref()));
+            if let Err(error) = prepared.await {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        }
+        for path in paths {
+            let options = options_of(&plugin_name(path.as_ref()));
+            if let Err(error) = self.load_plugin_with(path, &options).await {
+                logging::report(&error);
+                if self.fail_fast {
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn try_load(
+        &mut self,
+        path: &Path,
+        options: &PluginOptions,
+    ) -> Result<Arc<Plugin>, LoadError> {
+        let name = plugin_name(path);
+        let shown = shown_path(path);
+        if self.plugins.iter().any(|p| p.name() == name) {
+            return Err(LoadError::Duplicate { name, path: shown });
+        }
+        let cache = self.cache();
+        let plugin = Plugin::load(&self.engine, path, self.info.clone(), options, cache).await?;
+        let plugin = Arc::new(plugin);
+        let called = plugin.setup().await;
+        called.result?;
+
+        // Check everything the plugin contributes before keeping any of it.
+        let clash = |what, item: &str, owner: String| LoadError::Clash {
+            name: name.clone(),
+            path: shown.clone(),
+            what,
+            item: item.to_string(),
+            owner,
+        };
+        let mut commands: Vec<AppCommand> = Vec::new();
+        let mut services: Vec<Arc<Registered>> = Vec::new();
+        let mut declared: Vec<ConfigKey> = Vec::new();
+        let mut rest = Vec::new();
+        for op in called.ops {
+            match op {
+                HostOp::AddCommand(spec) => {
+                    let globals: Vec<&clap::Arg> =
+                        self.args.iter().filter(|a| a.is_global_set()).collect();
+                    let command = cli::command_from_spec(&spec, &globals).map_err(|cause| {
+                        LoadError::BadCommand {
+                            name: name.clone(),
+                            path: shown.clone(),
+                            cause,
+                        }
+                    })?;
+                    let other = self
+                        .find_command(&spec.name)
+                        .or_else(|| commands.iter().find(|c| c.command.get_name() == spec.name));
+                    if let Some(other) = other {
+                        return Err(clash("the command", &spec.name, other.owner()));
+                    }
+                    commands.push(AppCommand {
+                        command,
+                        runner: Runner::Plugin(plugin.clone()),
+                    });
+                }
+                HostOp::AddService(service, command) => {
+                    let other = self
+                        .services
+                        .iter()
+                        .chain(&services)
+                        .find(|s| s.name() == service);
+                    if let Some(other) = other {
+                        let owner = other
+                            .plugin_name()
+                            .map_or("the application".into(), |p| format!("plugin '{p}'"));
+                        return Err(clash("the service", &service, owner));
+                    }
+                    services.push(Arc::new(Registered::plugin(
+                        plugin.clone(),
+                        service,
+                        command,
+                    )));
+                }
+                HostOp::DeclareConfig(key) => {
+                    declared.retain(|k| k.key != key.key);
+                    declared.push(key);
+                }
+                op => rest.push(op),
+            }
+        }
+        check_config(&name, options, &declared).map_err(|cause| LoadError::Config {
+            name: name.clone(),
+            cause,
+        })?;
+        self.config_keys
+            .extend(declared.into_iter().map(|key| (name.clone(), key)));
+        if options.fatal {
+            self.events.faults().mark_fatal(&name);
+        }
+        self.events.register(&plugin);
+        self.plugins.push(plugin.clone());
+        self.commands.extend(commands);
+        self.services.extend(services);
+        self.events.apply(&plugin, rest, 0).await;
+        Ok(plugin)
+    }
+
+    /// The services the plugin `plugin` provides, as `(name, command)`:
+    /// `command` is the one command they run with, if any.
+    pub fn plugin_services(&self, plugin: &str) -> Vec<(&str, Option<&str>)> {
+        self.services
+            .iter()
+            .filter(|s| s.plugin_name() == Some(plugin))
+            .map(|s| (s.name(), s.command()))
+            .collect()
+    }
+
+    /// The commands the plugin `plugin` added.
+    pub fn plugin_commands(&self, plugin: &str) -> Vec<&Command> {
+        self.commands
+            .iter()
+            .filter(|c| matches!(&c.runner, Runner::Plugin(p) if p.name() == plugin))
+            .map(|c| &c.command)
+            .collect()
+    }
+
+    /// The configuration keys the plugin `plugin` declared, in order.
+    pub fn config_keys(&self, plugin: &str) -> Vec<&ConfigKey> {
+        self.config_keys
+            .iter()
+            .filter(|(owner, _)| owner == plugin)
+            .map(|(_, key)| key)
+            .collect()
+    }
+
+    pub(crate) fn find_command(&self, name: &str) -> Option<&AppCommand> {
+        self.commands.iter().find(|c| c.command.get_name() == name)
+    }
+}
+
+/// Checks the plugin's configuration values against what it declared: every
+/// key declared, every value of its default's type.
+fn check_config(
+    plugin: &str,
+    options: &PluginOptions,
+    declared: &[ConfigKey],
+) -> Result<(), String> {
+    let source = options.config_source.as_deref().unwrap_or("configuration");
+    for (key, value) in &options.config {
+        let at = format!("{source}: plugin.{plugin}.config.{key}");
+        let Some(declared) = declared.iter().find(|k| k.key == *key) else {
+            let known: Vec<&str> = declared.iter().map(|k| k.key.as_str()).collect();
+            return Err(format!(
+                "{at}: unknown key; {plugin} declares {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        };
+        if !crate::value::same_kind(&declared.default, value) {
+            return Err(format!(
+                "{at}: expected {} like the default {}, found {}",
+                crate::value::kind_name(&declared.default),
+                declared.default,
+                crate::value::kind_name(value)
+            ));
+        }
+    }
+    Ok(())
+}
