@@ -5,7 +5,9 @@ mod common;
 
 use clap::{Arg, Command};
 use common::app;
-use precept::{CommandError, Context, Error, ExitStatus, PluginOptions, Sandbox, Service};
+use precept::{
+    CommandError, Compiler, Context, Error, ExitStatus, PluginOptions, Sandbox, Service,
+};
 
 fn nothing(_ctx: Context) -> std::future::Ready<Result<(), CommandError>> {
     std::future::ready(Ok(()))
@@ -88,5 +90,24 @@ async fn plugins_in_a_plugin_directory_get_the_options_the_code_gave() {
     assert_eq!(
         app.vars().get("hostile.result"),
         Some("ok: given in code".into())
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_compiled_by_winch_sees_the_same_lifecycle() {
+    let mut app = app();
+    app.compiler(Compiler::Winch).unwrap();
+    common::probe(&mut app, "w", &[]).await;
+    common::add_run(&mut app);
+
+    assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
+    assert_eq!(
+        common::log(&app),
+        [
+            "w:before_cli_start:0",
+            "w:cli_parsed:0",
+            "w:cli_started:0",
+            "w:cli_stopped:0"
+        ]
     );
 }
