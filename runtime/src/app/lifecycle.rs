@@ -172,6 +172,16 @@ impl App {
         status
     }
 
+    /// What a native command gets: `matches`, and the application.
+    fn context(&self, matches: ArgMatches) -> Context {
+        Context {
+            matches,
+            events: self.events.clone(),
+            vars: self.info.vars.clone(),
+            services: ServiceStates::of(&self.services),
+        }
+    }
+
     fn run_command(
         &self,
         command: &mut Command,
@@ -180,12 +190,7 @@ impl App {
     ) -> BoxFuture<Result<(), CommandError>> {
         let Some((name, matches)) = chosen else {
             if let Some(run) = &self.default_command {
-                return run(Context {
-                    matches: top.clone(),
-                    events: self.events.clone(),
-                    vars: self.info.vars.clone(),
-                    services: ServiceStates::of(&self.services),
-                });
+                return run(self.context(top.clone()));
             }
             let help = command.render_help();
             return Box::pin(async move {
@@ -197,12 +202,7 @@ impl App {
             .find_command(&name)
             .expect("clap only accepts known commands");
         match &found.runner {
-            Runner::Native(run) => run(Context {
-                matches,
-                events: self.events.clone(),
-                vars: self.info.vars.clone(),
-                services: ServiceStates::of(&self.services),
-            }),
+            Runner::Native(run) => run(self.context(matches)),
             Runner::Plugin(plugin) => {
                 let args = cli::args_payload(&found.command, &matches);
                 run_plugin_command(self.events.clone(), plugin.clone(), name, args)

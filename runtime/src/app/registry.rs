@@ -12,6 +12,7 @@ use crate::cache::CompileCache;
 use crate::cli;
 use crate::error::LoadError;
 use crate::host::{ConfigKey, HostOp};
+use crate::launch::options_for;
 use crate::logging;
 use crate::plugin::{Plugin, PluginOptions, plugin_name, shown_path};
 use crate::services::Registered;
@@ -36,9 +37,10 @@ impl App {
     /// services are added, its subscriptions take effect and its dispatches
     /// are delivered before this returns. On error nothing of the plugin is
     /// kept and the error is remembered for the exit status; other plugins
-    /// are not affected.
+    /// are not affected. The plugin gets the options given for its name
+    /// ([`App::plugin_options`]), else the application's sandbox.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
-        let options = PluginOptions::from(self.sandbox.clone());
+        let options = self.base_options(&plugin_name(path.as_ref()));
         self.load_plugin_with(path, &options).await
     }
 
@@ -60,8 +62,17 @@ impl App {
     /// one line on standard error and going on with the rest (stopping at
     /// the first with [`App::fail_fast`]).
     pub async fn load_plugins<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) {
-        let options = PluginOptions::from(self.sandbox.clone());
-        self.load_plugins_with(paths, |_| options.clone()).await;
+        let paths: Vec<P> = paths.into_iter().collect();
+        let by_name: Vec<(String, PluginOptions)> = paths
+            .iter()
+            .map(|path| {
+                let name = plugin_name(path.as_ref());
+                let options = self.base_options(&name);
+                (name, options)
+            })
+            .collect();
+        self.load_plugins_with(paths, |name| options_for(&by_name, name))
+            .await;
     }
 
     /// Like [`App::load_plugins`], each plugin with the options `options_of`

@@ -96,10 +96,8 @@ impl App {
                 (name, options)
             })
             .collect();
-        self.load_plugins_with(&paths, |name| {
-            find(&chosen, name).cloned().unwrap_or_default()
-        })
-        .await;
+        self.load_plugins_with(&paths, |name| options_for(&chosen, name))
+            .await;
 
         let limits = options
             .limits
@@ -111,7 +109,7 @@ impl App {
 
     /// The options the code gave for the plugin `name`, else the
     /// application's sandbox.
-    fn base_options(&self, name: &str) -> PluginOptions {
+    pub(crate) fn base_options(&self, name: &str) -> PluginOptions {
         find(&self.launch.plugin_options, name)
             .cloned()
             .unwrap_or_else(|| PluginOptions::from(self.sandbox.clone()))
@@ -158,6 +156,12 @@ impl App {
 /// The options named `name` in `list`.
 fn find<'a>(list: &'a [(String, PluginOptions)], name: &str) -> Option<&'a PluginOptions> {
     list.iter().find(|(n, _)| n == name).map(|(_, o)| o)
+}
+
+/// The options named `name` in `list`, whose names are those of the
+/// plugins about to be loaded.
+pub(crate) fn options_for(list: &[(String, PluginOptions)], name: &str) -> PluginOptions {
+    find(list, name).cloned().unwrap_or_default()
 }
 
 /// Every component to load: the configuration's, then those in the
