@@ -24,7 +24,8 @@ impl App {
     /// Whether [`App::start`] handles Ctrl-C and SIGTERM (the default): it
     /// dispatches `keyboard_interrupt`, stops the running services,
     /// dispatches `cli_stopped` and ends with [`ExitStatus::Interrupted`](crate::ExitStatus::Interrupted); a
-    /// second signal ends the process at once.
+    /// second signal ends the process at once. Once `start` returns, the
+    /// signals end the process again, as they would without precept.
     pub fn catch_signals(&mut self, catch: bool) -> &mut App {
         self.catch_signals = catch;
         self
