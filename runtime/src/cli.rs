@@ -37,9 +37,11 @@ pub fn args_payload(command: &Command, matches: &ArgMatches) -> Payload {
 }
 
 /// Builds the clap command for a plugin's command, or says why the
-/// description is unusable. `globals` are the application's global
-/// arguments, whose names and letters a command cannot reuse.
-pub(crate) fn command_from_spec(spec: &CommandSpec, globals: &[&Arg]) -> Result<Command, String> {
+/// description is unusable. `app_args` are the application's arguments: a
+/// command cannot reuse their ids (one `cli_parsed` payload holds both, as
+/// does `command`), nor the names and letters of the global ones.
+pub(crate) fn command_from_spec(spec: &CommandSpec, app_args: &[Arg]) -> Result<Command, String> {
+    let globals: Vec<&Arg> = app_args.iter().filter(|a| a.is_global_set()).collect();
     check_name("command", &spec.name)?;
     if spec.name == "help" {
         return Err("command name 'help' is reserved for the help of every command".into());
@@ -56,11 +58,12 @@ pub(crate) fn command_from_spec(spec: &CommandSpec, globals: &[&Arg]) -> Result<
     let mut open_ended = false;
     for (i, arg) in spec.args.iter().enumerate() {
         check_name("argument", &arg.name)?;
-        let global = globals
-            .iter()
-            .any(|g| g.get_id() == arg.name.as_str() || g.get_long() == Some(arg.name.as_str()));
-        if global
-            || matches!(arg.name.as_str(), "help" | "version")
+        let taken = app_args.iter().any(|a| a.get_id() == arg.name.as_str())
+            || globals
+                .iter()
+                .any(|g| g.get_long() == Some(arg.name.as_str()));
+        if taken
+            || matches!(arg.name.as_str(), "help" | "version" | "command")
             || spec.args[..i].iter().any(|a| a.name == arg.name)
         {
             return Err(format!(
@@ -476,12 +479,28 @@ mod tests {
             args: vec![arg],
         };
         let flag = spec("verbose", ArgStyle::Flag, ValueKind::Text);
-        assert!(command_from_spec(&command(flag), &[&verbose]).is_err());
+        assert!(command_from_spec(&command(flag), std::slice::from_ref(&verbose)).is_err());
         let short = ArgSpec {
             short: Some('v'),
             ..spec("vivid", ArgStyle::Flag, ValueKind::Text)
         };
-        assert!(command_from_spec(&command(short), &[&verbose]).is_err());
+        assert!(command_from_spec(&command(short), std::slice::from_ref(&verbose)).is_err());
+    }
+
+    #[test]
+    fn ids_of_the_application_and_command_are_reserved() {
+        // One `cli_parsed` payload holds the application's arguments, the
+        // chosen command's name and the command's arguments.
+        let level = Arg::new("level").long("level");
+        let command = |name: &str| CommandSpec {
+            name: "c".into(),
+            help: String::new(),
+            args: vec![spec(name, ArgStyle::Option, ValueKind::Text)],
+        };
+        let app = std::slice::from_ref(&level);
+        assert!(command_from_spec(&command("level"), app).is_err());
+        assert!(command_from_spec(&command("command"), app).is_err());
+        assert!(command_from_spec(&command("other"), app).is_ok());
     }
 
     #[test]

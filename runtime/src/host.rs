@@ -382,7 +382,8 @@ impl app::Host for HostState {
     }
 
     fn get_var(&mut self, name: String) -> wasmtime::Result<Option<types::Value>> {
-        Ok(self.app.vars.get(&name).as_ref().map(types::Value::from))
+        // The variable is a copy already: moved into the WIT type.
+        Ok(self.app.vars.get(&name).map(types::Value::from))
     }
 
     fn set_var(&mut self, name: String, value: types::Value) -> wasmtime::Result<()> {

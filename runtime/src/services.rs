@@ -5,8 +5,8 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
 
@@ -49,7 +49,7 @@ impl ServiceStates {
     /// service.
     pub fn is_running(&self, name: &str) -> Option<bool> {
         let service = self.0.iter().find(|s| s.name() == name)?;
-        Some(service.running.load(Ordering::SeqCst))
+        Some(service.is_running())
     }
 }
 
@@ -161,6 +161,11 @@ impl Registered {
         }
     }
 
+    /// Whether it started and has not been stopped since.
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
     /// The one command it runs with, if any.
     pub(crate) fn command(&self) -> Option<&str> {
         self.command.as_deref()
@@ -233,10 +238,9 @@ impl Registered {
     }
 }
 
-/// The services of one run, and which of them are running.
+/// The services of one run.
 pub(crate) struct Run {
     services: Vec<Arc<Registered>>,
-    running: Mutex<Vec<usize>>,
 }
 
 impl Run {
@@ -251,7 +255,6 @@ impl Run {
             .partition(|s| s.command().is_none());
         Run {
             services: global.into_iter().chain(own).collect(),
-            running: Mutex::default(),
         }
     }
 
@@ -266,13 +269,7 @@ impl Run {
                 .map_err(|failure| vec![failure])?;
         }
         let results = join_all(self.each(ServiceStep::Start, app, 0..self.services.len())).await;
-        let mut failures = Vec::new();
-        for (i, result) in results.into_iter().enumerate() {
-            match result {
-                Ok(()) => self.running.lock().unwrap().push(i),
-                Err(failure) => failures.push(failure),
-            }
-        }
+        let failures: Vec<ServiceFailure> = results.into_iter().filter_map(Result::err).collect();
         if failures.is_empty() {
             Ok(())
         } else {
@@ -280,9 +277,9 @@ impl Run {
         }
     }
 
-    /// Stops every running service concurrently.
+    /// Stops every running service of the run concurrently.
     pub(crate) async fn stop(&self, app: &ServiceContext) -> Vec<ServiceFailure> {
-        let running = std::mem::take(&mut *self.running.lock().unwrap());
+        let running = (0..self.services.len()).filter(|&i| self.services[i].is_running());
         join_all(self.each(ServiceStep::Stop, app, running))
             .await
             .into_iter()

@@ -157,7 +157,8 @@ impl App {
     /// Whether the service `name` is running; `None` when the application
     /// has no such service.
     pub fn service_running(&self, name: &str) -> Option<bool> {
-        ServiceStates::of(&self.services).is_running(name)
+        let service = self.services.iter().find(|s| s.name() == name)?;
+        Some(service.is_running())
     }
 
     /// The plugins loaded so far, in load order.

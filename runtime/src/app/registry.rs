@@ -135,9 +135,7 @@ impl App {
         for op in called.ops {
             match op {
                 HostOp::AddCommand(spec) => {
-                    let globals: Vec<&clap::Arg> =
-                        self.args.iter().filter(|a| a.is_global_set()).collect();
-                    let command = cli::command_from_spec(&spec, &globals).map_err(|cause| {
+                    let command = cli::command_from_spec(&spec, &self.args).map_err(|cause| {
                         LoadError::BadCommand {
                             name: name.clone(),
                             path: shown.clone(),

@@ -36,18 +36,6 @@ impl From<WitScalar> for Scalar {
     }
 }
 
-impl From<&Scalar> for WitScalar {
-    fn from(scalar: &Scalar) -> Self {
-        match scalar {
-            Scalar::Absent => WitScalar::Absent,
-            Scalar::Boolean(b) => WitScalar::Boolean(*b),
-            Scalar::Integer(i) => WitScalar::Integer(*i),
-            Scalar::Float(f) => WitScalar::Float(*f),
-            Scalar::Text(s) => WitScalar::Text(s.clone()),
-        }
-    }
-}
-
 impl From<WitValue> for Value {
     fn from(value: WitValue) -> Self {
         match value {
@@ -62,17 +50,36 @@ impl From<WitValue> for Value {
     }
 }
 
-impl From<&Value> for WitValue {
-    fn from(value: &Value) -> Self {
+impl From<Scalar> for WitScalar {
+    fn from(scalar: Scalar) -> Self {
+        match scalar {
+            Scalar::Absent => WitScalar::Absent,
+            Scalar::Boolean(b) => WitScalar::Boolean(b),
+            Scalar::Integer(i) => WitScalar::Integer(i),
+            Scalar::Float(f) => WitScalar::Float(f),
+            Scalar::Text(s) => WitScalar::Text(s),
+        }
+    }
+}
+
+impl From<Value> for WitValue {
+    fn from(value: Value) -> Self {
         match value {
             Value::Absent => WitValue::Absent,
-            Value::Boolean(b) => WitValue::Boolean(*b),
-            Value::Integer(i) => WitValue::Integer(*i),
-            Value::Float(f) => WitValue::Float(*f),
-            Value::Text(s) => WitValue::Text(s.clone()),
-            Value::List(items) => WitValue::List(items.iter().map(WitScalar::from).collect()),
-            Value::Json(json) => WitValue::Json(json.clone()),
+            Value::Boolean(b) => WitValue::Boolean(b),
+            Value::Integer(i) => WitValue::Integer(i),
+            Value::Float(f) => WitValue::Float(f),
+            Value::Text(s) => WitValue::Text(s),
+            Value::List(items) => WitValue::List(items.into_iter().map(WitScalar::from).collect()),
+            Value::Json(json) => WitValue::Json(json),
         }
+    }
+}
+
+impl From<&Value> for WitValue {
+    /// A copy: as costly as cloning the value.
+    fn from(value: &Value) -> Self {
+        WitValue::from(value.clone())
     }
 }
 
