@@ -1,9 +1,10 @@
 //! Builds every test plugin from source for `wasm32-wasip2` and writes
 //! `plugins.rs`, which names each component's path as a constant.
 //!
-//! Plugins are the crates in `example-plugins/rust/`, `tests/plugins/` and
-//! `tests/hostile/`; a new directory there is picked up without editing any
-//! list. The guests are built by a nested `cargo` with its own target
+//! Plugins are the component crates (`cdylib` or `bin`) in `example-plugins/rust/`,
+//! `tests/plugins/`, `tests/hostile/` and `tests/frozen-0.1.0/` (plugins
+//! built for `precept:plugin@0.1.0`); a new directory there is picked up
+//! without editing any list. The guests are built by a nested `cargo` with its own target
 //! directory inside `OUT_DIR` (see `precept_build::guests`).
 //!
 //! Plugins in other languages, `example-plugins/{c,python,javascript}/NAME`,
@@ -18,7 +19,12 @@ use std::path::{Path, PathBuf};
 
 use precept_build::guests::{self, constant};
 
-const PLUGIN_DIRS: &[&str] = &["example-plugins/rust", "tests/plugins", "tests/hostile"];
+const PLUGIN_DIRS: &[&str] = &[
+    "example-plugins/rust",
+    "tests/plugins",
+    "tests/hostile",
+    "tests/frozen-0.1.0",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -83,6 +89,9 @@ fn main() {
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
 }
 
+/// The WIT package the plugins of this build target: the newest.
+const WIT_DIR: &str = "wit/0.2.0";
+
 /// A guest crate to build.
 struct Guest {
     name: String,
@@ -98,7 +107,9 @@ fn discover(workspace: &Path) -> Vec<Guest> {
         };
         for entry in entries {
             let dir = entry.unwrap().path();
-            if dir.join("Cargo.toml").exists() {
+            let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+            // A library crate (the frozen SDK) is not a plugin.
+            if !manifest.is_empty() && (manifest.contains("cdylib") || manifest.contains("[[bin]]")) {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 println!(
                     "cargo:rerun-if-changed={}",
@@ -117,7 +128,7 @@ fn discover(workspace: &Path) -> Vec<Guest> {
 /// produce (e.g. one that grows a table without end).
 fn componentize_wat(workspace: &Path, out_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(workspace.join("wit")).expect("parse wit/");
+    let (package, _) = resolve.push_dir(workspace.join(WIT_DIR)).expect("parse the WIT");
     let world = resolve
         .select_world(&[package], Some("plugin"))
         .expect("the plugin world");
@@ -175,7 +186,7 @@ fn build_other_languages(
         }
     }
     plugins.sort();
-    let builder = precept_build::Builder::new().wit_dir(workspace.join("wit"));
+    let builder = precept_build::Builder::new().wit_dir(workspace.join(WIT_DIR));
     println!("cargo:rerun-if-env-changed=PATH");
     std::thread::scope(|scope| {
         let builds: Vec<_> = plugins

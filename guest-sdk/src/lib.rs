@@ -33,18 +33,24 @@ extern crate self as precept_guest;
 mod value;
 
 pub mod app;
+pub mod capabilities;
 pub mod commands;
 pub mod config;
 pub mod events;
 pub mod log;
 pub mod services;
 
+#[doc(hidden)]
+pub mod manifest;
+
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, payload};
 
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::commands::{self, Arg, Command};
-    pub use crate::{Args, Event, Flow, Plugin, Value, app, config, events, log, services};
+    pub use crate::{
+        Args, Event, Flow, Plugin, Value, app, capabilities, config, events, log, services,
+    };
 }
 
 /// The event a subscriber receives: name, payload, position and time.
@@ -133,9 +139,16 @@ impl Event {
 
 /// Export `$plugin` (a type implementing [`Plugin`] and [`Default`]) as this
 /// component's precept plugin. Use it once per plugin crate.
+///
+/// It also writes who the plugin is into the component, from the crate's
+/// `Cargo.toml`: its package name (the plugin's name), version,
+/// description, authors, licence, homepage and repository, readable
+/// without running the plugin (`precept-run inspect` shows them).
 #[macro_export]
 macro_rules! export {
     ($plugin:ty) => {
+        $crate::__identity!();
+
         const _: () = {
             struct PreceptPluginExport;
 

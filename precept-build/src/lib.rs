@@ -123,7 +123,7 @@ impl Language {
 
 /// The `precept:plugin` WIT package this tool was built with: plugins are
 /// built against it unless [`Builder::wit_dir`] names another.
-pub const WIT: &str = include_str!("../../wit/plugin.wit");
+pub const WIT: &str = include_str!("../../wit/0.2.0/plugin.wit");
 
 /// Builds plugins against one WIT contract.
 #[derive(Debug, Clone)]

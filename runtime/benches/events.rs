@@ -33,8 +33,7 @@ fn app_with_plugins(rt: &tokio::runtime::Runtime, count: usize) -> App {
     let mut app = App::new("bench", "0").unwrap();
     rt.block_on(async {
         for i in 0..count {
-            let path = dir.join(format!("noop{i}.wasm"));
-            std::fs::copy(precept_tests::NOOP, &path).unwrap();
+            let path = precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir);
             app.load_plugin(&path).await.unwrap();
         }
     });

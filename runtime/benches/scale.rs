@@ -33,9 +33,7 @@ fn precept_side() {
     std::fs::create_dir_all(&dir).unwrap();
     let paths: Vec<_> = (0..PLUGINS)
         .map(|i| {
-            let path = dir.join(format!("noop{i}.wasm"));
-            std::fs::copy(precept_tests::NOOP, &path).unwrap();
-            path
+            precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir)
         })
         .collect();
     let mut app = precept::App::new("scale", "0").unwrap();

@@ -102,8 +102,7 @@ fn first_load(c: &mut Criterion) {
 fn busy_services(dir: &std::path::Path, names: &[&str], work: u32) -> Vec<String> {
     let mut config = String::from("[limits]\ndeadline-ms = 60000\nwait-ms = 60000\n");
     for name in names {
-        let copy = dir.join(format!("{name}.wasm"));
-        std::fs::copy(precept_tests::HOSTILE, &copy).unwrap();
+        precept_tests::copy_named(precept_tests::HOSTILE, name, dir);
         config.push_str(&format!(
             "[plugin.{name}]\nargs = [\"busy-service\", \"{work}\"]\n"
         ));

@@ -22,33 +22,35 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
 
-/// The BLAKE3 hash of `bytes`, in hex.
-pub(crate) fn digest(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex().to_string()
-}
-
-/// A component file as seen before loading it: its first bytes, for
-/// telling what kind of file it is, and the hash of its content.
+/// A component file, read, and the hash of its content.
 pub(crate) struct Fingerprint {
-    /// Up to the first eight bytes: the magic number and the version.
-    pub(crate) header: Vec<u8>,
+    /// The file's bytes.
+    pub(crate) bytes: Vec<u8>,
     /// The BLAKE3 hash of the whole file, in hex.
     pub(crate) digest: String,
 }
 
-/// Hashes the file at `path`, mapped and on every core. This runs at every
-/// start, so it must stay cheap for components of many megabytes (Python,
-/// JavaScript): the whole file is read into memory only when it has to be
-/// compiled.
+/// The largest component file read.
+pub(crate) const MAX_COMPONENT_BYTES: u64 = 1 << 30;
+
+/// Reads the file at `path` and hashes it on every core: this runs at every
+/// start, for components of many megabytes too (Python, JavaScript). A file
+/// past [`MAX_COMPONENT_BYTES`] (or endless, such as a device) is refused.
 pub(crate) fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
-    let mut header = Vec::with_capacity(8);
+    let mut bytes = Vec::new();
     std::fs::File::open(path)?
-        .take(8)
-        .read_to_end(&mut header)?;
+        .take(MAX_COMPONENT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB",
+            MAX_COMPONENT_BYTES >> 20
+        )));
+    }
     let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path)?;
+    hasher.update_rayon(&bytes);
     Ok(Fingerprint {
-        header,
+        bytes,
         digest: hasher.finalize().to_hex().to_string(),
     })
 }

@@ -6,7 +6,64 @@ use std::path::PathBuf;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::value::{Payload, Scalar, Value};
-use crate::wit::precept::plugin::commands::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
+
+/// A command a plugin adds, as every WIT version describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CommandSpec {
+    /// The command's name, as typed after the program name.
+    pub(crate) name: String,
+    /// One line of help.
+    pub(crate) help: String,
+    /// Its arguments.
+    pub(crate) args: Vec<ArgSpec>,
+}
+
+/// One argument of a plugin's command.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ArgSpec {
+    /// Its id, long option and payload key.
+    pub(crate) name: String,
+    /// One line of help.
+    pub(crate) help: String,
+    /// How it appears on the command line.
+    pub(crate) style: ArgStyle,
+    /// The type of its values.
+    pub(crate) kind: ValueKind,
+    /// A one-letter alias.
+    pub(crate) short: Option<char>,
+    /// Whether it must be given.
+    pub(crate) required: bool,
+    /// Whether it may be given several times.
+    pub(crate) repeated: bool,
+    /// The value used when it is not given, as typed on a command line.
+    pub(crate) default: Option<String>,
+}
+
+/// How an argument appears on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArgStyle {
+    /// `--name`, no value.
+    Flag,
+    /// `--name`, repeatable, counted.
+    Count,
+    /// `--name VALUE`.
+    Option,
+    /// A bare value.
+    Positional,
+}
+
+/// The type of an argument's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    /// Any string.
+    Text,
+    /// A signed integer.
+    Integer,
+    /// A floating-point number.
+    Float,
+    /// `true` or `false`.
+    Boolean,
+}
 
 /// The payload of `cli_parsed`: every argument of the application and of the
 /// chosen command, by id, plus `command`, the chosen command's name (absent

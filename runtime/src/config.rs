@@ -122,6 +122,9 @@ pub struct PluginConfig {
     /// Its command-line arguments.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Network hosts granted to it, as `host:port`.
+    #[serde(default)]
+    pub net: Vec<String>,
     /// Whether its failures end the run.
     #[serde(default)]
     pub fail_fast: bool,
@@ -248,6 +251,7 @@ impl Config {
                 .extend(section.dirs.iter().map(DirConfig::grant));
             grants.env.extend(section.env.clone());
             grants.args.extend(section.args.iter().cloned());
+            grants.net.extend(section.net.iter().cloned());
             options.fatal |= section.fail_fast;
             for (key, value) in &section.config {
                 options.config.retain(|(k, _)| k != key);
@@ -417,6 +421,8 @@ pub fn dump(paths: &[PathBuf], fail_fast: bool, limits: &Limits, plugins: &[Plug
         writeln!(out, "env = {}", braces(env)).unwrap();
         let args: Vec<String> = sandbox.grants.args.iter().map(|a| toml_str(a)).collect();
         writeln!(out, "args = [{}]", args.join(", ")).unwrap();
+        let net: Vec<String> = sandbox.grants.net.iter().map(|h| toml_str(h)).collect();
+        writeln!(out, "net = [{}]", net.join(", ")).unwrap();
         writeln!(out, "fail-fast = {}", plugin.options.fatal).unwrap();
         writeln!(out, "\n[{section}.limits]").unwrap();
         write_limits(&mut out, &sandbox.limits);

@@ -3,15 +3,15 @@
 //! components prepared recently.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 
 use crate::cache::CompileCache;
 use crate::error::{Error, one_line};
 use crate::host::HostState;
-use crate::wit::{self, PluginPre};
+use crate::wit::{self, PluginPre, Version};
 
 /// Which compiler turns plugins into machine code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -41,7 +41,7 @@ pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
     /// Components compiled and linked recently, by content hash.
-    prepared: Mutex<Recent<PluginPre<HostState>>>,
+    prepared: Mutex<Recent<PluginPre>>,
 }
 
 /// The most components kept prepared, and the most compiled code they may
@@ -98,8 +98,6 @@ impl<T: Clone> Recent<T> {
 
 /// Why a component could not be prepared.
 pub(crate) enum PrepareError {
-    /// The file could not be read.
-    Read(std::io::Error),
     /// Wasmtime could not compile it.
     Compile(String),
     /// It does not fit the world: a missing import or export.
@@ -110,17 +108,6 @@ pub(crate) enum PrepareError {
 
 /// How often running wasm yields to the executor, so deadlines can end it.
 pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// The `precept:plugin` version the component imports, when it is not the
-/// one this runtime provides.
-fn other_world_version(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
-    component
-        .component_type()
-        .imports(engine)
-        .filter_map(|(name, _)| name.strip_prefix("precept:plugin/"))
-        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version.to_string()))
-        .find(|version| version != wit::WORLD_VERSION)
-}
 
 impl PluginEngine {
     /// The process-wide engine of `compiler`, created on first use.
@@ -160,8 +147,7 @@ impl PluginEngine {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Engine(one_line(&e)))?;
-        wit::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)
-            .map_err(|e| Error::Engine(one_line(&e)))?;
+        wit::add_to_linker(&mut linker).map_err(|e| Error::Engine(one_line(&e)))?;
         Ok(PluginEngine {
             engine,
             linker,
@@ -169,46 +155,41 @@ impl PluginEngine {
         })
     }
 
-    /// Compiles and links the component at `path`, whose content hash is
+    /// Compiles and links the component `bytes`, whose content hash is
     /// `digest`, once per distinct content in this process; with `cache`,
     /// compiled code is mapped from there, or kept there for the next
-    /// process. The file is read only when it must be compiled.
+    /// process.
     pub(crate) fn prepare(
         &self,
-        path: &Path,
+        bytes: &[u8],
         digest: &str,
         cache: Option<&CompileCache>,
-    ) -> Result<PluginPre<HostState>, PrepareError> {
+    ) -> Result<PluginPre, PrepareError> {
         if let Some(pre) = self.prepared.lock().unwrap().get(digest) {
             return Ok(pre);
         }
         let mapped = cache.and_then(|cache| cache.lookup(&self.engine, digest));
-        let (component, key) = match mapped {
-            Some(component) => (component, digest.to_string()),
+        let component = match mapped {
+            Some(component) => component,
             None => {
-                let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
-                // Hashed again: the file may have changed since `digest`.
-                let key = crate::cache::digest(&bytes);
                 let compiled = match cache {
-                    Some(cache) => cache.compile_into(&self.engine, &bytes, &key),
-                    None => Component::new(&self.engine, &bytes),
+                    Some(cache) => cache.compile_into(&self.engine, bytes, digest),
+                    None => Component::new(&self.engine, bytes),
                 };
-                let component = compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?;
-                (component, key)
+                compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?
             }
         };
-        if let Some(found) = other_world_version(&component, &self.engine) {
-            return Err(PrepareError::WorldVersion(found));
-        }
+        let version =
+            Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
-        let pre =
-            PluginPre::new(self.linker.instantiate_pre(&component).map_err(link)?).map_err(link)?;
-        let image = pre.instance_pre().component().image_range();
-        let bytes = (image.end as usize).saturating_sub(image.start as usize);
+        let linked = self.linker.instantiate_pre(&component).map_err(link)?;
+        let pre = PluginPre::new(version, linked).map_err(link)?;
+        let image = pre.component().image_range();
+        let size = (image.end as usize).saturating_sub(image.start as usize);
         self.prepared
             .lock()
             .unwrap()
-            .insert(key, pre.clone(), bytes);
+            .insert(digest.to_string(), pre.clone(), size);
         Ok(pre)
     }
 
@@ -226,7 +207,7 @@ impl PluginEngine {
                 scope.spawn(move || {
                     for path in chunk {
                         if let Ok(file) = crate::cache::fingerprint(path) {
-                            let _ = self.prepare(path, &file.digest, cache);
+                            let _ = self.prepare(&file.bytes, &file.digest, cache);
                         }
                     }
                 });

@@ -52,11 +52,9 @@ pub enum LoadError {
         /// Wasmtime's explanation.
         cause: String,
     },
-    /// The component does not target the world this runtime provides.
-    #[error(
-        "plugin '{name}' ({path}) does not fit the precept:plugin@{} world: {cause}",
-        crate::wit::WORLD_VERSION
-    )]
+    /// The component does not fit the `precept:plugin` world of the version
+    /// it imports: a missing export, an unknown import.
+    #[error("plugin '{name}' ({path}) does not fit the precept:plugin world: {cause}")]
     Link {
         /// The plugin's name.
         name: String,
@@ -85,8 +83,8 @@ pub enum LoadError {
     /// The component was built against another version of the contract.
     #[error(
         "plugin '{name}' ({path}) was built for precept:plugin@{found}, \
-         but this runtime provides precept:plugin@{}",
-        crate::wit::WORLD_VERSION
+         but this runtime provides precept:plugin {}",
+        crate::wit::WORLD_VERSIONS.join(" and ")
     )]
     WorldVersion {
         /// The plugin's name.
@@ -103,6 +101,39 @@ pub enum LoadError {
         name: String,
         /// Wasmtime's explanation.
         cause: String,
+    },
+    /// What the component says about itself cannot be used: its manifest
+    /// section is malformed, or the name it gives is not usable.
+    #[error("plugin '{name}' ({path}): {cause}")]
+    Manifest {
+        /// The plugin's name (its file stem).
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What is wrong.
+        cause: String,
+    },
+    /// The plugin's grants do not fit the capabilities it declares.
+    #[error("plugin '{name}' ({path}) {cause}")]
+    Capability {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What is missing or undeclared.
+        cause: crate::capabilities::CapabilityError,
+    },
+    /// The plugin is not as the lockfile recorded it.
+    #[error("plugin '{name}' ({path}) {change}; accept it with `{accept}`")]
+    Locked {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What changed since it was locked.
+        change: String,
+        /// The command that accepts it.
+        accept: String,
     },
     /// Another plugin with the same name is already loaded.
     #[error("plugin '{name}' ({path}): a plugin with this name is already loaded")]

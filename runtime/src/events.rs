@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::error::{FailureKind, PluginFailure};
 use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
-use crate::plugin::Delivery;
+use crate::wit::Delivery;
 use crate::plugin::Plugin;
 use crate::value::{FromValue, Payload, Value, lookup};
 
@@ -506,7 +506,7 @@ fn setup_only(plugin: &Plugin, what: &'static str, name: String) -> PluginFailur
     }
 }
 
-fn now_micros() -> u64 {
+pub(crate) fn now_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)

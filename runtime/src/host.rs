@@ -20,9 +20,9 @@ use crate::app::AppInfo;
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::value::{Payload, Value, payload_size, value_size};
 use crate::vars::VarBudget;
-use crate::wit::precept::plugin::commands::CommandSpec;
-use crate::wit::precept::plugin::{app, commands, config, events, log, services, types};
-use crate::wit::v0_1 as wit;
+use crate::capabilities::Granted;
+use crate::cli::CommandSpec;
+use crate::logging::Level;
 
 /// How many events one call into a plugin may dispatch (for a command: how
 /// many may wait for delivery at once).
@@ -115,6 +115,7 @@ pub(crate) struct HostState {
     pub(crate) limiter: Limiter,
     config: Payload,
     declared: Vec<ConfigKey>,
+    granted: Vec<Granted>,
     /// What the running call may still use of its time, counted in epoch
     /// ticks while the plugin runs.
     pub(crate) ticks_left: u64,
@@ -130,14 +131,15 @@ struct Added {
 }
 
 impl HostState {
-    /// State for the plugin `plugin`, with the given WASI context, limits
-    /// and configuration values.
+    /// State for the plugin `plugin`, with the given WASI context, limits,
+    /// configuration values and granted capabilities.
     pub(crate) fn new(
         plugin: Arc<str>,
         app: Arc<AppInfo>,
         wasi: WasiCtx,
         limits: &Limits,
         config: Payload,
+        granted: Vec<Granted>,
     ) -> Self {
         HostState {
             wasi,
@@ -156,6 +158,7 @@ impl HostState {
             limiter: Limiter::new(limits),
             config,
             declared: Vec::new(),
+            granted,
             ticks_left: u64::MAX,
             allowance: Duration::MAX,
         }
@@ -272,10 +275,10 @@ impl WasiView for HostState {
     }
 }
 
-impl types::Host for HostState {}
-
-impl events::Host for HostState {
-    fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
+/// What a plugin may ask of the host, in precept's own types: each WIT
+/// version's bindings call these (see `wit/shared.rs`).
+impl HostState {
+    pub(crate) fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         if !self.subscribed.contains(&name) {
             let wanted = self.subscribed.len() + 1;
@@ -286,15 +289,14 @@ impl events::Host for HostState {
         Ok(())
     }
 
-    fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
+    pub(crate) fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         self.subscribed.remove(&name);
         self.record(HostOp::Unsubscribe(name))?;
         Ok(())
     }
 
-    fn dispatch(&mut self, name: String, payload: types::Payload) -> wasmtime::Result<()> {
-        let payload = wit::payload_from_wit(payload);
+    pub(crate) fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         let size = payload_size(&payload);
         self.check_size(size)?;
@@ -312,10 +314,8 @@ impl events::Host for HostState {
         self.record(HostOp::Dispatch(name, payload))?;
         Ok(())
     }
-}
 
-impl commands::Host for HostState {
-    fn add_command(&mut self, spec: CommandSpec) -> wasmtime::Result<()> {
+    pub(crate) fn add_command(&mut self, spec: CommandSpec) -> wasmtime::Result<()> {
         let size = spec.name.len()
             + spec.help.len()
             + spec
@@ -329,26 +329,20 @@ impl commands::Host for HostState {
         self.record(HostOp::AddCommand(spec))?;
         Ok(())
     }
-}
 
-impl services::Host for HostState {
-    fn add_service(&mut self, name: String, command: Option<String>) -> wasmtime::Result<()> {
+    pub(crate) fn add_service(
+        &mut self,
+        name: String,
+        command: Option<String>,
+    ) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         self.added.services += 1;
         LimitExceeded::check("services", self.added.services, self.budget.services)?;
         self.record(HostOp::AddService(name, command))?;
         Ok(())
     }
-}
 
-impl config::Host for HostState {
-    fn declare(
-        &mut self,
-        key: String,
-        help: String,
-        default: types::Value,
-    ) -> wasmtime::Result<()> {
-        let default = Value::from(default);
+    pub(crate) fn declare(&mut self, key: String, help: String, default: Value) -> wasmtime::Result<()> {
         self.check_name(&key)?;
         self.check_size(value_size(&default))?;
         let help = crate::text::clean(&help, 300);
@@ -361,33 +355,31 @@ impl config::Host for HostState {
         Ok(())
     }
 
-    fn get(&mut self, key: String) -> wasmtime::Result<Option<types::Value>> {
-        let from_file = self.config.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+    /// The configuration value `key`: from the file, else its default.
+    pub(crate) fn config_value(&self, key: &str) -> Option<&Value> {
+        let from_file = self.config.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         let declared = self
             .declared
             .iter()
             .find(|k| k.key == key)
             .map(|k| &k.default);
-        Ok(from_file.or(declared).map(types::Value::from))
-    }
-}
-
-impl app::Host for HostState {
-    fn prog_name(&mut self) -> wasmtime::Result<String> {
-        Ok(self.app.prog_name.clone())
+        from_file.or(declared)
     }
 
-    fn version(&mut self) -> wasmtime::Result<String> {
-        Ok(self.app.version.clone())
+    pub(crate) fn prog_name(&self) -> String {
+        self.app.prog_name.clone()
     }
 
-    fn get_var(&mut self, name: String) -> wasmtime::Result<Option<types::Value>> {
-        // The variable is a copy already: moved into the WIT type.
-        Ok(self.app.vars.get(&name).map(types::Value::from))
+    pub(crate) fn app_version(&self) -> String {
+        self.app.version.clone()
     }
 
-    fn set_var(&mut self, name: String, value: types::Value) -> wasmtime::Result<()> {
-        let value = Value::from(value);
+    /// A copy of the variable `name`.
+    pub(crate) fn get_var(&self, name: &str) -> Option<Value> {
+        self.app.vars.get(name)
+    }
+
+    pub(crate) fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         self.check_size(name.len() + value_size(&value))?;
         let budget = VarBudget {
@@ -397,22 +389,24 @@ impl app::Host for HostState {
         self.app.vars.set_by(&self.plugin, name, value, budget)?;
         Ok(())
     }
-}
 
-impl log::Host for HostState {
-    fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+    pub(crate) fn log(&mut self, level: Level, message: &str) {
         if !crate::logging::enabled(level) {
-            return Ok(());
+            return;
         }
         if !self.log_rate.take() {
             crate::logging::dropped(&self.plugin);
-            return Ok(());
+            return;
         }
         let mut end = message.len().min(self.budget.log_line_bytes);
         while !message.is_char_boundary(end) {
             end -= 1;
         }
         crate::logging::plugin_message(&self.plugin, level, &message[..end]);
-        Ok(())
+    }
+
+    /// What the plugin was granted of what it declared.
+    pub(crate) fn granted(&self) -> &[Granted] {
+        &self.granted
     }
 }

@@ -1,6 +1,6 @@
 //! precept: extend a command-line application with sandboxed WebAssembly
 //! component plugins, written in any language that targets the
-//! `precept:plugin` world (see `wit/plugin.wit`).
+//! `precept:plugin` world (see `wit/`: one directory per version).
 //!
 //! An [`App`] has commands, an event dispatcher ([`Events`]), shared
 //! variables ([`Vars`]) and services, and gets precept's global options, a
@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod app;
+mod capabilities;
 mod cli;
 mod config;
 mod engine;
@@ -44,6 +45,8 @@ mod events;
 mod faults;
 mod host;
 mod launch;
+mod lock;
+mod manifest;
 mod output;
 mod plugin;
 mod sandbox;
@@ -62,6 +65,9 @@ pub mod logging;
 
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
+pub use capabilities::{
+    Access, Capabilities, CapabilityError, DirCapability, EnvCapability, Granted, NetCapability,
+};
 pub use engine::Compiler;
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{
@@ -71,6 +77,7 @@ pub use events::{
 pub use host::ConfigKey;
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use launch::Builtin;
+pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use output::PluginStdout;
 pub use plugin::{Plugin, PluginOptions, ServiceStep};
 pub use sandbox::{
@@ -81,4 +88,4 @@ pub use status::ExitStatus;
 pub use text::MAX_SHOWN_CHARS;
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
-pub use wit::WORLD_VERSION;
+pub use wit::{WORLD_VERSION, WORLD_VERSIONS};

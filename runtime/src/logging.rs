@@ -23,7 +23,21 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Registry, reload};
 
 use crate::text::{Clean, MAX_SHOWN_CHARS};
-use crate::wit::precept::plugin::log::Level;
+
+/// How important a plugin's log message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// The finest detail.
+    Trace,
+    /// Detail for debugging.
+    Debug,
+    /// What happens.
+    Info,
+    /// Something unexpected.
+    Warn,
+    /// Something failed.
+    Error,
+}
 
 /// How much to log and where.
 #[derive(Debug, Clone, Default, PartialEq)]

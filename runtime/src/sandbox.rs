@@ -29,6 +29,10 @@ pub struct Grants {
     pub env: Vec<(String, String)>,
     /// The plugin's command-line arguments (WASI `get-arguments`).
     pub args: Vec<String>,
+    /// Network hosts, as `host:port`, the plugin may reach once the network
+    /// is available to plugins; today they are what its `granted` query
+    /// reports.
+    pub net: Vec<String>,
 }
 
 /// One host directory made visible to a plugin.

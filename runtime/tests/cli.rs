@@ -315,7 +315,7 @@ fn grants_from_the_command_line_reach_the_plugin() {
         "--plugin",
         precept_tests::HOSTILE,
         "--dir",
-        "hostile=/nonexistent/dir",
+        "hostile=/nonexistent/dir::/data",
     ]);
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -206,8 +206,10 @@ fn dump_config_loads_back_unchanged() {
             precept_tests::GREET,
             "--plugin",
             precept_tests::HELLO,
+            "--plugin",
+            precept_tests::HOSTILE,
             "--env",
-            "greet=MODE=fast",
+            "hostile=MODE=fast",
             "--deadline",
             "750",
             "dump-config",
@@ -273,7 +275,7 @@ fn inspect_json_lists_subscriptions_commands_and_config() {
     assert!(output.status.success(), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["name"], "greet");
-    assert_eq!(report["world"], "precept:plugin@0.1.0");
+    assert_eq!(report["world"], "precept:plugin@0.2.0");
     assert_eq!(report["commands"][0]["name"], "greet");
     let args: Vec<&str> = report["commands"][0]["args"]
         .as_array()

@@ -205,7 +205,7 @@ async fn a_component_of_another_world_is_refused() {
     assert!(
         error
             .to_string()
-            .contains("does not fit the precept:plugin@0.1.0 world")
+            .contains("does not fit the precept:plugin world")
     );
     good_still_runs(app).await;
 }
@@ -217,8 +217,8 @@ async fn a_component_of_another_contract_version_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "plugin 'future_version' ({}) was built for precept:plugin@0.2.0, \
-             but this runtime provides precept:plugin@0.1.0",
+            "plugin 'future_version' ({}) was built for precept:plugin@0.3.0, \
+             but this runtime provides precept:plugin 0.1.0 and 0.2.0",
             precept_tests::FUTURE_VERSION
         )
     );

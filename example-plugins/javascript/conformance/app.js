@@ -4,12 +4,12 @@
 // functions in camelCase. Variants are `{ tag, val }`, `s64` is a BigInt,
 // and an exported function fails by throwing its message.
 
-import { getVar, setVar } from "precept:plugin/app@0.1.0";
-import { addCommand } from "precept:plugin/commands@0.1.0";
-import { declare, get } from "precept:plugin/config@0.1.0";
-import { dispatch, subscribe } from "precept:plugin/events@0.1.0";
-import { log } from "precept:plugin/log@0.1.0";
-import { addService } from "precept:plugin/services@0.1.0";
+import { getVar, setVar } from "precept:plugin/app@0.2.0";
+import { addCommand } from "precept:plugin/commands@0.2.0";
+import { declare, get } from "precept:plugin/config@0.2.0";
+import { dispatch, subscribe } from "precept:plugin/events@0.2.0";
+import { log } from "precept:plugin/log@0.2.0";
+import { addService } from "precept:plugin/services@0.2.0";
 
 const SERVICE = "conformance_svc";
 const text = (val) => ({ tag: "text", val });

@@ -1,6 +1,6 @@
 // Prints a line for each CLI lifecycle event, as the Rust `hello` does.
 
-import { subscribe } from "precept:plugin/events@0.1.0";
+import { subscribe } from "precept:plugin/events@0.2.0";
 
 const LIFECYCLE = ["before_cli_start", "cli_parsed", "cli_started", "cli_stopped", "keyboard_interrupt"];
 

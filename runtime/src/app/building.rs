@@ -98,9 +98,15 @@ impl App {
     /// loads the plugins it lists with the grants, limits and values it
     /// gives them. Adds `-c`, and the commands `dump-config` (print the
     /// configuration as loaded) and `trust` (trust `./NAME` as it is).
+    ///
+    /// The lockfile lives beside the file (`NAME` with the extension
+    /// `lock`): once there, a plugin that differs from what it records is
+    /// refused. The command `lock` and the option `--update-lock` accept the
+    /// plugins as they are.
     pub fn config_file(&mut self, name: impl Into<String>) -> Result<&mut App, Error> {
         let name = name.into();
         self.arg(crate::launch::config_arg(&name))?;
+        self.arg(crate::launch::update_lock_arg())?;
         self.config_commands(&name)?;
         self.launch.config_file = Some(name);
         Ok(self)

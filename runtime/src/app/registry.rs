@@ -12,9 +12,8 @@ use crate::cache::CompileCache;
 use crate::cli;
 use crate::error::LoadError;
 use crate::host::{ConfigKey, HostOp};
-use crate::launch::options_for;
 use crate::logging;
-use crate::plugin::{Plugin, PluginOptions, plugin_name, shown_path};
+use crate::plugin::{Plugin, PluginFile, PluginOptions};
 use crate::services::Registered;
 
 impl App {
@@ -40,8 +39,8 @@ impl App {
     /// are not affected. The plugin gets the options given for its name
     /// ([`App::plugin_options`]), else the application's sandbox.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
-        let options = self.base_options(&plugin_name(path.as_ref()));
-        self.load_plugin_with(path, &options).await
+        let given = self.given_options();
+        self.load_counted(path.as_ref(), &given).await
     }
 
     /// Like [`App::load_plugin`], with the plugin's own sandbox,
@@ -51,28 +50,16 @@ impl App {
         path: impl AsRef<Path>,
         options: &PluginOptions,
     ) -> Result<Arc<Plugin>, LoadError> {
-        let result = self.try_load(path.as_ref(), options).await;
-        if result.is_err() {
-            self.load_failures += 1;
-        }
-        result
+        self.load_counted(path.as_ref(), &|_: &str| options.clone())
+            .await
     }
 
     /// Loads every plugin in `paths`, in order, reporting each failure as
     /// one line on standard error and going on with the rest (stopping at
     /// the first with [`App::fail_fast`]).
     pub async fn load_plugins<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) {
-        let paths: Vec<P> = paths.into_iter().collect();
-        let by_name: Vec<(String, PluginOptions)> = paths
-            .iter()
-            .map(|path| {
-                let name = plugin_name(path.as_ref());
-                let options = self.base_options(&name);
-                (name, options)
-            })
-            .collect();
-        self.load_plugins_with(paths, |name| options_for(&by_name, name))
-            .await;
+        let given = self.given_options();
+        self.load_plugins_with(paths, given).await;
     }
 
     /// Like [`App::load_plugins`], each plugin with the options `options_of`
@@ -80,7 +67,7 @@ impl App {
     pub async fn load_plugins_with<P: AsRef<Path>>(
         &mut self,
         paths: impl IntoIterator<Item = P>,
-        options_of: impl Fn(&str) -> PluginOptions,
+        options_of: impl Fn(&str) -> PluginOptions + Sync,
     ) {
         let paths: Vec<P> = paths.into_iter().collect();
         if paths.len() > 1 {
@@ -94,8 +81,7 @@ impl App {
             }
         }
         for path in paths {
-            let options = options_of(&plugin_name(path.as_ref()));
-            if let Err(error) = self.load_plugin_with(path, &options).await {
+            if let Err(error) = self.load_counted(path.as_ref(), &options_of).await {
                 logging::report(&error);
                 if self.fail_fast {
                     break;
@@ -104,18 +90,58 @@ impl App {
         }
     }
 
+    /// The options given by name in code ([`App::plugin_options`]), else
+    /// the application's sandbox.
+    pub(crate) fn given_options(&self) -> impl Fn(&str) -> PluginOptions + Sync + use<> {
+        let given = self.launch.plugin_options.clone();
+        let sandbox = self.sandbox.clone();
+        move |name: &str| {
+            given
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, options)| options.clone())
+                .unwrap_or_else(|| PluginOptions::from(sandbox.clone()))
+        }
+    }
+
+    async fn load_counted(
+        &mut self,
+        path: &Path,
+        options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
+    ) -> Result<Arc<Plugin>, LoadError> {
+        let result = self.try_load(path, options_of).await;
+        if result.is_err() {
+            self.load_failures += 1;
+        }
+        result
+    }
+
     async fn try_load(
         &mut self,
         path: &Path,
-        options: &PluginOptions,
+        options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
-        let name = plugin_name(path);
-        let shown = shown_path(path);
+        let file = PluginFile::read(path).await?;
+        let (name, shown) = (file.name.clone(), file.shown.clone());
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
+        let options = options_of(&name);
+        let options = &options;
+        let granted = file.granted(&options.sandbox.grants)?;
+        if let Some(lock) = &self.launch.lock {
+            lock.file
+                .check(&file.locked(&granted))
+                .map_err(|change| LoadError::Locked {
+                    name: name.clone(),
+                    path: shown.clone(),
+                    change,
+                    accept: lock.accept.clone(),
+                })?;
+        }
         let cache = self.cache();
-        let plugin = Plugin::load(&self.engine, path, self.info.clone(), options, cache).await?;
+        let info = self.info.clone();
+        let plugin = Plugin::load(&self.engine, file, granted, info, options, cache).await?;
         let plugin = Arc::new(plugin);
         let called = plugin.setup().await;
         called.result?;

@@ -2,14 +2,17 @@
 //! configuration file, and the optional [`Builtin`] ones: `dispatch`,
 //! `inspect` and `completions`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
 
 use crate::app::{App, CommandError, Context};
+use crate::capabilities::Capabilities;
 use crate::error::Error;
+use crate::plugin::PluginOptions;
+use crate::sandbox::{DirGrant, Sandbox};
 use crate::value::{Payload, Value};
 
 /// What the commands need from after the plugins were loaded.
@@ -18,6 +21,8 @@ pub(crate) struct Snapshot {
     pub(crate) dump: String,
     /// The full command line, for `completions`.
     pub(crate) command_line: Command,
+    /// What was written to the lockfile, when the run accepted plugins.
+    pub(crate) locked: Option<String>,
 }
 
 type Shared = Arc<OnceLock<Snapshot>>;
@@ -70,6 +75,19 @@ impl App {
             let shared = shared.clone();
             async move {
                 crate::output::print(loaded(&shared)?.dump.as_bytes());
+                Ok(())
+            }
+        })?;
+        self.launch.describing.push("lock");
+        let shared = self.launch.snapshot.clone();
+        let lock = Command::new("lock").about(
+            "Accept the plugins as they are now (file, identity, grants) into the lockfile",
+        );
+        self.command(lock, move |_ctx| {
+            let shared = shared.clone();
+            async move {
+                let locked = loaded(&shared)?.locked.as_deref();
+                eprintln!("{}", locked.unwrap_or("no lockfile was written"));
                 Ok(())
             }
         })?;
@@ -178,22 +196,23 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 }
 
 /// Loads the component into an application of its own, runs its `setup`
-/// and describes what it declared; no command runs.
+/// and describes who it says it is, what it declares and what it did at
+/// setup; no command runs. Its required capabilities are granted as empty
+/// stand-ins (an empty read-only directory, empty variables), so that its
+/// setup can run without the user's grants.
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let manifest = crate::manifest::Manifest::from_component(&bytes)?;
+    let stand_in = tempfile_dir()?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
-    let plugin = app.load_plugin(path).await?;
+    let options = PluginOptions::from(stand_ins(&manifest.capabilities, &stand_in));
+    let loaded = app.load_plugin_with(path, &options).await;
+    let _ = std::fs::remove_dir(&stand_in);
+    let plugin = loaded?;
     let name = plugin.name();
-    let world: Vec<&str> = plugin
-        .imports()
-        .iter()
-        .filter_map(|import| import.strip_prefix("precept:plugin/"))
-        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version))
-        .collect();
-    let world = world.first().map_or("precept:plugin".to_string(), |v| {
-        format!("precept:plugin@{v}")
-    });
+    let world = format!("precept:plugin@{}", plugin.world_version());
     let mut subscriptions = app.events().subscriptions_of(name);
     subscriptions.sort();
     let services: Vec<_> = app
@@ -220,7 +239,10 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let report = json!({
         "name": name,
         "path": plugin.path(),
+        "identity": plugin.identity(),
+        "blake3": plugin.digest(),
         "world": world,
+        "declares": plugin.declared().describe(),
         "imports": plugin.imports(),
         "exports": plugin.exports(),
         "subscriptions": subscriptions,
@@ -235,6 +257,38 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
         crate::output::print(as_text(&report).as_bytes());
     }
     Ok(())
+}
+
+/// A fresh empty directory for `inspect`'s stand-ins.
+fn tempfile_dir() -> Result<PathBuf, CommandError> {
+    let dir = std::env::temp_dir().join(format!(
+        "precept-inspect-{}-{}",
+        std::process::id(),
+        crate::events::now_micros()
+    ));
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Grants for the required capabilities of `declared`: the empty directory
+/// `empty`, read-only, for each directory; empty values for variables.
+fn stand_ins(declared: &Capabilities, empty: &Path) -> Sandbox {
+    let mut sandbox = Sandbox::default();
+    let grants = &mut sandbox.grants;
+    for dir in declared.dirs.iter().filter(|d| d.required) {
+        grants.dirs.push(DirGrant {
+            host: empty.to_path_buf(),
+            guest: dir.path.clone(),
+            writable: false,
+        });
+    }
+    for env in declared.env.iter().filter(|e| e.required) {
+        grants.env.push((env.name.clone(), String::new()));
+    }
+    for net in declared.net.iter().filter(|n| n.required) {
+        grants.net.push(net.host.clone());
+    }
+    sandbox
 }
 
 fn describe_command(command: &Command) -> serde_json::Value {
@@ -292,10 +346,29 @@ fn as_text(report: &serde_json::Value) -> String {
             report["path"].as_str().unwrap_or_default()
         ),
     );
+    let identity = &report["identity"];
+    for (label, key) in [
+        ("version", "version"),
+        ("description", "description"),
+        ("authors", "authors"),
+        ("licence", "licenses"),
+        ("homepage", "homepage"),
+        ("source", "source"),
+        ("revision", "revision"),
+    ] {
+        if let Some(value) = identity[key].as_str() {
+            line(label, value.to_string());
+        }
+    }
+    line(
+        "blake3",
+        report["blake3"].as_str().unwrap_or_default().to_string(),
+    );
     line(
         "world",
         report["world"].as_str().unwrap_or_default().to_string(),
     );
+    line("declares", or_none(list("declares")));
     line("imports", or_none(list("imports")));
     line("exports", or_none(list("exports")));
     line("subscribes to", or_none(list("subscriptions")));

@@ -8,14 +8,15 @@ mod options;
 mod trust;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 pub use commands::Builtin;
-pub(crate) use options::{HostOptions, config_arg, plugin_args};
+pub(crate) use options::{HostOptions, config_arg, plugin_args, update_lock_arg};
 
 use crate::app::App;
 use crate::config::{self, Config, PluginDump};
+use crate::lock::{self, LockFile};
 use crate::logging;
 use crate::plugin::PluginOptions;
 use crate::sandbox::Limits;
@@ -41,6 +42,17 @@ pub(crate) struct Launch {
     pub(crate) describing: Vec<&'static str>,
     /// What was loaded, for `dump-config` and `completions`.
     pub(crate) snapshot: Arc<OnceLock<Snapshot>>,
+    /// The lockfile the plugins must match, when there is one and the run
+    /// does not accept them anew.
+    pub(crate) lock: Option<Lock>,
+}
+
+/// A lockfile in force.
+pub(crate) struct Lock {
+    /// The accepted plugins.
+    pub(crate) file: LockFile,
+    /// The command that accepts plugins as they are now.
+    pub(crate) accept: String,
 }
 
 impl Launch {
@@ -87,32 +99,48 @@ impl App {
         if let Some(dir) = options.cache_dir.clone() {
             self.cache_dir(dir);
         }
-        let chosen: Vec<(String, PluginOptions)> = paths
-            .iter()
-            .map(|path| {
-                let name = crate::plugin::plugin_name(path);
-                let base = self.base_options(&name);
-                let options = options.plugin_options(&config, &source, &name, base);
-                (name, options)
-            })
-            .collect();
-        self.load_plugins_with(&paths, |name| options_for(&chosen, name))
-            .await;
+        let lock_path = self
+            .launch
+            .config_file
+            .is_some()
+            .then(|| lock::path_beside(Path::new(&source)));
+        let accepting = options.update_lock || options.command.as_deref() == Some("lock");
+        if let Some(path) = &lock_path
+            && !accepting
+        {
+            let file = LockFile::load(path).map_err(|error| fail(ExitStatus::Usage, "", error))?;
+            self.launch.lock = file.map(|file| Lock {
+                file,
+                accept: format!("{} lock", self.prog_name()),
+            });
+        }
+        let given = self.given_options();
+        let options_of =
+            |name: &str| options.plugin_options(&config, &source, name, given(name));
+        self.load_plugins_with(&paths, options_of).await;
+
+        let mut locked = None;
+        if let Some(path) = lock_path.filter(|_| accepting) {
+            let file = LockFile {
+                plugins: self.plugins().iter().map(|p| p.locked()).collect(),
+            };
+            file.save(&path).map_err(|error| {
+                let what = format!("cannot write {}", path.display());
+                fail(ExitStatus::Usage, &what, error)
+            })?;
+            locked = Some(format!(
+                "locked {} plugin(s) in {}",
+                file.plugins.len(),
+                path.display()
+            ));
+        }
 
         let limits = options
             .limits
             .apply(config.limits.apply(self.sandbox.limits.clone()));
-        let snapshot = self.snapshot(fail_fast, &limits, &chosen);
+        let snapshot = self.snapshot(fail_fast, &limits, &options_of, locked);
         let _ = self.launch.snapshot.set(snapshot);
         Ok(())
-    }
-
-    /// The options the code gave for the plugin `name`, else the
-    /// application's sandbox.
-    pub(crate) fn base_options(&self, name: &str) -> PluginOptions {
-        find(&self.launch.plugin_options, name)
-            .cloned()
-            .unwrap_or_else(|| PluginOptions::from(self.sandbox.clone()))
     }
 
     /// What `dump-config` and `completions` describe: the plugins as loaded.
@@ -120,18 +148,13 @@ impl App {
         &self,
         fail_fast: bool,
         limits: &Limits,
-        chosen: &[(String, PluginOptions)],
+        options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
+        locked: Option<String>,
     ) -> Snapshot {
         let loaded: Vec<(&str, PluginOptions)> = self
             .plugins()
             .iter()
-            .map(|p| {
-                let options = find(chosen, p.name()).cloned();
-                (
-                    p.name(),
-                    options.unwrap_or_else(|| self.base_options(p.name())),
-                )
-            })
+            .map(|p| (p.name(), options_of(p.name())))
             .collect();
         let dumps: Vec<PluginDump> = loaded
             .iter()
@@ -149,19 +172,9 @@ impl App {
         Snapshot {
             dump: config::dump(&paths, fail_fast, limits, &dumps),
             command_line: self.command_line(),
+            locked,
         }
     }
-}
-
-/// The options named `name` in `list`.
-fn find<'a>(list: &'a [(String, PluginOptions)], name: &str) -> Option<&'a PluginOptions> {
-    list.iter().find(|(n, _)| n == name).map(|(_, o)| o)
-}
-
-/// The options named `name` in `list`, whose names are those of the
-/// plugins about to be loaded.
-pub(crate) fn options_for(list: &[(String, PluginOptions)], name: &str) -> PluginOptions {
-    find(list, name).cloned().unwrap_or_default()
 }
 
 /// Every component to load: the configuration's, then those in the

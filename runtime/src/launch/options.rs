@@ -34,6 +34,8 @@ pub(crate) struct HostOptions {
     pub cache_dir: Option<Option<PathBuf>>,
     /// The command given, if it is known before the plugins are loaded.
     pub command: Option<String>,
+    /// `--update-lock`: accept the plugins as they are into the lockfile.
+    pub update_lock: bool,
 }
 
 /// One grant given on the command line.
@@ -45,6 +47,8 @@ pub(crate) enum Grant {
     Env(String, String),
     /// `--arg`.
     Arg(String),
+    /// `--net`.
+    Net(String),
 }
 
 impl HostOptions {
@@ -83,7 +87,7 @@ impl HostOptions {
                 .map_or_else(Vec::new, |v| v.cloned().collect())
         };
         let mut grants = Vec::new();
-        for id in ["dir", "dir-rw", "env", "arg"] {
+        for id in ["dir", "dir-rw", "env", "arg", "net"] {
             if let Ok(Some(given)) = m.try_get_many::<(String, Grant)>(id) {
                 grants.extend(given.cloned());
             }
@@ -106,6 +110,7 @@ impl HostOptions {
                 file: one::<PathBuf>(&m, "log-file"),
             },
             command: m.subcommand_name().map(str::to_string),
+            update_lock: one::<bool>(&m, "update-lock").unwrap_or(false),
             cache_dir: if one::<bool>(&m, "no-cache").unwrap_or(false) {
                 Some(None)
             } else {
@@ -155,6 +160,7 @@ impl HostOptions {
                 Grant::Dir(dir) => sandbox.grants.dirs.push(dir),
                 Grant::Env(var, value) => sandbox.grants.env.push((var, value)),
                 Grant::Arg(arg) => sandbox.grants.args.push(arg),
+                Grant::Net(host) => sandbox.grants.net.push(host),
             }
         }
         options
@@ -199,6 +205,15 @@ fn default_config_paths(name: &str) -> Vec<PathBuf> {
         paths.push(dir.join(name));
     }
     paths
+}
+
+/// `--update-lock`, for an application with a configuration file (and so
+/// a lockfile beside it).
+pub(crate) fn update_lock_arg() -> Arg {
+    Arg::new("update-lock")
+        .long("update-lock")
+        .action(ArgAction::SetTrue)
+        .help("Accept the plugins as they are now into the lockfile, then run")
 }
 
 /// `-c/--config-file`, for an application whose configuration file is
@@ -264,6 +279,15 @@ pub(crate) fn plugin_args() -> Vec<Arg> {
                 Ok::<_, String>((plugin, Grant::Arg(arg.to_string())))
             },
         ),
+        grant(
+            "net",
+            "PLUGIN=HOST:PORT",
+            "Grant PLUGIN the network host HOST:PORT it declares",
+        )
+        .value_parser(|s: &str| {
+            let (plugin, host) = split_plugin(s)?;
+            Ok::<_, String>((plugin, Grant::Net(host.to_string())))
+        }),
         Arg::new("deadline")
             .long("deadline")
             .value_name("MS")

@@ -15,7 +15,7 @@ use crate::engine::EPOCH_TICK;
 use crate::error::{FailureKind, PluginFailure, one_line};
 use crate::host::{HostOp, HostState};
 use crate::sandbox::LimitExceeded;
-use crate::wit;
+use crate::wit::Exports;
 
 /// What one call into a plugin produced: its result and the requests it
 /// made of the dispatcher, to carry out in order.
@@ -105,7 +105,7 @@ impl Plugin {
 
 impl Entered<'_> {
     /// The store and the exports, to make the call with.
-    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &wit::Plugin) {
+    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &Exports) {
         let instance = self.guard.as_mut().expect("entered with an instance");
         (&mut instance.store, &instance.exports)
     }

@@ -1,22 +1,27 @@
-//! Loading a plugin: reading and checking the file, preparing (compiling and
-//! linking, or finding ready) the component, and instantiating it into a
-//! store of its own, confined by its sandbox.
+//! Loading a plugin: reading and checking the file and what it says about
+//! itself, preparing (compiling and linking, or finding ready) the
+//! component, and instantiating it into a store of its own, confined by its
+//! sandbox.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use tokio::sync::Mutex;
 use wasmtime::Store;
 
-use super::{Instance, Plugin, call};
+use super::{About, Instance, Plugin, call};
 use crate::app::AppInfo;
-use crate::cache::CompileCache;
+use crate::cache::{CompileCache, Fingerprint};
+use crate::capabilities::Granted;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
 use crate::host::HostState;
-use crate::sandbox::Sandbox;
+use crate::lock::Locked;
+use crate::manifest::{self, Manifest};
+use crate::sandbox::{Grants, Sandbox};
 use crate::value::Payload;
+use crate::wit::PluginPre;
 
 /// How to load one plugin: its sandbox, its configuration values, and
 /// whether its failures end the run.
@@ -41,33 +46,132 @@ impl From<Sandbox> for PluginOptions {
     }
 }
 
+/// A plugin's file, read and checked, before any of its code is compiled
+/// or run: its bytes, its hash, and what it says about itself.
+pub(crate) struct PluginFile {
+    /// The plugin's name: from its metadata, else the file stem.
+    pub(crate) name: String,
+    /// The file, absolute.
+    pub(crate) path: PathBuf,
+    /// The file, as shown in messages.
+    pub(crate) shown: String,
+    /// Who it says it is, what it declares, which version it targets.
+    pub(crate) manifest: Manifest,
+    read: Fingerprint,
+}
+
+impl PluginFile {
+    /// Reads and checks the file at `path`, off the executor (hashing a
+    /// large component takes milliseconds).
+    pub(crate) async fn read(path: &Path) -> Result<PluginFile, LoadError> {
+        let owned = path.to_path_buf();
+        match tokio::task::spawn_blocking(move || PluginFile::read_now(&owned)).await {
+            Ok(file) => file,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+
+    fn read_now(path: &Path) -> Result<PluginFile, LoadError> {
+        let stem = plugin_name(path);
+        let shown = shown_path(path);
+        let read = crate::cache::fingerprint(path).map_err(|source| LoadError::Read {
+            name: stem.clone(),
+            path: shown.clone(),
+            source,
+        })?;
+        check_header(&read.bytes, &stem, &shown)?;
+        let manifest = manifest::read(&read.bytes).map_err(|cause| LoadError::Manifest {
+            name: stem.clone(),
+            path: shown.clone(),
+            cause,
+        })?;
+        let name = match &manifest.identity.name {
+            Some(name) => usable_name(name).map_err(|cause| LoadError::Manifest {
+                name: stem.clone(),
+                path: shown.clone(),
+                cause,
+            })?,
+            None => stem,
+        };
+        Ok(PluginFile {
+            name,
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            shown,
+            manifest,
+            read,
+        })
+    }
+
+    /// The plugin as a lockfile records it, once granted `granted`.
+    pub(crate) fn locked(&self, granted: &[Granted]) -> Locked {
+        let world = self.manifest.world.as_deref();
+        Locked::new(
+            &self.name,
+            &self.path,
+            &self.read.digest,
+            world.unwrap_or(crate::wit::WORLD_VERSION),
+            (&self.manifest.identity, &self.manifest.capabilities),
+            granted,
+        )
+    }
+
+    /// What the plugin is granted of what it declares, given `grants`: a
+    /// plugin built for 0.1.0 declares nothing and is given its grants as
+    /// they are; a newer one gets only what it declares, and every required
+    /// capability.
+    pub(crate) fn granted(&self, grants: &Grants) -> Result<Vec<Granted>, LoadError> {
+        let declares = match self.manifest.world.as_deref() {
+            None => true,
+            Some(version) => version != crate::wit::v0_1::VERSION,
+        };
+        if !declares {
+            return Ok(Vec::new());
+        }
+        self.manifest
+            .capabilities
+            .resolve(&self.name, grants)
+            .map_err(|cause| LoadError::Capability {
+                name: self.name.clone(),
+                path: self.shown.clone(),
+                cause,
+            })
+    }
+}
+
 impl Plugin {
-    /// Reads, compiles, links and instantiates the component at `path` in
-    /// a store of its own, confined by its sandbox.
+    /// Compiles, links and instantiates the component of `file` in a store
+    /// of its own, confined by its sandbox, with `granted` as what its
+    /// `granted` query answers.
     pub(crate) async fn load(
         engine: &Arc<PluginEngine>,
-        path: &Path,
+        file: PluginFile,
+        granted: Vec<Granted>,
         app: Arc<AppInfo>,
         options: &PluginOptions,
         cache: Option<Arc<CompileCache>>,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
-        let name = plugin_name(path);
-        let shown = shown_path(path);
-        // Hashing and compiling take milliseconds to seconds: they run off
-        // the executor, so that other tasks (a timer, Ctrl-C) go on.
-        let (preparing, file, named) = (engine.clone(), path.to_path_buf(), name.clone());
-        let at = shown.clone();
+        let PluginFile {
+            name,
+            path,
+            shown,
+            manifest,
+            read,
+        } = file;
+        // Compiling takes milliseconds to seconds: off the executor, so
+        // that other tasks (a timer, Ctrl-C) go on.
+        let (preparing, named, at) = (engine.clone(), name.clone(), shown.clone());
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare(&preparing, &file, cache.as_deref(), named, at)
+            let pre = prepare(&preparing, &read, cache.as_deref(), named, at);
+            (pre, read.digest)
         })
         .await;
-        let pre = match prepared {
-            Ok(pre) => pre?,
+        let (pre, digest) = match prepared {
+            Ok((pre, digest)) => (pre?, digest),
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         };
 
-        let component = pre.instance_pre().component();
+        let component = pre.component();
         let component_type = component.component_type();
         let import_names = component_type
             .imports(&engine.engine)
@@ -91,6 +195,7 @@ impl Plugin {
             wasi,
             &sandbox.limits,
             options.config.clone(),
+            granted.clone(),
         );
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -109,30 +214,30 @@ impl Plugin {
             limits: sandbox.limits.clone(),
             imports: import_names,
             exports: export_names,
+            about: About {
+                file: path,
+                identity: manifest.identity,
+                declared: manifest.capabilities,
+                version: pre.version(),
+                granted,
+                digest,
+            },
         })
     }
 }
 
-/// Reads, checks and prepares (compiles and links, or finds ready) the
-/// component at `path`, for the plugin `name` shown as `shown`.
+/// Prepares (compiles and links, or finds ready) the component `read`, for
+/// the plugin `name` shown as `shown`.
 fn prepare(
     engine: &PluginEngine,
-    path: &Path,
+    read: &Fingerprint,
     cache: Option<&CompileCache>,
     name: String,
     shown: String,
-) -> Result<crate::wit::PluginPre<HostState>, LoadError> {
-    let read_error = |source| LoadError::Read {
-        name: name.clone(),
-        path: shown.clone(),
-        source,
-    };
-    let file = crate::cache::fingerprint(path).map_err(read_error)?;
-    check_header(&file.header, &name, &shown)?;
+) -> Result<PluginPre, LoadError> {
     engine
-        .prepare(path, &file.digest, cache)
+        .prepare(&read.bytes, &read.digest, cache)
         .map_err(|error| match error {
-            PrepareError::Read(source) => read_error(source),
             PrepareError::Compile(cause) => LoadError::Compile {
                 name: name.clone(),
                 path: shown.clone(),
@@ -151,8 +256,29 @@ fn prepare(
         })
 }
 
-/// A plugin's name: its file stem, e.g. `hello` for `hello.wasm`.
-pub(crate) fn plugin_name(path: &Path) -> String {
+/// The longest plugin name.
+const MAX_PLUGIN_NAME: usize = 64;
+
+/// A name a plugin gives itself, if usable as one: it names its section of
+/// the configuration file and its grants on the command line.
+fn usable_name(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if first
+        && name.len() <= MAX_PLUGIN_NAME
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "its name '{name}' is not usable: at most {MAX_PLUGIN_NAME} letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ))
+    }
+}
+
+/// A plugin's name when it gives none: its file stem, e.g. `hello` for
+/// `hello.wasm`.
+fn plugin_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
@@ -161,7 +287,7 @@ pub(crate) fn plugin_name(path: &Path) -> String {
 }
 
 /// A plugin's file as shown in messages: one safe line.
-pub(crate) fn shown_path(path: &Path) -> String {
+fn shown_path(path: &Path) -> String {
     crate::text::clean(&path.display().to_string(), crate::text::MAX_SHOWN_CHARS)
 }
 
@@ -169,7 +295,8 @@ const WASM_MAGIC: &[u8; 4] = b"\0asm";
 const CORE_MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
 const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
 
-/// Tells a component from other files by its first eight bytes.
+/// Tells a component from other files by its first eight bytes (of
+/// `bytes`, the file).
 fn check_header(bytes: &[u8], name: &str, path: &str) -> Result<(), LoadError> {
     let not_wasm = |reason| LoadError::NotWasm {
         name: name.to_string(),

@@ -5,6 +5,7 @@
 mod call;
 mod load;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,31 +14,16 @@ use wasmtime::Store;
 
 pub(crate) use call::{Called, ticks};
 pub use load::PluginOptions;
-pub(crate) use load::{plugin_name, shown_path};
+pub(crate) use load::PluginFile;
 
 use crate::events::Event;
 use crate::host::{HostState, Live};
 use crate::sandbox::Limits;
 use crate::value::Payload;
-use crate::wit::{self, WitEvent};
-
-/// An event on its way to plugins, converted for each WIT version at most
-/// once per dispatch.
-#[derive(Default)]
-pub(crate) struct Delivery {
-    v0_1: Option<WitEvent>,
-}
-
-impl Delivery {
-    /// The event as `precept:plugin@0.1.0` plugins receive it.
-    fn v0_1(&mut self, event: &Event) -> &WitEvent {
-        let wit = self
-            .v0_1
-            .get_or_insert_with(|| wit::v0_1::event_to_wit(event));
-        wit.num = event.num;
-        wit
-    }
-}
+use crate::capabilities::{Capabilities, Granted};
+use crate::lock::Locked;
+use crate::manifest::Identity;
+use crate::wit::{Delivery, Exports, Version};
 
 /// A loaded plugin: one component instance in its own sandboxed store.
 pub struct Plugin {
@@ -48,17 +34,75 @@ pub struct Plugin {
     limits: Limits,
     imports: Vec<String>,
     exports: Vec<String>,
+    about: About,
+}
+
+/// What is known of a plugin from its file, before any of its code runs.
+#[derive(Debug, Clone)]
+pub(crate) struct About {
+    /// Its file, absolute.
+    pub(crate) file: PathBuf,
+    /// Who it says it is.
+    pub(crate) identity: Identity,
+    /// What it declares it needs.
+    pub(crate) declared: Capabilities,
+    /// The `precept:plugin` version it was built for.
+    pub(crate) version: Version,
+    /// What it was granted of what it declares.
+    pub(crate) granted: Vec<Granted>,
+    /// Its content hash (BLAKE3, hex).
+    pub(crate) digest: String,
 }
 
 struct Instance {
     store: Store<HostState>,
-    exports: wit::Plugin,
+    exports: Exports,
 }
 
 impl Plugin {
-    /// The plugin's name: the file stem of its component.
+    /// The plugin's name: the one its metadata gives, else the file stem of
+    /// its component.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Who the plugin says it is, from its metadata.
+    pub fn identity(&self) -> &Identity {
+        &self.about.identity
+    }
+
+    /// The `precept:plugin` version it was built for, e.g. `0.2.0`.
+    pub fn world_version(&self) -> &'static str {
+        self.about.version.as_str()
+    }
+
+    /// What it was granted of the capabilities it declares (empty for a
+    /// plugin built for 0.1.0, which declares none).
+    pub fn granted(&self) -> &[Granted] {
+        &self.about.granted
+    }
+
+    /// The BLAKE3 hash of its file, in hex.
+    pub fn digest(&self) -> &str {
+        &self.about.digest
+    }
+
+    /// The capabilities it declares, from its manifest.
+    pub fn declared(&self) -> &Capabilities {
+        &self.about.declared
+    }
+
+    /// The plugin as a lockfile records it.
+    pub(crate) fn locked(&self) -> Locked {
+        let about = &self.about;
+        Locked::new(
+            &self.name,
+            &about.file,
+            &about.digest,
+            about.version.as_str(),
+            (&about.identity, &about.declared),
+            &about.granted,
+        )
     }
 
     /// The file the plugin was loaded from.
@@ -108,7 +152,7 @@ impl Plugin {
             return Called::disabled(self, "setup");
         };
         let (store, exports) = entered.parts();
-        let call = exports.call_setup(&mut *store);
+        let call = exports.setup(store);
         let result = self.watched(Some(self.limits.wait), call).await;
         entered.settle(result, "setup", None)
     }
@@ -121,9 +165,8 @@ impl Plugin {
         delivery: &mut Delivery,
     ) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let event = delivery.v0_1(event);
         let (store, exports) = entered.parts();
-        let call = exports.call_on_event(&mut *store, event);
+        let call = exports.on_event(store, event, delivery);
         let result = self.watched(Some(self.limits.wait), call).await;
         Some(entered.settle(result, "on-event", Some(&event.name)))
     }
@@ -133,21 +176,8 @@ impl Plugin {
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
         let (store, exports) = entered.parts();
-        let wait = Some(self.limits.wait);
-        let result = match step {
-            ServiceStep::Setup => {
-                let call = exports.call_service_setup(&mut *store, name);
-                self.watched(wait, call).await
-            }
-            ServiceStep::Start => {
-                let call = exports.call_service_start(&mut *store, name);
-                self.watched(wait, call).await
-            }
-            ServiceStep::Stop => {
-                let call = exports.call_service_stop(&mut *store, name);
-                self.watched(wait, call).await
-            }
-        };
+        let call = exports.service(store, step, name);
+        let result = self.watched(Some(self.limits.wait), call).await;
         Some(entered.settle(result, step.export(), Some(name)))
     }
 
@@ -162,8 +192,7 @@ impl Plugin {
         let mut entered = self.enter(self.limits.command).await?;
         let (store, exports) = entered.parts();
         store.data_mut().go_live(live);
-        let args = wit::v0_1::payload_to_wit(args);
-        let call = exports.call_run_command(&mut *store, name, &args);
+        let call = exports.run_command(store, name, args);
         let result = self.watched(self.limits.command, call).await;
         Some(entered.settle(result, "run-command", Some(name)))
     }

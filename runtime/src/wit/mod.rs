@@ -1,9 +1,197 @@
-//! The `precept:plugin` contract, one module per WIT version. Each binds its
-//! version and converts its types to precept's own at the boundary, so the
-//! dispatcher, the variables and the embedding API never see generated
-//! types, and a new version is added beside the others.
+//! The `precept:plugin` contract, one module per WIT version, side by side.
+//! Each binds its version and converts its types to precept's own at the
+//! boundary, so the dispatcher, the variables and the embedding API never
+//! see generated types. This module picks a component's version from what
+//! it imports and makes every call through the right bindings.
 
+mod shared;
 pub(crate) mod v0_1;
+pub(crate) mod v0_2;
 
-pub use v0_1::WORLD_VERSION;
-pub(crate) use v0_1::{Plugin, PluginPre, WitEvent, precept};
+use wasmtime::Store;
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+
+use crate::events::Event;
+use crate::host::HostState;
+use crate::plugin::ServiceStep;
+use crate::value::Payload;
+
+/// The newest version of the `precept:plugin` package this runtime
+/// provides: what the SDKs and `precept-build` target.
+pub const WORLD_VERSION: &str = v0_2::VERSION;
+
+/// Every version this runtime loads, oldest first.
+pub const WORLD_VERSIONS: &[&str] = &[v0_1::VERSION, v0_2::VERSION];
+
+/// A version of the contract this runtime loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// `precept:plugin@0.1.0`, frozen.
+    V0_1,
+    /// `precept:plugin@0.2.0`: adds capabilities.
+    V0_2,
+}
+
+impl Version {
+    /// The version a component was built for, from the `precept:plugin`
+    /// interfaces it imports; `Err` names a version this runtime does not
+    /// provide. A component importing none of them is taken as the newest.
+    pub(crate) fn of(component: &Component, engine: &wasmtime::Engine) -> Result<Version, String> {
+        let imported = component
+            .component_type()
+            .imports(engine)
+            .filter_map(|(name, _)| name.strip_prefix("precept:plugin/"))
+            .find_map(|rest| rest.split_once('@').map(|(_, version)| version.to_string()));
+        match imported.as_deref() {
+            Some(v0_1::VERSION) => Ok(Version::V0_1),
+            Some(v0_2::VERSION) | None => Ok(Version::V0_2),
+            Some(other) => Err(other.to_string()),
+        }
+    }
+
+    /// `0.1.0` or `0.2.0`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Version::V0_1 => v0_1::VERSION,
+            Version::V0_2 => v0_2::VERSION,
+        }
+    }
+}
+
+/// Adds the host side of every version to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    v0_1::Plugin::add_to_linker::<_, HasSelf<HostState>>(linker, |state| state)?;
+    v0_2::Plugin::add_to_linker::<_, HasSelf<HostState>>(linker, |state| state)
+}
+
+/// A component compiled and linked for its version, ready to instantiate.
+#[derive(Clone)]
+pub(crate) enum PluginPre {
+    V0_1(v0_1::PluginPre<HostState>),
+    V0_2(v0_2::PluginPre<HostState>),
+}
+
+impl PluginPre {
+    /// Checks that the linked component has the exports of `version`.
+    pub(crate) fn new(version: Version, pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
+        Ok(match version {
+            Version::V0_1 => PluginPre::V0_1(v0_1::PluginPre::new(pre)?),
+            Version::V0_2 => PluginPre::V0_2(v0_2::PluginPre::new(pre)?),
+        })
+    }
+
+    /// The compiled component.
+    pub(crate) fn component(&self) -> &Component {
+        match self {
+            PluginPre::V0_1(pre) => pre.instance_pre().component(),
+            PluginPre::V0_2(pre) => pre.instance_pre().component(),
+        }
+    }
+
+    /// The version it was built for.
+    pub(crate) fn version(&self) -> Version {
+        match self {
+            PluginPre::V0_1(_) => Version::V0_1,
+            PluginPre::V0_2(_) => Version::V0_2,
+        }
+    }
+
+    /// Instantiates it in `store`.
+    pub(crate) async fn instantiate_async(
+        &self,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Exports> {
+        Ok(match self {
+            PluginPre::V0_1(pre) => Exports::V0_1(pre.instantiate_async(store).await?),
+            PluginPre::V0_2(pre) => Exports::V0_2(pre.instantiate_async(store).await?),
+        })
+    }
+}
+
+/// An instance's exports, for its version.
+pub(crate) enum Exports {
+    V0_1(v0_1::Plugin),
+    V0_2(v0_2::Plugin),
+}
+
+/// A call's result: a trap, or the plugin's answer.
+type Answer<T> = wasmtime::Result<Result<T, String>>;
+
+/// Makes the same call through whichever version's bindings `$exports` has.
+macro_rules! each_version {
+    ($exports:expr, $plugin:ident => $call:expr) => {
+        match $exports {
+            Exports::V0_1($plugin) => $call,
+            Exports::V0_2($plugin) => $call,
+        }
+    };
+}
+
+impl Exports {
+    /// Calls `setup`.
+    pub(crate) async fn setup(&self, store: &mut Store<HostState>) -> Answer<()> {
+        each_version!(self, plugin => plugin.call_setup(store).await)
+    }
+
+    /// Calls `on-event` with `event`, converted once per dispatch.
+    pub(crate) async fn on_event(
+        &self,
+        store: &mut Store<HostState>,
+        event: &Event,
+        delivery: &mut Delivery,
+    ) -> Answer<bool> {
+        match self {
+            Exports::V0_1(plugin) => {
+                let wit = delivery.v0_1.get_or_insert_with(|| v0_1::event_to_wit(event));
+                wit.num = event.num;
+                plugin.call_on_event(store, wit).await
+            }
+            Exports::V0_2(plugin) => {
+                let wit = delivery.v0_2.get_or_insert_with(|| v0_2::event_to_wit(event));
+                wit.num = event.num;
+                plugin.call_on_event(store, wit).await
+            }
+        }
+    }
+
+    /// Calls the service export of `step` for the service `name`.
+    pub(crate) async fn service(
+        &self,
+        store: &mut Store<HostState>,
+        step: ServiceStep,
+        name: &str,
+    ) -> Answer<()> {
+        each_version!(self, plugin => match step {
+            ServiceStep::Setup => plugin.call_service_setup(store, name).await,
+            ServiceStep::Start => plugin.call_service_start(store, name).await,
+            ServiceStep::Stop => plugin.call_service_stop(store, name).await,
+        })
+    }
+
+    /// Calls `run-command` for the command `name` with `args`.
+    pub(crate) async fn run_command(
+        &self,
+        store: &mut Store<HostState>,
+        name: &str,
+        args: &Payload,
+    ) -> Answer<()> {
+        match self {
+            Exports::V0_1(plugin) => {
+                let args = v0_1::payload_to_wit(args);
+                plugin.call_run_command(store, name, &args).await
+            }
+            Exports::V0_2(plugin) => {
+                let args = v0_2::payload_to_wit(args);
+                plugin.call_run_command(store, name, &args).await
+            }
+        }
+    }
+}
+
+/// An event on its way to plugins, converted for each WIT version at most
+/// once per dispatch.
+#[derive(Default)]
+pub(crate) struct Delivery {
+    v0_1: Option<v0_1::WitEvent>,
+    v0_2: Option<v0_2::WitEvent>,
+}

@@ -65,19 +65,12 @@ pub fn texts(items: &[&str]) -> Value {
     Value::List(items.iter().map(|s| Scalar::Text(s.to_string())).collect())
 }
 
-/// A copy of `component` named `name.wasm`, so one component can be loaded
-/// as several plugins (a plugin's name is its file stem).
+/// A copy of `component` as `name.wasm`, named `name` in its metadata, so
+/// one component can be loaded as several plugins.
 pub fn copy_as(component: &str, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("precept-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.wasm"));
-    if !path.exists() {
-        // Tests run in parallel: write aside, then rename into place.
-        let partial = dir.join(format!("{name}.{:?}.partial", std::thread::current().id()));
-        std::fs::copy(component, &partial).unwrap();
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
+    precept_tests::copy_named(component, name, &dir)
 }
 
 const PROBE_KEYS: &[&str] = &[

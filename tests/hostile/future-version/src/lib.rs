@@ -1,8 +1,8 @@
-//! Built against `precept:plugin@0.2.0`, which this runtime does not provide.
+//! Built against `precept:plugin@0.3.0`, which this runtime does not provide.
 
 wit_bindgen::generate!({
     inline: "
-        package precept:plugin@0.2.0;
+        package precept:plugin@0.3.0;
 
         interface events {
             subscribe: func(name: string);

@@ -9,6 +9,13 @@ use std::io::{Read, Write};
 
 use precept_guest::prelude::*;
 
+// What the tests may grant it; nothing is required, so it loads without.
+precept_guest::capabilities! {
+    dir("/data", read_write, "a directory a test grants, to read or write", optional);
+    dir("/notes", read_write, "a directory a test grants, to read", optional);
+    env("MODE", "a variable a test grants", optional);
+}
+
 #[derive(Default)]
 struct Hostile {
     mode: String,

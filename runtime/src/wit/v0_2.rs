@@ -1,0 +1,61 @@
+//! `precept:plugin@0.2.0`: host bindings generated from `wit/0.2.0/`. It
+//! has everything 0.1.0 has, and `capabilities`: what the user granted of
+//! what the plugin declares.
+
+/// The generated bindings.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit/0.2.0",
+        world: "plugin",
+        imports: { default: trappable },
+        exports: { default: async },
+        additional_derives: [PartialEq],
+    });
+}
+
+pub(crate) use bindings::{Plugin, PluginPre};
+
+use self::bindings::precept::plugin::capabilities::{self, DirectoryGrant, Grant};
+use crate::capabilities::{Access, Granted};
+
+super::shared::since_0_1!();
+
+/// The version of the `precept:plugin` package this module binds.
+pub const VERSION: &str = "0.2.0";
+
+impl capabilities::Host for HostState {
+    fn granted(&mut self) -> wasmtime::Result<Vec<Grant>> {
+        let grant = |granted: &Granted| match granted {
+            Granted::Directory { path, access } => Grant::Directory(DirectoryGrant {
+                path: path.clone(),
+                access: match access {
+                    Access::Read => capabilities::Access::Read,
+                    Access::ReadWrite => capabilities::Access::ReadWrite,
+                },
+            }),
+            Granted::Env(name) => Grant::Env(name.clone()),
+            Granted::Net(host) => Grant::Net(host.clone()),
+        };
+        Ok(HostState::granted(self).iter().map(grant).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_constant_matches_the_wit_package() {
+        let wit = include_str!("../../../wit/0.2.0/plugin.wit");
+        assert!(wit.contains(&format!("package precept:plugin@{};", super::VERSION)));
+    }
+
+    #[test]
+    fn the_guest_sdk_carries_the_newest_wit() {
+        // `precept-guest` is packaged on its own, so it keeps a copy of the
+        // contract inside its crate: it must not drift from `wit/`.
+        assert!(
+            include_str!("../../../guest-sdk/wit/plugin.wit")
+                == include_str!("../../../wit/0.2.0/plugin.wit"),
+            "guest-sdk/wit/plugin.wit differs from wit/0.2.0/plugin.wit: copy it over"
+        );
+    }
+}
