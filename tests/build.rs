@@ -109,7 +109,8 @@ fn discover(workspace: &Path) -> Vec<Guest> {
             let dir = entry.unwrap().path();
             let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
             // A library crate (the frozen SDK) is not a plugin.
-            if !manifest.is_empty() && (manifest.contains("cdylib") || manifest.contains("[[bin]]")) {
+            if !manifest.is_empty() && (manifest.contains("cdylib") || manifest.contains("[[bin]]"))
+            {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 println!(
                     "cargo:rerun-if-changed={}",
@@ -128,7 +129,9 @@ fn discover(workspace: &Path) -> Vec<Guest> {
 /// produce (e.g. one that grows a table without end).
 fn componentize_wat(workspace: &Path, out_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(workspace.join(WIT_DIR)).expect("parse the WIT");
+    let (package, _) = resolve
+        .push_dir(workspace.join(WIT_DIR))
+        .expect("parse the WIT");
     let world = resolve
         .select_world(&[package], Some("plugin"))
         .expect("the plugin world");

@@ -82,7 +82,14 @@ pub const fn encode<const N: usize>(pieces: &[Piece]) -> [u8; N] {
                             out[at + 1] = byte;
                         }
                         6 => {
-                            let escape = [b'\\', b'u', b'0', b'0', HEX[(byte >> 4) as usize], HEX[(byte & 15) as usize]];
+                            let escape = [
+                                b'\\',
+                                b'u',
+                                b'0',
+                                b'0',
+                                HEX[(byte >> 4) as usize],
+                                HEX[(byte & 15) as usize],
+                            ];
                             let mut k = 0;
                             while k < 6 {
                                 out[at + k] = escape[k];

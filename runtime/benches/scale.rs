@@ -32,9 +32,7 @@ fn precept_side() {
     let dir = std::env::temp_dir().join(format!("precept-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let paths: Vec<_> = (0..PLUGINS)
-        .map(|i| {
-            precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir)
-        })
+        .map(|i| precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir))
         .collect();
     let mut app = precept::App::new("scale", "0").unwrap();
     // Compile once before measuring, as a warm cache would.

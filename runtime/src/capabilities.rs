@@ -179,9 +179,7 @@ impl Capabilities {
     pub(crate) fn check(&self) -> Result<(), String> {
         let counts = [self.dirs.len(), self.env.len(), self.net.len()];
         if counts.iter().any(|&n| n > MAX_DECLARED) {
-            return Err(format!(
-                "more than {MAX_DECLARED} capabilities of one kind"
-            ));
+            return Err(format!("more than {MAX_DECLARED} capabilities of one kind"));
         }
         let plausible = |text: &str| {
             !text.is_empty()
@@ -190,7 +188,10 @@ impl Capabilities {
         };
         for (i, dir) in self.dirs.iter().enumerate() {
             if !dir.path.starts_with('/') || !plausible(&dir.path) {
-                return Err(format!("directory '{}' is not an absolute path", clean(&dir.path)));
+                return Err(format!(
+                    "directory '{}' is not an absolute path",
+                    clean(&dir.path)
+                ));
             }
             if self.dirs[..i].iter().any(|d| same_dir(&d.path, &dir.path)) {
                 return Err(format!("directory '{}' is declared twice", dir.path));
@@ -205,7 +206,10 @@ impl Capabilities {
             }
         }
         for (i, net) in self.net.iter().enumerate() {
-            let port = net.host.rsplit_once(':').map(|(_, port)| port.parse::<u16>());
+            let port = net
+                .host
+                .rsplit_once(':')
+                .map(|(_, port)| port.parse::<u16>());
             if !plausible(&net.host) || !matches!(port, Some(Ok(_))) {
                 return Err(format!("'{}' is not HOST:PORT", clean(&net.host)));
             }
@@ -219,7 +223,11 @@ impl Capabilities {
     /// What the plugin `plugin` is granted of what it declares, given the
     /// user's `grants`; an error when a grant is undeclared or a required
     /// capability is missing.
-    pub(crate) fn resolve(&self, plugin: &str, grants: &Grants) -> Result<Vec<Granted>, CapabilityError> {
+    pub(crate) fn resolve(
+        &self,
+        plugin: &str,
+        grants: &Grants,
+    ) -> Result<Vec<Granted>, CapabilityError> {
         for dir in &grants.dirs {
             let declared = self.dirs.iter().find(|d| same_dir(&d.path, &dir.guest));
             match declared {
@@ -261,7 +269,13 @@ impl Capabilities {
         for dir in &self.dirs {
             let given = grants.dirs.iter().filter(|g| same_dir(&g.guest, &dir.path));
             let access = given
-                .map(|g| if g.writable { Access::ReadWrite } else { Access::Read })
+                .map(|g| {
+                    if g.writable {
+                        Access::ReadWrite
+                    } else {
+                        Access::Read
+                    }
+                })
                 .max_by_key(|a| *a == Access::ReadWrite);
             let enough = access.is_some_and(|a| a == dir.access || a == Access::ReadWrite);
             if let Some(access) = access {
@@ -375,7 +389,10 @@ mod tests {
     fn a_required_directory_missing_names_the_grant_to_add() {
         let error = notes().resolve("notes", &Grants::default()).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("directory /notes (read-write: where the notes are kept)"), "{text}");
+        assert!(
+            text.contains("directory /notes (read-write: where the notes are kept)"),
+            "{text}"
+        );
         assert!(
             text.contains("[plugin.notes] dirs = [{ host = \"HOST-DIR\", guest = \"/notes\", writable = true }]"),
             "{text}"

@@ -179,8 +179,7 @@ impl PluginEngine {
                 compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?
             }
         };
-        let version =
-            Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
+        let version = Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
         let linked = self.linker.instantiate_pre(&component).map_err(link)?;
         let pre = PluginPre::new(version, linked).map_err(link)?;

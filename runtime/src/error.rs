@@ -124,12 +124,16 @@ pub enum LoadError {
         cause: crate::capabilities::CapabilityError,
     },
     /// The plugin is not as the lockfile recorded it.
-    #[error("plugin '{name}' ({path}) {change}; accept it with `{accept}`")]
+    #[error(
+        "plugin '{name}' ({path}) is not as {lockfile} accepted it: {change}; accept it with `{accept}`"
+    )]
     Locked {
         /// The plugin's name.
         name: String,
         /// The file it was loaded from.
         path: String,
+        /// The lockfile.
+        lockfile: String,
         /// What changed since it was locked.
         change: String,
         /// The command that accepts it.

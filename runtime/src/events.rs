@@ -25,9 +25,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::error::{FailureKind, PluginFailure};
 use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
-use crate::wit::Delivery;
 use crate::plugin::Plugin;
 use crate::value::{FromValue, Payload, Value, lookup};
+use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
 /// this depth is dropped, and the plugin that made it is reported and

@@ -17,12 +17,12 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppInfo;
-use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
-use crate::value::{Payload, Value, payload_size, value_size};
-use crate::vars::VarBudget;
 use crate::capabilities::Granted;
 use crate::cli::CommandSpec;
 use crate::logging::Level;
+use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
+use crate::value::{Payload, Value, payload_size, value_size};
+use crate::vars::VarBudget;
 
 /// How many events one call into a plugin may dispatch (for a command: how
 /// many may wait for delivery at once).
@@ -342,7 +342,12 @@ impl HostState {
         Ok(())
     }
 
-    pub(crate) fn declare(&mut self, key: String, help: String, default: Value) -> wasmtime::Result<()> {
+    pub(crate) fn declare(
+        &mut self,
+        key: String,
+        help: String,
+        default: Value,
+    ) -> wasmtime::Result<()> {
         self.check_name(&key)?;
         self.check_size(value_size(&default))?;
         let help = crate::text::clean(&help, 300);

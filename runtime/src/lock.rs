@@ -91,17 +91,17 @@ impl LockFile {
     /// Whether `plugin` is as accepted; else what changed, in words.
     pub(crate) fn check(&self, plugin: &Locked) -> Result<(), String> {
         let Some(locked) = self.plugins.iter().find(|p| p.name == plugin.name) else {
-            return Err("is not in the lockfile".into());
+            return Err("it is not in it".into());
         };
         let mut changes = Vec::new();
         if locked.path != plugin.path {
             changes.push(format!(
-                "is loaded from {}, not {} as locked",
+                "it is loaded from {}, not {}",
                 plugin.path, locked.path
             ));
         }
         if locked.blake3 != plugin.blake3 {
-            changes.push("its file changed since it was locked".to_string());
+            changes.push("its file changed".to_string());
         }
         if locked.world != plugin.world {
             changes.push(format!(
@@ -134,7 +134,11 @@ impl LockFile {
 
 /// What was added to or removed from a list, in words: `[added, removed]`
 /// say how.
-fn differences([added_as, removed_as]: [&str; 2], before: &[String], now: &[String]) -> Vec<String> {
+fn differences(
+    [added_as, removed_as]: [&str; 2],
+    before: &[String],
+    now: &[String],
+) -> Vec<String> {
     let added: Vec<&str> = now
         .iter()
         .filter(|c| !before.contains(c))
@@ -156,9 +160,10 @@ fn differences([added_as, removed_as]: [&str; 2], before: &[String], now: &[Stri
 }
 
 /// The lockfile of the configuration file `config`: beside it, with the
-/// extension `lock` (`precept.toml` → `precept.lock`).
+/// extension `lock` (`precept.toml` → `precept.lock`), absolute.
 pub(crate) fn path_beside(config: &Path) -> PathBuf {
-    config.with_extension("lock")
+    let path = config.with_extension("lock");
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -194,15 +199,19 @@ mod tests {
             .push("environment variable HOME (required)".into());
         assert_eq!(
             lock.check(&changed).unwrap_err(),
-            "its file changed since it was locked, its version went from 1.0.0 to 1.1.0, \
+            "its file changed, its version went from 1.0.0 to 1.1.0, \
              it now declares environment variable HOME (required)"
         );
         let mut other = locked();
         other.name = "other".into();
-        assert_eq!(lock.check(&other).unwrap_err(), "is not in the lockfile");
+        assert_eq!(lock.check(&other).unwrap_err(), "it is not in it");
         let mut fewer = locked();
         fewer.granted.clear();
-        assert!(lock.check(&fewer).unwrap_err().contains("it is no longer granted directory /notes"));
+        assert!(
+            lock.check(&fewer)
+                .unwrap_err()
+                .contains("it is no longer granted directory /notes")
+        );
     }
 
     #[test]

@@ -236,7 +236,11 @@ mod tests {
     #[test]
     fn a_bad_manifest_section_is_refused_with_the_reason() {
         assert!(parse_section(b"dir = 3").unwrap_err().contains("not valid"));
-        assert!(parse_section(b"colour = 'red'").unwrap_err().contains("colour"));
+        assert!(
+            parse_section(b"colour = 'red'")
+                .unwrap_err()
+                .contains("colour")
+        );
         let huge = vec![b' '; MAX_MANIFEST_BYTES + 1];
         assert!(parse_section(&huge).unwrap_err().contains("bytes"));
     }

@@ -18,20 +18,37 @@ use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
 /// was missing.
 type Built = Result<&'static str, &'static str>;
 
-/// Every language's conformance and hello-world components.
-const LANGUAGES: &[(&str, Built, Built)] = &[
+/// Every language's conformance and hello-world components, as `(what,
+/// language, conformance, hello)`: the plugins built for the newest
+/// `precept:plugin`, and the Rust ones built for the frozen 0.1.0 with the
+/// SDK of that version (`tests/frozen-0.1.0/`), under the same checks.
+const LANGUAGES: &[(&str, &str, Built, Built)] = &[
     (
+        "rust",
         "rust",
         Ok(precept_tests::CONFORMANCE),
         Ok(precept_tests::HELLO),
     ),
-    ("c", precept_tests::CONFORMANCE_C, precept_tests::HELLO_C),
     (
+        "rust_for_0_1_0",
+        "rust",
+        Ok(precept_tests::CONFORMANCE_V0_1),
+        Ok(precept_tests::HELLO_V0_1),
+    ),
+    (
+        "c",
+        "c",
+        precept_tests::CONFORMANCE_C,
+        precept_tests::HELLO_C,
+    ),
+    (
+        "python",
         "python",
         precept_tests::CONFORMANCE_PYTHON,
         precept_tests::HELLO_PYTHON,
     ),
     (
+        "javascript",
         "javascript",
         precept_tests::CONFORMANCE_JAVASCRIPT,
         precept_tests::HELLO_JAVASCRIPT,
@@ -40,9 +57,9 @@ const LANGUAGES: &[(&str, Built, Built)] = &[
 
 fn main() {
     let mut trials = Vec::new();
-    for &(language, conformance, hello) in LANGUAGES {
+    for &(what, language, conformance, hello) in LANGUAGES {
         trials.push(trial(
-            format!("{language}_plugin_conforms"),
+            format!("{what}_plugin_conforms"),
             conformance,
             move |component| {
                 let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -50,9 +67,9 @@ fn main() {
                 as_a_process(component);
             },
         ));
-        if language != "rust" {
+        if what != "rust" {
             trials.push(trial(
-                format!("hello_world_in_{language}_prints_the_same_lines_as_in_rust"),
+                format!("hello_world_in_{what}_prints_the_same_lines_as_in_rust"),
                 hello,
                 |component| assert_eq!(hello_lines(component), hello_lines(precept_tests::HELLO)),
             ));

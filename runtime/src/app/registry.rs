@@ -135,6 +135,7 @@ impl App {
                 .map_err(|change| LoadError::Locked {
                     name: name.clone(),
                     path: shown.clone(),
+                    lockfile: lock.path.display().to_string(),
                     change,
                     accept: lock.accept.clone(),
                 })?;

@@ -80,9 +80,8 @@ impl App {
         })?;
         self.launch.describing.push("lock");
         let shared = self.launch.snapshot.clone();
-        let lock = Command::new("lock").about(
-            "Accept the plugins as they are now (file, identity, grants) into the lockfile",
-        );
+        let lock = Command::new("lock")
+            .about("Accept the plugins as they are now (file, identity, grants) into the lockfile");
         self.command(lock, move |_ctx| {
             let shared = shared.clone();
             async move {
@@ -198,7 +197,7 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 /// Loads the component into an application of its own, runs its `setup`
 /// and describes who it says it is, what it declares and what it did at
 /// setup; no command runs. Its required capabilities are granted as empty
-/// stand-ins (an empty read-only directory, empty variables), so that its
+/// stand-ins (an empty temporary directory, empty variables), so that its
 /// setup can run without the user's grants.
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
@@ -207,9 +206,11 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let stand_in = tempfile_dir()?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
+    // The report is the output: what the plugin prints goes to stderr.
+    app.plugin_stdout().to_stderr(true);
     let options = PluginOptions::from(stand_ins(&manifest.capabilities, &stand_in));
     let loaded = app.load_plugin_with(path, &options).await;
-    let _ = std::fs::remove_dir(&stand_in);
+    let _ = std::fs::remove_dir_all(&stand_in);
     let plugin = loaded?;
     let name = plugin.name();
     let world = format!("precept:plugin@{}", plugin.world_version());
@@ -271,7 +272,8 @@ fn tempfile_dir() -> Result<PathBuf, CommandError> {
 }
 
 /// Grants for the required capabilities of `declared`: the empty directory
-/// `empty`, read-only, for each directory; empty values for variables.
+/// `empty` for each directory, with the access declared; empty values for
+/// variables.
 fn stand_ins(declared: &Capabilities, empty: &Path) -> Sandbox {
     let mut sandbox = Sandbox::default();
     let grants = &mut sandbox.grants;
@@ -279,7 +281,7 @@ fn stand_ins(declared: &Capabilities, empty: &Path) -> Sandbox {
         grants.dirs.push(DirGrant {
             host: empty.to_path_buf(),
             guest: dir.path.clone(),
-            writable: false,
+            writable: dir.access == crate::capabilities::Access::ReadWrite,
         });
     }
     for env in declared.env.iter().filter(|e| e.required) {

@@ -51,6 +51,8 @@ pub(crate) struct Launch {
 pub(crate) struct Lock {
     /// The accepted plugins.
     pub(crate) file: LockFile,
+    /// Where it is.
+    pub(crate) path: PathBuf,
     /// The command that accepts plugins as they are now.
     pub(crate) accept: String,
 }
@@ -111,12 +113,12 @@ impl App {
             let file = LockFile::load(path).map_err(|error| fail(ExitStatus::Usage, "", error))?;
             self.launch.lock = file.map(|file| Lock {
                 file,
+                path: path.clone(),
                 accept: format!("{} lock", self.prog_name()),
             });
         }
         let given = self.given_options();
-        let options_of =
-            |name: &str| options.plugin_options(&config, &source, name, given(name));
+        let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
         self.load_plugins_with(&paths, options_of).await;
 
         let mut locked = None;

@@ -13,16 +13,16 @@ use tokio::sync::Mutex;
 use wasmtime::Store;
 
 pub(crate) use call::{Called, ticks};
-pub use load::PluginOptions;
 pub(crate) use load::PluginFile;
+pub use load::PluginOptions;
 
+use crate::capabilities::{Capabilities, Granted};
 use crate::events::Event;
 use crate::host::{HostState, Live};
-use crate::sandbox::Limits;
-use crate::value::Payload;
-use crate::capabilities::{Capabilities, Granted};
 use crate::lock::Locked;
 use crate::manifest::Identity;
+use crate::sandbox::Limits;
+use crate::value::Payload;
 use crate::wit::{Delivery, Exports, Version};
 
 /// A loaded plugin: one component instance in its own sandboxed store.

@@ -142,12 +142,16 @@ impl Exports {
     ) -> Answer<bool> {
         match self {
             Exports::V0_1(plugin) => {
-                let wit = delivery.v0_1.get_or_insert_with(|| v0_1::event_to_wit(event));
+                let wit = delivery
+                    .v0_1
+                    .get_or_insert_with(|| v0_1::event_to_wit(event));
                 wit.num = event.num;
                 plugin.call_on_event(store, wit).await
             }
             Exports::V0_2(plugin) => {
-                let wit = delivery.v0_2.get_or_insert_with(|| v0_2::event_to_wit(event));
+                let wit = delivery
+                    .v0_2
+                    .get_or_insert_with(|| v0_2::event_to_wit(event));
                 wit.num = event.num;
                 plugin.call_on_event(store, wit).await
             }
