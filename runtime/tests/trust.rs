@@ -208,22 +208,22 @@ fn a_grant_the_plugin_does_not_declare_is_refused() {
             )]
         );
     }
-    // Read access where read-write is declared is enough to load; the
-    // plugin sees what it got.
-    std::fs::write(dir.join("j/journal.txt"), "kept\n").unwrap();
-    let output = precept_run_in(
-        &dir,
-        &[
-            "--plugin",
-            JOURNAL,
-            "--dir",
-            "journal=j::/journal",
-            "journal",
-            "read",
-        ],
+    // Read access where read-write is required is not enough.
+    let read_only = [
+        "--plugin",
+        JOURNAL,
+        "--dir",
+        "journal=j::/journal",
+        "dispatch",
+        "x",
+    ];
+    let output = precept_run_in(&dir, &read_only);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert!(
+        errors(&output)[0]
+            .contains("needs what it was not granted: directory /journal (read-write"),
+        "{output:?}"
     );
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(text(&output.stdout), "kept\n");
 }
 
 #[test]
