@@ -17,6 +17,7 @@
 mod c;
 pub mod guests;
 mod javascript;
+pub mod manifest;
 mod python;
 mod rust;
 mod tool;
@@ -191,6 +192,7 @@ impl Builder {
             Language::Python => python::build(&job, dir, out)?,
             Language::JavaScript => javascript::build(&job, dir, out)?,
         }
+        manifest::apply(dir, out)?;
         Ok(language)
     }
 }

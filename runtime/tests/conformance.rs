@@ -74,6 +74,13 @@ fn main() {
                 |component| assert_eq!(hello_lines(component), hello_lines(precept_tests::HELLO)),
             ));
         }
+        if !what.starts_with("rust") {
+            trials.push(trial(
+                format!("the_{what}_hello_world_says_who_it_is_from_its_precept_toml"),
+                hello,
+                move |component| identity_from_precept_toml(language, component),
+            ));
+        }
     }
     trials.push(Trial::test(
         "the_rust_hello_world_prints_its_lifecycle",
@@ -274,6 +281,34 @@ async fn in_process(language: &str, component: &str) {
         .dispatch("conformance_ping", ping(Value::from(1)))
         .await;
     assert_eq!(pongs.lock().unwrap().len(), 2);
+}
+
+/// `inspect --json` shows what `example-plugins/LANGUAGE/hello/precept.toml`
+/// says, written into the component by precept-build.
+fn identity_from_precept_toml(language: &str, component: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["inspect", "--json", component])
+        .env("PRECEPT_CACHE_DIR", cache_dir())
+        .output()
+        .expect("run precept-run");
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["name"], format!("hello-{language}"));
+    assert_eq!(report["world"], "precept:plugin@0.2.0");
+    let identity = &report["identity"];
+    assert_eq!(identity["version"], "0.1.0");
+    assert_eq!(
+        identity["description"],
+        "Prints a line for each CLI lifecycle event"
+    );
+    assert_eq!(identity["authors"], "The precept authors");
+    assert_eq!(identity["licenses"], "Apache-2.0 OR MIT");
+    assert_eq!(
+        report["declares"],
+        serde_json::json!([
+            "environment variable HELLO_GREETING (optional): a greeting to use instead of hello (not read yet)"
+        ])
+    );
 }
 
 fn as_a_process(component: &str) {
