@@ -8,7 +8,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../wit/0.2.0",
     world: "plugin",
     imports: { default: trappable },
 });
@@ -16,7 +16,7 @@ wasmtime::component::bindgen!({
 /// The same world with asynchronous exports, sharing the types above.
 mod asynchronous {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../wit/0.2.0",
         world: "plugin",
         exports: { default: async },
         with: {
@@ -27,12 +27,13 @@ mod asynchronous {
             "precept:plugin/commands": super::precept::plugin::commands,
             "precept:plugin/services": super::precept::plugin::services,
             "precept:plugin/config": super::precept::plugin::config,
+            "precept:plugin/capabilities": super::precept::plugin::capabilities,
         },
     });
 }
 
 pub use self::precept::plugin::types::Value;
-use self::precept::plugin::{app, commands, config, events, log, services, types};
+use self::precept::plugin::{app, capabilities, commands, config, events, log, services, types};
 
 /// A store's data: WASI and nothing else.
 pub struct State {
@@ -93,6 +94,12 @@ impl commands::Host for State {
 impl services::Host for State {
     fn add_service(&mut self, _: String, _: Option<String>) -> wasmtime::Result<()> {
         Ok(())
+    }
+}
+
+impl capabilities::Host for State {
+    fn granted(&mut self) -> wasmtime::Result<Vec<capabilities::Grant>> {
+        Ok(Vec::new())
     }
 }
 
