@@ -17,42 +17,64 @@
 //! could already write anything the user can.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
 
-/// A component file, read, and the hash of its content.
+/// A component file as seen before compiling it: its first bytes, for
+/// telling what kind of file it is, and the hash of its content.
 pub(crate) struct Fingerprint {
-    /// The file's bytes.
-    pub(crate) bytes: Vec<u8>,
+    /// Up to the first eight bytes: the magic number and the version.
+    pub(crate) header: Vec<u8>,
     /// The BLAKE3 hash of the whole file, in hex.
     pub(crate) digest: String,
 }
 
-/// The largest component file read.
+/// The largest component file loaded.
 pub(crate) const MAX_COMPONENT_BYTES: u64 = 1 << 30;
 
-/// Reads the file at `path` and hashes it on every core: this runs at every
-/// start, for components of many megabytes too (Python, JavaScript). A file
-/// past [`MAX_COMPONENT_BYTES`] (or endless, such as a device) is refused.
-pub(crate) fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_COMPONENT_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
+/// Hashes the file at `path`, mapped and on every core, and gives its bytes
+/// to `look` while they are mapped. This runs at every start, so it stays
+/// cheap for components of many megabytes (Python, JavaScript): the file is
+/// read into memory only when it has to be compiled. Only a regular file of
+/// at most [`MAX_COMPONENT_BYTES`] is read.
+pub(crate) fn fingerprint<T>(
+    path: &Path,
+    look: impl FnOnce(&[u8]) -> T,
+) -> std::io::Result<(Fingerprint, T)> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    if metadata.len() > MAX_COMPONENT_BYTES {
         return Err(std::io::Error::other(format!(
             "it is larger than {} MiB",
             MAX_COMPONENT_BYTES >> 20
         )));
     }
+    // SAFETY: the mapping lives only for this function. A file truncated
+    // meanwhile by another process can fault, as any mapped read can; the
+    // bytes are hashed once and everything compiled later is hashed again.
+    let mapped = if metadata.len() == 0 {
+        None
+    } else {
+        Some(unsafe { memmap2::Mmap::map(&file)? })
+    };
+    let bytes: &[u8] = mapped.as_deref().unwrap_or_default();
     let mut hasher = blake3::Hasher::new();
-    hasher.update_rayon(&bytes);
-    Ok(Fingerprint {
-        bytes,
+    hasher.update_rayon(bytes);
+    let fingerprint = Fingerprint {
+        header: bytes[..bytes.len().min(8)].to_vec(),
         digest: hasher.finalize().to_hex().to_string(),
-    })
+    };
+    let seen = look(bytes);
+    Ok((fingerprint, seen))
+}
+
+/// The BLAKE3 hash of `bytes`, in hex.
+pub(crate) fn digest(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
 }
 
 /// The per-user cache directory: `$PRECEPT_CACHE_DIR`, else

@@ -3,7 +3,7 @@
 //! components prepared recently.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::component::{Component, Linker};
@@ -98,6 +98,10 @@ impl<T: Clone> Recent<T> {
 
 /// Why a component could not be prepared.
 pub(crate) enum PrepareError {
+    /// The file could not be read.
+    Read(std::io::Error),
+    /// The file changed since it was checked.
+    Changed,
     /// Wasmtime could not compile it.
     Compile(String),
     /// It does not fit the world: a missing import or export.
@@ -155,13 +159,14 @@ impl PluginEngine {
         })
     }
 
-    /// Compiles and links the component `bytes`, whose content hash is
+    /// Compiles and links the component at `path`, whose content hash is
     /// `digest`, once per distinct content in this process; with `cache`,
     /// compiled code is mapped from there, or kept there for the next
-    /// process.
+    /// process. The file is read only when it must be compiled, and must
+    /// still hash to `digest`.
     pub(crate) fn prepare(
         &self,
-        bytes: &[u8],
+        path: &Path,
         digest: &str,
         cache: Option<&CompileCache>,
     ) -> Result<PluginPre, PrepareError> {
@@ -172,9 +177,13 @@ impl PluginEngine {
         let component = match mapped {
             Some(component) => component,
             None => {
+                let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
+                if crate::cache::digest(&bytes) != digest {
+                    return Err(PrepareError::Changed);
+                }
                 let compiled = match cache {
-                    Some(cache) => cache.compile_into(&self.engine, bytes, digest),
-                    None => Component::new(&self.engine, bytes),
+                    Some(cache) => cache.compile_into(&self.engine, &bytes, digest),
+                    None => Component::new(&self.engine, &bytes),
                 };
                 compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?
             }
@@ -205,8 +214,8 @@ impl PluginEngine {
             for chunk in paths.chunks(per_thread) {
                 scope.spawn(move || {
                     for path in chunk {
-                        if let Ok(file) = crate::cache::fingerprint(path) {
-                            let _ = self.prepare(&file.bytes, &file.digest, cache);
+                        if let Ok((file, ())) = crate::cache::fingerprint(path, |_| ()) {
+                            let _ = self.prepare(path, &file.digest, cache);
                         }
                     }
                 });

@@ -4,7 +4,7 @@
 //! what it needs (the capabilities in its `precept-manifest` section).
 
 use serde::{Deserialize, Serialize};
-use wasmparser::{ComponentName, KnownCustom, Parser, Payload};
+use wasmparser::{Chunk, ComponentName, KnownCustom, Parser, Payload};
 
 use crate::capabilities::{Capabilities, DirCapability, EnvCapability, NetCapability};
 
@@ -136,12 +136,33 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest, String> {
     let mut inner = Identity::default();
     let mut manifest: Option<(usize, &[u8])> = None;
     let mut world = None;
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { break };
+    // The parsers of the components and modules being read, innermost
+    // last; function bodies are skipped, not parsed.
+    let mut parsers = vec![Parser::new(0)];
+    let mut offset = 0;
+    while !parsers.is_empty() {
+        let depth = parsers.len() - 1;
+        let parser = &mut parsers[depth];
+        // A section's size may point past the end of a cut file (tested by
+        // `loading.rs::a_truncated_component_fails_to_compile`).
+        let Some(rest) = bytes.get(offset..) else {
+            break;
+        };
+        let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(rest, true) else {
+            break;
+        };
+        offset += consumed;
         match payload {
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::CodeSectionStart { size, .. } => {
+                parser.skip_section();
+                offset += size as usize;
+            }
+            Payload::ModuleSection { parser, .. } | Payload::ComponentSection { parser, .. } => {
+                parsers.push(parser);
+            }
+            Payload::End(_) => {
+                parsers.pop();
+            }
             Payload::ComponentImportSection(imports) if depth == 0 && world.is_none() => {
                 world = imports
                     .into_iter()

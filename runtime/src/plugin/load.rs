@@ -12,7 +12,7 @@ use wasmtime::Store;
 
 use super::{About, Instance, Plugin, call};
 use crate::app::AppInfo;
-use crate::cache::{CompileCache, Fingerprint};
+use crate::cache::CompileCache;
 use crate::capabilities::Granted;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
@@ -57,7 +57,8 @@ pub(crate) struct PluginFile {
     pub(crate) shown: String,
     /// Who it says it is, what it declares, which version it targets.
     pub(crate) manifest: Manifest,
-    read: Fingerprint,
+    /// The BLAKE3 hash of the file, in hex.
+    digest: String,
 }
 
 impl PluginFile {
@@ -74,13 +75,14 @@ impl PluginFile {
     fn read_now(path: &Path) -> Result<PluginFile, LoadError> {
         let stem = plugin_name(path);
         let shown = shown_path(path);
-        let read = crate::cache::fingerprint(path).map_err(|source| LoadError::Read {
-            name: stem.clone(),
-            path: shown.clone(),
-            source,
-        })?;
-        check_header(&read.bytes, &stem, &shown)?;
-        let manifest = manifest::read(&read.bytes).map_err(|cause| LoadError::Manifest {
+        let (read, manifest) =
+            crate::cache::fingerprint(path, manifest::read).map_err(|source| LoadError::Read {
+                name: stem.clone(),
+                path: shown.clone(),
+                source,
+            })?;
+        check_header(&read.header, &stem, &shown)?;
+        let manifest = manifest.map_err(|cause| LoadError::Manifest {
             name: stem.clone(),
             path: shown.clone(),
             cause,
@@ -98,7 +100,7 @@ impl PluginFile {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             shown,
             manifest,
-            read,
+            digest: read.digest,
         })
     }
 
@@ -108,7 +110,7 @@ impl PluginFile {
         Locked::new(
             &self.name,
             &self.path,
-            &self.read.digest,
+            &self.digest,
             world.unwrap_or(crate::wit::WORLD_VERSION),
             (&self.manifest.identity, &self.manifest.capabilities),
             granted,
@@ -156,18 +158,18 @@ impl Plugin {
             path,
             shown,
             manifest,
-            read,
+            digest,
         } = file;
         // Compiling takes milliseconds to seconds: off the executor, so
         // that other tasks (a timer, Ctrl-C) go on.
         let (preparing, named, at) = (engine.clone(), name.clone(), shown.clone());
+        let (file, hash) = (path.clone(), digest.clone());
         let prepared = tokio::task::spawn_blocking(move || {
-            let pre = prepare(&preparing, &read, cache.as_deref(), named, at);
-            (pre, read.digest)
+            prepare(&preparing, &file, &hash, cache.as_deref(), named, at)
         })
         .await;
-        let (pre, digest) = match prepared {
-            Ok((pre, digest)) => (pre?, digest),
+        let pre = match prepared {
+            Ok(pre) => pre?,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         };
 
@@ -226,18 +228,29 @@ impl Plugin {
     }
 }
 
-/// Prepares (compiles and links, or finds ready) the component `read`, for
-/// the plugin `name` shown as `shown`.
+/// Prepares (compiles and links, or finds ready) the component at `path`
+/// hashed `digest`, for the plugin `name` shown as `shown`.
 fn prepare(
     engine: &PluginEngine,
-    read: &Fingerprint,
+    path: &Path,
+    digest: &str,
     cache: Option<&CompileCache>,
     name: String,
     shown: String,
 ) -> Result<PluginPre, LoadError> {
     engine
-        .prepare(&read.bytes, &read.digest, cache)
+        .prepare(path, digest, cache)
         .map_err(|error| match error {
+            PrepareError::Read(source) => LoadError::Read {
+                name: name.clone(),
+                path: shown.clone(),
+                source,
+            },
+            PrepareError::Changed => LoadError::Read {
+                name: name.clone(),
+                path: shown.clone(),
+                source: std::io::Error::other("the file changed while it was loading"),
+            },
             PrepareError::Compile(cause) => LoadError::Compile {
                 name: name.clone(),
                 path: shown.clone(),
