@@ -10,7 +10,7 @@ test:
 
 # Build the Rust example plugins into target/wasm32-wasip2/release/*.wasm.
 plugins:
-    cargo build --release --target wasm32-wasip2 -p hello -p guard -p ping -p pong -p greet -p recorder -p conformance
+    cargo build --release --target wasm32-wasip2 -p hello -p guard -p ping -p pong -p greet -p recorder -p journal -p conformance
     ls target/wasm32-wasip2/release/*.wasm
 
 # Install the pinned C, Python and JavaScript plugin toolchains.

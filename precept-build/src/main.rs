@@ -8,7 +8,10 @@ use precept_build::Builder;
 const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
 
 Builds the precept plugin in DIR (Rust, C, Python or JavaScript) into one
-component; FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.";
+component of precept:plugin@0.2.0 (--wit DIR: another WIT package);
+FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
+DIR/precept.toml, when there, says who the plugin is ([plugin]) and what
+it needs ([[dir]], [[env]], [[net]]); it is written into the component.";
 
 fn main() -> ExitCode {
     match run() {
