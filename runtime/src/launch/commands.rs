@@ -203,7 +203,7 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let manifest = crate::manifest::Manifest::from_component(&bytes)?;
-    let stand_in = tempfile_dir()?;
+    let stand_in = stand_in_dir()?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
     // The report is the output: what the plugin prints goes to stderr.
@@ -261,7 +261,7 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
 }
 
 /// A fresh empty directory for `inspect`'s stand-ins.
-fn tempfile_dir() -> Result<PathBuf, CommandError> {
+fn stand_in_dir() -> Result<PathBuf, CommandError> {
     let dir = std::env::temp_dir().join(format!(
         "precept-inspect-{}-{}",
         std::process::id(),

@@ -120,11 +120,15 @@ impl PluginFile {
     /// What the plugin is granted of what it declares, given `grants`: a
     /// plugin built for 0.1.0 declares nothing and is given its grants as
     /// they are; a newer one gets only what it declares, and every required
-    /// capability.
+    /// capability. (A version this runtime does not provide is refused
+    /// when it is prepared.)
     pub(crate) fn granted(&self, grants: &Grants) -> Result<Vec<Granted>, LoadError> {
         let declares = match self.manifest.world.as_deref() {
             None => true,
-            Some(version) => version != crate::wit::v0_1::VERSION,
+            Some(version) => {
+                version != crate::wit::v0_1::VERSION
+                    && crate::wit::WORLD_VERSIONS.contains(&version)
+            }
         };
         if !declares {
             return Ok(Vec::new());
