@@ -28,10 +28,42 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::ConfigKey;
-use crate::plugin::PluginOptions;
-use crate::sandbox::{DirGrant, Limits};
-use crate::value::{Scalar, Value};
+use crate::sandbox::{DirGrant, Limits, Sandbox};
+use crate::value::{Payload, Scalar, Value};
+
+/// How to load one plugin: its sandbox, its configuration values, and
+/// whether its failures end the run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginOptions {
+    /// What it is granted and how far it may go.
+    pub sandbox: Sandbox,
+    /// Its configuration values, read through the `config` interface.
+    pub config: Payload,
+    /// Where the values come from, e.g. `precept.toml`, for error messages.
+    pub config_source: Option<String>,
+    /// Whether a failure of this plugin ends the run (as with fail-fast).
+    pub fatal: bool,
+}
+
+impl From<Sandbox> for PluginOptions {
+    fn from(sandbox: Sandbox) -> Self {
+        PluginOptions {
+            sandbox,
+            ..PluginOptions::default()
+        }
+    }
+}
+
+/// A configuration key a plugin declared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigKey {
+    /// The key, as in the plugin's `[plugin.NAME.config]` section.
+    pub key: String,
+    /// One line of help.
+    pub help: String,
+    /// The value used when the file has none.
+    pub default: Value,
+}
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

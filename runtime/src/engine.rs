@@ -11,6 +11,7 @@ use wasmtime::component::{Component, Linker};
 use crate::cache::CompileCache;
 use crate::error::{Error, one_line};
 use crate::host::HostState;
+use crate::sandbox::EPOCH_TICK;
 use crate::wit::{self, PluginPre, Version};
 
 /// Which compiler turns plugins into machine code.
@@ -109,9 +110,6 @@ pub(crate) enum PrepareError {
     /// It imports another version of the `precept:plugin` package.
     WorldVersion(String),
 }
-
-/// How often running wasm yields to the executor, so deadlines can end it.
-pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl PluginEngine {
     /// The process-wide engine of `compiler`, created on first use.

@@ -83,8 +83,7 @@ pub enum LoadError {
     /// The component was built against another version of the contract.
     #[error(
         "plugin '{name}' ({path}) was built for precept:plugin@{found}, \
-         but this runtime provides precept:plugin {}",
-        crate::wit::WORLD_VERSIONS.join(" and ")
+         but this runtime provides precept:plugin {provided}"
     )]
     WorldVersion {
         /// The plugin's name.
@@ -93,6 +92,8 @@ pub enum LoadError {
         path: String,
         /// The version the component imports.
         found: String,
+        /// The versions this runtime provides, e.g. `0.1.0 and 0.2.0`.
+        provided: String,
     },
     /// Instantiating the component failed, e.g. its start function trapped.
     #[error("plugin '{name}' could not be instantiated: {cause}")]

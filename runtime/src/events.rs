@@ -23,10 +23,11 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{FailureKind, PluginFailure};
+pub use crate::event::{Event, Flow};
 use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
 use crate::plugin::Plugin;
-use crate::value::{FromValue, Payload, Value, lookup};
+use crate::value::Payload;
 use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -88,42 +89,6 @@ impl Cascade {
         self.ended.store(true, Ordering::Release);
         Err(reason)
     }
-}
-
-/// An event as a native subscriber receives it. Cloning is cheap.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// The event's name.
-    pub name: Arc<str>,
-    /// The values it was dispatched with; the same for every subscriber.
-    pub payload: Arc<Payload>,
-    /// How many subscribers handled it before this one.
-    pub num: u32,
-    /// When it was dispatched, in microseconds since the Unix epoch.
-    pub timestamp: u64,
-}
-
-impl Event {
-    /// The payload value named `key` as a `T` (`event.get::<i64>("n")`);
-    /// `None` when there is no such value or it holds another type.
-    pub fn get<T: FromValue>(&self, key: &str) -> Option<T> {
-        self.value(key).and_then(T::from_value)
-    }
-
-    /// The payload value named `key`, whatever its type.
-    pub fn value(&self, key: &str) -> Option<&Value> {
-        lookup(&self.payload, key)
-    }
-}
-
-/// Whether an event goes on to its later subscribers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Flow {
-    /// Let later subscribers receive the event.
-    #[default]
-    Continue,
-    /// Stop here: later subscribers do not receive the event.
-    Stop,
 }
 
 /// Identifies one native subscription, to unsubscribe it.
@@ -515,7 +480,7 @@ pub(crate) fn now_micros() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::payload;
+    use crate::value::{Value, payload};
 
     type Log = Arc<Mutex<Vec<String>>>;
 

@@ -16,9 +16,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::app::AppInfo;
+use crate::app_info::AppInfo;
 use crate::capabilities::Granted;
 use crate::cli::CommandSpec;
+use crate::config::ConfigKey;
 use crate::logging::Level;
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::value::{Payload, Value, payload_size, value_size};
@@ -59,17 +60,6 @@ impl HostOp {
             _ => 0,
         }
     }
-}
-
-/// A configuration key a plugin declared.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigKey {
-    /// The key, as in the plugin's `[plugin.NAME.config]` section.
-    pub key: String,
-    /// One line of help.
-    pub help: String,
-    /// The value used when the file has none.
-    pub default: Value,
 }
 
 /// Where a running command's requests go as they are made, and how many
@@ -167,7 +157,7 @@ impl HostState {
     /// Gives the coming call `allowance` of running time (`None`: no bound).
     pub(crate) fn allow(&mut self, allowance: Option<Duration>) {
         self.allowance = allowance.unwrap_or(Duration::MAX);
-        self.ticks_left = allowance.map_or(u64::MAX, crate::plugin::ticks);
+        self.ticks_left = allowance.map_or(u64::MAX, crate::sandbox::ticks);
     }
 
     /// Takes the requests recorded since the last call.

@@ -36,15 +36,16 @@
 #![warn(missing_docs)]
 
 mod app;
+mod app_info;
 mod capabilities;
 mod cli;
 mod config;
 mod engine;
 mod error;
+mod event;
 mod events;
 mod faults;
 mod host;
-mod launch;
 mod lock;
 mod manifest;
 mod output;
@@ -63,23 +64,23 @@ mod text;
 pub mod cache;
 pub mod logging;
 
+pub use app::Builtin;
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
 pub use capabilities::{
     Access, Capabilities, CapabilityError, DirCapability, EnvCapability, Granted, NetCapability,
 };
+pub use config::ConfigKey;
 pub use engine::Compiler;
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{
     Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
     SubscriptionId,
 };
-pub use host::ConfigKey;
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
-pub use launch::Builtin;
 pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use output::PluginStdout;
-pub use plugin::{Plugin, PluginOptions, ServiceStep};
+pub use plugin::{Plugin, PluginOptions};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };
@@ -88,4 +89,5 @@ pub use status::ExitStatus;
 pub use text::MAX_SHOWN_CHARS;
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
+pub use wit::ServiceStep;
 pub use wit::{WORLD_VERSION, WORLD_VERSIONS};

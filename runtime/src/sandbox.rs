@@ -11,6 +11,15 @@ use wasmtime::ResourceLimiter;
 use crate::output::{PluginStdout, PluginStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
+/// How often running wasm yields to the executor, so deadlines can end it.
+pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// How many epoch ticks `allowance` is.
+pub(crate) fn ticks(allowance: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos();
+    u64::try_from(allowance.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX)
+}
+
 /// What one plugin is given and how far it may go.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sandbox {

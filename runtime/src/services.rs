@@ -12,11 +12,12 @@ use futures_util::future::join_all;
 
 use crate::error::FailureKind;
 use crate::events::Events;
-use crate::plugin::{Plugin, ServiceStep};
+use crate::plugin::Plugin;
 use crate::task::Spawned;
 use crate::text::Clean;
 use crate::value::Value;
 use crate::vars::Vars;
+use crate::wit::ServiceStep;
 
 /// The error a native service returns.
 pub type ServiceError = Box<dyn Error + Send + Sync>;

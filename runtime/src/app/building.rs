@@ -8,9 +8,9 @@ use std::sync::{Arc, OnceLock};
 use clap::Command;
 
 use super::{App, AppCommand, CommandError, Context, RunCommand, Runner};
+use crate::config::PluginOptions;
 use crate::engine::{Compiler, PluginEngine};
 use crate::error::Error;
-use crate::plugin::PluginOptions;
 use crate::sandbox::Sandbox;
 use crate::services::{Registered, Service};
 
@@ -105,8 +105,8 @@ impl App {
     /// plugins as they are.
     pub fn config_file(&mut self, name: impl Into<String>) -> Result<&mut App, Error> {
         let name = name.into();
-        self.arg(crate::launch::config_arg(&name))?;
-        self.arg(crate::launch::update_lock_arg())?;
+        self.arg(crate::app::launch::config_arg(&name))?;
+        self.arg(crate::app::launch::update_lock_arg())?;
         self.config_commands(&name)?;
         self.launch.config_file = Some(name);
         Ok(self)
@@ -117,7 +117,7 @@ impl App {
     /// `--env` and `--arg`, the limits `--deadline`, `--command-deadline`
     /// and `--memory`, `--fail-fast`, `--cache-dir DIR` and `--no-cache`.
     pub fn plugin_flags(&mut self) -> Result<&mut App, Error> {
-        for arg in crate::launch::plugin_args() {
+        for arg in crate::app::launch::plugin_args() {
             self.arg(arg)?;
         }
         self.launch.plugin_flags = true;

@@ -1,9 +1,11 @@
 //! The embedding API: an application with its own commands, arguments,
 //! native subscribers and services, extended by WebAssembly plugins, run
-//! through precept's CLI lifecycle. `building` sets it up, `registry` holds
-//! the loaded plugins and what they added, `lifecycle` runs it.
+//! through precept's CLI lifecycle. `building` sets it up, `launch` reads
+//! what it loads at start, `registry` holds the loaded plugins and what
+//! they added, `lifecycle` runs it.
 
 mod building;
+pub(crate) mod launch;
 mod lifecycle;
 mod registry;
 
@@ -14,25 +16,20 @@ use std::sync::{Arc, OnceLock};
 
 use clap::{ArgMatches, Command};
 
+pub use launch::Builtin;
+
+use crate::app_info::AppInfo;
 use crate::cache::CompileCache;
+use crate::config::ConfigKey;
 use crate::engine::{Compiler, PluginEngine};
 use crate::error::Error;
 use crate::events::Events;
-use crate::host::ConfigKey;
-use crate::launch::Launch;
 use crate::output::PluginStdout;
 use crate::plugin::Plugin;
 use crate::sandbox::Sandbox;
 use crate::services::{Registered, ServiceStates};
 use crate::vars::Vars;
-
-/// What plugins can see of the application.
-pub(crate) struct AppInfo {
-    pub(crate) prog_name: String,
-    pub(crate) version: String,
-    pub(crate) vars: Vars,
-    pub(crate) stdout: PluginStdout,
-}
+use launch::Launch;
 
 /// The error a command returns.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;

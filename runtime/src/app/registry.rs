@@ -10,10 +10,12 @@ use clap::Command;
 use super::{App, AppCommand, Runner};
 use crate::cache::CompileCache;
 use crate::cli;
+use crate::config::ConfigKey;
+use crate::config::PluginOptions;
 use crate::error::LoadError;
-use crate::host::{ConfigKey, HostOp};
+use crate::host::HostOp;
 use crate::logging;
-use crate::plugin::{Plugin, PluginFile, PluginOptions};
+use crate::plugin::{Plugin, PluginFile};
 use crate::services::Registered;
 
 impl App {

@@ -11,7 +11,6 @@ use tokio::sync::MutexGuard;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::{Instance, Plugin};
-use crate::engine::EPOCH_TICK;
 use crate::error::{FailureKind, PluginFailure, one_line};
 use crate::host::{HostOp, HostState};
 use crate::sandbox::LimitExceeded;
@@ -56,12 +55,6 @@ pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Durati
         state.ticks_left -= 1;
         Ok(UpdateDeadline::Yield(1))
     });
-}
-
-/// How many epoch ticks `allowance` is.
-pub(crate) fn ticks(allowance: Duration) -> u64 {
-    let tick = EPOCH_TICK.as_nanos();
-    u64::try_from(allowance.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX)
 }
 
 /// A plugin's store, locked for one call.

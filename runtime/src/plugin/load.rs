@@ -11,40 +11,17 @@ use tokio::sync::Mutex;
 use wasmtime::Store;
 
 use super::{About, Instance, Plugin, call};
-use crate::app::AppInfo;
+use crate::app_info::AppInfo;
 use crate::cache::CompileCache;
 use crate::capabilities::Granted;
+use crate::config::PluginOptions;
 use crate::engine::{PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
 use crate::host::HostState;
 use crate::lock::Locked;
 use crate::manifest::{self, Manifest};
-use crate::sandbox::{Grants, Sandbox};
-use crate::value::Payload;
+use crate::sandbox::Grants;
 use crate::wit::PluginPre;
-
-/// How to load one plugin: its sandbox, its configuration values, and
-/// whether its failures end the run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PluginOptions {
-    /// What it is granted and how far it may go.
-    pub sandbox: Sandbox,
-    /// Its configuration values, read through the `config` interface.
-    pub config: Payload,
-    /// Where the values come from, e.g. `precept.toml`, for error messages.
-    pub config_source: Option<String>,
-    /// Whether a failure of this plugin ends the run (as with fail-fast).
-    pub fatal: bool,
-}
-
-impl From<Sandbox> for PluginOptions {
-    fn from(sandbox: Sandbox) -> Self {
-        PluginOptions {
-            sandbox,
-            ..PluginOptions::default()
-        }
-    }
-}
 
 /// A plugin's file, read and checked, before any of its code is compiled
 /// or run: its bytes, its hash, and what it says about itself.
@@ -269,6 +246,7 @@ fn prepare(
                 name: name.clone(),
                 path: shown.clone(),
                 found,
+                provided: crate::wit::WORLD_VERSIONS.join(" and "),
             },
         })
 }

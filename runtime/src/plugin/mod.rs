@@ -12,18 +12,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Mutex;
 use wasmtime::Store;
 
-pub(crate) use call::{Called, ticks};
+pub use crate::config::PluginOptions;
+pub(crate) use call::Called;
 pub(crate) use load::PluginFile;
-pub use load::PluginOptions;
 
 use crate::capabilities::{Capabilities, Granted};
-use crate::events::Event;
+use crate::event::Event;
 use crate::host::{HostState, Live};
 use crate::lock::Locked;
 use crate::manifest::Identity;
 use crate::sandbox::Limits;
 use crate::value::Payload;
-use crate::wit::{Delivery, Exports, Version};
+use crate::wit::{Delivery, Exports, ServiceStep, Version};
 
 /// A loaded plugin: one component instance in its own sandboxed store.
 pub struct Plugin {
@@ -195,37 +195,6 @@ impl Plugin {
         let call = exports.run_command(store, name, args);
         let result = self.watched(self.limits.command, call).await;
         Some(entered.settle(result, "run-command", Some(name)))
-    }
-}
-
-/// A step of a service's lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceStep {
-    /// Before the command: `service-setup`, then `{name}_setup`.
-    Setup,
-    /// Before the command, concurrently: `service-start`, then `{name}_start`.
-    Start,
-    /// After the command, concurrently: `service-stop`, then `{name}_stop`.
-    Stop,
-}
-
-impl ServiceStep {
-    /// The plugin export for this step.
-    pub fn export(self) -> &'static str {
-        match self {
-            ServiceStep::Setup => "service-setup",
-            ServiceStep::Start => "service-start",
-            ServiceStep::Stop => "service-stop",
-        }
-    }
-
-    /// The step's name, as in its event: `setup`, `start` or `stop`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceStep::Setup => "setup",
-            ServiceStep::Start => "start",
-            ServiceStep::Stop => "stop",
-        }
     }
 }
 

@@ -11,9 +11,8 @@ pub(crate) mod v0_2;
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 
-use crate::events::Event;
+use crate::event::Event;
 use crate::host::HostState;
-use crate::plugin::ServiceStep;
 use crate::value::Payload;
 
 /// The newest version of the `precept:plugin` package this runtime
@@ -62,6 +61,37 @@ impl Version {
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     v0_1::Plugin::add_to_linker::<_, HasSelf<HostState>>(linker, |state| state)?;
     v0_2::Plugin::add_to_linker::<_, HasSelf<HostState>>(linker, |state| state)
+}
+
+/// A step of a service's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStep {
+    /// Before the command: `service-setup`, then `{name}_setup`.
+    Setup,
+    /// Before the command, concurrently: `service-start`, then `{name}_start`.
+    Start,
+    /// After the command, concurrently: `service-stop`, then `{name}_stop`.
+    Stop,
+}
+
+impl ServiceStep {
+    /// The plugin export for this step.
+    pub fn export(self) -> &'static str {
+        match self {
+            ServiceStep::Setup => "service-setup",
+            ServiceStep::Start => "service-start",
+            ServiceStep::Stop => "service-stop",
+        }
+    }
+
+    /// The step's name, as in its event: `setup`, `start` or `stop`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStep::Setup => "setup",
+            ServiceStep::Start => "start",
+            ServiceStep::Stop => "stop",
+        }
+    }
 }
 
 /// A component compiled and linked for its version, ready to instantiate.

@@ -11,7 +11,7 @@ macro_rules! since_0_1 {
             app, commands, config, events, log, services, types,
         };
         use crate::cli::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
-        use crate::events::Event;
+        use crate::event::Event;
         use crate::host::HostState;
         use crate::logging::Level;
         use crate::value::{Payload, Scalar, Value};

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS};
+use super::trust::{self, user_config_dir};
+use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, PluginOptions};
 use crate::logging::LogSettings;
-use crate::plugin::PluginOptions;
 use crate::sandbox::DirGrant;
 
 /// The options given on the command line, before the plugins are loaded.
@@ -178,24 +178,13 @@ fn usable(path: &Path, name: &str, prog_name: &str) -> bool {
     if !path.is_file() {
         return false;
     }
-    if path != Path::new(name) || super::trust::is_trusted(path, name) {
+    if path != Path::new(name) || trust::is_trusted(path, name) {
         return true;
     }
     tracing::warn!(
         "ignoring ./{name}: it is not trusted; use `-c {name}` or run `{prog_name} trust` to trust it as it is"
     );
     false
-}
-
-/// The user's configuration directory for the file `name`:
-/// `$XDG_CONFIG_HOME/STEM`, else `~/.config/STEM`, where `STEM` is `name`
-/// without its extension (`precept` for `precept.toml`).
-pub(crate) fn user_config_dir(name: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))?;
-    let stem = Path::new(name).file_stem()?;
-    Some(base.join(stem))
 }
 
 /// Where the configuration file `name` is looked for, in order.

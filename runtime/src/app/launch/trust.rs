@@ -10,7 +10,18 @@ use std::path::{Path, PathBuf};
 /// The file that lists trusted configuration files named `name`: `trusted`
 /// in the user's configuration directory for them.
 fn trust_file(name: &str) -> Option<PathBuf> {
-    super::options::user_config_dir(name).map(|dir| dir.join("trusted"))
+    user_config_dir(name).map(|dir| dir.join("trusted"))
+}
+
+/// The user's configuration directory for the file `name`:
+/// `$XDG_CONFIG_HOME/STEM`, else `~/.config/STEM`, where `STEM` is `name`
+/// without its extension (`precept` for `precept.toml`).
+pub(crate) fn user_config_dir(name: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))?;
+    let stem = Path::new(name).file_stem()?;
+    Some(base.join(stem))
 }
 
 /// The line that records `path` with its current content.

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::app::{App, CommandError, Context};
 use crate::capabilities::Capabilities;
+use crate::config::PluginOptions;
 use crate::error::Error;
-use crate::plugin::PluginOptions;
 use crate::sandbox::{DirGrant, Sandbox};
 use crate::value::{Payload, Value};
 

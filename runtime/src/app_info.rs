@@ -1,0 +1,13 @@
+//! What plugins can see of the application: its name and version, its
+//! shared variables, and where their standard output goes.
+
+use crate::output::PluginStdout;
+use crate::vars::Vars;
+
+/// What plugins can see of the application.
+pub(crate) struct AppInfo {
+    pub(crate) prog_name: String,
+    pub(crate) version: String,
+    pub(crate) vars: Vars,
+    pub(crate) stdout: PluginStdout,
+}
