@@ -26,15 +26,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// An application with `count` copies of the noop plugin.
+/// An application with the noop plugin loaded `count` times, each under a
+/// name of its own.
 fn app_with_plugins(rt: &tokio::runtime::Runtime, count: usize) -> App {
-    let dir = std::env::temp_dir().join(format!("precept-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let mut app = App::new("bench", "0").unwrap();
+    let options = precept::PluginOptions::default();
     rt.block_on(async {
         for i in 0..count {
-            let path = precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir);
-            app.load_plugin(&path).await.unwrap();
+            let name = format!("noop{i}");
+            let loaded = app.load_plugin_as(precept_tests::NOOP, &name, &options);
+            loaded.await.unwrap();
         }
     });
     app

@@ -32,14 +32,26 @@ fn precept_side() {
     let dir = std::env::temp_dir().join(format!("precept-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let paths: Vec<_> = (0..PLUGINS)
-        .map(|i| precept_tests::copy_named(precept_tests::NOOP, &format!("noop{i}"), &dir))
+        .map(|i| {
+            let path = dir.join(format!("noop{i}.wasm"));
+            std::fs::copy(precept_tests::NOOP, &path).unwrap();
+            path
+        })
         .collect();
     let mut app = precept::App::new("scale", "0").unwrap();
-    // Compile once before measuring, as a warm cache would.
-    rt.block_on(app.load_plugin(&paths[0])).unwrap();
+    let options = precept::PluginOptions::default();
+    // Compile once before measuring, as a warm cache would. Each copy is
+    // loaded under a name of its own (they all call themselves `noop`).
+    rt.block_on(app.load_plugin_as(&paths[0], "noop0", &options))
+        .unwrap();
     let before = resident_kib();
     let started = Instant::now();
-    rt.block_on(app.load_plugins(&paths[1..]));
+    rt.block_on(async {
+        for (i, path) in paths.iter().enumerate().skip(1) {
+            let name = format!("noop{i}");
+            app.load_plugin_as(path, &name, &options).await.unwrap();
+        }
+    });
     let elapsed = started.elapsed();
     let after = resident_kib();
     assert_eq!(app.plugins().len(), PLUGINS);

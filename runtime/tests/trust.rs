@@ -309,6 +309,37 @@ fn a_plugin_changed_after_lock_is_refused_until_accepted() {
 }
 
 #[tokio::test]
+async fn an_application_can_load_one_component_under_several_names() {
+    let mut app = App::new("twice", "1.0.0").unwrap();
+    let options = precept::PluginOptions::default();
+    app.load_plugin(precept_tests::HELLO).await.unwrap();
+    let error = app.load_plugin(precept_tests::HELLO).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("a plugin with this name is already loaded"),
+        "{error}"
+    );
+    let again = app
+        .load_plugin_as(precept_tests::HELLO, "hello-again", &options)
+        .await
+        .unwrap();
+    assert_eq!(again.name(), "hello-again");
+    assert_eq!(again.identity().name.as_deref(), Some("hello"));
+    let error = app
+        .load_plugin_as(precept_tests::HELLO, "two words", &options)
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the name given 'two words' is not usable"),
+        "{error}"
+    );
+    assert_eq!(app.plugins().len(), 2);
+}
+
+#[tokio::test]
 async fn plugins_built_for_0_1_0_load_beside_those_built_for_0_2_0() {
     let mut app = App::new("both", "1.0.0").unwrap();
     let old = app.load_plugin(precept_tests::HELLO_V0_1).await.unwrap();

@@ -42,7 +42,7 @@ impl App {
     /// ([`App::plugin_options`]), else the application's sandbox.
     pub async fn load_plugin(&mut self, path: impl AsRef<Path>) -> Result<Arc<Plugin>, LoadError> {
         let given = self.given_options();
-        self.load_counted(path.as_ref(), &given).await
+        self.load_counted(path.as_ref(), None, &given).await
     }
 
     /// Like [`App::load_plugin`], with the plugin's own sandbox,
@@ -52,7 +52,7 @@ impl App {
         path: impl AsRef<Path>,
         options: &PluginOptions,
     ) -> Result<Arc<Plugin>, LoadError> {
-        self.load_counted(path.as_ref(), &|_: &str| options.clone())
+        self.load_counted(path.as_ref(), None, &|_: &str| options.clone())
             .await
     }
 
@@ -83,7 +83,7 @@ impl App {
             }
         }
         for path in paths {
-            if let Err(error) = self.load_counted(path.as_ref(), &options_of).await {
+            if let Err(error) = self.load_counted(path.as_ref(), None, &options_of).await {
                 logging::report(&error);
                 if self.fail_fast {
                     break;
@@ -106,12 +106,27 @@ impl App {
         }
     }
 
+    /// Like [`App::load_plugin_with`], under the name `name` instead of the
+    /// one the plugin gives itself: to load one component several times,
+    /// each under a name (and so a configuration section and grants) of
+    /// its own. `name` is letters, digits, `-`, `_` and `.`.
+    pub async fn load_plugin_as(
+        &mut self,
+        path: impl AsRef<Path>,
+        name: &str,
+        options: &PluginOptions,
+    ) -> Result<Arc<Plugin>, LoadError> {
+        self.load_counted(path.as_ref(), Some(name), &|_: &str| options.clone())
+            .await
+    }
+
     async fn load_counted(
         &mut self,
         path: &Path,
+        rename: Option<&str>,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
-        let result = self.try_load(path, options_of).await;
+        let result = self.try_load(path, rename, options_of).await;
         if result.is_err() {
             self.load_failures += 1;
         }
@@ -121,9 +136,13 @@ impl App {
     async fn try_load(
         &mut self,
         path: &Path,
+        rename: Option<&str>,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
-        let file = PluginFile::read(path).await?;
+        let mut file = PluginFile::read(path).await?;
+        if let Some(name) = rename {
+            file.rename(name)?;
+        }
         let (name, shown) = (file.name.clone(), file.shown.clone());
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });

@@ -81,6 +81,16 @@ impl PluginFile {
         })
     }
 
+    /// Gives the plugin the name `name` instead of its own.
+    pub(crate) fn rename(&mut self, name: &str) -> Result<(), LoadError> {
+        self.name = usable_name(name).map_err(|cause| LoadError::Manifest {
+            name: self.name.clone(),
+            path: self.shown.clone(),
+            cause: cause.replace("its name", "the name given"),
+        })?;
+        Ok(())
+    }
+
     /// The plugin as a lockfile records it, once granted `granted`.
     pub(crate) fn locked(&self, granted: &[Granted]) -> Locked {
         let world = self.manifest.world.as_deref();
