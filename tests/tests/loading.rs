@@ -27,6 +27,35 @@ async fn a_text_file_is_not_a_component() {
     assert!(!line.contains('\n'));
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_device_or_a_file_past_the_size_bound_is_not_read() {
+    let mut app = app();
+    let started = std::time::Instant::now();
+    let error = app.load_plugin("/dev/zero").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "plugin 'zero' (/dev/zero): cannot read the file: it is not a regular file"
+    );
+    // A sparse file one byte past 1 GiB: refused before any of it is read.
+    let huge = scratch("huge.wasm", b"");
+    std::fs::File::options()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    let error = app.load_plugin(&huge).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("cannot read the file: it is larger than 1024 MiB"),
+        "{error}"
+    );
+    std::fs::remove_file(&huge).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[tokio::test]
 async fn a_core_module_is_refused_with_how_to_make_a_component() {
     let mut app = app();
