@@ -309,6 +309,36 @@ fn identity_from_precept_toml(language: &str, component: &str) {
             "environment variable HELLO_GREETING (optional): a greeting to use instead of hello (not read yet)"
         ])
     );
+
+    // What it declares is enforced: the declared variable may be granted,
+    // another is refused.
+    let name = format!("hello-{language}");
+    let grant = |var: &str| format!("{name}={var}=x");
+    let granted = precept_run(
+        component,
+        &[
+            "--env".as_ref(),
+            grant("HELLO_GREETING").as_ref(),
+            "dispatch".as_ref(),
+            "x".as_ref(),
+        ],
+    );
+    assert!(granted.status.success(), "{granted:?}");
+    let refused = precept_run(
+        component,
+        &[
+            "--env".as_ref(),
+            grant("HOME").as_ref(),
+            "dispatch".as_ref(),
+            "x".as_ref(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("was granted environment variable HOME, which it does not declare"),
+        "{refused:?}"
+    );
 }
 
 fn as_a_process(component: &str) {
