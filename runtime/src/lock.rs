@@ -64,6 +64,21 @@ impl Locked {
     }
 }
 
+impl Locked {
+    /// One line for the user: name, version, the start of the hash, and
+    /// what it was granted.
+    pub(crate) fn summary(&self) -> String {
+        let version = self.identity.version.as_deref().unwrap_or("(no version)");
+        let granted = if self.granted.is_empty() {
+            "nothing granted".to_string()
+        } else {
+            format!("granted {}", self.granted.join(", "))
+        };
+        let hash = &self.blake3[..self.blake3.len().min(12)];
+        format!("{} {version} (blake3 {hash}…): {granted}", self.name)
+    }
+}
+
 const HEADER: &str = "# The plugins accepted to run: which file, who it is, what it may use.\n\
 # Written by `lock` (or `--update-lock`); a plugin that differs is refused.\n\n";
 

@@ -251,6 +251,15 @@ fn a_plugin_changed_after_lock_is_refused_until_accepted() {
     assert!(
         text(&locked.stderr).contains(&format!("locked 1 plugin(s) in {}", lockfile.display()))
     );
+    // What was accepted is said, a line per plugin.
+    assert!(
+        text(&locked.stderr).contains("\n  journal 0.1.0 (blake3 "),
+        "{locked:?}"
+    );
+    assert!(
+        text(&locked.stderr).contains("): granted directory /journal (read-write)\n"),
+        "{locked:?}"
+    );
     let recorded = std::fs::read_to_string(&lockfile).unwrap();
     let digest = blake3::hash(&std::fs::read(&plugin).unwrap())
         .to_hex()

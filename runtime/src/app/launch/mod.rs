@@ -130,11 +130,15 @@ impl App {
                 let what = format!("cannot write {}", path.display());
                 fail(ExitStatus::Usage, &what, error)
             })?;
-            locked = Some(format!(
+            let mut said = format!(
                 "locked {} plugin(s) in {}",
                 file.plugins.len(),
                 path.display()
-            ));
+            );
+            for plugin in &file.plugins {
+                said.push_str(&format!("\n  {}", plugin.summary()));
+            }
+            locked = Some(said);
         }
 
         let limits = options
