@@ -156,3 +156,33 @@ impl From<Vec<String>> for Value {
         Value::List(items.into_iter().map(Scalar::Text).collect())
     }
 }
+
+impl From<&str> for Scalar {
+    fn from(text: &str) -> Self {
+        Scalar::Text(text.to_string())
+    }
+}
+
+impl From<String> for Scalar {
+    fn from(text: String) -> Self {
+        Scalar::Text(text)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(n: i64) -> Self {
+        Scalar::Integer(n)
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(x: f64) -> Self {
+        Scalar::Float(x)
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(b: bool) -> Self {
+        Scalar::Boolean(b)
+    }
+}

@@ -22,7 +22,7 @@ use crate::cli::CommandSpec;
 use crate::config::ConfigKey;
 use crate::logging::Level;
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
-use crate::value::{Payload, Value, payload_size, value_size};
+use crate::value::{Payload, Scalar, Value, payload_size, value_size};
 use crate::vars::VarBudget;
 
 /// How many events one call into a plugin may dispatch (for a command: how
@@ -377,12 +377,45 @@ impl HostState {
     pub(crate) fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
         self.check_name(&name)?;
         self.check_size(name.len() + value_size(&value))?;
-        let budget = VarBudget {
-            bytes: self.budget.var_bytes,
-            count: self.budget.vars,
-        };
+        let budget = self.var_budget();
         self.app.vars.set_by(&self.plugin, name, value, budget)?;
         Ok(())
+    }
+
+    /// Adds `delta` to the integer variable `name`, charged to the plugin.
+    pub(crate) fn add_var(
+        &mut self,
+        name: &str,
+        delta: i64,
+    ) -> wasmtime::Result<Result<i64, String>> {
+        self.check_name(name)?;
+        Ok(self
+            .app
+            .vars
+            .add_by(&self.plugin, name, delta, self.var_budget())?)
+    }
+
+    /// Appends `item` to the list variable `name`, charged to the plugin.
+    pub(crate) fn append_var(
+        &mut self,
+        name: &str,
+        item: Scalar,
+    ) -> wasmtime::Result<Result<u32, String>> {
+        self.check_name(name)?;
+        let budget = self.var_budget();
+        let payload_bytes = self.payload_bytes;
+        let appended = self
+            .app
+            .vars
+            .append_by(&self.plugin, name, item, budget, payload_bytes)?;
+        Ok(appended.map(|len| u32::try_from(len).unwrap_or(u32::MAX)))
+    }
+
+    fn var_budget(&self) -> VarBudget {
+        VarBudget {
+            bytes: self.budget.var_bytes,
+            count: self.budget.vars,
+        }
     }
 
     pub(crate) fn log(&mut self, level: Level, message: &str) {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::sandbox::LimitExceeded;
-use crate::value::{Value, value_size};
+use crate::value::{Scalar, Value, value_size};
 
 /// The application's variables. Cloning gives another handle to the same
 /// variables.
@@ -75,30 +75,92 @@ impl Vars {
         value: Value,
         budget: VarBudget,
     ) -> Result<(), LimitExceeded> {
-        let size = name.len() + value_size(&value);
         let mut table = self.inner.write().unwrap();
-        let mut after = table.usage.get(owner).copied().unwrap_or_default();
-        match table.values.get(&name) {
-            Some(old) if old.owner.as_ref() == Some(owner) => after.bytes -= old.size,
-            _ => after.count += 1,
-        }
-        after.bytes += size;
-        if after.bytes > budget.bytes {
-            return Err(LimitExceeded::Budget {
-                what: "bytes of variables",
-                wanted: after.bytes,
-                limit: budget.bytes,
-            });
-        }
-        if after.count > budget.count {
-            return Err(LimitExceeded::Budget {
-                what: "variables",
-                wanted: after.count,
-                limit: budget.count,
-            });
-        }
+        table.charge(owner, &name, &value, budget)?;
         table.put(name, value, Some(owner.clone()));
         Ok(())
+    }
+
+    /// Adds `delta` to the integer variable `name` (absent counts as 0) and
+    /// returns the new value, in one step: concurrent additions are never
+    /// lost. `Err` says why the variable cannot be added to.
+    pub fn add(&self, name: &str, delta: i64) -> Result<i64, String> {
+        self.update(None, name, |old| add(name, old, delta))
+            .expect("no budget without an owner")
+            .map(|value| match value {
+                Value::Integer(n) => n,
+                _ => unreachable!("add makes an integer"),
+            })
+    }
+
+    /// Appends `item` to the list variable `name` (absent counts as empty)
+    /// and returns its new length, in one step: concurrent appends are never
+    /// lost. `Err` says why the variable cannot be appended to.
+    pub fn append(&self, name: &str, item: Scalar) -> Result<usize, String> {
+        self.update(None, name, |old| append(name, old, item))
+            .expect("no budget without an owner")
+            .map(|value| list_len(&value))
+    }
+
+    /// Like [`Vars::add`], for the plugin `owner`, charged to it.
+    pub(crate) fn add_by(
+        &self,
+        owner: &Arc<str>,
+        name: &str,
+        delta: i64,
+        budget: VarBudget,
+    ) -> Result<Result<i64, String>, LimitExceeded> {
+        let added = self.update(Some((owner, budget)), name, |old| add(name, old, delta))?;
+        Ok(added.map(|value| match value {
+            Value::Integer(n) => n,
+            _ => unreachable!("add makes an integer"),
+        }))
+    }
+
+    /// Like [`Vars::append`], for the plugin `owner`, charged to it; the
+    /// list may not grow past `max_bytes` (a payload's bound).
+    pub(crate) fn append_by(
+        &self,
+        owner: &Arc<str>,
+        name: &str,
+        item: Scalar,
+        budget: VarBudget,
+        max_bytes: usize,
+    ) -> Result<Result<usize, String>, LimitExceeded> {
+        let by = Some((owner, budget));
+        let appended = self.update(by, name, |old| {
+            let value = append(name, old, item)?;
+            let size = name.len() + value_size(&value);
+            match size > max_bytes {
+                true => Err(format!(
+                    "variable '{name}' would hold {size} bytes; the limit is {max_bytes}"
+                )),
+                false => Ok(value),
+            }
+        })?;
+        Ok(appended.map(|value| list_len(&value)))
+    }
+
+    /// Replaces `name` with what `change` makes of its value, under one
+    /// lock; charged to `by` (a plugin and its budget) when given.
+    fn update(
+        &self,
+        by: Option<(&Arc<str>, VarBudget)>,
+        name: &str,
+        change: impl FnOnce(Option<&Value>) -> Result<Value, String>,
+    ) -> Result<Result<Value, String>, LimitExceeded> {
+        let mut table = self.inner.write().unwrap();
+        let old = table.values.get(name).map(|held| &held.value);
+        let value = match change(old) {
+            Ok(value) => value,
+            Err(why) => return Ok(Err(why)),
+        };
+        if let Some((owner, budget)) = by {
+            table.charge(owner, name, &value, budget)?;
+        }
+        let owner = by.map(|(owner, _)| owner.clone());
+        table.put(name.to_string(), value.clone(), owner);
+        Ok(Ok(value))
     }
 
     /// What the plugin `owner` holds now.
@@ -109,7 +171,57 @@ impl Vars {
     }
 }
 
+/// `old` plus `delta`, for the variable `name`.
+fn add(name: &str, old: Option<&Value>, delta: i64) -> Result<Value, String> {
+    let n = match old {
+        None | Some(Value::Absent) => 0,
+        Some(Value::Integer(n)) => *n,
+        Some(_) => return Err(format!("variable '{name}' does not hold an integer")),
+    };
+    n.checked_add(delta)
+        .map(Value::Integer)
+        .ok_or_else(|| format!("variable '{name}' would overflow"))
+}
+
+/// `old` with `item` appended, for the variable `name`.
+fn append(name: &str, old: Option<&Value>, item: Scalar) -> Result<Value, String> {
+    let mut items = match old {
+        None | Some(Value::Absent) => Vec::new(),
+        Some(Value::List(items)) => items.clone(),
+        Some(_) => return Err(format!("variable '{name}' does not hold a list")),
+    };
+    items.push(item);
+    Ok(Value::List(items))
+}
+
+fn list_len(value: &Value) -> usize {
+    match value {
+        Value::List(items) => items.len(),
+        _ => unreachable!("append makes a list"),
+    }
+}
+
 impl Table {
+    /// Refuses `value` for `name` when what `owner` would then hold goes
+    /// past `budget`.
+    fn charge(
+        &self,
+        owner: &Arc<str>,
+        name: &str,
+        value: &Value,
+        budget: VarBudget,
+    ) -> Result<(), LimitExceeded> {
+        let size = name.len() + value_size(value);
+        let mut after = self.usage.get(owner).copied().unwrap_or_default();
+        match self.values.get(name) {
+            Some(old) if old.owner.as_ref() == Some(owner) => after.bytes -= old.size,
+            _ => after.count += 1,
+        }
+        after.bytes += size;
+        LimitExceeded::check("bytes of variables", after.bytes, budget.bytes)?;
+        LimitExceeded::check("variables", after.count, budget.count)
+    }
+
     /// Stores a value, crediting the previous owner and charging the new one.
     fn put(&mut self, name: String, value: Value, owner: Option<Arc<str>>) {
         let size = name.len() + value_size(&value);
@@ -138,6 +250,41 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adding_and_appending_are_one_step_and_charged() {
+        let (vars, a): (Vars, Arc<str>) = (Vars::default(), "a".into());
+        let budget = VarBudget {
+            bytes: 64,
+            count: 2,
+        };
+        assert_eq!(vars.add("n", 2), Ok(2));
+        assert_eq!(vars.add_by(&a, "n", 3, budget).unwrap(), Ok(5));
+        assert_eq!(vars.usage_of("a").count, 1);
+        assert_eq!(
+            vars.add("n", i64::MAX),
+            Err("variable 'n' would overflow".into())
+        );
+        assert_eq!(vars.append("l", Scalar::Integer(1)), Ok(1));
+        let appended = vars.append_by(&a, "l", Scalar::Text("x".into()), budget, 1024);
+        assert_eq!(appended.unwrap(), Ok(2));
+        assert_eq!(
+            vars.get("l"),
+            Some(Value::List(vec![
+                Scalar::Integer(1),
+                Scalar::Text("x".into())
+            ]))
+        );
+        // Past the value bound: an error; past the budget: a limit.
+        let long = Scalar::Text("y".repeat(40));
+        let too_long = vars.append_by(&a, "l", long.clone(), budget, 32).unwrap();
+        assert!(too_long.unwrap_err().contains("the limit is 32"));
+        assert!(vars.append_by(&a, "l", long, budget, 1024).is_err());
+        assert_eq!(
+            vars.append("n", Scalar::Absent),
+            Err("variable 'n' does not hold a list".into())
+        );
+    }
 
     #[test]
     fn clones_share_variables() {

@@ -452,3 +452,42 @@ async fn a_service_runs_from_its_start_to_its_stop() {
     assert_eq!(app.service_running("clock"), Some(false));
     assert_eq!(app.service_running("nothing"), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_additions_and_appends_from_many_plugins_are_never_lost() {
+    const PLUGINS: usize = 60;
+    const TIMES: i64 = 25;
+    let mut app = app();
+    common::add_run(&mut app);
+    for i in 0..PLUGINS {
+        let options = precept::PluginOptions {
+            config: vec![
+                ("service".into(), Value::from(format!("svc{i}"))),
+                ("times".into(), Value::from(TIMES)),
+            ],
+            ..precept::PluginOptions::default()
+        };
+        let name = format!("counter{i}");
+        app.load_plugin_as(precept_tests::COUNTER, &name, &options)
+            .await
+            .unwrap();
+    }
+    // The services start together, each adding and appending.
+    assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
+    assert_eq!(
+        app.vars().get("counted"),
+        Some(Value::Integer(PLUGINS as i64 * TIMES))
+    );
+    let mut started = common::texts_of(&app, "started");
+    started.sort();
+    let mut expected: Vec<String> = (0..PLUGINS).map(|i| format!("svc{i}")).collect();
+    expected.sort();
+    assert_eq!(started, expected);
+
+    // A variable of another type is an error the plugin receives, not a trap.
+    app.vars().set("counted", "text");
+    assert_eq!(
+        app.vars().add("counted", 1),
+        Err("variable 'counted' does not hold an integer".into())
+    );
+}

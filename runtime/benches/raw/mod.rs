@@ -74,6 +74,12 @@ impl app::Host for State {
     fn get_var(&mut self, _: String) -> wasmtime::Result<Option<Value>> {
         Ok(None)
     }
+    fn add_var(&mut self, _: String, delta: i64) -> wasmtime::Result<Result<i64, String>> {
+        Ok(Ok(delta))
+    }
+    fn append_var(&mut self, _: String, _: types::Scalar) -> wasmtime::Result<Result<u32, String>> {
+        Ok(Ok(1))
+    }
     fn set_var(&mut self, _: String, _: Value) -> wasmtime::Result<()> {
         Ok(())
     }

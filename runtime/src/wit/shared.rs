@@ -4,9 +4,10 @@
 //! that version's generated types.
 
 /// Expands, inside a version's module beside its `bindings`, the
-/// conversions and host implementations of the interfaces 0.1.0 defined.
+/// conversions and host implementations of the interfaces 0.1.0 defined;
+/// `app: { ... }` adds the functions a later version added to `app`.
 macro_rules! since_0_1 {
-    () => {
+    ($(app: { $($app:tt)* })?) => {
         use self::bindings::precept::plugin::{
             app, commands, config, events, log, services, types,
         };
@@ -207,6 +208,8 @@ macro_rules! since_0_1 {
             fn set_var(&mut self, name: String, value: types::Value) -> wasmtime::Result<()> {
                 HostState::set_var(self, name, value.into())
             }
+
+            $($($app)*)?
         }
 
         impl log::Host for HostState {

@@ -1,6 +1,6 @@
 //! `precept:plugin@0.2.0`: host bindings generated from `wit/0.2.0/`. It
-//! has everything 0.1.0 has, and `capabilities`: what the user granted of
-//! what the plugin declares.
+//! has everything 0.1.0 has, `capabilities` (what the user granted of what
+//! the plugin declares), and `add-var` and `append-var`.
 
 /// The generated bindings.
 mod bindings {
@@ -18,7 +18,19 @@ pub(crate) use bindings::{Plugin, PluginPre};
 use self::bindings::precept::plugin::capabilities::{self, DirectoryGrant, Grant};
 use crate::capabilities::{Access, Granted};
 
-super::shared::since_0_1!();
+super::shared::since_0_1!(app: {
+    fn add_var(&mut self, name: String, delta: i64) -> wasmtime::Result<Result<i64, String>> {
+        HostState::add_var(self, &name, delta)
+    }
+
+    fn append_var(
+        &mut self,
+        name: String,
+        item: types::Scalar,
+    ) -> wasmtime::Result<Result<u32, String>> {
+        HostState::append_var(self, &name, item.into())
+    }
+});
 
 /// The version of the `precept:plugin` package this module binds.
 pub const VERSION: &str = "0.2.0";
