@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use wasm_encoder::{ComponentSection, CustomSection};
 use wasm_metadata::{AddMetadata, AddMetadataField};
 
 use crate::BuildError;
@@ -104,7 +105,11 @@ pub(crate) fn apply(dir: &Path, out: &Path) -> Result<(), BuildError> {
         .map_err(BuildError::Component)?;
     if !manifest.is_empty() {
         let text = toml::to_string(&manifest).map_err(|e| invalid(e.to_string()))?;
-        append_custom_section(&mut component, "precept-manifest", text.as_bytes());
+        let section = CustomSection {
+            name: "precept-manifest".into(),
+            data: text.as_bytes().into(),
+        };
+        section.append_to_component(&mut component);
     }
     std::fs::write(out, component).map_err(BuildError::io(out))
 }
@@ -112,28 +117,6 @@ pub(crate) fn apply(dir: &Path, out: &Path) -> Result<(), BuildError> {
 /// `value` set, or the field kept as it is.
 fn set<T: std::fmt::Debug + Clone>(value: Option<T>) -> AddMetadataField<T> {
     value.map_or(AddMetadataField::Keep, AddMetadataField::Set)
-}
-
-/// Appends the custom section `name` holding `data` to `component`.
-fn append_custom_section(component: &mut Vec<u8>, name: &str, data: &[u8]) {
-    fn leb(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let mut body = Vec::new();
-    leb(name.len(), &mut body);
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(data);
-    component.push(0);
-    leb(body.len(), component);
-    component.extend(body);
 }
 
 #[cfg(test)]

@@ -64,33 +64,31 @@ impl Identity {
     }
 
     /// Fills the fields this one lacks from `other`.
-    fn fill_from(&mut self, other: Identity) {
-        let Identity {
-            name,
-            version,
-            description,
-            authors,
-            licenses,
-            homepage,
-            source,
-            revision,
-        } = other;
-        for (mine, theirs) in [
-            (&mut self.name, name),
-            (&mut self.version, version),
-            (&mut self.description, description),
-            (&mut self.authors, authors),
-            (&mut self.licenses, licenses),
-            (&mut self.homepage, homepage),
-            (&mut self.source, source),
-            (&mut self.revision, revision),
-        ] {
-            if mine.is_none() {
+    fn fill_from(&mut self, mut other: Identity) {
+        if self.name.is_none() {
+            self.name = other.name.take();
+        }
+        for section in SECTIONS {
+            let theirs = other.field(section).and_then(Option::take);
+            if let Some(mine) = self.field(section)
+                && mine.is_none()
+            {
                 *mine = theirs;
             }
         }
     }
 }
+
+/// The standard metadata sections holding one identity field each.
+const SECTIONS: [&str; 7] = [
+    "version",
+    "description",
+    "authors",
+    "licenses",
+    "homepage",
+    "source",
+    "revision",
+];
 
 /// What a component says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]

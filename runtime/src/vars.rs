@@ -85,12 +85,8 @@ impl Vars {
     /// returns the new value, in one step: concurrent additions are never
     /// lost. `Err` says why the variable cannot be added to.
     pub fn add(&self, name: &str, delta: i64) -> Result<i64, String> {
-        self.update(None, name, |old| add(name, old, delta))
-            .expect("no budget without an owner")
-            .map(|value| match value {
-                Value::Integer(n) => n,
-                _ => unreachable!("add makes an integer"),
-            })
+        let added = self.update(None, name, |old| add(name, old, delta));
+        added.expect("no budget without an owner").map(integer)
     }
 
     /// Appends `item` to the list variable `name` (absent counts as empty)
@@ -111,10 +107,7 @@ impl Vars {
         budget: VarBudget,
     ) -> Result<Result<i64, String>, LimitExceeded> {
         let added = self.update(Some((owner, budget)), name, |old| add(name, old, delta))?;
-        Ok(added.map(|value| match value {
-            Value::Integer(n) => n,
-            _ => unreachable!("add makes an integer"),
-        }))
+        Ok(added.map(integer))
     }
 
     /// Like [`Vars::append`], for the plugin `owner`, charged to it; the
@@ -192,6 +185,13 @@ fn append(name: &str, old: Option<&Value>, item: Scalar) -> Result<Value, String
     };
     items.push(item);
     Ok(Value::List(items))
+}
+
+fn integer(value: Value) -> i64 {
+    match value {
+        Value::Integer(n) => n,
+        _ => unreachable!("add makes an integer"),
+    }
 }
 
 fn list_len(value: &Value) -> usize {

@@ -21,7 +21,7 @@ use crate::host::HostState;
 use crate::lock::Locked;
 use crate::manifest::{self, Manifest};
 use crate::sandbox::Grants;
-use crate::wit::PluginPre;
+use crate::wit::{PluginPre, Version};
 
 /// A plugin's file, read and checked, before any of its code is compiled
 /// or run: its bytes, its hash, and what it says about itself.
@@ -110,12 +110,10 @@ impl PluginFile {
     /// capability. (A version this runtime does not provide is refused
     /// when it is prepared.)
     pub(crate) fn granted(&self, grants: &Grants) -> Result<Vec<Granted>, LoadError> {
+        // Without precept imports a component is taken as the newest.
         let declares = match self.manifest.world.as_deref() {
             None => true,
-            Some(version) => {
-                version != crate::wit::v0_1::VERSION
-                    && crate::wit::WORLD_VERSIONS.contains(&version)
-            }
+            Some(version) => Version::named(version).is_some_and(Version::declares_capabilities),
         };
         if !declares {
             return Ok(Vec::new());

@@ -41,11 +41,24 @@ impl Version {
             .imports(engine)
             .filter_map(|(name, _)| name.strip_prefix("precept:plugin/"))
             .find_map(|rest| rest.split_once('@').map(|(_, version)| version.to_string()));
-        match imported.as_deref() {
-            Some(v0_1::VERSION) => Ok(Version::V0_1),
-            Some(v0_2::VERSION) | None => Ok(Version::V0_2),
-            Some(other) => Err(other.to_string()),
+        match imported {
+            None => Ok(Version::V0_2),
+            Some(version) => Version::named(&version).ok_or(version),
         }
+    }
+
+    /// The version called `version`, e.g. `0.2.0`, if this runtime has it.
+    pub(crate) fn named(version: &str) -> Option<Version> {
+        match version {
+            v0_1::VERSION => Some(Version::V0_1),
+            v0_2::VERSION => Some(Version::V0_2),
+            _ => None,
+        }
+    }
+
+    /// Whether its plugins declare their capabilities (0.1.0 ones do not).
+    pub(crate) fn declares_capabilities(self) -> bool {
+        self != Version::V0_1
     }
 
     /// `0.1.0` or `0.2.0`.

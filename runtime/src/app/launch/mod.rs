@@ -15,8 +15,7 @@ pub use commands::Builtin;
 pub(crate) use options::{HostOptions, config_arg, plugin_args, update_lock_arg};
 
 use crate::app::App;
-use crate::config::PluginOptions;
-use crate::config::{self, Config, PluginDump};
+use crate::config::{self, Config, PluginDump, PluginOptions};
 use crate::lock::{self, LockFile};
 use crate::logging;
 use crate::sandbox::Limits;
