@@ -37,6 +37,7 @@ pub mod capabilities;
 pub mod commands;
 pub mod config;
 pub mod events;
+pub mod http;
 pub mod log;
 pub mod services;
 
@@ -49,7 +50,7 @@ pub use value::{FromScalar, FromValue, Payload, Scalar, Value, payload};
 pub mod prelude {
     pub use crate::commands::{self, Arg, Command};
     pub use crate::{
-        Args, Event, Flow, Plugin, Value, app, capabilities, config, events, log, services,
+        Args, Event, Flow, Plugin, Value, app, capabilities, config, events, http, log, services,
     };
 }
 

@@ -79,11 +79,13 @@ pub struct EnvCapability {
     pub required: bool,
 }
 
-/// A network host a plugin declares.
+/// Network hosts a plugin declares: one `host:port`, any port of one host
+/// (`host:*`), or any host the user chooses (`*`, e.g. a webhook the user
+/// configures). The user always grants a concrete `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetCapability {
-    /// The host and port, e.g. `api.example.com:443`.
+    /// `api.example.com:443`, `api.example.com:*` or `*`.
     pub host: String,
     /// Why it needs it, in one line.
     pub purpose: String,
@@ -206,12 +208,16 @@ impl Capabilities {
             }
         }
         for (i, net) in self.net.iter().enumerate() {
-            let port = net
-                .host
-                .rsplit_once(':')
-                .map(|(_, port)| port.parse::<u16>());
-            if !plausible(&net.host) || !matches!(port, Some(Ok(_))) {
-                return Err(format!("'{}' is not HOST:PORT", clean(&net.host)));
+            let pattern = net.host.rsplit_once(':').filter(|(host, port)| {
+                !host.is_empty()
+                    && !host.contains('*')
+                    && (*port == "*" || port.parse::<u16>().is_ok())
+            });
+            if !plausible(&net.host) || (pattern.is_none() && net.host != "*") {
+                return Err(format!(
+                    "'{}' is not HOST:PORT, HOST:* or *",
+                    clean(&net.host)
+                ));
             }
             if self.net[..i].iter().any(|n| n.host == net.host) {
                 return Err(format!("host '{}' is declared twice", net.host));
@@ -255,7 +261,7 @@ impl Capabilities {
             }
         }
         for host in &grants.net {
-            if !self.net.iter().any(|n| n.host == *host) {
+            if !self.net.iter().any(|n| n.covers(host)) {
                 return Err(CapabilityError::Undeclared(format!(
                     "network host {}",
                     clean(host)
@@ -316,18 +322,22 @@ impl Capabilities {
             }
         }
         for net in &self.net {
-            if grants.net.contains(&net.host) {
-                granted.push(Granted::Net(net.host.clone()));
-            } else if net.required {
+            let mut matched = false;
+            for host in grants.net.iter().filter(|host| net.covers(host)) {
+                matched = true;
+                let grant = Granted::Net(host.clone());
+                if !granted.contains(&grant) {
+                    granted.push(grant);
+                }
+            }
+            if net.required && !matched {
                 missing.push(format!(
                     "network host {} ({})",
                     net.host,
                     purpose(&net.purpose)
                 ));
-                lines.push(format!(
-                    "net = [\"{}\"] or --net {plugin}={}",
-                    net.host, net.host
-                ));
+                let example = net.example();
+                lines.push(format!("net = [\"{example}\"] or --net {plugin}={example}"));
             }
         }
         if missing.is_empty() {
@@ -337,6 +347,36 @@ impl Capabilities {
                 missing: missing.join(", "),
                 grant: format!("[plugin.{plugin}] {}", lines.join(", ")),
             })
+        }
+    }
+}
+
+impl NetCapability {
+    /// Whether the grant `host` (`host:port`) is one this declaration asks
+    /// for; hosts compare without regard to case.
+    pub fn covers(&self, host: &str) -> bool {
+        if self.host == "*" {
+            return true;
+        }
+        let split = |text: &str| {
+            text.rsplit_once(':')
+                .map(|(h, p)| (h.to_ascii_lowercase(), p.to_string()))
+        };
+        match (split(&self.host), split(host)) {
+            (Some((want_host, want_port)), Some((host, port))) => {
+                want_host == host && (want_port == "*" || want_port == port)
+            }
+            _ => false,
+        }
+    }
+
+    /// A grant for this declaration, with placeholders for what the user
+    /// chooses: `api.example.com:443`, `api.example.com:PORT`, `HOST:PORT`.
+    fn example(&self) -> String {
+        match self.host.rsplit_once(':') {
+            Some((host, "*")) => format!("{host}:PORT"),
+            Some(_) => self.host.clone(),
+            None => "HOST:PORT".into(),
         }
     }
 }
@@ -486,5 +526,67 @@ mod tests {
         });
         assert!(no_port.check().is_err());
         assert!(notes().check().is_ok());
+        for pattern in ["*", "example.com:*", "example.com:443", "[::1]:80"] {
+            let mut net = notes();
+            net.net.push(NetCapability {
+                host: pattern.into(),
+                purpose: String::new(),
+                required: false,
+            });
+            assert!(net.check().is_ok(), "{pattern}");
+        }
+        for bad in ["*:443", "*.example.com:443", ":443", "example.com:http"] {
+            let mut net = notes();
+            net.net.push(NetCapability {
+                host: bad.into(),
+                purpose: String::new(),
+                required: false,
+            });
+            assert!(net.check().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn network_declarations_cover_the_hosts_they_name() {
+        let declared = |host: &str| NetCapability {
+            host: host.into(),
+            purpose: "to fetch rules".into(),
+            required: true,
+        };
+        assert!(declared("API.example.com:443").covers("api.example.com:443"));
+        assert!(!declared("api.example.com:443").covers("api.example.com:80"));
+        assert!(!declared("api.example.com:443").covers("example.com:443"));
+        assert!(declared("api.example.com:*").covers("api.example.com:8443"));
+        assert!(!declared("api.example.com:*").covers("evil.example:8443"));
+        assert!(declared("*").covers("127.0.0.1:8080"));
+
+        let any_port = Capabilities {
+            net: vec![declared("127.0.0.1:*")],
+            ..Capabilities::default()
+        };
+        let error = any_port.resolve("rules", &Grants::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("--net rules=127.0.0.1:PORT"),
+            "{error}"
+        );
+        let grants = Grants {
+            net: vec!["127.0.0.1:8080".into(), "127.0.0.1:9090".into()],
+            ..Grants::default()
+        };
+        assert_eq!(
+            any_port.resolve("rules", &grants).unwrap(),
+            [
+                Granted::Net("127.0.0.1:8080".into()),
+                Granted::Net("127.0.0.1:9090".into())
+            ]
+        );
+        let elsewhere = Grants {
+            net: vec!["10.0.0.1:8080".into()],
+            ..Grants::default()
+        };
+        assert_eq!(
+            any_port.resolve("rules", &elsewhere).unwrap_err(),
+            CapabilityError::Undeclared("network host 10.0.0.1:8080".into())
+        );
     }
 }

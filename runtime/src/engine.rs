@@ -149,6 +149,8 @@ impl PluginEngine {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Engine(one_line(&e)))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| Error::Engine(one_line(&e)))?;
         wit::add_to_linker(&mut linker).map_err(|e| Error::Engine(one_line(&e)))?;
         Ok(PluginEngine {
             engine,

@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::app_info::AppInfo;
 use crate::capabilities::Granted;
 use crate::cli::CommandSpec;
 use crate::config::ConfigKey;
 use crate::logging::Level;
+use crate::net::NetAccess;
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::value::{Payload, Scalar, Value, payload_size, value_size};
 use crate::vars::VarBudget;
@@ -90,6 +92,8 @@ impl InFlight {
 /// application, and what it has used of its host budget.
 pub(crate) struct HostState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    net: NetAccess,
     table: ResourceTable,
     plugin: Arc<str>,
     app: Arc<AppInfo>,
@@ -122,7 +126,7 @@ struct Added {
 
 impl HostState {
     /// State for the plugin `plugin`, with the given WASI context, limits,
-    /// configuration values and granted capabilities.
+    /// configuration values, granted capabilities and network access.
     pub(crate) fn new(
         plugin: Arc<str>,
         app: Arc<AppInfo>,
@@ -130,9 +134,12 @@ impl HostState {
         limits: &Limits,
         config: Payload,
         granted: Vec<Granted>,
+        net: NetAccess,
     ) -> Self {
         HostState {
             wasi,
+            http: WasiHttpCtx::new(),
+            net,
             table: ResourceTable::new(),
             plugin,
             app,
@@ -261,6 +268,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.net,
         }
     }
 }

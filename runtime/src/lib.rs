@@ -48,6 +48,7 @@ mod faults;
 mod host;
 mod lock;
 mod manifest;
+mod net;
 mod output;
 mod plugin;
 mod sandbox;
@@ -79,6 +80,7 @@ pub use events::{
 };
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
+pub use net::MAX_OPEN_REQUESTS;
 pub use output::PluginStdout;
 pub use plugin::{Plugin, PluginOptions};
 pub use sandbox::{

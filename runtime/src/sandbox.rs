@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 
+use crate::net::NetAccess;
 use crate::output::{PluginStdout, PluginStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
@@ -38,9 +39,8 @@ pub struct Grants {
     pub env: Vec<(String, String)>,
     /// The plugin's command-line arguments (WASI `get-arguments`).
     pub args: Vec<String>,
-    /// Network hosts, as `host:port`, the plugin may reach once the network
-    /// is available to plugins; today they are what its `granted` query
-    /// reports.
+    /// Network hosts, as `host:port`, the plugin may reach: by HTTP (any
+    /// host), and by TCP connections (hosts given as IP addresses).
     pub net: Vec<String>,
 }
 
@@ -216,14 +216,20 @@ impl LimitExceeded {
 
 impl Sandbox {
     /// The WASI context for these grants: standard output and standard
-    /// error through bounded pipes ([`crate::output`]), the granted directories, variables and arguments,
-    /// and no network.
-    pub(crate) fn wasi(&self, stdout: PluginStdout) -> std::io::Result<WasiCtx> {
+    /// error through bounded pipes ([`crate::output`]), the granted
+    /// directories, variables and arguments, and TCP connections only where
+    /// `net` allows them.
+    pub(crate) fn wasi(&self, stdout: PluginStdout, net: &NetAccess) -> std::io::Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
+        let sockets = net.clone();
         builder
             .stdout(PluginStream::stdout(stdout))
             .stderr(PluginStream::stderr())
-            .allow_tcp(false)
+            .allow_tcp(net.any())
+            .socket_addr_check(move |addr, use_| {
+                let allowed = sockets.allows_socket(addr, use_);
+                Box::pin(async move { allowed })
+            })
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .envs(&self.grants.env)
@@ -241,6 +247,11 @@ impl Sandbox {
                 })?;
         }
         Ok(builder.build())
+    }
+
+    /// The network hosts this sandbox may reach.
+    pub(crate) fn net(&self) -> NetAccess {
+        NetAccess::new(&self.grants.net, self.limits.wait)
     }
 }
 

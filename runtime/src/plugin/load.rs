@@ -173,8 +173,9 @@ impl Plugin {
             .map(|(name, _)| name.to_string())
             .collect();
 
+        let net = sandbox.net();
         let wasi = sandbox
-            .wasi(app.stdout.clone())
+            .wasi(app.stdout.clone(), &net)
             .map_err(|e| LoadError::Grant {
                 name: name.clone(),
                 cause: e.to_string(),
@@ -187,6 +188,7 @@ impl Plugin {
             &sandbox.limits,
             options.config.clone(),
             granted.clone(),
+            net,
         );
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|state| &mut state.limiter);

@@ -1,0 +1,233 @@
+//! The network a plugin may reach: outgoing HTTP (`wasi:http`) and TCP
+//! connections to the hosts it was granted, as `host:port`, and nothing
+//! else. A request anywhere else is refused with an error the plugin
+//! receives (`HTTP-request-denied`), never a trap; name lookups and UDP stay
+//! off, since a lookup alone can carry data to any name server.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// How many HTTP requests one plugin may have open at once (sent, and
+/// their responses not yet read to the end or dropped).
+pub const MAX_OPEN_REQUESTS: usize = 16;
+
+/// One granted `host:port`, the host in lowercase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HostPort {
+    host: String,
+    port: u16,
+}
+
+impl HostPort {
+    /// `host:port`, `[v6-address]:port`; `None` for anything else.
+    fn parse(text: &str) -> Option<HostPort> {
+        let (host, port) = text.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        let host = host.to_ascii_lowercase();
+        (!host.is_empty()).then_some(HostPort { host, port })
+    }
+
+    /// The address, when the host is an IP address.
+    fn ip(&self) -> Option<IpAddr> {
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        bare.parse().ok()
+    }
+}
+
+/// What one plugin may reach, and its requests open now. Cloning shares the
+/// count of open requests.
+#[derive(Debug, Clone)]
+pub(crate) struct NetAccess {
+    hosts: Arc<[HostPort]>,
+    open: Arc<AtomicUsize>,
+    wait: Duration,
+}
+
+impl NetAccess {
+    /// Access to the granted `hosts`; a request's connection and each wait
+    /// for its response are bounded by `wait`, the plugin's clock bound.
+    pub(crate) fn new(hosts: &[String], wait: Duration) -> NetAccess {
+        NetAccess {
+            hosts: hosts.iter().filter_map(|h| HostPort::parse(h)).collect(),
+            open: Arc::new(AtomicUsize::new(0)),
+            wait,
+        }
+    }
+
+    /// Whether any host was granted.
+    pub(crate) fn any(&self) -> bool {
+        !self.hosts.is_empty()
+    }
+
+    /// Whether `host:port` was granted (`host` as in a URL).
+    fn allows(&self, host: &str, port: u16) -> bool {
+        self.hosts
+            .iter()
+            .any(|h| h.port == port && h.host.eq_ignore_ascii_case(host))
+    }
+
+    /// Whether a socket may be used this way with `addr`: connecting to a
+    /// granted IP address and port, and the implicit bind that comes with
+    /// connecting; no listening, no explicit binds, no UDP.
+    pub(crate) fn allows_socket(&self, addr: SocketAddr, use_: SocketAddrUse) -> bool {
+        match use_ {
+            SocketAddrUse::TcpConnect => self
+                .hosts
+                .iter()
+                .any(|h| h.port == addr.port() && h.ip() == Some(addr.ip())),
+            SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+            _ => false,
+        }
+    }
+
+    /// Takes one of the plugin's open-request slots, if one is free.
+    fn open_slot(&self) -> Option<OpenSlot> {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_OPEN_REQUESTS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| OpenSlot(self.open.clone()))
+    }
+
+    /// `options` with every timeout at most the plugin's clock bound.
+    fn bounded(&self, options: Option<RequestOptions>) -> RequestOptions {
+        let bound = |t: Option<Duration>| Some(t.map_or(self.wait, |t| t.min(self.wait)));
+        let options = options.unwrap_or_default();
+        RequestOptions {
+            connect_timeout: bound(options.connect_timeout),
+            first_byte_timeout: bound(options.first_byte_timeout),
+            between_bytes_timeout: bound(options.between_bytes_timeout),
+        }
+    }
+}
+
+/// One open request; frees its slot when the connection ends.
+struct OpenSlot(Arc<AtomicUsize>);
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What `send_request` hands back to wasmtime-wasi-http.
+type Sent = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for NetAccess {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Sent {
+        drop(fut);
+        let uri = request.uri();
+        let default_port = if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            443
+        } else {
+            80
+        };
+        let granted = uri.authority().is_some_and(|authority| {
+            let port = authority.port_u16().unwrap_or(default_port);
+            self.allows(authority.host(), port)
+        });
+        if !granted {
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        let Some(slot) = self.open_slot() else {
+            return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+        };
+        let options = self.bounded(options);
+        Box::new(async move {
+            let (response, connection) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let connection = async move {
+                let _slot = slot;
+                connection.await
+            };
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(connection) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(hosts: &[&str]) -> NetAccess {
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        NetAccess::new(&hosts, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn only_granted_hosts_and_ports_are_allowed() {
+        let net = access(&["API.example.com:443", "127.0.0.1:8080", "[::1]:9000"]);
+        assert!(net.allows("api.example.com", 443));
+        assert!(!net.allows("api.example.com", 80));
+        assert!(!net.allows("example.com", 443));
+        assert!(net.allows("127.0.0.1", 8080));
+        assert!(!net.allows("127.0.0.2", 8080));
+        assert!(net.allows("[::1]", 9000));
+        assert!(!access(&[]).allows("127.0.0.1", 8080));
+    }
+
+    #[test]
+    fn sockets_connect_only_to_granted_addresses_and_never_listen() {
+        let net = access(&["127.0.0.1:8080", "api.example.com:443"]);
+        let granted: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert!(net.allows_socket(granted, SocketAddrUse::TcpConnect));
+        assert!(!net.allows_socket("127.0.0.1:8081".parse().unwrap(), SocketAddrUse::TcpConnect));
+        assert!(net.allows_socket("0.0.0.0:0".parse().unwrap(), SocketAddrUse::TcpBind));
+        assert!(!net.allows_socket("0.0.0.0:8080".parse().unwrap(), SocketAddrUse::TcpBind));
+        assert!(!net.allows_socket(granted, SocketAddrUse::TcpListen));
+        assert!(!net.allows_socket(granted, SocketAddrUse::UdpBind));
+        assert!(!net.allows_socket(granted, SocketAddrUse::UdpSend));
+    }
+
+    #[test]
+    fn open_requests_are_bounded_and_freed() {
+        let net = access(&["127.0.0.1:8080"]);
+        let slots: Vec<_> = (0..MAX_OPEN_REQUESTS)
+            .filter_map(|_| net.open_slot())
+            .collect();
+        assert_eq!(slots.len(), MAX_OPEN_REQUESTS);
+        assert!(net.open_slot().is_none());
+        drop(slots);
+        assert!(net.open_slot().is_some());
+    }
+
+    #[test]
+    fn timeouts_are_bounded_by_the_clock_bound() {
+        let net = access(&[]);
+        let asked = RequestOptions {
+            connect_timeout: Some(Duration::from_secs(600)),
+            first_byte_timeout: Some(Duration::from_secs(1)),
+            between_bytes_timeout: None,
+        };
+        let bounded = net.bounded(Some(asked));
+        assert_eq!(bounded.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(bounded.first_byte_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(bounded.between_bytes_timeout, Some(Duration::from_secs(5)));
+    }
+}
