@@ -40,6 +40,7 @@ pub mod events;
 pub mod http;
 pub mod log;
 pub mod services;
+pub mod timers;
 
 #[doc(hidden)]
 pub mod manifest;
@@ -51,6 +52,7 @@ pub mod prelude {
     pub use crate::commands::{self, Arg, Command};
     pub use crate::{
         Args, Event, Flow, Plugin, Value, app, capabilities, config, events, http, log, services,
+        timers,
     };
 }
 

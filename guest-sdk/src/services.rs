@@ -13,3 +13,9 @@ pub fn add(name: &str) {
 pub fn add_for_command(name: &str, command: &str) {
     host::add_service(name, Some(command));
 }
+
+/// Whether the service `name` (the application's or any plugin's) is
+/// running; `None` when there is no such service.
+pub fn is_running(name: &str) -> Option<bool> {
+    host::is_running(name)
+}

@@ -1,7 +1,9 @@
 //! What plugins can see of the application: its name and version, its
-//! shared variables, and where their standard output goes.
+//! shared variables, which services run, and where their standard output
+//! goes.
 
 use crate::output::PluginStdout;
+use crate::service_states::ServiceStates;
 use crate::vars::Vars;
 
 /// What plugins can see of the application.
@@ -9,5 +11,6 @@ pub(crate) struct AppInfo {
     pub(crate) prog_name: String,
     pub(crate) version: String,
     pub(crate) vars: Vars,
+    pub(crate) services: ServiceStates,
     pub(crate) stdout: PluginStdout,
 }

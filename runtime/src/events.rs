@@ -27,6 +27,7 @@ pub use crate::event::{Event, Flow};
 use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
 use crate::plugin::Plugin;
+use crate::timers::{Timer, Timers};
 use crate::value::Payload;
 use crate::wit::Delivery;
 
@@ -123,6 +124,7 @@ struct Dispatcher {
     next_id: AtomicU64,
     faults: Faults,
     plugins: Mutex<HashMap<String, Weak<Plugin>>>,
+    timers: Timers,
 }
 
 impl Events {
@@ -316,6 +318,7 @@ impl Events {
                     HostOp::DeclareConfig(key) => {
                         self.report(setup_only(plugin, "declare", key.key))
                     }
+                    HostOp::SetTimer(timer) => self.start_timer(plugin, timer),
                 }
                 if plugin.is_disabled() {
                     // What a disabled plugin asked for goes no further.
@@ -399,6 +402,49 @@ impl Events {
                 event.num += 1;
             }
         })
+    }
+
+    /// Starts `plugin`'s timer: at each firing, while the timer and its
+    /// plugin live and the timers are open, its event is dispatched as a
+    /// dispatch of its own. A tick due while the last is still delivered is
+    /// skipped.
+    fn start_timer(&self, plugin: &Arc<Plugin>, timer: Timer) {
+        let timers = &self.inner.timers;
+        let book = plugin.timers().clone();
+        if timers.is_closed() {
+            book.end(timer.id);
+            return;
+        }
+        let events = self.clone();
+        let plugin = Arc::downgrade(plugin);
+        let mut closing = timers.closing();
+        let task = tokio::spawn(async move {
+            let mut next = tokio::time::Instant::now() + timer.delay;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next) => {}
+                    _ = closing.changed() => break,
+                }
+                let source = plugin.upgrade().filter(|p| !p.is_disabled());
+                let Some(source) = source.filter(|_| book.is_live(timer.id)) else {
+                    break;
+                };
+                let (event, payload) = (timer.event.clone(), timer.payload.clone());
+                events
+                    .dispatch_at(event, payload, 0, Some(&source), &Cascade::new())
+                    .await;
+                let Some(every) = timer.every else { break };
+                next = (next + every).max(tokio::time::Instant::now());
+            }
+            book.end(timer.id);
+        });
+        timers.keep(task);
+    }
+
+    /// Ends every timer, waiting for a dispatch one has begun: no timer
+    /// fires after this returns, and none starts.
+    pub(crate) async fn close_timers(&self) {
+        self.inner.timers.close().await;
     }
 
     fn push(&self, name: &str, subscriber: Subscriber) -> SubscriptionId {

@@ -24,6 +24,7 @@ use crate::config::ConfigKey;
 use crate::logging::Level;
 use crate::net::NetAccess;
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
+use crate::timers::{Timer, TimerBook};
 use crate::value::{Payload, Scalar, Value, payload_size, value_size};
 use crate::vars::VarBudget;
 
@@ -52,6 +53,8 @@ pub(crate) enum HostOp {
     AddService(String, Option<String>),
     /// Declare a configuration key (setup only).
     DeclareConfig(ConfigKey),
+    /// Start a timer the plugin booked.
+    SetTimer(Timer),
 }
 
 impl HostOp {
@@ -110,6 +113,7 @@ pub(crate) struct HostState {
     config: Payload,
     declared: Vec<ConfigKey>,
     granted: Vec<Granted>,
+    timers: Arc<TimerBook>,
     /// What the running call may still use of its time, counted in epoch
     /// ticks while the plugin runs.
     pub(crate) ticks_left: u64,
@@ -126,7 +130,8 @@ struct Added {
 
 impl HostState {
     /// State for the plugin `plugin`, with the given WASI context, limits,
-    /// configuration values, granted capabilities and network access.
+    /// configuration values, granted capabilities, network access and
+    /// timers.
     pub(crate) fn new(
         plugin: Arc<str>,
         app: Arc<AppInfo>,
@@ -156,6 +161,7 @@ impl HostState {
             config,
             declared: Vec::new(),
             granted,
+            timers: Arc::default(),
             ticks_left: u64::MAX,
             allowance: Duration::MAX,
         }
@@ -426,6 +432,55 @@ impl HostState {
             .vars
             .append_by(&self.plugin, name, item, budget, payload_bytes)?;
         Ok(appended.map(|len| u32::try_from(len).unwrap_or(u32::MAX)))
+    }
+
+    /// Books a timer that dispatches `event` after `ms` milliseconds, and
+    /// again every `ms` when `repeat`; its id, or why it was not set.
+    pub(crate) fn set_timer(
+        &mut self,
+        ms: u32,
+        repeat: bool,
+        event: String,
+        payload: Payload,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        self.check_name(&event)?;
+        let size = payload_size(&payload);
+        self.check_size(size)?;
+        let booked = self
+            .timers
+            .book(event.len() + size, self.budget.pending_bytes);
+        let id = match booked {
+            Ok(id) => id,
+            Err(why) => return Ok(Err(why)),
+        };
+        let delay = crate::timers::delay(ms);
+        let timer = Timer {
+            id,
+            delay,
+            every: repeat.then_some(delay),
+            event,
+            payload,
+        };
+        if let Err(error) = self.record(HostOp::SetTimer(timer)) {
+            self.timers.end(id);
+            return Err(error.into());
+        }
+        Ok(Ok(id))
+    }
+
+    /// The plugin's timers, shared with their tasks.
+    pub(crate) fn timers(&self) -> &Arc<TimerBook> {
+        &self.timers
+    }
+
+    /// Ends the plugin's timer `id`, if it is running.
+    pub(crate) fn cancel_timer(&mut self, id: u64) {
+        self.timers.end(id);
+    }
+
+    /// Whether the service `name` is running; `None` when there is none.
+    pub(crate) fn service_running(&mut self, name: &str) -> Option<bool> {
+        self.app.services.is_running(name)
     }
 
     fn var_budget(&self) -> VarBudget {

@@ -52,6 +52,7 @@ mod net;
 mod output;
 mod plugin;
 mod sandbox;
+mod service_states;
 mod services;
 mod signals;
 mod status;
@@ -61,6 +62,7 @@ mod vars;
 mod wit;
 
 mod text;
+mod timers;
 
 pub mod cache;
 pub mod logging;
@@ -86,9 +88,11 @@ pub use plugin::{Plugin, PluginOptions};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };
-pub use services::{Service, ServiceContext, ServiceError, ServiceFailure, ServiceStates};
+pub use service_states::ServiceStates;
+pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;
 pub use text::MAX_SHOWN_CHARS;
+pub use timers::{MAX_TIMERS, MIN_INTERVAL};
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
 pub use wit::ServiceStep;

@@ -31,27 +31,7 @@ pub struct ServiceContext {
     /// The application's variables.
     pub vars: Vars,
     /// Which of the application's services are running.
-    pub services: ServiceStates,
-}
-
-/// Which of an application's services are running, as precept's
-/// `Service.running`: a service runs from its successful start (before
-/// `{name}_start` is dispatched) until it is stopped (before `{name}_stop`).
-#[derive(Clone, Default)]
-pub struct ServiceStates(Arc<[Arc<Registered>]>);
-
-impl ServiceStates {
-    /// The states of `services`.
-    pub(crate) fn of(services: &[Arc<Registered>]) -> ServiceStates {
-        ServiceStates(services.into())
-    }
-
-    /// Whether the service `name` is running; `None` when there is no such
-    /// service.
-    pub fn is_running(&self, name: &str) -> Option<bool> {
-        let service = self.0.iter().find(|s| s.name() == name)?;
-        Some(service.is_running())
-    }
+    pub services: crate::service_states::ServiceStates,
 }
 
 /// A native service. Every step has a default that does nothing.
@@ -125,7 +105,7 @@ pub(crate) struct Registered {
     name: String,
     command: Option<String>,
     provider: Provider,
-    running: AtomicBool,
+    running: Arc<AtomicBool>,
 }
 
 impl Registered {
@@ -135,7 +115,7 @@ impl Registered {
             name: service.name().to_string(),
             command,
             provider: Provider::Native(tokio::sync::Mutex::new(service)),
-            running: AtomicBool::new(false),
+            running: Arc::default(),
         }
     }
 
@@ -145,7 +125,7 @@ impl Registered {
             name,
             command,
             provider: Provider::Plugin(plugin),
-            running: AtomicBool::new(false),
+            running: Arc::default(),
         }
     }
 
@@ -160,6 +140,11 @@ impl Registered {
             Provider::Native(_) => None,
             Provider::Plugin(plugin) => Some(plugin.name()),
         }
+    }
+
+    /// Its running state, to share with [`ServiceStates`].
+    pub(crate) fn running(&self) -> Arc<AtomicBool> {
+        self.running.clone()
     }
 
     /// Whether it started and has not been stopped since.

@@ -228,6 +228,7 @@ impl App {
                     .map_or("the application".into(), |p| format!("plugin '{p}'")),
             });
         }
+        self.info.services.add(service.name(), service.running());
         self.services.push(Arc::new(service));
         Ok(self)
     }

@@ -14,7 +14,7 @@ use crate::events::Events;
 use crate::host::{InFlight, Live};
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
-use crate::services::{Run, ServiceContext, ServiceStates};
+use crate::services::{Run, ServiceContext};
 use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
 use crate::task::Spawned;
@@ -92,7 +92,7 @@ impl App {
         let ctx = ServiceContext {
             events: self.events.clone(),
             vars: self.info.vars.clone(),
-            services: ServiceStates::of(&self.services),
+            services: self.info.services.clone(),
         };
         let mut signals = if self.catch_signals {
             Signals::listen()
@@ -151,6 +151,7 @@ impl App {
             logging::report(&failure);
             status = status.max(ExitStatus::ServiceFailed);
         }
+        self.events.close_timers().await;
         self.events.dispatch("cli_stopped", Payload::new()).await;
         self.events.faults().summarise();
         // Let queued output reach its reader, but never hold up Ctrl-C for
@@ -178,7 +179,7 @@ impl App {
             matches,
             events: self.events.clone(),
             vars: self.info.vars.clone(),
-            services: ServiceStates::of(&self.services),
+            services: self.info.services.clone(),
         }
     }
 

@@ -27,7 +27,8 @@ use crate::events::Events;
 use crate::output::PluginStdout;
 use crate::plugin::Plugin;
 use crate::sandbox::Sandbox;
-use crate::services::{Registered, ServiceStates};
+use crate::service_states::ServiceStates;
+use crate::services::Registered;
 use crate::vars::Vars;
 use launch::Launch;
 
@@ -108,6 +109,7 @@ impl App {
                 prog_name: prog_name.into(),
                 version: version.into(),
                 vars: Vars::default(),
+                services: ServiceStates::default(),
                 stdout: PluginStdout::default(),
             }),
             about: None,
@@ -154,8 +156,7 @@ impl App {
     /// Whether the service `name` is running; `None` when the application
     /// has no such service.
     pub fn service_running(&self, name: &str) -> Option<bool> {
-        let service = self.services.iter().find(|s| s.name() == name)?;
-        Some(service.is_running())
+        self.info.services.is_running(name)
     }
 
     /// The plugins loaded so far, in load order.

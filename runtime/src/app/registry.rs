@@ -238,6 +238,9 @@ impl App {
         self.events.register(&plugin);
         self.plugins.push(plugin.clone());
         self.commands.extend(commands);
+        for service in &services {
+            self.info.services.add(service.name(), service.running());
+        }
         self.services.extend(services);
         self.events.apply(&plugin, rest, 0).await;
         Ok(plugin)

@@ -199,9 +199,11 @@ impl Plugin {
             name: name.to_string(),
             cause: one_line(&e),
         })?;
+        let timers = store.data().timers().clone();
         Ok(Plugin {
             name,
             path: shown,
+            timers,
             instance: Mutex::new(Some(Instance { store, exports })),
             disabled: AtomicBool::new(false),
             limits: sandbox.limits.clone(),

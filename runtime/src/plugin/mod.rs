@@ -22,6 +22,7 @@ use crate::host::{HostState, Live};
 use crate::lock::Locked;
 use crate::manifest::Identity;
 use crate::sandbox::Limits;
+use crate::timers::TimerBook;
 use crate::value::Payload;
 use crate::wit::{Delivery, Exports, ServiceStep, Version};
 
@@ -31,6 +32,7 @@ pub struct Plugin {
     path: String,
     instance: Mutex<Option<Instance>>,
     disabled: AtomicBool,
+    timers: Arc<TimerBook>,
     limits: Limits,
     imports: Vec<String>,
     exports: Vec<String>,
@@ -118,6 +120,11 @@ impl Plugin {
     /// The names of the component's exports, e.g. `on-event`.
     pub fn exports(&self) -> &[String] {
         &self.exports
+    }
+
+    /// The plugin's timers that have not ended.
+    pub(crate) fn timers(&self) -> &Arc<TimerBook> {
+        &self.timers
     }
 
     /// Whether the plugin was disabled after a trap, a timeout or a limit.

@@ -5,9 +5,10 @@
 
 /// Expands, inside a version's module beside its `bindings`, the
 /// conversions and host implementations of the interfaces 0.1.0 defined;
-/// `app: { ... }` adds the functions a later version added to `app`.
+/// `services: { ... }` and `app: { ... }` add the functions a later version
+/// added to those interfaces.
 macro_rules! since_0_1 {
-    ($(app: { $($app:tt)* })?) => {
+    ($(services: { $($services:tt)* },)? $(app: { $($app:tt)* })?) => {
         use self::bindings::precept::plugin::{
             app, commands, config, events, log, services, types,
         };
@@ -174,6 +175,8 @@ macro_rules! since_0_1 {
             ) -> wasmtime::Result<()> {
                 HostState::add_service(self, name, command)
             }
+
+            $($($services)*)?
         }
 
         impl config::Host for HostState {

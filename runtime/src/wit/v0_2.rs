@@ -1,6 +1,7 @@
 //! `precept:plugin@0.2.0`: host bindings generated from `wit/0.2.0/`. It
 //! has everything 0.1.0 has, `capabilities` (what the user granted of what
-//! the plugin declares), and `add-var` and `append-var`.
+//! the plugin declares), `timers`, `add-var`, `append-var` and
+//! `is-running`.
 
 /// The generated bindings.
 mod bindings {
@@ -16,9 +17,14 @@ mod bindings {
 pub(crate) use bindings::{Plugin, PluginPre};
 
 use self::bindings::precept::plugin::capabilities::{self, DirectoryGrant, Grant};
+use self::bindings::precept::plugin::timers;
 use crate::capabilities::{Access, Granted};
 
-super::shared::since_0_1!(app: {
+super::shared::since_0_1!(services: {
+    fn is_running(&mut self, name: String) -> wasmtime::Result<Option<bool>> {
+        Ok(HostState::service_running(self, &name))
+    }
+}, app: {
     fn add_var(&mut self, name: String, delta: i64) -> wasmtime::Result<Result<i64, String>> {
         HostState::add_var(self, &name, delta)
     }
@@ -34,6 +40,31 @@ super::shared::since_0_1!(app: {
 
 /// The version of the `precept:plugin` package this module binds.
 pub const VERSION: &str = "0.2.0";
+
+impl timers::Host for HostState {
+    fn set_timeout(
+        &mut self,
+        ms: u32,
+        event: String,
+        payload: types::Payload,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        HostState::set_timer(self, ms, false, event, payload_from_wit(payload))
+    }
+
+    fn set_interval(
+        &mut self,
+        ms: u32,
+        event: String,
+        payload: types::Payload,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        HostState::set_timer(self, ms, true, event, payload_from_wit(payload))
+    }
+
+    fn cancel(&mut self, id: u64) -> wasmtime::Result<()> {
+        HostState::cancel_timer(self, id);
+        Ok(())
+    }
+}
 
 impl capabilities::Host for HostState {
     fn granted(&mut self) -> wasmtime::Result<Vec<Grant>> {
