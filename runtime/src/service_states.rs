@@ -6,10 +6,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+/// One service's name and whether it runs.
+type State = (String, Arc<AtomicBool>);
+
 /// Which of an application's services are running. Cloning gives another
 /// view of the same states.
 #[derive(Clone, Default)]
-pub struct ServiceStates(Arc<RwLock<Vec<(String, Arc<AtomicBool>)>>>);
+pub struct ServiceStates(Arc<RwLock<Vec<State>>>);
 
 impl ServiceStates {
     /// Adds the service `name`, whose running state is `running`.

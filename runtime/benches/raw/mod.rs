@@ -33,7 +33,9 @@ mod asynchronous {
 }
 
 pub use self::precept::plugin::types::Value;
-use self::precept::plugin::{app, capabilities, commands, config, events, log, services, types};
+use self::precept::plugin::{
+    app, capabilities, commands, config, events, log, services, timers, types,
+};
 
 /// A store's data: WASI and nothing else.
 pub struct State {
@@ -99,6 +101,31 @@ impl commands::Host for State {
 
 impl services::Host for State {
     fn add_service(&mut self, _: String, _: Option<String>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+    fn is_running(&mut self, _: String) -> wasmtime::Result<Option<bool>> {
+        Ok(None)
+    }
+}
+
+impl timers::Host for State {
+    fn set_timeout(
+        &mut self,
+        _: u32,
+        _: String,
+        _: Vec<(String, Value)>,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        Ok(Err("no timers".into()))
+    }
+    fn set_interval(
+        &mut self,
+        _: u32,
+        _: String,
+        _: Vec<(String, Value)>,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        Ok(Err("no timers".into()))
+    }
+    fn cancel(&mut self, _: u64) -> wasmtime::Result<()> {
         Ok(())
     }
 }

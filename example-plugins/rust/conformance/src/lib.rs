@@ -14,9 +14,7 @@ fn greeting() -> String {
 
 /// Appends `entry` to the list variable `conformance_seen`.
 fn record(entry: String) {
-    let mut seen: Vec<String> = app::get_var("conformance_seen").unwrap_or_default();
-    seen.push(entry);
-    app::set_var("conformance_seen", seen);
+    app::append_var("conformance_seen", entry).expect("conformance_seen is a list");
 }
 
 impl Plugin for Conformance {

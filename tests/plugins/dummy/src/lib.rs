@@ -5,7 +5,6 @@
 //! It also adds the command `emit`, which dispatches `send` with
 //! `data = "bar"`, and the service `audit`, which runs only with `emit`.
 
-use precept_guest::Scalar;
 use precept_guest::prelude::*;
 
 #[derive(Default)]
@@ -14,12 +13,8 @@ struct Dummy {
 }
 
 fn record(entry: &str) {
-    let mut items = match app::get_value("record") {
-        Some(Value::List(items)) => items,
-        _ => Vec::new(),
-    };
-    items.push(Scalar::Text(entry.into()));
-    app::set_var("record", Value::List(items));
+    // One step: services starting together lose no entry.
+    app::append_var("record", entry).expect("record is a list");
 }
 
 impl Plugin for Dummy {

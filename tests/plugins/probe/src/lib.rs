@@ -19,7 +19,7 @@
 //! `tag:name:num` (unless quiet), and every payload entry is copied to the
 //! variable `tag.name.key`.
 
-use precept_guest::{Event, Flow, Plugin, Scalar, Value, app, events};
+use precept_guest::{Event, Flow, Plugin, Value, app, events};
 
 #[derive(Default)]
 struct Probe {
@@ -76,15 +76,8 @@ impl Plugin for Probe {
 
     fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
         if !self.quiet {
-            let mut log = match app::get_value("log") {
-                Some(Value::List(items)) => items,
-                _ => Vec::new(),
-            };
-            log.push(Scalar::Text(format!(
-                "{}:{}:{}",
-                self.tag, event.name, event.num
-            )));
-            app::set_var("log", Value::List(log));
+            let entry = format!("{}:{}:{}", self.tag, event.name, event.num);
+            app::append_var("log", entry)?;
         }
         for (key, value) in &event.payload {
             app::set_var(&format!("{}.{}.{key}", self.tag, event.name), value.clone());
