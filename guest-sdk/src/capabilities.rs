@@ -40,6 +40,15 @@ pub fn env(name: &str) -> bool {
         .any(|grant| matches!(grant, Grant::Env(granted) if granted == name))
 }
 
+/// The plugin's own data directory, `/data`, when it declares one with
+/// `data(...)` in [`capabilities!`](crate::capabilities!).
+pub fn data_dir() -> Option<std::path::PathBuf> {
+    let declared = granted()
+        .into_iter()
+        .any(|grant| matches!(grant, Grant::Directory(dir) if dir.path == "/data"));
+    declared.then(|| std::path::PathBuf::from("/data"))
+}
+
 /// Whether the network host `host` (`host:port`) was granted.
 pub fn net(host: &str) -> bool {
     granted()
@@ -58,8 +67,14 @@ pub fn net(host: &str) -> bool {
 ///     dir("/templates", read, "note templates", optional);
 ///     env("EDITOR", "to open a note", optional);
 ///     net("api.example.com:443", "to sync the notes", optional);
+///     data("the notes' index, kept between runs");
 /// }
 /// ```
+///
+/// `net` also takes `"host:*"` (any port of one host) and `"*"` (hosts the
+/// user chooses); the user always grants a `host:port`. `data` asks for the
+/// plugin's own directory, seen at `/data` and kept between runs: it is
+/// given whenever declared, and no other plugin sees it.
 #[macro_export]
 macro_rules! capabilities {
     ($($kind:ident ( $($args:tt)* ));* $(;)?) => {
@@ -88,6 +103,13 @@ macro_rules! __capability {
             $crate::manifest::Piece::Raw("\npurpose = "),
             $crate::manifest::Piece::Quoted($purpose),
             $crate::manifest::Piece::Raw($crate::__need!($($need)?)),
+        );
+    };
+    (data ($purpose:literal)) => {
+        $crate::__manifest!(
+            $crate::manifest::Piece::Raw("\n[data]\npurpose = "),
+            $crate::manifest::Piece::Quoted($purpose),
+            $crate::manifest::Piece::Raw("\n"),
         );
     };
     (net ($host:literal, $purpose:literal $(, $need:ident)?)) => {

@@ -3,7 +3,7 @@
 //! name, version, description, authors, licenses, homepage, source,
 //! revision) becomes the standard metadata sections, as `wasm-tools
 //! metadata add` writes them; the name and the capabilities (`[[dir]]`,
-//! `[[env]]`, `[[net]]`) become the `precept-manifest` section. The
+//! `[[env]]`, `[[net]]`, `[data]`) become the `precept-manifest` section. The
 //! runtime checks the capabilities when it loads the plugin.
 
 use std::path::Path;
@@ -56,7 +56,7 @@ pub(crate) fn apply(dir: &Path, out: &Path) -> Result<(), BuildError> {
                     identity.insert(field, value);
                 }
             }
-            "dir" | "env" | "net" => {
+            "dir" | "env" | "net" | "data" => {
                 manifest.insert(key, value);
             }
             other => {

@@ -1,5 +1,6 @@
 //! Capabilities: what a plugin declares it needs (directories, environment
-//! variables, network hosts, each required or optional, with a purpose),
+//! variables, network hosts, each required or optional, with a purpose, and
+//! a data directory of its own),
 //! checked against what the user granted. A required capability that is not
 //! granted keeps the plugin from loading, with the lines that would grant
 //! it; a grant the plugin did not declare is refused; what is granted is
@@ -25,6 +26,20 @@ pub struct Capabilities {
     pub env: Vec<EnvCapability>,
     /// Network hosts, as `host:port`.
     pub net: Vec<NetCapability>,
+    /// Its own data directory, [`DATA_PATH`], kept between runs.
+    pub data: Option<DataCapability>,
+}
+
+/// Where a plugin sees its data directory.
+pub const DATA_PATH: &str = "/data";
+
+/// A plugin's own data directory: granted whenever it is declared, seen at
+/// [`DATA_PATH`], kept between runs in a directory no other plugin sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCapability {
+    /// What it keeps there, in one line.
+    pub purpose: String,
 }
 
 /// How a directory may be used.
@@ -110,6 +125,14 @@ pub enum Granted {
     Net(String),
 }
 
+impl Granted {
+    /// Whether this is a directory at [`DATA_PATH`]: the plugin's own data
+    /// directory when it declares one.
+    pub fn is_data(&self) -> bool {
+        matches!(self, Granted::Directory { path, .. } if path == DATA_PATH)
+    }
+}
+
 impl std::fmt::Display for Granted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -141,7 +164,7 @@ pub enum CapabilityError {
 impl Capabilities {
     /// Whether the plugin declares anything.
     pub fn is_empty(&self) -> bool {
-        self.dirs.is_empty() && self.env.is_empty() && self.net.is_empty()
+        self.dirs.is_empty() && self.env.is_empty() && self.net.is_empty() && self.data.is_none()
     }
 
     /// Each declared capability in words, e.g. `directory /notes
@@ -173,7 +196,13 @@ impl Capabilities {
                 purpose(&n.purpose)
             )
         });
-        dirs.chain(env).chain(net).collect()
+        let data = self.data.iter().map(|d| {
+            format!(
+                "data directory {DATA_PATH} (its own, kept between runs): {}",
+                purpose(&d.purpose)
+            )
+        });
+        dirs.chain(env).chain(net).chain(data).collect()
     }
 
     /// Checks a declaration: bounded, each capability named once, paths
@@ -193,6 +222,11 @@ impl Capabilities {
                 return Err(format!(
                     "directory '{}' is not an absolute path",
                     clean(&dir.path)
+                ));
+            }
+            if self.data.is_some() && same_dir(&dir.path, DATA_PATH) {
+                return Err(format!(
+                    "directory '{DATA_PATH}' is the data directory; declare it once, as [data]"
                 ));
             }
             if self.dirs[..i].iter().any(|d| same_dir(&d.path, &dir.path)) {
@@ -340,6 +374,12 @@ impl Capabilities {
                 lines.push(format!("net = [\"{example}\"] or --net {plugin}={example}"));
             }
         }
+        if self.data.is_some() {
+            granted.push(Granted::Directory {
+                path: DATA_PATH.into(),
+                access: Access::ReadWrite,
+            });
+        }
         if missing.is_empty() {
             Ok(granted)
         } else {
@@ -414,6 +454,7 @@ mod tests {
                 required: false,
             }],
             net: Vec::new(),
+            data: None,
         }
     }
 

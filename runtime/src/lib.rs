@@ -65,13 +65,15 @@ mod text;
 mod timers;
 
 pub mod cache;
+pub mod data;
 pub mod logging;
 
 pub use app::Builtin;
 pub use app::{App, CommandError, Context};
 pub use async_trait::async_trait;
 pub use capabilities::{
-    Access, Capabilities, CapabilityError, DirCapability, EnvCapability, Granted, NetCapability,
+    Access, Capabilities, CapabilityError, DATA_PATH, DataCapability, DirCapability, EnvCapability,
+    Granted, NetCapability,
 };
 pub use config::ConfigKey;
 pub use engine::Compiler;

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 use wasmparser::{Chunk, ComponentName, KnownCustom, Parser, Payload};
 
-use crate::capabilities::{Capabilities, DirCapability, EnvCapability, NetCapability};
+use crate::capabilities::{
+    Capabilities, DataCapability, DirCapability, EnvCapability, NetCapability,
+};
 
 /// The custom section holding a plugin's name and declared capabilities,
 /// as TOML (see docs/PLUGIN-AUTHORS.md).
@@ -102,7 +104,7 @@ pub struct Manifest {
 }
 
 /// The `precept-manifest` section: `[plugin]` with its name, then one
-/// `[[dir]]`, `[[env]]` or `[[net]]` table per capability.
+/// `[[dir]]`, `[[env]]` or `[[net]]` table per capability, and `[data]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestSection {
@@ -114,6 +116,8 @@ struct ManifestSection {
     env: Vec<EnvCapability>,
     #[serde(default)]
     net: Vec<NetCapability>,
+    #[serde(default)]
+    data: Option<DataCapability>,
 }
 
 impl Manifest {
@@ -237,6 +241,7 @@ fn parse_section(data: &[u8]) -> Result<(Option<String>, Capabilities), String> 
         dirs: section.dir,
         env: section.env,
         net: section.net,
+        data: section.data,
     };
     declared.check().map_err(|e| invalid(&e))?;
     Ok((section.plugin.name, declared))

@@ -91,6 +91,15 @@ impl App {
         self
     }
 
+    /// Keeps each plugin's data directory (`/data`, for a plugin that
+    /// declares one) in `dir/NAME`, e.g. [`precept::data::default_dir`](crate::data::default_dir).
+    /// Without one (the default), a plugin that declares a data directory
+    /// does not load. `--data-dir` overrides it.
+    pub fn data_dir(&mut self, dir: Option<PathBuf>) -> &mut App {
+        self.data_dir = dir;
+        self
+    }
+
     /// Gives the application a configuration file named `name` (e.g.
     /// `countdown.toml`): [`App::start`] reads the file given with
     /// `-c/--config-file`, else `./NAME` once the user trusted it, else

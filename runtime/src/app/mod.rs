@@ -89,6 +89,8 @@ pub struct App {
     pub(crate) sandbox: Sandbox,
     pub(crate) config_keys: Vec<(String, ConfigKey)>,
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Where plugins' data directories are kept.
+    pub(crate) data_dir: Option<PathBuf>,
     /// The cache in `cache_dir`, opened at its first use.
     cache: OnceLock<Option<Arc<CompileCache>>>,
     /// What is read and loaded when the application starts.
@@ -125,6 +127,7 @@ impl App {
             sandbox: Sandbox::default(),
             config_keys: Vec::new(),
             cache_dir: None,
+            data_dir: None,
             cache: OnceLock::new(),
             launch: Launch::default(),
             default_command: None,

@@ -9,6 +9,7 @@ use clap::Command;
 
 use super::{App, AppCommand, Runner};
 use crate::cache::CompileCache;
+use crate::capabilities::{DATA_PATH, Granted};
 use crate::cli;
 use crate::config::ConfigKey;
 use crate::config::PluginOptions;
@@ -16,6 +17,7 @@ use crate::error::LoadError;
 use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, PluginFile};
+use crate::sandbox::DirGrant;
 use crate::services::Registered;
 
 impl App {
@@ -147,9 +149,26 @@ impl App {
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let options = options_of(&name);
-        let options = &options;
+        let mut options = options_of(&name);
         let granted = file.granted(&options.sandbox.grants)?;
+        // Granted (for a version with capabilities) and declared as `[data]`.
+        let data = file.manifest.capabilities.data.is_some();
+        if data && granted.iter().any(Granted::is_data) {
+            let dir = match &self.data_dir {
+                Some(root) => crate::data::plugin_dir(root, &name).map_err(|e| e.to_string()),
+                None => Err("no data directory is set (--data-dir)".to_string()),
+            };
+            let dir = dir.map_err(|cause| LoadError::Grant {
+                name: name.clone(),
+                cause: format!("cannot give it its data directory: {cause}"),
+            })?;
+            options.sandbox.grants.dirs.push(DirGrant {
+                host: dir,
+                guest: DATA_PATH.into(),
+                writable: true,
+            });
+        }
+        let options = &options;
         if let Some(lock) = &self.launch.lock {
             lock.file
                 .check(&file.locked(&granted))

@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let mut app = App::new("precept-run", env!("CARGO_PKG_VERSION"))?;
     app.about("Run a command-line application made of WebAssembly plugins")
         .cache_dir(precept::cache::default_dir())
+        .data_dir(precept::data::default_dir())
         .config_file("precept.toml")?
         .plugin_flags()?;
     for builtin in [Builtin::Dispatch, Builtin::Inspect, Builtin::Completions] {

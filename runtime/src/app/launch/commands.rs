@@ -196,8 +196,9 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 
 /// Loads the component into an application of its own, runs its `setup`
 /// and describes who it says it is, what it declares and what it did at
-/// setup; no command runs. Its required capabilities are granted as empty
-/// stand-ins (an empty temporary directory, empty variables), so that its
+/// setup; no command runs. Its required capabilities (and its data
+/// directory) are granted as empty stand-ins (an empty temporary
+/// directory, empty variables), so that its
 /// setup can run without the user's grants.
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
@@ -206,6 +207,8 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let stand_in = stand_in_dir()?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
+    // A data directory, too, is an empty stand-in.
+    app.data_dir(Some(stand_in.join("data")));
     // The report is the output: what the plugin prints goes to stderr.
     app.plugin_stdout().to_stderr(true);
     let options = PluginOptions::from(stand_ins(&manifest.capabilities, &stand_in));

@@ -100,6 +100,9 @@ impl App {
         if let Some(dir) = options.cache_dir.clone() {
             self.cache_dir(dir);
         }
+        if let Some(dir) = options.data_dir.clone() {
+            self.data_dir(Some(dir));
+        }
         let lock_path = self
             .launch
             .config_file

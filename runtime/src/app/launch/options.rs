@@ -32,6 +32,8 @@ pub(crate) struct HostOptions {
     /// Where compiled components are kept, when the command line says:
     /// `Some(Some(dir))` with `--cache-dir`, `Some(None)` with `--no-cache`.
     pub cache_dir: Option<Option<PathBuf>>,
+    /// `--data-dir`: where plugins' data directories are kept.
+    pub data_dir: Option<PathBuf>,
     /// The command given, if it is known before the plugins are loaded.
     pub command: Option<String>,
     /// `--update-lock`: accept the plugins as they are into the lockfile.
@@ -116,6 +118,7 @@ impl HostOptions {
             } else {
                 one::<PathBuf>(&m, "cache-dir").map(Some)
             },
+            data_dir: one::<PathBuf>(&m, "data-dir"),
         }
     }
 
@@ -308,6 +311,11 @@ pub(crate) fn plugin_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .conflicts_with("cache-dir")
             .help("Compile every plugin, keeping nothing on disk"),
+        Arg::new("data-dir")
+            .long("data-dir")
+            .value_name("DIR")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Keep each plugin's own data directory in DIR/NAME"),
     ]
 }
 
