@@ -184,6 +184,8 @@ fn build_other_languages(
         };
         for entry in entries {
             let dir = entry.unwrap().path();
+            // Cargo scans a directory for changes to any file in it.
+            println!("cargo:rerun-if-changed={}", dir.display());
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
             plugins.push((format!("{name}-{language}"), dir));
         }

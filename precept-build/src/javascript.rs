@@ -13,9 +13,9 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         .arg("--wit")
         .arg(job.wit)
         .args(["--world-name", job.world])
-        // Without these the component would import `wasi:http`, which a
-        // plugin is never given.
-        .args(["--disable", "http", "fetch-event"])
+        // `fetch` goes out through `wasi:http`, to the hosts the plugin
+        // is granted; a plugin never serves requests.
+        .args(["--disable", "fetch-event"])
         .arg("--out")
         .arg(out);
     tool::run(

@@ -63,7 +63,9 @@ fn main() {
             conformance,
             move |component| {
                 let runtime = tokio::runtime::Runtime::new().unwrap();
-                runtime.block_on(in_process(language, component));
+                // The plugins built for 0.2.0 with HTTP at hand make a request.
+                let fetches = matches!(what, "rust" | "python" | "javascript");
+                runtime.block_on(in_process(language, component, fetches));
                 as_a_process(component);
             },
         ));
@@ -167,13 +169,37 @@ fn texts(app: &App, name: &str) -> Vec<String> {
     }
 }
 
-async fn in_process(language: &str, component: &str) {
+/// A server on a free port of 127.0.0.1 that answers every request with
+/// `pong`, for as long as the test process runs; its port.
+fn pong_server() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let reply = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\npong";
+            let _ = (&stream).write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+async fn in_process(language: &str, component: &str, fetches: bool) {
     let mut app = App::new("test-app", "1.2.3").unwrap();
     app.cache_dir(Some(cache_dir()));
-    let options = PluginOptions {
+    let (granted, other) = (pong_server(), pong_server());
+    let mut options = PluginOptions {
         config: vec![("greeting".into(), Value::from("Howdy"))],
         ..PluginOptions::default()
     };
+    if fetches {
+        options.sandbox.grants.net = vec![format!("127.0.0.1:{granted}")];
+    }
     let plugin = app.load_plugin_with(component, &options).await.unwrap();
     let name = plugin.name().to_string();
 
@@ -234,6 +260,22 @@ async fn in_process(language: &str, component: &str) {
     app.events().dispatch("conformance_tick", Vec::new()).await;
     assert_eq!(*ticks_after.lock().unwrap(), 1);
     assert_eq!(texts(&app, "conformance_seen"), ["ping:41", "stop"]);
+
+    // A request to the granted host is answered; one to another port (a
+    // server is there too) is refused.
+    if fetches {
+        app.vars().set("conformance_seen", Value::Absent);
+        for port in [granted, other] {
+            let url = format!("http://127.0.0.1:{port}/conformance");
+            let payload = vec![("url".to_string(), Value::from(url))];
+            app.events().dispatch("conformance_fetch", payload).await;
+        }
+        assert_eq!(
+            texts(&app, "conformance_seen"),
+            ["fetched:200:pong", "fetch_failed"]
+        );
+        app.vars().set("conformance_seen", Value::Absent);
+    }
 
     // The CLI lifecycle with the plugin's command and service.
     app.vars().set("conformance_seen", Value::Absent);

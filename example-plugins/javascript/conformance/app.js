@@ -37,6 +37,17 @@ function arg(name, help, style, fields = {}) {
   return { name, help, style, kind: "text", required: false, repeated: false, ...fields };
 }
 
+/** GETs `url`; records `fetched:STATUS:BODY`, or `fetch_failed`. */
+async function fetchAndRecord(url) {
+  try {
+    const response = await fetch(url);
+    record(`fetched:${response.status}:${await response.text()}`);
+  } catch {
+    record("fetch_failed");
+  }
+  return false;
+}
+
 /** Records one step of the conformance service. */
 function serviceStep(step, name) {
   if (name !== SERVICE) throw `unknown service ${name}`;
@@ -53,6 +64,7 @@ export function setup() {
     "conformance_ping",
     "conformance_stop",
     "conformance_tick",
+    "conformance_fetch",
   ]) {
     subscribe(name);
   }
@@ -89,6 +101,10 @@ export function onEvent(event) {
     }
     case "conformance_tick":
       return false;
+    case "conformance_fetch": {
+      const url = lookup(event.payload, "url");
+      return fetchAndRecord(url?.tag === "text" ? url.val : "");
+    }
     case "conformance_stop":
       record("stop");
       return true;

@@ -5,8 +5,18 @@ plugin is built; an exported function fails by raising `Err(message)`.
 """
 
 import wit_world
-from componentize_py_types import Err
-from wit_world.imports import app, commands, config, events, log, services
+from componentize_py_types import Err, Ok
+from wit_world.imports import (
+    app,
+    commands,
+    config,
+    events,
+    http_types,
+    log,
+    outgoing_handler,
+    services,
+)
+from wit_world.imports.streams import StreamError_Closed
 from wit_world.imports.types import (
     Scalar_Text,
     Value_Integer,
@@ -23,6 +33,35 @@ def record(entry: str) -> None:
     items = list(seen.value) if isinstance(seen, Value_List) else []
     items.append(Scalar_Text(entry))
     app.set_var("conformance_seen", Value_List(items))
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """GETs `url` (http:// or https://): the status and the body's text."""
+    scheme, _, rest = url.partition("://")
+    authority, _, path = rest.partition("/")
+    request = http_types.OutgoingRequest(http_types.Fields())
+    https = scheme == "https"
+    request.set_scheme(http_types.Scheme_Https() if https else http_types.Scheme_Http())
+    request.set_authority(authority)
+    request.set_path_with_query("/" + path)
+    # Resources are dropped child first (`with`), as the host requires.
+    with outgoing_handler.handle(request, None) as pending:
+        with pending.subscribe() as ready:
+            ready.block()
+        got = pending.get()
+    if not isinstance(got, Ok) or not isinstance(got.value, Ok):
+        raise Err(f"no response from {authority}")
+    body = b""
+    with got.value.value as response:
+        with response.consume() as incoming, incoming.stream() as stream:
+            while True:
+                try:
+                    body += stream.blocking_read(65536)
+                except Err as error:
+                    if isinstance(error.value, StreamError_Closed):
+                        break
+                    raise
+        return response.status(), body.decode(errors="replace")
 
 
 def greeting() -> str:
@@ -60,6 +99,7 @@ class WitWorld(wit_world.WitWorld):
             "conformance_ping",
             "conformance_stop",
             "conformance_tick",
+            "conformance_fetch",
         ]:
             events.subscribe(name)
         app.set_var("conformance_language", Value_Text("python"))
@@ -100,6 +140,13 @@ class WitWorld(wit_world.WitWorld):
             )
         elif event.name == "conformance_tick":
             pass
+        elif event.name == "conformance_fetch":
+            url = lookup(event.payload, "url")
+            try:
+                status, body = fetch(url.value if isinstance(url, Value_Text) else "")
+                record(f"fetched:{status}:{body}")
+            except Err:
+                record("fetch_failed")
         elif event.name == "conformance_stop":
             record("stop")
             return True

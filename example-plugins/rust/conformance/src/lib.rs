@@ -4,6 +4,10 @@ use precept_guest::prelude::*;
 
 const SERVICE: &str = "conformance_svc";
 
+precept_guest::capabilities! {
+    net("*", "the URL a conformance_fetch event names", optional);
+}
+
 #[derive(Default)]
 struct Conformance;
 
@@ -28,6 +32,7 @@ impl Plugin for Conformance {
             "conformance_ping",
             "conformance_stop",
             "conformance_tick",
+            "conformance_fetch",
         ] {
             events::subscribe(name);
         }
@@ -64,6 +69,15 @@ impl Plugin for Conformance {
                 );
             }
             "conformance_tick" => {}
+            "conformance_fetch" => {
+                let url: String = event.get("url").unwrap_or_default();
+                match http::get(&url) {
+                    Ok(response) => {
+                        record(format!("fetched:{}:{}", response.status, response.text()))
+                    }
+                    Err(_) => record("fetch_failed".into()),
+                }
+            }
             "conformance_stop" => {
                 record("stop".into());
                 return Ok(Flow::Stop);
