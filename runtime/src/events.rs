@@ -411,8 +411,8 @@ impl Events {
     fn start_timer(&self, plugin: &Arc<Plugin>, timer: Timer) {
         let timers = &self.inner.timers;
         let book = plugin.timers().clone();
-        if timers.is_closed() {
-            book.end(timer.id);
+        if timers.is_closed() || !book.is_live(timer.id) {
+            book.release(timer.id);
             return;
         }
         let events = self.clone();
@@ -436,7 +436,7 @@ impl Events {
                 let Some(every) = timer.every else { break };
                 next = (next + every).max(tokio::time::Instant::now());
             }
-            book.end(timer.id);
+            book.release(timer.id);
         });
         timers.keep(task);
     }

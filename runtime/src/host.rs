@@ -462,7 +462,7 @@ impl HostState {
             payload,
         };
         if let Err(error) = self.record(HostOp::SetTimer(timer)) {
-            self.timers.end(id);
+            self.timers.release(id);
             return Err(error.into());
         }
         Ok(Ok(id))
@@ -475,7 +475,7 @@ impl HostState {
 
     /// Ends the plugin's timer `id`, if it is running.
     pub(crate) fn cancel_timer(&mut self, id: u64) {
-        self.timers.end(id);
+        self.timers.cancel(id);
     }
 
     /// Whether the service `name` is running; `None` when there is none.

@@ -36,44 +36,63 @@ pub(crate) struct Timer {
     pub(crate) payload: Payload,
 }
 
-/// A plugin's timers that have not ended: their ids and the payload bytes
-/// they hold. Shared by the plugin's store and its timers' tasks, so that
-/// a cancel takes effect at once.
+/// A plugin's timers that hold host resources: their ids, the payload
+/// bytes they hold, and whether they were cancelled. Shared by the
+/// plugin's store and its timers' tasks, so that a cancel takes effect at
+/// once. A cancelled timer still counts until its task (or the request to
+/// start it) is gone, so setting and cancelling in a loop holds no more
+/// than the bound.
 #[derive(Debug, Default)]
 pub(crate) struct TimerBook {
-    live: Mutex<HashMap<u64, usize>>,
+    held: Mutex<HashMap<u64, Held>>,
     next_id: AtomicU64,
+}
+
+/// What one timer holds.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    bytes: usize,
+    cancelled: bool,
 }
 
 impl TimerBook {
     /// Books a timer holding `bytes` of payload; its id, or why not.
     pub(crate) fn book(&self, bytes: usize, byte_limit: usize) -> Result<u64, String> {
-        let mut live = self.live.lock().unwrap();
-        if live.len() >= MAX_TIMERS {
+        let mut held = self.held.lock().unwrap();
+        if held.len() >= MAX_TIMERS {
             return Err(format!(
                 "this plugin already has {MAX_TIMERS} timers, as many as it may"
             ));
         }
-        let held: usize = live.values().sum();
-        if held + bytes > byte_limit {
+        let bytes_held: usize = held.values().map(|h| h.bytes).sum();
+        if bytes_held + bytes > byte_limit {
             return Err(format!(
                 "timers would hold {} bytes of payload; the limit is {byte_limit}",
-                held + bytes
+                bytes_held + bytes
             ));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        live.insert(id, bytes);
+        let cancelled = false;
+        held.insert(id, Held { bytes, cancelled });
         Ok(id)
     }
 
-    /// Ends the timer `id`; whether it was live.
-    pub(crate) fn end(&self, id: u64) -> bool {
-        self.live.lock().unwrap().remove(&id).is_some()
+    /// Cancels the timer `id`: it fires no more.
+    pub(crate) fn cancel(&self, id: u64) {
+        if let Some(held) = self.held.lock().unwrap().get_mut(&id) {
+            held.cancelled = true;
+        }
     }
 
-    /// Whether the timer `id` has not ended.
+    /// Whether the timer `id` may still fire.
     pub(crate) fn is_live(&self, id: u64) -> bool {
-        self.live.lock().unwrap().contains_key(&id)
+        let held = self.held.lock().unwrap();
+        held.get(&id).is_some_and(|h| !h.cancelled)
+    }
+
+    /// Forgets the timer `id`, whose task is gone.
+    pub(crate) fn release(&self, id: u64) {
+        self.held.lock().unwrap().remove(&id);
     }
 }
 
@@ -141,10 +160,12 @@ mod tests {
                 .unwrap_err()
                 .contains("as many as it may")
         );
-        assert!(book.end(ids[0]));
-        assert!(!book.end(ids[0]));
+        // A cancelled timer fires no more, and counts until it is released.
+        book.cancel(ids[0]);
         assert!(!book.is_live(ids[0]));
         assert!(book.is_live(ids[1]));
+        assert!(book.book(10, 1000).is_err());
+        book.release(ids[0]);
         let error = book.book(900, 1000).unwrap_err();
         assert!(error.contains("the limit is 1000"), "{error}");
         assert!(book.book(10, 1000).is_ok());

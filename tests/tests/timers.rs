@@ -130,6 +130,21 @@ async fn a_disabled_plugins_timers_stop() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_timers_count_until_released_so_churn_holds_no_more_than_the_bound() {
+    let mut app = app();
+    add_work(&mut app, &[], 200);
+    load_ticker(&mut app, &[("churn", Value::Boolean(true))]).await;
+    assert_eq!(app.start(["test-app", "work"]).await, ExitStatus::Success);
+    // Each cancelled timeout still held its 64 KiB payload until the call
+    // returned: the 17th was refused, not the 10,000th.
+    assert_eq!(
+        app.vars().get("timers_set"),
+        Some(Value::Integer(precept::MAX_TIMERS as i64))
+    );
+    assert_eq!(ticks(&app), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timer_storm_is_bounded_in_timers_and_in_rate() {
     let mut app = app();
     add_work(&mut app, &[], 1000);

@@ -5,7 +5,9 @@
 //! sets a timeout of `every` that dispatches `tick` once. With `storm` set,
 //! the start instead sets as many 0 ms intervals as it may: `timers_set`
 //! counts them and `timer_refusal` holds the refusal. With `trap_at`, the
-//! tick that brings `ticks` to it traps.
+//! tick that brings `ticks` to it traps. With `churn`, the start sets and
+//! at once cancels a timeout again and again, counting in `timers_set`
+//! until it is refused.
 
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ impl Plugin for Ticker {
         config::declare("every", "Milliseconds between ticks", 100i64);
         config::declare("storm", "Set as many 0 ms intervals as allowed", false);
         config::declare("trap_at", "Trap at this many ticks (0: never)", 0i64);
+        config::declare("churn", "Set and cancel timeouts until refused", false);
         services::add("ticker");
         events::subscribe("tick");
         events::subscribe("stop-ticking");
@@ -34,7 +37,21 @@ impl Plugin for Ticker {
     }
 
     fn service_start(&mut self, _name: &str) -> Result<(), String> {
-        if config::get::<bool>("storm").unwrap_or(false) {
+        if config::get::<bool>("churn").unwrap_or(false) {
+            let big = "x".repeat(64 << 10);
+            for _ in 0..10_000 {
+                match timers::after(Duration::ZERO, "tick", [("big", big.as_str())]) {
+                    Ok(id) => {
+                        timers::cancel(id);
+                        app::add_var("timers_set", 1)?;
+                    }
+                    Err(refusal) => {
+                        app::set_var("timer_refusal", refusal);
+                        break;
+                    }
+                }
+            }
+        } else if config::get::<bool>("storm").unwrap_or(false) {
             loop {
                 match timers::every(Duration::ZERO, "tick", [("storm", true)]) {
                     Ok(_) => {
