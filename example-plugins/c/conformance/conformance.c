@@ -61,24 +61,13 @@ static value_t integer_value(int64_t n) {
 // Appends `entry` to the list variable `conformance_seen`.
 static void record(const char *entry) {
   plugin_string_t name = str("conformance_seen");
-  value_t seen;
-  size_t len = 0;
-  scalar_t *items = NULL;
-  if (precept_plugin_app_get_var(&name, &seen)) {
-    if (seen.tag == PRECEPT_PLUGIN_TYPES_VALUE_LIST) {
-      items = seen.val.list.ptr;
-      len = seen.val.list.len;
-    } else {
-      precept_plugin_types_value_free(&seen);
-    }
+  // One step (append-var): plugins recording at once lose no entry.
+  scalar_t item = {.tag = PRECEPT_PLUGIN_TYPES_SCALAR_TEXT, .val.text = str(entry)};
+  uint32_t len;
+  plugin_string_t err;
+  if (!precept_plugin_app_append_var(&name, &item, &len, &err)) {
+    plugin_string_free(&err);
   }
-  items = realloc(items, (len + 1) * sizeof(scalar_t));
-  items[len].tag = PRECEPT_PLUGIN_TYPES_SCALAR_TEXT;
-  plugin_string_dup(&items[len].val.text, entry);
-  value_t list = {.tag = PRECEPT_PLUGIN_TYPES_VALUE_LIST};
-  list.val.list = (precept_plugin_types_list_scalar_t){items, len + 1};
-  precept_plugin_app_set_var(&name, &list);
-  precept_plugin_types_value_free(&list);
 }
 
 // The configuration value of `greeting`, to be freed by the caller.

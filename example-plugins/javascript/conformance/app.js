@@ -4,7 +4,7 @@
 // functions in camelCase. Variants are `{ tag, val }`, `s64` is a BigInt,
 // and an exported function fails by throwing its message.
 
-import { getVar, setVar } from "precept:plugin/app@0.2.0";
+import { appendVar, setVar } from "precept:plugin/app@0.2.0";
 import { addCommand } from "precept:plugin/commands@0.2.0";
 import { declare, get } from "precept:plugin/config@0.2.0";
 import { dispatch, subscribe } from "precept:plugin/events@0.2.0";
@@ -16,9 +16,7 @@ const text = (val) => ({ tag: "text", val });
 
 /** Appends `entry` to the list variable `conformance_seen`. */
 function record(entry) {
-  const seen = getVar("conformance_seen");
-  const items = seen?.tag === "list" ? seen.val : [];
-  setVar("conformance_seen", { tag: "list", val: [...items, text(entry)] });
+  appendVar("conformance_seen", text(entry));
 }
 
 /** The configuration value of `greeting`. */

@@ -20,7 +20,6 @@ from wit_world.imports.streams import StreamError_Closed
 from wit_world.imports.types import (
     Scalar_Text,
     Value_Integer,
-    Value_List,
     Value_Text,
 )
 
@@ -29,10 +28,7 @@ SERVICE = "conformance_svc"
 
 def record(entry: str) -> None:
     """Appends `entry` to the list variable `conformance_seen`."""
-    seen = app.get_var("conformance_seen")
-    items = list(seen.value) if isinstance(seen, Value_List) else []
-    items.append(Scalar_Text(entry))
-    app.set_var("conformance_seen", Value_List(items))
+    app.append_var("conformance_seen", Scalar_Text(entry))
 
 
 def fetch(url: str) -> tuple[int, str]:
