@@ -159,6 +159,9 @@ pub enum CapabilityError {
     /// Something was granted that the plugin does not declare.
     #[error("was granted {0}, which it does not declare; remove that grant")]
     Undeclared(String),
+    /// A network grant is not one host and port.
+    #[error("was granted network host '{0}', which is not HOST:PORT (one host, one port)")]
+    NotAHost(String),
 }
 
 impl Capabilities {
@@ -295,6 +298,10 @@ impl Capabilities {
             }
         }
         for host in &grants.net {
+            let port = host.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>()));
+            if !matches!(port, Some((h, Ok(_))) if !h.is_empty() && !h.contains('*')) {
+                return Err(CapabilityError::NotAHost(clean(host)));
+            }
             if !self.net.iter().any(|n| n.covers(host)) {
                 return Err(CapabilityError::Undeclared(format!(
                     "network host {}",
@@ -407,6 +414,16 @@ impl NetCapability {
                 want_host == host && (want_port == "*" || want_port == port)
             }
             _ => false,
+        }
+    }
+
+    /// A grant this declaration covers that reaches nothing: a name under
+    /// `.invalid`, which never resolves, for what the user would choose.
+    pub(crate) fn stand_in(&self) -> String {
+        match self.host.rsplit_once(':') {
+            Some((host, "*")) => format!("{host}:9"),
+            Some(_) => self.host.clone(),
+            None => "stand-in.invalid:9".into(),
         }
     }
 
@@ -620,6 +637,14 @@ mod tests {
                 Granted::Net("127.0.0.1:8080".into()),
                 Granted::Net("127.0.0.1:9090".into())
             ]
+        );
+        let pattern = Grants {
+            net: vec!["127.0.0.1:*".into()],
+            ..Grants::default()
+        };
+        assert_eq!(
+            any_port.resolve("rules", &pattern).unwrap_err(),
+            CapabilityError::NotAHost("127.0.0.1:*".into())
         );
         let elsewhere = Grants {
             net: vec!["10.0.0.1:8080".into()],

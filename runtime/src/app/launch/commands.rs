@@ -291,7 +291,7 @@ fn stand_ins(declared: &Capabilities, empty: &Path) -> Sandbox {
         grants.env.push((env.name.clone(), String::new()));
     }
     for net in declared.net.iter().filter(|n| n.required) {
-        grants.net.push(net.host.clone());
+        grants.net.push(net.stand_in());
     }
     sandbox
 }
