@@ -145,7 +145,11 @@ impl HostState {
             wasi,
             http: WasiHttpCtx::new(),
             net,
-            table: ResourceTable::new(),
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(limits.host.handles);
+                table
+            },
             plugin,
             app,
             ops: Vec::new(),

@@ -128,6 +128,9 @@ pub struct HostBudget {
     pub services: usize,
     /// Configuration keys the plugin may declare.
     pub config_keys: usize,
+    /// WASI handles it may hold at once: streams, pollables, HTTP
+    /// requests, responses and headers.
+    pub handles: usize,
 }
 
 impl Default for HostBudget {
@@ -143,6 +146,7 @@ impl Default for HostBudget {
             commands: 32,
             services: 32,
             config_keys: 128,
+            handles: 10_000,
         }
     }
 }

@@ -95,6 +95,23 @@ async fn a_memory_bomb_hits_the_memory_limit() {
 }
 
 #[tokio::test]
+async fn a_handle_hoard_is_cut_at_the_handle_budget() {
+    // 2,000 handles fit the default budget of 10,000 ...
+    let (app, status) = run_hostile("handle-hoard", "2000", tight()).await;
+    assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
+    assert_eq!(result(&app), "ok: 2000 handles");
+    // ... not a budget of 1,000: the host call that would hold one more
+    // traps, and the plugin's handles go with its store.
+    let mut small = tight();
+    small.limits.host.handles = 1_000;
+    let (app, status) = run_hostile("handle-hoard", "2000", small).await;
+    let failure = contained(&app, FailureKind::Trap);
+    assert!(failure.cause.contains("no free keys"), "{failure}");
+    assert_eq!(status, ExitStatus::PluginFailed);
+    assert_eq!(log(&app), LIFECYCLE);
+}
+
+#[tokio::test]
 async fn unbounded_re_entrant_dispatch_is_cut() {
     let (app, status) = run_hostile("recursion", "", tight()).await;
     let failure = contained(&app, FailureKind::Limit);

@@ -139,6 +139,15 @@ impl Plugin for Hostile {
             }
             "loop-event" => spin(),
             "panic-event" => panic!("hostile handler"),
+            "handle-hoard" => {
+                // Host-side handles, never dropped: `arg` of them.
+                let count: u64 = self.arg.parse().unwrap_or(u64::MAX);
+                for _ in 0..count {
+                    let pollable = wasip2::clocks::monotonic_clock::subscribe_duration(1 << 40);
+                    std::mem::forget(pollable);
+                }
+                report(Ok(format!("{count} handles")));
+            }
             "memory-bomb" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
