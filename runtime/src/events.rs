@@ -415,7 +415,8 @@ impl Events {
             book.release(timer.id);
             return;
         }
-        let events = self.clone();
+        // Weak, so that a dispatcher no one holds any more ends its timers.
+        let dispatcher = Arc::downgrade(&self.inner);
         let plugin = Arc::downgrade(plugin);
         let mut closing = timers.closing();
         let task = tokio::spawn(async move {
@@ -426,9 +427,11 @@ impl Events {
                     _ = closing.changed() => break,
                 }
                 let source = plugin.upgrade().filter(|p| !p.is_disabled());
-                let Some(source) = source.filter(|_| book.is_live(timer.id)) else {
+                let source = source.filter(|_| book.is_live(timer.id));
+                let (Some(source), Some(inner)) = (source, dispatcher.upgrade()) else {
                     break;
                 };
+                let events = Events { inner };
                 let (event, payload) = (timer.event.clone(), timer.payload.clone());
                 events
                     .dispatch_at(event, payload, 0, Some(&source), &Cascade::new())
