@@ -1,4 +1,5 @@
-//! C plugins: wit-bindgen's C generator writes the bindings, clang with
+//! C plugins: wit-bindgen's C generator writes the bindings (for the
+//! contract's world with `wasi:http`, see `wasi_http`), clang with
 //! wasi-libc compiles a WASI preview 1 reactor module, and the preview 1
 //! adapter turns that into a component.
 
@@ -8,7 +9,7 @@ use std::process::Command;
 use anyhow::Context as _;
 use wit_bindgen_core::wit_parser::Resolve;
 
-use crate::{BuildError, Job, tool, toolchain};
+use crate::{BuildError, Job, tool, toolchain, wasi_http};
 
 /// The `.c` files directly in `dir`, sorted.
 pub(crate) fn sources(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -47,13 +48,16 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
 }
 
 fn generate_bindings(job: &Job, into: &Path) -> Result<(), BuildError> {
+    // The contract's world with `wasi:http` too, for plugins that make
+    // requests: `wasi_http_outgoing_handler_handle` and the like.
+    let (wit, _) = wasi_http::world(job)?;
     let mut resolve = Resolve::default();
     let (package, _) = resolve
-        .push_dir(job.wit)
-        .with_context(|| format!("parse {}", job.wit.display()))
+        .push_dir(&wit)
+        .with_context(|| format!("parse {}", wit.display()))
         .map_err(BuildError::Component)?;
     let world = resolve
-        .select_world(&[package], Some(job.world))
+        .select_world(&[package], Some("plugin"))
         .map_err(BuildError::Component)?;
     let mut files = wit_bindgen_core::Files::default();
     wit_bindgen_c::Opts::default()

@@ -22,6 +22,7 @@ mod python;
 mod rust;
 mod tool;
 pub mod toolchain;
+mod wasi_http;
 
 use std::path::{Path, PathBuf};
 

@@ -70,6 +70,80 @@ static void record(const char *entry) {
   }
 }
 
+// GETs `url` (http:// or https://) through wasi:http: true with its status
+// and body (to be freed by the caller), false when no response came.
+// Every handle is dropped, children before their parents.
+static bool fetch(const char *url, uint16_t *status, char **body) {
+  const char *rest = strstr(url, "://");
+  if (rest == NULL) {
+    return false;
+  }
+  bool https = strncmp(url, "https", 5) == 0;
+  rest += 3;
+  const char *slash = strchr(rest, '/');
+  plugin_string_t authority = {(uint8_t *)rest, slash ? (size_t)(slash - rest) : strlen(rest)};
+  plugin_string_t path = str(slash ? slash : "/");
+  wasi_http_types_scheme_t scheme = {
+      .tag = https ? WASI_HTTP_TYPES_SCHEME_HTTPS : WASI_HTTP_TYPES_SCHEME_HTTP};
+  wasi_http_types_own_outgoing_request_t request =
+      wasi_http_types_constructor_outgoing_request(wasi_http_types_constructor_fields());
+  wasi_http_types_borrow_outgoing_request_t req = wasi_http_types_borrow_outgoing_request(request);
+  wasi_http_types_method_outgoing_request_set_scheme(req, &scheme);
+  wasi_http_types_method_outgoing_request_set_authority(req, &authority);
+  wasi_http_types_method_outgoing_request_set_path_with_query(req, &path);
+
+  wasi_http_outgoing_handler_own_future_incoming_response_t pending;
+  wasi_http_outgoing_handler_error_code_t code;
+  if (!wasi_http_outgoing_handler_handle(request, NULL, &pending, &code)) {
+    wasi_http_outgoing_handler_error_code_free(&code);
+    return false;
+  }
+  wasi_http_types_borrow_future_incoming_response_t future =
+      wasi_http_types_borrow_future_incoming_response(pending);
+  wasi_http_types_own_pollable_t ready = wasi_http_types_method_future_incoming_response_subscribe(future);
+  wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(ready));
+  wasi_io_poll_pollable_drop_own(ready);
+  wasi_http_types_result_result_own_incoming_response_error_code_void_t got;
+  bool answered = wasi_http_types_method_future_incoming_response_get(future, &got);
+  wasi_http_types_future_incoming_response_drop_own(pending);
+  if (!answered || got.is_err) {
+    return false;
+  }
+  if (got.val.ok.is_err) {
+    wasi_http_types_error_code_free(&got.val.ok.val.err);
+    return false;
+  }
+
+  wasi_http_types_own_incoming_response_t response = got.val.ok.val.ok;
+  wasi_http_types_borrow_incoming_response_t resp = wasi_http_types_borrow_incoming_response(response);
+  *status = wasi_http_types_method_incoming_response_status(resp);
+  size_t len = 0;
+  char *text = malloc(1);
+  wasi_http_types_own_incoming_body_t incoming;
+  if (wasi_http_types_method_incoming_response_consume(resp, &incoming)) {
+    wasi_http_types_own_input_stream_t stream;
+    if (wasi_http_types_method_incoming_body_stream(wasi_http_types_borrow_incoming_body(incoming),
+                                                    &stream)) {
+      plugin_list_u8_t chunk;
+      wasi_io_streams_stream_error_t end;
+      while (wasi_io_streams_method_input_stream_blocking_read(
+          wasi_io_streams_borrow_input_stream(stream), 65536, &chunk, &end)) {
+        text = realloc(text, len + chunk.len + 1);
+        memcpy(text + len, chunk.ptr, chunk.len);
+        len += chunk.len;
+        plugin_list_u8_free(&chunk);
+      }
+      wasi_io_streams_stream_error_free(&end);
+      wasi_io_streams_input_stream_drop_own(stream);
+    }
+    wasi_http_types_incoming_body_drop_own(incoming);
+  }
+  wasi_http_types_incoming_response_drop_own(response);
+  text[len] = '\0';
+  *body = text;
+  return true;
+}
+
 // The configuration value of `greeting`, to be freed by the caller.
 static char *greeting(void) {
   plugin_string_t key = str("greeting");
@@ -112,7 +186,7 @@ bool exports_plugin_setup(plugin_string_t *err) {
 
   const char *events[] = {"before_cli_start", "cli_parsed",       "cli_started",
                           "cli_stopped",      "conformance_ping", "conformance_stop",
-                          "conformance_tick"};
+                          "conformance_tick", "conformance_fetch"};
   for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
     plugin_string_t event = str(events[i]);
     precept_plugin_events_subscribe(&event);
@@ -178,6 +252,22 @@ bool exports_plugin_on_event(plugin_event_t *event, bool *stop, plugin_string_t 
     }
   } else if (str_is(&event->name, "conformance_tick")) {
     // Nothing: the cost of one event.
+  } else if (str_is(&event->name, "conformance_fetch")) {
+    const value_t *url = lookup(&event->payload, "url");
+    char *address = url && url->tag == PRECEPT_PLUGIN_TYPES_VALUE_TEXT ? c_string(&url->val.text)
+                                                                        : strdup("");
+    uint16_t status;
+    char *body;
+    if (fetch(address, &status, &body)) {
+      char *fetched = malloc(strlen(body) + 32);
+      sprintf(fetched, "fetched:%u:%s", status, body);
+      record(fetched);
+      free(fetched);
+      free(body);
+    } else {
+      record("fetch_failed");
+    }
+    free(address);
   } else if (str_is(&event->name, "conformance_stop")) {
     record("stop");
     *stop = true;

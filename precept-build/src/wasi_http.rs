@@ -1,0 +1,76 @@
+//! The world plugins are built against when their toolchain binds every
+//! interface from WIT (C, Python): `job`'s world with
+//! `wasi:http/outgoing-handler` imported too, from the WASI packages in
+//! `wit/wasi/`, as the runtime provides them. A plugin that makes no
+//! request imports none of it.
+
+use std::path::PathBuf;
+
+use crate::{BuildError, Job};
+
+/// The WASI packages `wasi:http` needs, as the runtime provides them.
+const WASI: &[(&str, &str)] = &[
+    ("cli.wit", include_str!("../../wit/wasi/cli.wit")),
+    ("clocks.wit", include_str!("../../wit/wasi/clocks.wit")),
+    (
+        "filesystem.wit",
+        include_str!("../../wit/wasi/filesystem.wit"),
+    ),
+    ("http.wit", include_str!("../../wit/wasi/http.wit")),
+    ("io.wit", include_str!("../../wit/wasi/io.wit")),
+    ("random.wit", include_str!("../../wit/wasi/random.wit")),
+    ("sockets.wit", include_str!("../../wit/wasi/sockets.wit")),
+];
+
+/// A WIT directory whose world `plugin` is `job`'s world with
+/// `wasi:http/outgoing-handler` imported too, and the contract's package
+/// (e.g. `precept:plugin@0.2.0`).
+pub(crate) fn world(job: &Job) -> Result<(PathBuf, String), BuildError> {
+    let root = job.staging.join("with-http");
+    let deps = root.join("deps");
+    let contract = deps.join("precept");
+    std::fs::create_dir_all(&contract).map_err(BuildError::io(&contract))?;
+    let mut package = None;
+    let entries = std::fs::read_dir(job.wit).map_err(BuildError::io(job.wit))?;
+    for entry in entries {
+        let path = entry.map_err(BuildError::io(job.wit))?.path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
+            package = package.or_else(|| package_of(&text));
+            let copy = contract.join(path.file_name().unwrap());
+            std::fs::write(&copy, text).map_err(BuildError::io(&copy))?;
+        }
+    }
+    let package = package.ok_or_else(|| {
+        BuildError::Component(anyhow::anyhow!(
+            "{}: no `package` line in its WIT files",
+            job.wit.display()
+        ))
+    })?;
+    for (name, text) in WASI {
+        let file = deps.join(name);
+        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
+    }
+    let (name, version) = package.split_once('@').unwrap_or((&package, ""));
+    let version = if version.is_empty() {
+        String::new()
+    } else {
+        format!("@{version}")
+    };
+    let world = format!(
+        "package precept:with-http;\n\n\
+         world plugin {{\n    include {name}/{world}{version};\n    import wasi:http/outgoing-handler@0.2.12;\n}}\n",
+        world = job.world
+    );
+    let file = root.join("world.wit");
+    std::fs::write(&file, world).map_err(BuildError::io(&file))?;
+    Ok((root, package))
+}
+
+/// `precept:plugin@0.2.0` from the line `package precept:plugin@0.2.0;`.
+fn package_of(wit: &str) -> Option<String> {
+    wit.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("package ")?;
+        Some(rest.trim_end_matches(';').trim().to_string())
+    })
+}
