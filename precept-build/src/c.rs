@@ -11,6 +11,13 @@ use wit_bindgen_core::wit_parser::Resolve;
 
 use crate::{BuildError, Job, tool, toolchain, wasi_http};
 
+/// The C SDK (`guest-sdk/c/`): a plugin includes `precept.h` and defines
+/// only the hooks it uses.
+const SDK: &[(&str, &str)] = &[
+    ("precept.h", include_str!("../../guest-sdk/c/precept.h")),
+    ("precept.c", include_str!("../../guest-sdk/c/precept.c")),
+];
+
 /// The `.c` files directly in `dir`, sorted.
 pub(crate) fn sources(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -27,6 +34,12 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     let bindings = out.with_extension("bindings");
     generate_bindings(job, &bindings)?;
 
+    // The C SDK, compiled with the plugin.
+    for (name, text) in SDK {
+        let file = bindings.join(name);
+        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
+    }
+
     let module = out.with_extension("core.wasm");
     let mut clang = Command::new(toolchain::CLANG);
     clang
@@ -36,6 +49,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         .arg(&bindings)
         .args(sources(dir).map_err(BuildError::io(dir))?)
         .arg(bindings.join("plugin.c"))
+        .arg(bindings.join("precept.c"))
         .arg(bindings.join("plugin_component_type.o"))
         .arg("-o")
         .arg(&module);
