@@ -1,15 +1,33 @@
-//! JavaScript plugins: `app.js` exports the world's functions, and
-//! componentize-js makes it a component.
+//! JavaScript plugins: `app.js` exports the functions it uses, on the
+//! JavaScript SDK (`guest-sdk/javascript/`: `precept.js`, imported by the
+//! plugin as "./precept.js", and `precept-entry.js`, whose exports call
+//! the plugin's or a default), staged beside a copy of the sources; then
+//! componentize-js makes the component.
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::{BuildError, Job, tool, toolchain};
 
+/// The JavaScript SDK, written beside the plugin's sources.
+const SDK: &[(&str, &str)] = &[
+    ("precept.js", include_str!("../../guest-sdk/javascript/precept.js")),
+    (
+        "precept-entry.js",
+        include_str!("../../guest-sdk/javascript/precept-entry.js"),
+    ),
+];
+
 pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
+    let staged = job.staging.join("javascript");
+    tool::copy_dir(dir, &staged)?;
+    for (name, text) in SDK {
+        let file = staged.join(name);
+        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
+    }
     let mut command = Command::new(toolchain::COMPONENTIZE_JS);
     command
-        .arg(dir.join("app.js"))
+        .arg(staged.join("precept-entry.js"))
         .arg("--wit")
         .arg(job.wit)
         .args(["--world-name", job.world])
