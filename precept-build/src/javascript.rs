@@ -11,7 +11,10 @@ use crate::{BuildError, Job, tool, toolchain};
 
 /// The JavaScript SDK, written beside the plugin's sources.
 const SDK: &[(&str, &str)] = &[
-    ("precept.js", include_str!("../../guest-sdk/javascript/precept.js")),
+    (
+        "precept.js",
+        include_str!("../../guest-sdk/javascript/precept.js"),
+    ),
     (
         "precept-entry.js",
         include_str!("../../guest-sdk/javascript/precept-entry.js"),

@@ -20,6 +20,7 @@ mod javascript;
 pub mod manifest;
 mod python;
 mod rust;
+pub mod template;
 mod tool;
 pub mod toolchain;
 mod wasi_http;
@@ -112,6 +113,18 @@ impl Language {
         }
     }
 
+    /// The language named `name` (as [`Language::name`] gives it).
+    pub fn named(name: &str) -> Option<Language> {
+        [
+            Language::Rust,
+            Language::C,
+            Language::Python,
+            Language::JavaScript,
+        ]
+        .into_iter()
+        .find(|language| language.name() == name)
+    }
+
     /// The language's lowercase name: `rust`, `c`, `python`, `javascript`.
     pub fn name(self) -> &'static str {
         match self {
@@ -133,6 +146,8 @@ pub struct Builder {
     /// The WIT package's directory; the embedded [`WIT`] when `None`.
     wit: Option<PathBuf>,
     world: String,
+    /// Where cargo builds Rust plugins; its own default when `None`.
+    target_dir: Option<PathBuf>,
 }
 
 impl Default for Builder {
@@ -148,7 +163,14 @@ impl Builder {
         Builder {
             wit: None,
             world: "plugin".into(),
+            target_dir: None,
         }
+    }
+
+    /// Builds Rust plugins in the cargo target directory `dir`.
+    pub fn target_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.target_dir = Some(dir.into());
+        self
     }
 
     /// Uses the WIT package in `dir` instead.
@@ -188,7 +210,7 @@ impl Builder {
             staging: staging.path(),
         };
         match language {
-            Language::Rust => rust::build(dir, out)?,
+            Language::Rust => rust::build(dir, self.target_dir.as_deref(), out)?,
             Language::C => c::build(&job, dir, out)?,
             Language::Python => python::build(&job, dir, out)?,
             Language::JavaScript => javascript::build(&job, dir, out)?,

@@ -3,15 +3,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use precept_build::Builder;
+use precept_build::{Builder, Language};
 
 const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
+       precept-build new NAME --lang rust|c|python|javascript
 
 Builds the precept plugin in DIR (Rust, C, Python or JavaScript) into one
 component of precept:plugin@0.2.0 (--wit DIR: another WIT package);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 DIR/precept.toml, when there, says who the plugin is ([plugin]) and what
-it needs ([[dir]], [[env]], [[net]]); it is written into the component.";
+it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
+`new` writes a ready plugin directory NAME on its language's SDK, with a
+README saying how to build and run it.";
 
 fn main() -> ExitCode {
     match run() {
@@ -24,7 +27,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let mut args = std::env::args_os().skip(1);
+    let all: Vec<_> = std::env::args_os().skip(1).collect();
+    if all.first().and_then(|a| a.to_str()) == Some("new") {
+        return new(&all[1..]);
+    }
+    let mut args = all.into_iter();
     let (mut dir, mut out, mut builder) = (None, None, Builder::new());
     while let Some(arg) = args.next() {
         match arg.to_str() {
@@ -52,5 +59,25 @@ fn run() -> anyhow::Result<()> {
     let out = out.unwrap_or_else(|| PathBuf::from(format!("target/plugins/{name}.wasm")));
     let language = builder.build(&dir, &out)?;
     eprintln!("built {} ({} plugin)", out.display(), language.name());
+    Ok(())
+}
+
+/// `new NAME --lang LANGUAGE`: writes the template into `./NAME`.
+fn new(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let (name, language) = match args.as_slice() {
+        [name, "--lang", language] | ["--lang", language, name] => (*name, *language),
+        _ => anyhow::bail!("{USAGE}"),
+    };
+    let language = Language::named(language).ok_or_else(|| {
+        anyhow::anyhow!("unknown language '{language}': rust, c, python or javascript")
+    })?;
+    let dir = precept_build::template::new_plugin(std::path::Path::new("."), name, language)?;
+    eprintln!(
+        "wrote {} ({} plugin); see {}/README.md",
+        dir.display(),
+        language.name(),
+        dir.display()
+    );
     Ok(())
 }

@@ -7,10 +7,14 @@ use std::process::{Command, Stdio};
 
 use crate::{BuildError, toolchain};
 
-pub(crate) fn build(dir: &Path, out: &Path) -> Result<(), BuildError> {
+pub(crate) fn build(dir: &Path, target_dir: Option<&Path>, out: &Path) -> Result<(), BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut child = Command::new(&cargo)
-        .args(["build", "--release", "--target", toolchain::RUST_TARGET])
+    let mut command = Command::new(&cargo);
+    command.args(["build", "--release", "--target", toolchain::RUST_TARGET]);
+    if let Some(target_dir) = target_dir {
+        command.arg("--target-dir").arg(target_dir);
+    }
+    let mut child = command
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .arg("--message-format=json-render-diagnostics")
