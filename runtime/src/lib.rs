@@ -67,6 +67,7 @@ mod timers;
 pub mod cache;
 pub mod data;
 pub mod logging;
+pub mod testing;
 
 pub use app::Builtin;
 pub use app::{App, CommandError, Context};
@@ -85,7 +86,7 @@ pub use events::{
 pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use net::MAX_OPEN_REQUESTS;
-pub use output::PluginStdout;
+pub use output::{MAX_CAPTURED_BYTES, PluginStdout};
 pub use plugin::{Plugin, PluginOptions};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,

@@ -23,22 +23,54 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 /// How many bytes of one plugin's output may wait for the writer.
 pub const PIPE_BYTES: usize = 64 << 10;
 
-/// Where plugin standard output goes: standard output (the default) or, while
-/// the application writes machine-readable output, standard error. Cloning
-/// gives another handle to the same switch.
+/// The most plugin output one capture keeps; more is dropped.
+pub const MAX_CAPTURED_BYTES: usize = 16 << 20;
+
+/// Where plugin standard output goes: standard output (the default) or,
+/// while the application writes machine-readable output, standard error;
+/// or, for a test, into memory. Cloning gives another handle to the same
+/// switch.
 #[derive(Debug, Clone, Default)]
-pub struct PluginStdout(Arc<AtomicBool>);
+pub struct PluginStdout {
+    stderr: Arc<AtomicBool>,
+    captured: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+}
 
 impl PluginStdout {
     /// Sends plugin standard output to standard error (`true`) or back to
     /// standard output.
     pub fn to_stderr(&self, on: bool) {
-        self.0.store(on, Ordering::Release);
+        self.stderr.store(on, Ordering::Release);
     }
 
     /// Whether plugin standard output goes to standard error.
     pub fn is_stderr(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.stderr.load(Ordering::Acquire)
+    }
+
+    /// Keeps plugin standard output in memory (up to
+    /// [`MAX_CAPTURED_BYTES`]) instead of writing it, until
+    /// [`PluginStdout::take_captured`] is called.
+    pub fn capture(&self) {
+        let mut captured = self.captured.lock().unwrap();
+        captured.get_or_insert_with(Vec::new);
+    }
+
+    /// What was captured since the last call; empty when not capturing.
+    pub fn take_captured(&self) -> Vec<u8> {
+        let mut captured = self.captured.lock().unwrap();
+        captured.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Keeps `bytes` when capturing; whether it did.
+    fn keep(&self, bytes: &[u8]) -> bool {
+        let mut captured = self.captured.lock().unwrap();
+        let Some(kept) = captured.as_mut() else {
+            return false;
+        };
+        let room = MAX_CAPTURED_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        true
     }
 }
 
@@ -226,7 +258,8 @@ impl OutputStream for Stream {
                 "wrote more than check-write allowed"
             )));
         }
-        if !bytes.is_empty() {
+        let captured = self.stream.stdout.as_ref().is_some_and(|s| s.keep(&bytes));
+        if !bytes.is_empty() && !captured {
             writer().push(&self.pipe, self.stream.target(), bytes);
         }
         Ok(())
@@ -288,6 +321,20 @@ pub fn drain(timeout: std::time::Duration) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn captured_output_is_kept_in_order_and_bounded() {
+        let stdout = super::PluginStdout::default();
+        assert!(!stdout.keep(b"not captured"));
+        stdout.capture();
+        assert!(stdout.keep(b"one "));
+        assert!(stdout.keep(b"two"));
+        assert_eq!(stdout.take_captured(), b"one two");
+        assert!(stdout.take_captured().is_empty());
+        let big = vec![b'x'; super::MAX_CAPTURED_BYTES + 10];
+        assert!(stdout.keep(&big));
+        assert_eq!(stdout.take_captured().len(), super::MAX_CAPTURED_BYTES);
+    }
+
     use super::*;
 
     #[test]

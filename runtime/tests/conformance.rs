@@ -12,6 +12,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use precept::testing::Harness;
 use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
 
 /// A component as the test build made it; an `Err` says which toolchain
@@ -189,9 +190,11 @@ fn pong_server() -> u16 {
     port
 }
 
+/// The checks on one plugin, through the authors' test harness
+/// (`precept::testing`).
 async fn in_process(language: &str, component: &str, fetches: bool) {
-    let mut app = App::new("test-app", "1.2.3").unwrap();
-    app.cache_dir(Some(cache_dir()));
+    let mut harness = Harness::new().unwrap();
+    harness.app().cache_dir(Some(cache_dir()));
     let (granted, other) = (pong_server(), pong_server());
     let mut options = PluginOptions {
         config: vec![("greeting".into(), Value::from("Howdy"))],
@@ -200,8 +203,9 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     if fetches {
         options.sandbox.grants.net = vec![format!("127.0.0.1:{granted}")];
     }
-    let plugin = app.load_plugin_with(component, &options).await.unwrap();
+    let plugin = harness.load_with(component, &options).await.unwrap();
     let name = plugin.name().to_string();
+    let app = harness.app();
 
     // setup: variable, command, service and configuration key.
     assert_eq!(
@@ -225,14 +229,16 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     );
 
     // A custom event, answered with a dispatch carrying the configuration.
-    let pongs = Arc::new(Mutex::new(Vec::new()));
-    let seen_pongs = pongs.clone();
-    app.events().subscribe("conformance_pong", move |event| {
-        let n = lookup(&event.payload, "n").cloned();
-        let greeting = lookup(&event.payload, "greeting").cloned();
-        seen_pongs.lock().unwrap().push((n, greeting));
-        async { Flow::Continue }
-    });
+    let pong_events = harness.watch("conformance_pong");
+    let pongs = || -> Vec<_> {
+        let entry = |payload: &precept::Payload, key| lookup(payload, key).cloned();
+        let events = pong_events.events();
+        events
+            .iter()
+            .map(|p| (entry(p, "n"), entry(p, "greeting")))
+            .collect()
+    };
+    let app = harness.app();
     let stops_after = Arc::new(Mutex::new(0));
     let counted = stops_after.clone();
     app.events().subscribe("conformance_stop", move |_| {
@@ -244,7 +250,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
         .dispatch("conformance_ping", ping(Value::from(41)))
         .await;
     assert_eq!(
-        *pongs.lock().unwrap(),
+        pongs(),
         [(Some(Value::from(42)), Some(Value::from("Howdy")))]
     );
     // Stopping propagation: the native subscriber after the plugin never
@@ -259,7 +265,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     });
     app.events().dispatch("conformance_tick", Vec::new()).await;
     assert_eq!(*ticks_after.lock().unwrap(), 1);
-    assert_eq!(texts(&app, "conformance_seen"), ["ping:41", "stop"]);
+    assert_eq!(texts(app, "conformance_seen"), ["ping:41", "stop"]);
 
     // A request to the granted host is answered; one to another port (a
     // server is there too) is refused.
@@ -271,7 +277,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
             app.events().dispatch("conformance_fetch", payload).await;
         }
         assert_eq!(
-            texts(&app, "conformance_seen"),
+            texts(app, "conformance_seen"),
             ["fetched:200:pong", "fetch_failed"]
         );
         app.vars().set("conformance_seen", Value::Absent);
@@ -285,7 +291,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
         ExitStatus::Success
     );
     assert_eq!(
-        texts(&app, "conformance_seen"),
+        texts(app, "conformance_seen"),
         [
             "before_cli_start",
             "cli_parsed:conform",
@@ -300,6 +306,8 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
         app.vars().get("conformance_greeting"),
         Some(Value::from("HOWDY, WORLD!"))
     );
+    assert_eq!(harness.printed(), "HOWDY, WORLD!\nHOWDY, WORLD!\n");
+    let app = harness.app();
     let refused = ["test-app", "conform", "-n", "World", "--times=-1"];
     assert_eq!(app.start(refused).await, ExitStatus::CommandFailed);
 
@@ -322,7 +330,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     app.events()
         .dispatch("conformance_ping", ping(Value::from(1)))
         .await;
-    assert_eq!(pongs.lock().unwrap().len(), 2);
+    assert_eq!(pongs().len(), 2);
 }
 
 /// `inspect --json` shows what `example-plugins/LANGUAGE/hello/precept.toml`
