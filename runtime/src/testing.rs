@@ -59,8 +59,9 @@ impl Harness {
 
     /// Dispatches `name` with `payload` and waits until every subscriber,
     /// and everything it dispatched in turn, is done.
-    pub async fn dispatch(&self, name: &str, payload: Payload) {
-        self.app.events().dispatch(name, payload).await;
+    pub async fn dispatch(&mut self, name: &str, payload: Payload) {
+        let events = self.app.events().clone();
+        events.dispatch(name, payload).await;
     }
 
     /// Records every event named `name` from now on, as delivered after the

@@ -324,3 +324,32 @@ fn grants_from_the_command_line_reach_the_plugin() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_runs_a_script_and_fails_on_a_step_that_does_not_match() {
+    let dir = std::env::temp_dir().join(format!("precept-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("hello.toml");
+    let plugin = toml::Value::String(precept_tests::HELLO.to_string());
+    std::fs::write(
+        &script,
+        format!(
+            "plugin = {plugin}\n\
+             [[step]]\ndispatch = \"cli_started\"\nprinted = \"hello: cli_started\\n\"\n\
+             [[step]]\ndispatch = \"cli_stopped\"\nprinted = \"bye\\n\"\nvars = {{ seen = 1 }}\n"
+        ),
+    )
+    .unwrap();
+    let output = precept_run(&["check", script.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        stdout_lines(&output),
+        [
+            "ok    step 1: dispatch cli_started",
+            "FAIL  step 2: dispatch cli_stopped: printed \"hello: cli_stopped\\n\", expected \"bye\\n\"; variable seen is Absent, expected Integer(1)",
+        ]
+    );
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(errors.contains("1 of 2 checks failed"), "{errors}");
+}

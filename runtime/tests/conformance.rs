@@ -77,6 +77,11 @@ fn main() {
                 |component| assert_eq!(hello_lines(component), hello_lines(precept_tests::HELLO)),
             ));
         }
+        trials.push(trial(
+            format!("the_{what}_hello_world_passes_the_hello_check_script"),
+            hello,
+            passes_the_hello_script,
+        ));
         if !what.starts_with("rust") {
             trials.push(trial(
                 format!("the_{what}_hello_world_says_who_it_is_from_its_precept_toml"),
@@ -145,6 +150,42 @@ fn hello_lines(component: &str) -> Vec<String> {
         .filter(|line| line.starts_with("hello: "))
         .map(str::to_string)
         .collect()
+}
+
+/// `precept-run check` (the authors' script runner) on `component` with
+/// one script for every language's hello world.
+fn passes_the_hello_script(component: &str) {
+    let dir = std::env::temp_dir().join(format!(
+        "precept-check-{}-{}",
+        std::process::id(),
+        std::path::Path::new(component)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("hello.toml");
+    let steps: String = ["cli_started", "cli_stopped"]
+        .iter()
+        .map(|e| {
+            format!("[[step]]\ndispatch = \"{e}\"\nprinted = \"hello: {e}\\n\"\nfailures = 0\n")
+        })
+        .collect();
+    let plugin = toml::Value::String(component.to_string());
+    let text = format!("plugin = {plugin}\nsetup_printed = \"hello: setup\\n\"\n{steps}");
+    std::fs::write(&script, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .arg("check")
+        .arg(&script)
+        .env("PRECEPT_CACHE_DIR", cache_dir())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "ok    setup\nok    step 1: dispatch cli_started\nok    step 2: dispatch cli_stopped\n"
+    );
 }
 
 /// Runs `precept-run --plugin component args...` with the shared cache.

@@ -14,7 +14,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         .data_dir(precept::data::default_dir())
         .config_file("precept.toml")?
         .plugin_flags()?;
-    for builtin in [Builtin::Dispatch, Builtin::Inspect, Builtin::Completions] {
+    let builtins = [
+        Builtin::Dispatch,
+        Builtin::Inspect,
+        Builtin::Check,
+        Builtin::Completions,
+    ];
+    for builtin in builtins {
         app.builtin(builtin)?;
     }
     Ok(app.start(std::env::args_os()).await.into())

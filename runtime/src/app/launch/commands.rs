@@ -40,6 +40,9 @@ pub enum Builtin {
     /// `completions SHELL`: prints a completion script for the command line
     /// with the plugins' commands.
     Completions,
+    /// `check SCRIPT`: tests a plugin against a script of events and what
+    /// should follow each (printed output, variables, failures).
+    Check,
 }
 
 impl App {
@@ -50,6 +53,10 @@ impl App {
             Builtin::Inspect => {
                 self.launch.describing.push("inspect");
                 self.command(inspect_command(), inspect)
+            }
+            Builtin::Check => {
+                self.launch.describing.push("check");
+                self.command(super::check::check_command(), super::check::check)
             }
             Builtin::Completions => {
                 self.launch.describing.push("completions");

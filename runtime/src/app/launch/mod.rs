@@ -3,6 +3,7 @@
 //! the plugins they name with their grants and limits, and the built-in
 //! commands that describe what was loaded (`dump-config`, `completions`).
 
+mod check;
 mod commands;
 mod options;
 mod trust;

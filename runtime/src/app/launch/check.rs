@@ -1,0 +1,157 @@
+//! `check SCRIPT`: tests a plugin, in any language, against a script of
+//! events and what should follow each: what it printed, the variables, how
+//! many failures. One line per step; the command fails when a step does.
+//!
+//! ```toml
+//! plugin = "greeter.wasm"           # beside the script
+//! setup_printed = "greeter: ready\n" # optional: what its setup printed
+//! config = { greeting = "Howdy" }   # optional: its configuration values
+//!
+//! [[step]]
+//! dispatch = "greet"
+//! payload = { name = "Ada" }
+//! printed = "Howdy, Ada!\n"         # optional, exact
+//! vars = { greeted = 1 }            # optional, each compared
+//! failures = 0                      # optional, failures so far
+//! ```
+
+use std::path::PathBuf;
+
+use clap::{Arg, Command};
+use serde::Deserialize;
+
+use crate::app::{CommandError, Context};
+use crate::config::{PluginOptions, from_toml};
+use crate::testing::Harness;
+use crate::text::clean;
+use crate::value::Payload;
+
+/// A check script.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Script {
+    plugin: PathBuf,
+    setup_printed: Option<String>,
+    #[serde(default)]
+    config: toml::Table,
+    #[serde(default)]
+    step: Vec<Step>,
+}
+
+/// One step: an event, and what should follow it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    dispatch: String,
+    #[serde(default)]
+    payload: toml::Table,
+    printed: Option<String>,
+    #[serde(default)]
+    vars: toml::Table,
+    failures: Option<usize>,
+}
+
+pub(super) fn check_command() -> Command {
+    Command::new("check")
+        .about("Test a plugin against a script of events and what should follow each")
+        .arg(
+            Arg::new("script")
+                .required(true)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("The script (TOML): the plugin, then [[step]]s"),
+        )
+}
+
+pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
+    let path = ctx.matches.get_one::<PathBuf>("script").expect("required");
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let script: Script = toml::from_str(&text)
+        .map_err(|e| format!("{}: {}", path.display(), clean(e.message(), 200)))?;
+    let base = path.parent().unwrap_or(std::path::Path::new("."));
+
+    let mut harness = Harness::new().map_err(|e| e.to_string())?;
+    // Compiled components are kept as a run of precept-run keeps them.
+    harness.app().cache_dir(crate::cache::default_dir());
+    let options = PluginOptions {
+        config: payload(&script.config),
+        ..PluginOptions::default()
+    };
+    harness
+        .load_with(base.join(&script.plugin), &options)
+        .await?;
+    let mut lines = Vec::new();
+    let mut failed = 0;
+    let printed = harness.printed();
+    if let Some(expected) = &script.setup_printed {
+        let wrong = (printed != *expected).then(|| differs("printed", &printed, expected));
+        failed += usize::from(wrong.is_some());
+        lines.push(outcome("setup", wrong.into_iter().collect()));
+    }
+    for (i, step) in script.step.iter().enumerate() {
+        harness
+            .dispatch(&step.dispatch, payload(&step.payload))
+            .await;
+        let mut wrong = Vec::new();
+        let printed = harness.printed();
+        if let Some(expected) = &step.printed
+            && printed != *expected
+        {
+            wrong.push(differs("printed", &printed, expected));
+        }
+        for (name, expected) in &step.vars {
+            let expected = from_toml(expected);
+            let got = harness
+                .vars()
+                .get(name)
+                .unwrap_or(crate::value::Value::Absent);
+            if got != expected {
+                wrong.push(format!("variable {name} is {got:?}, expected {expected:?}"));
+            }
+        }
+        let failures = harness.failures();
+        if let Some(expected) = step.failures
+            && failures.len() != expected
+        {
+            let last = failures
+                .last()
+                .map(|f| format!(" (last: {f})"))
+                .unwrap_or_default();
+            wrong.push(format!(
+                "{} failures, expected {expected}{last}",
+                failures.len()
+            ));
+        }
+        failed += usize::from(!wrong.is_empty());
+        let what = format!("step {}: dispatch {}", i + 1, clean(&step.dispatch, 100));
+        lines.push(outcome(&what, wrong));
+    }
+    crate::output::print(lines.join("").as_bytes());
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} checks failed", lines.len()).into()),
+    }
+}
+
+fn payload(table: &toml::Table) -> Payload {
+    table
+        .iter()
+        .map(|(k, v)| (k.clone(), from_toml(v)))
+        .collect()
+}
+
+fn differs(what: &str, got: &str, expected: &str) -> String {
+    format!(
+        "{what} \"{}\", expected \"{}\"",
+        clean(got, 300),
+        clean(expected, 300)
+    )
+}
+
+fn outcome(what: &str, wrong: Vec<String>) -> String {
+    if wrong.is_empty() {
+        format!("ok    {what}\n")
+    } else {
+        format!("FAIL  {what}: {}\n", wrong.join("; "))
+    }
+}
