@@ -20,11 +20,10 @@ use std::path::PathBuf;
 use clap::{Arg, Command};
 use serde::Deserialize;
 
-use crate::app::{CommandError, Context};
+use crate::app::{App, CommandError, Context};
 use crate::config::{PluginOptions, from_toml};
-use crate::testing::Harness;
 use crate::text::clean;
-use crate::value::Payload;
+use crate::value::{Payload, Value};
 
 /// A check script.
 #[derive(Deserialize)]
@@ -70,46 +69,49 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
         .map_err(|e| format!("{}: {}", path.display(), clean(e.message(), 200)))?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
 
-    let mut harness = Harness::new().map_err(|e| e.to_string())?;
-    // Compiled components are kept as a run of precept-run keeps them.
-    harness.app().cache_dir(crate::cache::default_dir());
+    // An application of its own, as `precept::testing::Harness` makes one;
+    // compiled components are kept as a run of precept-run keeps them.
+    let mut app = App::new("precept-check", env!("CARGO_PKG_VERSION"))?;
+    app.catch_signals(false);
+    app.cache_dir(crate::cache::default_dir());
+    app.plugin_stdout().capture();
     let options = PluginOptions {
         config: payload(&script.config),
         ..PluginOptions::default()
     };
-    harness
-        .load_with(base.join(&script.plugin), &options)
-        .await?;
+    let plugin = base.join(&script.plugin);
+    app.load_plugin_with(plugin, &options).await?;
+    let events = app.events().clone();
+    let (stdout, vars) = (app.plugin_stdout().clone(), app.vars().clone());
+    let printed = || String::from_utf8_lossy(&stdout.take_captured()).into_owned();
+
     let mut lines = Vec::new();
     let mut failed = 0;
-    let printed = harness.printed();
+    let at_setup = printed();
     if let Some(expected) = &script.setup_printed {
-        let wrong = (printed != *expected).then(|| differs("printed", &printed, expected));
+        let wrong = (at_setup != *expected).then(|| differs("printed", &at_setup, expected));
         failed += usize::from(wrong.is_some());
         lines.push(outcome("setup", wrong.into_iter().collect()));
     }
     for (i, step) in script.step.iter().enumerate() {
-        harness
+        events
             .dispatch(&step.dispatch, payload(&step.payload))
             .await;
         let mut wrong = Vec::new();
-        let printed = harness.printed();
+        let got = printed();
         if let Some(expected) = &step.printed
-            && printed != *expected
+            && got != *expected
         {
-            wrong.push(differs("printed", &printed, expected));
+            wrong.push(differs("printed", &got, expected));
         }
         for (name, expected) in &step.vars {
             let expected = from_toml(expected);
-            let got = harness
-                .vars()
-                .get(name)
-                .unwrap_or(crate::value::Value::Absent);
+            let got = vars.get(name).unwrap_or(Value::Absent);
             if got != expected {
                 wrong.push(format!("variable {name} is {got:?}, expected {expected:?}"));
             }
         }
-        let failures = harness.failures();
+        let failures = events.failures();
         if let Some(expected) = step.failures
             && failures.len() != expected
         {
