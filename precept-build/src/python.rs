@@ -27,19 +27,13 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     let module = sdk.join("precept_plugin.py");
     std::fs::write(&module, SDK).map_err(BuildError::io(&module))?;
     let (wit, package) = wasi_http::world(job)?;
-    let (_, version) = package.split_once('@').unwrap_or((&package, ""));
-    let at = if version.is_empty() {
-        String::new()
-    } else {
-        format!("@{version}")
-    };
     let mut command = Command::new(toolchain::COMPONENTIZE_PY);
     command
         .arg("--quiet")
         .arg("--wit-path")
         .arg(&wit)
         .args(["--world", "plugin", "--import-interface-name"])
-        .arg(format!("precept:plugin/types{at}=types"))
+        .arg(format!("{}/types{}=types", package.name, package.at))
         .arg("--import-interface-name")
         .arg("wasi:http/types@0.2.12=http_types")
         .args(["componentize", "--python-path"])

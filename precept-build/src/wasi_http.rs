@@ -22,10 +22,17 @@ const WASI: &[(&str, &str)] = &[
     ("sockets.wit", include_str!("../../wit/wasi/sockets.wit")),
 ];
 
+/// The contract's package, as an `include` or an interface names it.
+pub(crate) struct Package {
+    /// E.g. `precept:plugin`.
+    pub(crate) name: String,
+    /// E.g. `@0.2.0`; empty for an unversioned package.
+    pub(crate) at: String,
+}
+
 /// A WIT directory whose world `plugin` is `job`'s world with
-/// `wasi:http/outgoing-handler` imported too, and the contract's package
-/// (e.g. `precept:plugin@0.2.0`).
-pub(crate) fn world(job: &Job) -> Result<(PathBuf, String), BuildError> {
+/// `wasi:http/outgoing-handler` imported too, and the contract's package.
+pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
     let root = job.staging.join("with-http");
     let deps = root.join("deps");
     let contract = deps.join("precept");
@@ -51,16 +58,22 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, String), BuildError> {
         let file = deps.join(name);
         std::fs::write(&file, text).map_err(BuildError::io(&file))?;
     }
-    let (name, version) = package.split_once('@').unwrap_or((&package, ""));
-    let version = if version.is_empty() {
-        String::new()
-    } else {
-        format!("@{version}")
+    let package = match package.split_once('@') {
+        Some((name, version)) => Package {
+            name: name.to_string(),
+            at: format!("@{version}"),
+        },
+        None => Package {
+            name: package,
+            at: String::new(),
+        },
     };
     let world = format!(
         "package precept:with-http;\n\n\
-         world plugin {{\n    include {name}/{world}{version};\n    import wasi:http/outgoing-handler@0.2.12;\n}}\n",
-        world = job.world
+         world plugin {{\n    include {name}/{world}{at};\n    import wasi:http/outgoing-handler@0.2.12;\n}}\n",
+        name = package.name,
+        world = job.world,
+        at = package.at,
     );
     let file = root.join("world.wit");
     std::fs::write(&file, world).map_err(BuildError::io(&file))?;

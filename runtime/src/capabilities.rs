@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::net::HostPort;
 use crate::sandbox::Grants;
 
 /// The most capabilities of each kind one plugin may declare.
@@ -298,8 +299,7 @@ impl Capabilities {
             }
         }
         for host in &grants.net {
-            let port = host.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>()));
-            if !matches!(port, Some((h, Ok(_))) if !h.is_empty() && !h.contains('*')) {
+            if HostPort::parse(host).is_none() {
                 return Err(CapabilityError::NotAHost(clean(host)));
             }
             if !self.net.iter().any(|n| n.covers(host)) {
@@ -402,18 +402,15 @@ impl NetCapability {
     /// Whether the grant `host` (`host:port`) is one this declaration asks
     /// for; hosts compare without regard to case.
     pub fn covers(&self, host: &str) -> bool {
-        if self.host == "*" {
-            return true;
-        }
-        let split = |text: &str| {
-            text.rsplit_once(':')
-                .map(|(h, p)| (h.to_ascii_lowercase(), p.to_string()))
+        let Some(grant) = HostPort::parse(host) else {
+            return false;
         };
-        match (split(&self.host), split(host)) {
-            (Some((want_host, want_port)), Some((host, port))) => {
-                want_host == host && (want_port == "*" || want_port == port)
+        match self.host.rsplit_once(':') {
+            Some((want_host, want_port)) => {
+                want_host.eq_ignore_ascii_case(&grant.host)
+                    && (want_port == "*" || want_port.parse() == Ok(grant.port))
             }
-            _ => false,
+            None => self.host == "*",
         }
     }
 

@@ -20,18 +20,19 @@ pub const MAX_OPEN_REQUESTS: usize = 16;
 
 /// One granted `host:port`, the host in lowercase.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct HostPort {
-    host: String,
-    port: u16,
+pub(crate) struct HostPort {
+    pub(crate) host: String,
+    pub(crate) port: u16,
 }
 
 impl HostPort {
-    /// `host:port`, `[v6-address]:port`; `None` for anything else.
-    fn parse(text: &str) -> Option<HostPort> {
+    /// `host:port`, `[v6-address]:port`; `None` for anything else, a
+    /// pattern (`*`) included.
+    pub(crate) fn parse(text: &str) -> Option<HostPort> {
         let (host, port) = text.rsplit_once(':')?;
         let port = port.parse().ok()?;
         let host = host.to_ascii_lowercase();
-        (!host.is_empty()).then_some(HostPort { host, port })
+        (!host.is_empty() && !host.contains('*')).then_some(HostPort { host, port })
     }
 
     /// The address, when the host is an IP address.

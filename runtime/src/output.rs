@@ -33,7 +33,8 @@ pub const MAX_CAPTURED_BYTES: usize = 16 << 20;
 #[derive(Debug, Clone, Default)]
 pub struct PluginStdout {
     stderr: Arc<AtomicBool>,
-    captured: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    capturing: Arc<AtomicBool>,
+    captured: Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl PluginStdout {
@@ -52,22 +53,21 @@ impl PluginStdout {
     /// [`MAX_CAPTURED_BYTES`]) instead of writing it, until
     /// [`PluginStdout::take_captured`] is called.
     pub fn capture(&self) {
-        let mut captured = self.captured.lock().unwrap();
-        captured.get_or_insert_with(Vec::new);
+        self.capturing.store(true, Ordering::Release);
     }
 
     /// What was captured since the last call; empty when not capturing.
     pub fn take_captured(&self) -> Vec<u8> {
-        let mut captured = self.captured.lock().unwrap();
-        captured.as_mut().map(std::mem::take).unwrap_or_default()
+        std::mem::take(&mut *self.captured.lock().unwrap())
     }
 
-    /// Keeps `bytes` when capturing; whether it did.
+    /// Keeps `bytes` when capturing; whether it did. Without a capture
+    /// (every run but a test's) no lock is taken.
     fn keep(&self, bytes: &[u8]) -> bool {
-        let mut captured = self.captured.lock().unwrap();
-        let Some(kept) = captured.as_mut() else {
+        if !self.capturing.load(Ordering::Acquire) {
             return false;
-        };
+        }
+        let mut kept = self.captured.lock().unwrap();
         let room = MAX_CAPTURED_BYTES.saturating_sub(kept.len());
         kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
         true
