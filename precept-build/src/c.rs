@@ -1,7 +1,7 @@
 //! C plugins: wit-bindgen's C generator writes the bindings (for the
 //! contract's world with `wasi:http`, see `wasi_http`), clang with
 //! wasi-libc compiles a WASI preview 1 reactor module, and the preview 1
-//! adapter turns that into a component.
+//! adapter turns that into a component (`reactor`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::Context as _;
 use wit_bindgen_core::wit_parser::Resolve;
 
-use crate::{BuildError, Job, tool, toolchain, wasi_http};
+use crate::{BuildError, Job, reactor, tool, toolchain, wasi_http};
 
 /// The C SDK (`guest-sdk/c/`): a plugin includes `precept.h` and defines
 /// only the hooks it uses.
@@ -56,7 +56,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     tool::run(toolchain::CLANG, clang, toolchain::CLANG_INSTALL)?;
 
     let core = std::fs::read(&module).map_err(BuildError::io(&module))?;
-    let component = componentize(&core).map_err(BuildError::Component)?;
+    let component = reactor::componentize(&core).map_err(BuildError::Component)?;
     std::fs::write(out, component).map_err(BuildError::io(out))?;
     std::fs::remove_file(&module).map_err(BuildError::io(&module))
 }
@@ -84,16 +84,4 @@ fn generate_bindings(job: &Job, into: &Path) -> Result<(), BuildError> {
         std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
     }
     Ok(())
-}
-
-/// Wraps a preview 1 reactor module into a component.
-fn componentize(core: &[u8]) -> anyhow::Result<Vec<u8>> {
-    wit_component::ComponentEncoder::default()
-        .module(core)?
-        .adapter(
-            "wasi_snapshot_preview1",
-            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )?
-        .validate(true)
-        .encode()
 }

@@ -1,5 +1,5 @@
-//! Builds precept plugins from source: a directory of Rust, C, Python or
-//! JavaScript becomes one WebAssembly component of the `precept:plugin`
+//! Builds precept plugins from source: a directory of Rust, C, Python,
+//! JavaScript or Go becomes one WebAssembly component of the `precept:plugin`
 //! world.
 //!
 //! ```no_run
@@ -15,10 +15,12 @@
 //! known to work are the constants in [`toolchain`].
 
 mod c;
+mod go;
 pub mod guests;
 mod javascript;
 pub mod manifest;
 mod python;
+mod reactor;
 mod rust;
 pub mod template;
 mod tool;
@@ -31,7 +33,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The directory holds no source precept knows how to build.
-    #[error("{dir}: no plugin source found (expected Cargo.toml, app.py, app.js or a .c file)")]
+    #[error(
+        "{dir}: no plugin source found (expected Cargo.toml, app.py, app.js, go.mod or a .c file)"
+    )]
     UnknownLanguage {
         /// The directory that was searched.
         dir: String,
@@ -85,20 +89,24 @@ pub enum Language {
     Python,
     /// `app.js`, built with componentize-js.
     JavaScript,
+    /// A Go module (`go.mod`), built with Go for `wasip1`.
+    Go,
 }
 
 impl Language {
     /// Every supported language. Example plugins live in
     /// `example-plugins/NAME/`, NAME being [`Language::name`].
-    pub const ALL: [Language; 4] = [
+    pub const ALL: [Language; 5] = [
         Language::Rust,
         Language::C,
         Language::Python,
         Language::JavaScript,
+        Language::Go,
     ];
 
     /// The language of the plugin in `dir`: `Cargo.toml` means Rust,
-    /// `app.py` Python, `app.js` JavaScript, and any `.c` file C.
+    /// `app.py` Python, `app.js` JavaScript, `go.mod` Go, and any `.c`
+    /// file C.
     pub fn detect(dir: &Path) -> Option<Language> {
         if dir.join("Cargo.toml").is_file() {
             Some(Language::Rust)
@@ -106,6 +114,8 @@ impl Language {
             Some(Language::Python)
         } else if dir.join("app.js").is_file() {
             Some(Language::JavaScript)
+        } else if dir.join("go.mod").is_file() {
+            Some(Language::Go)
         } else if !c::sources(dir).ok()?.is_empty() {
             Some(Language::C)
         } else {
@@ -115,23 +125,20 @@ impl Language {
 
     /// The language named `name` (as [`Language::name`] gives it).
     pub fn named(name: &str) -> Option<Language> {
-        [
-            Language::Rust,
-            Language::C,
-            Language::Python,
-            Language::JavaScript,
-        ]
-        .into_iter()
-        .find(|language| language.name() == name)
+        Language::ALL
+            .into_iter()
+            .find(|language| language.name() == name)
     }
 
-    /// The language's lowercase name: `rust`, `c`, `python`, `javascript`.
+    /// The language's lowercase name: `rust`, `c`, `python`, `javascript`,
+    /// `go`.
     pub fn name(self) -> &'static str {
         match self {
             Language::Rust => "rust",
             Language::C => "c",
             Language::Python => "python",
             Language::JavaScript => "javascript",
+            Language::Go => "go",
         }
     }
 }
@@ -214,6 +221,7 @@ impl Builder {
             Language::C => c::build(&job, dir, out)?,
             Language::Python => python::build(&job, dir, out)?,
             Language::JavaScript => javascript::build(&job, dir, out)?,
+            Language::Go => go::build(&job, dir, out)?,
         }
         manifest::apply(dir, out)?;
         Ok(language)
@@ -242,6 +250,7 @@ mod tests {
         assert_eq!(detect("c/hello"), Some(Language::C));
         assert_eq!(detect("python/hello"), Some(Language::Python));
         assert_eq!(detect("javascript/hello"), Some(Language::JavaScript));
+        assert_eq!(detect("go/hello"), Some(Language::Go));
         assert_eq!(detect("c"), None);
     }
 

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use precept_build::{Builder, Language};
 
 const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
-       precept-build new NAME --lang rust|c|python|javascript
+       precept-build new NAME --lang rust|c|python|javascript|go
 
-Builds the precept plugin in DIR (Rust, C, Python or JavaScript) into one
+Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of precept:plugin@0.2.0 (--wit DIR: another WIT package);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 DIR/precept.toml, when there, says who the plugin is ([plugin]) and what
@@ -70,7 +70,7 @@ fn new(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
         _ => anyhow::bail!("{USAGE}"),
     };
     let language = Language::named(language).ok_or_else(|| {
-        anyhow::anyhow!("unknown language '{language}': rust, c, python or javascript")
+        anyhow::anyhow!("unknown language '{language}': rust, c, python, javascript or go")
     })?;
     let dir = precept_build::template::new_plugin(std::path::Path::new("."), name, language)?;
     eprintln!(

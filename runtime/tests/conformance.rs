@@ -54,6 +54,12 @@ const LANGUAGES: &[(&str, &str, Built, Built)] = &[
         precept_tests::CONFORMANCE_JAVASCRIPT,
         precept_tests::HELLO_JAVASCRIPT,
     ),
+    (
+        "go",
+        "go",
+        precept_tests::CONFORMANCE_GO,
+        precept_tests::HELLO_GO,
+    ),
 ];
 
 fn main() {

@@ -10,13 +10,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use precept_build::{Builder, Language, toolchain};
 
 fn main() {
-    let languages = [
-        Language::Rust,
-        Language::C,
-        Language::Python,
-        Language::JavaScript,
-    ];
-    let trials = languages
+    let trials = Language::ALL
         .into_iter()
         .map(|language| {
             let name = format!(
@@ -37,19 +31,26 @@ fn main() {
 
 /// How to install `language`'s tool, when it is not on `PATH`.
 fn missing_tool(language: Language) -> Option<String> {
-    let (tool, install) = match language {
+    let (tool, version, install) = match language {
         Language::Rust => return None,
-        Language::C => (toolchain::CLANG, toolchain::CLANG_INSTALL.to_string()),
+        Language::C => (
+            toolchain::CLANG,
+            "--version",
+            toolchain::CLANG_INSTALL.to_string(),
+        ),
         Language::Python => (
             toolchain::COMPONENTIZE_PY,
+            "--version",
             toolchain::componentize_py_install(),
         ),
         Language::JavaScript => (
             toolchain::COMPONENTIZE_JS,
+            "--version",
             toolchain::componentize_js_install(),
         ),
+        Language::Go => (toolchain::GO, "version", toolchain::go_install()),
     };
-    let found = Command::new(tool).arg("--version").output();
+    let found = Command::new(tool).arg(version).output();
     (!found.is_ok_and(|out| out.status.success())).then_some(install)
 }
 
