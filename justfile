@@ -22,9 +22,9 @@ toolchains:
 plugin dir *args:
     cargo run -p precept-build -- {{dir}} {{args}}
 
-# Build the C, Python and JavaScript examples into target/plugins/NAME-LANGUAGE.wasm.
+# Build the C, Python, JavaScript and Go examples into target/plugins/NAME-LANGUAGE.wasm.
 polyglot:
-    for dir in example-plugins/c/*/ example-plugins/python/*/ example-plugins/javascript/*/; do \
+    for dir in example-plugins/c/*/ example-plugins/python/*/ example-plugins/javascript/*/ example-plugins/go/*/; do \
         lang=$(basename $(dirname $dir)); name=$(basename $dir); \
         cargo run -q -p precept-build -- $dir -o target/plugins/$name-$lang.wasm || exit 1; \
     done
