@@ -25,6 +25,7 @@ fn languages() -> Vec<(&'static str, &'static str)> {
         ("c", precept_tests::CONFORMANCE_C),
         ("python", precept_tests::CONFORMANCE_PYTHON),
         ("javascript", precept_tests::CONFORMANCE_JAVASCRIPT),
+        ("go", precept_tests::CONFORMANCE_GO),
     ];
     built
         .into_iter()
