@@ -1,7 +1,8 @@
 //! What plugins can see of the application: its name and version, its
 //! shared variables, which services run, and where their standard output
-//! goes.
+//! and log messages go.
 
+use crate::logging::PluginLog;
 use crate::output::PluginStdout;
 use crate::service_states::ServiceStates;
 use crate::vars::Vars;
@@ -13,4 +14,5 @@ pub(crate) struct AppInfo {
     pub(crate) vars: Vars,
     pub(crate) services: ServiceStates,
     pub(crate) stdout: PluginStdout,
+    pub(crate) log: PluginLog,
 }

@@ -495,7 +495,8 @@ impl HostState {
     }
 
     pub(crate) fn log(&mut self, level: Level, message: &str) {
-        if !crate::logging::enabled(level) {
+        let captured = self.app.log.is_capturing();
+        if !captured && !crate::logging::enabled(level) {
             return;
         }
         if !self.log_rate.take() {
@@ -506,7 +507,10 @@ impl HostState {
         while !message.is_char_boundary(end) {
             end -= 1;
         }
-        crate::logging::plugin_message(&self.plugin, level, &message[..end]);
+        let message = &message[..end];
+        if !self.app.log.keep(&self.plugin, level, message) {
+            crate::logging::plugin_message(&self.plugin, level, message);
+        }
     }
 
     /// What the plugin was granted of what it declared.

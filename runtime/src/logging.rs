@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -25,8 +25,8 @@ use tracing_subscriber::{Registry, reload};
 use crate::text::{Clean, MAX_SHOWN_CHARS};
 
 /// How important a plugin's log message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Level {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
     /// The finest detail.
     Trace,
     /// Detail for debugging.
@@ -211,6 +211,66 @@ fn write_line(line: &Line) {
     }
 }
 
+/// One log message a plugin wrote, as [`PluginLog`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMessage {
+    /// The plugin's name.
+    pub plugin: String,
+    /// How important it is.
+    pub level: Level,
+    /// The message, cut at the plugin's line budget.
+    pub message: String,
+}
+
+/// Where one application's plugins' log messages go: the process's log
+/// (above), or kept in memory for a test (`testing::Harness::logged`).
+#[derive(Debug, Default)]
+pub struct PluginLog {
+    capturing: AtomicBool,
+    /// The kept messages and the bytes of their text.
+    kept: Mutex<(Vec<LogMessage>, usize)>,
+}
+
+impl PluginLog {
+    /// Keeps plugin log messages, at every level, in memory (their text up
+    /// to [`MAX_CAPTURED_BYTES`](crate::MAX_CAPTURED_BYTES) in all) instead
+    /// of logging them, until [`PluginLog::take_captured`] is called.
+    pub fn capture(&self) {
+        self.capturing.store(true, Ordering::Release);
+    }
+
+    /// Whether messages are kept in memory.
+    pub fn is_capturing(&self) -> bool {
+        self.capturing.load(Ordering::Acquire)
+    }
+
+    /// The messages kept since the last call, in order.
+    pub fn take_captured(&self) -> Vec<LogMessage> {
+        std::mem::take(&mut *self.kept.lock().unwrap()).0
+    }
+
+    /// Keeps one message when capturing; whether it did (a message past
+    /// the bound is counted as dropped).
+    pub(crate) fn keep(&self, plugin: &str, level: Level, message: &str) -> bool {
+        if !self.is_capturing() {
+            return false;
+        }
+        let mut kept = self.kept.lock().unwrap();
+        let (messages, bytes) = &mut *kept;
+        if *bytes + message.len() > crate::MAX_CAPTURED_BYTES {
+            dropped(plugin);
+            return true;
+        }
+        *bytes += message.len();
+        messages.push(LogMessage {
+            plugin: plugin.to_string(),
+            level,
+            message: message.to_string(),
+        });
+        true
+    }
+}
+
 /// Counts a log line of `plugin` that was dropped.
 pub(crate) fn dropped(plugin: &str) {
     *DROPPED
@@ -243,4 +303,28 @@ pub fn flush(timeout: Duration) {
 pub(crate) fn report(error: &dyn std::fmt::Display) {
     let line = error.to_string();
     eprintln!("error: {}", Clean::capped(&line, 4 * MAX_SHOWN_CHARS));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_keeps_messages_in_order_up_to_its_bound() {
+        let log = PluginLog::default();
+        assert!(!log.keep("p", Level::Info, "not captured"));
+        log.capture();
+        assert!(log.keep("p", Level::Warn, "first"));
+        assert!(log.keep("p", Level::Trace, "second"));
+        let messages: Vec<_> = log.take_captured().into_iter().map(|m| m.message).collect();
+        assert_eq!(messages, ["first", "second"]);
+        assert!(log.take_captured().is_empty());
+
+        let line = "x".repeat(1 << 20);
+        for _ in 0..(crate::MAX_CAPTURED_BYTES >> 20) + 4 {
+            assert!(log.keep("p", Level::Info, &line));
+        }
+        let kept = log.take_captured();
+        assert_eq!(kept.len(), crate::MAX_CAPTURED_BYTES >> 20);
+    }
 }

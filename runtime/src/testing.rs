@@ -1,6 +1,7 @@
 //! Testing a plugin from a Rust test suite, whatever language it is
 //! written in: load its component, dispatch events, and read what it
-//! printed, what it dispatched, the variables it set and how it failed.
+//! printed and logged, what it dispatched, the variables it set and how it
+//! failed.
 //!
 //! ```no_run
 //! use precept::testing::Harness;
@@ -11,6 +12,7 @@
 //! harness.load("target/plugins/ping.wasm").await?;
 //! harness.dispatch("ping", precept::payload([("n", 1i64)])).await;
 //! assert_eq!(harness.printed(), "ping 1\n");
+//! assert_eq!(harness.logged()[0].message, "pinged");
 //! assert_eq!(pongs.events().len(), 1);
 //! assert!(harness.failures().is_empty());
 //! # Ok(()) }
@@ -23,6 +25,7 @@ use crate::app::App;
 use crate::config::PluginOptions;
 use crate::error::{Error, LoadError, PluginFailure};
 use crate::event::Flow;
+use crate::logging::LogMessage;
 use crate::plugin::Plugin;
 use crate::value::Payload;
 use crate::vars::Vars;
@@ -39,6 +42,7 @@ impl Harness {
         let mut app = App::new("test", "0.0.0")?;
         app.catch_signals(false);
         app.plugin_stdout().capture();
+        app.plugin_log().capture();
         Ok(Harness { app })
     }
 
@@ -80,6 +84,11 @@ impl Harness {
     pub fn printed(&self) -> String {
         let bytes = self.app.plugin_stdout().take_captured();
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// What the plugins logged since the last call, at every level.
+    pub fn logged(&self) -> Vec<LogMessage> {
+        self.app.plugin_log().take_captured()
     }
 
     /// The application's variables.

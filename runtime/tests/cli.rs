@@ -353,3 +353,31 @@ fn check_runs_a_script_and_fails_on_a_step_that_does_not_match() {
     let errors = String::from_utf8_lossy(&output.stderr);
     assert!(errors.contains("1 of 2 checks failed"), "{errors}");
 }
+
+#[test]
+fn check_compares_what_the_plugin_logged() {
+    let dir = std::env::temp_dir().join(format!("precept-cli-logged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("conformance.toml");
+    let plugin = toml::Value::String(precept_tests::CONFORMANCE.to_string());
+    std::fs::write(
+        &script,
+        format!(
+            "plugin = {plugin}\nsetup_logged = [\"conformance plugin ready\"]\n\
+             [[step]]\ndispatch = \"conformance_tick\"\nlogged = []\n\
+             [[step]]\ndispatch = \"conformance_ping\"\npayload = {{ n = 1 }}\nlogged = [\"pinged\"]\n"
+        ),
+    )
+    .unwrap();
+    let output = precept_run(&["check", script.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        stdout_lines(&output),
+        [
+            "ok    setup",
+            "ok    step 1: dispatch conformance_tick",
+            "FAIL  step 2: dispatch conformance_ping: logged [], expected [\"pinged\"]",
+        ]
+    );
+}

@@ -12,6 +12,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use precept::logging::{Level, LogMessage};
 use precept::testing::Harness;
 use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
 
@@ -252,6 +253,12 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     }
     let plugin = harness.load_with(component, &options).await.unwrap();
     let name = plugin.name().to_string();
+    let info = |message: &str| LogMessage {
+        plugin: name.clone(),
+        level: Level::Info,
+        message: message.into(),
+    };
+    assert_eq!(harness.logged(), [info("conformance plugin ready")]);
     let app = harness.app();
 
     // setup: variable, command, service and configuration key.
@@ -354,6 +361,7 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
         Some(Value::from("HOWDY, WORLD!"))
     );
     assert_eq!(harness.printed(), "HOWDY, WORLD!\nHOWDY, WORLD!\n");
+    assert_eq!(harness.logged(), [info("greeted World")]);
     let app = harness.app();
     let refused = ["test-app", "conform", "-n", "World", "--times=-1"];
     assert_eq!(app.start(refused).await, ExitStatus::CommandFailed);

@@ -24,6 +24,7 @@ use crate::config::ConfigKey;
 use crate::engine::{Compiler, PluginEngine};
 use crate::error::Error;
 use crate::events::Events;
+use crate::logging::PluginLog;
 use crate::output::PluginStdout;
 use crate::plugin::Plugin;
 use crate::sandbox::Sandbox;
@@ -113,6 +114,7 @@ impl App {
                 vars: Vars::default(),
                 services: ServiceStates::default(),
                 stdout: PluginStdout::default(),
+                log: PluginLog::default(),
             }),
             about: None,
             events: Events::new(),
@@ -139,6 +141,12 @@ impl App {
     /// while the application writes output that must stay machine-readable.
     pub fn plugin_stdout(&self) -> &PluginStdout {
         &self.info.stdout
+    }
+
+    /// Where the plugins' log messages go: the process's log, or kept in
+    /// memory for a test.
+    pub fn plugin_log(&self) -> &PluginLog {
+        &self.info.log
     }
 
     /// The application's program name.

@@ -1,16 +1,19 @@
 //! `check SCRIPT`: tests a plugin, in any language, against a script of
-//! events and what should follow each: what it printed, the variables, how
-//! many failures. One line per step; the command fails when a step does.
+//! events and what should follow each: what it printed and logged, the
+//! variables, how many failures. One line per step; the command fails when
+//! a step does.
 //!
 //! ```toml
 //! plugin = "greeter.wasm"           # beside the script
 //! setup_printed = "greeter: ready\n" # optional: what its setup printed
+//! setup_logged = ["ready"]          # optional: what its setup logged
 //! config = { greeting = "Howdy" }   # optional: its configuration values
 //!
 //! [[step]]
 //! dispatch = "greet"
 //! payload = { name = "Ada" }
 //! printed = "Howdy, Ada!\n"         # optional, exact
+//! logged = ["greeted Ada"]          # optional: the messages, in order
 //! vars = { greeted = 1 }            # optional, each compared
 //! failures = 0                      # optional, failures so far
 //! ```
@@ -31,6 +34,7 @@ use crate::value::{Payload, Value};
 struct Script {
     plugin: PathBuf,
     setup_printed: Option<String>,
+    setup_logged: Option<Vec<String>>,
     #[serde(default)]
     config: toml::Table,
     #[serde(default)]
@@ -45,6 +49,7 @@ struct Step {
     #[serde(default)]
     payload: toml::Table,
     printed: Option<String>,
+    logged: Option<Vec<String>>,
     #[serde(default)]
     vars: toml::Table,
     failures: Option<usize>,
@@ -75,6 +80,7 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
     app.catch_signals(false);
     app.cache_dir(crate::cache::default_dir());
     app.plugin_stdout().capture();
+    app.plugin_log().capture();
     let options = PluginOptions {
         config: payload(&script.config),
         ..PluginOptions::default()
@@ -84,14 +90,29 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
     let events = app.events().clone();
     let (stdout, vars) = (app.plugin_stdout().clone(), app.vars().clone());
     let printed = || String::from_utf8_lossy(&stdout.take_captured()).into_owned();
+    let log = app.plugin_log();
+    let logged = || -> Vec<String> {
+        let messages = log.take_captured();
+        messages.into_iter().map(|m| m.message).collect()
+    };
 
     let mut lines = Vec::new();
     let mut failed = 0;
-    let at_setup = printed();
-    if let Some(expected) = &script.setup_printed {
-        let wrong = (at_setup != *expected).then(|| differs("printed", &at_setup, expected));
-        failed += usize::from(wrong.is_some());
-        lines.push(outcome("setup", wrong.into_iter().collect()));
+    let (at_setup, logged_at_setup) = (printed(), logged());
+    if script.setup_printed.is_some() || script.setup_logged.is_some() {
+        let mut wrong = Vec::new();
+        if let Some(expected) = &script.setup_printed
+            && at_setup != *expected
+        {
+            wrong.push(differs("printed", &at_setup, expected));
+        }
+        if let Some(expected) = &script.setup_logged
+            && logged_at_setup != *expected
+        {
+            wrong.push(differs_lines("logged", &logged_at_setup, expected));
+        }
+        failed += usize::from(!wrong.is_empty());
+        lines.push(outcome("setup", wrong));
     }
     for (i, step) in script.step.iter().enumerate() {
         events
@@ -103,6 +124,12 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
             && got != *expected
         {
             wrong.push(differs("printed", &got, expected));
+        }
+        let got = logged();
+        if let Some(expected) = &step.logged
+            && got != *expected
+        {
+            wrong.push(differs_lines("logged", &got, expected));
         }
         for (name, expected) in &step.vars {
             let expected = from_toml(expected);
@@ -148,6 +175,17 @@ fn differs(what: &str, got: &str, expected: &str) -> String {
         clean(got, 300),
         clean(expected, 300)
     )
+}
+
+fn differs_lines(what: &str, got: &[String], expected: &[String]) -> String {
+    let quoted = |lines: &[String]| {
+        let quoted: Vec<String> = lines
+            .iter()
+            .map(|l| format!("\"{}\"", clean(l, 100)))
+            .collect();
+        format!("[{}]", clean(&quoted.join(", "), 300))
+    };
+    format!("{what} {}, expected {}", quoted(got), quoted(expected))
 }
 
 fn outcome(what: &str, wrong: Vec<String>) -> String {
