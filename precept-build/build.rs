@@ -30,8 +30,10 @@ fn main() {
 /// The directory of the `wit-bindgen-go` package this crate depends on.
 fn wit_bindgen_go_source() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Only this platform's packages: those the build has fetched already.
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1"])
+        .args(["metadata", "--format-version", "1", "--filter-platform", &target])
         .current_dir(std::env::var_os("CARGO_MANIFEST_DIR").unwrap())
         .output()
         .expect("run cargo metadata");
