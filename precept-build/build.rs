@@ -33,7 +33,13 @@ fn wit_bindgen_go_source() -> PathBuf {
     // Only this platform's packages: those the build has fetched already.
     let target = std::env::var("TARGET").expect("cargo sets TARGET");
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--filter-platform", &target])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            &target,
+        ])
         .current_dir(std::env::var_os("CARGO_MANIFEST_DIR").unwrap())
         .output()
         .expect("run cargo metadata");
