@@ -1,7 +1,8 @@
 //! What an event costs: to a native subscriber, to one plugin, fanned out
 //! to 100 plugins — each beside its baseline in the same run: a raw
 //! wasmtime typed call of the same `on-event` export on the same component,
-//! synchronous and asynchronous.
+//! synchronous and asynchronous; and the same events with the event trace
+//! off and on.
 //!
 //! `cargo bench -p precept --bench events`
 
@@ -9,7 +10,7 @@
 mod raw;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use precept::{App, Flow, Payload, Value};
+use precept::{App, EventTrace, Flow, Payload, TraceFormat, Value};
 use wasmtime::component::Component;
 
 fn payload() -> Payload {
@@ -111,5 +112,34 @@ fn fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, one_subscriber, fan_out);
+/// One event to a native subscriber and to one plugin, with the trace off
+/// and on (written to a sink, so that only its own work counts).
+fn trace(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("event trace");
+    let native = App::new("bench", "0").unwrap();
+    native
+        .events()
+        .subscribe("tick", |_| async { Flow::Continue });
+    let plugin = app_with_plugins(&rt, 1);
+    for (what, app) in [
+        ("native subscriber", &native),
+        ("plugin subscriber", &plugin),
+    ] {
+        for format in [None, Some(TraceFormat::Text), Some(TraceFormat::Json)] {
+            let trace = format.map(|format| EventTrace::new(format, std::io::sink()));
+            app.events().trace_to(trace);
+            let name = match format {
+                None => format!("{what}, trace off"),
+                Some(format) => format!("{what}, trace on ({format:?})"),
+            };
+            group.bench_function(name, |b| {
+                b.iter(|| rt.block_on(app.events().dispatch("tick", payload())))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_subscriber, fan_out, trace);
 criterion_main!(benches);

@@ -5,12 +5,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use wasmtime::component::{Component, Linker};
 
 use crate::cache::CompileCache;
 use crate::error::{Error, one_line};
 use crate::host::HostState;
+use crate::profile::{CacheUse, Prepared};
 use crate::sandbox::EPOCH_TICK;
 use crate::wit::{self, PluginPre, Version};
 
@@ -41,8 +43,9 @@ impl Compiler {
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
-    /// Components compiled and linked recently, by content hash.
-    prepared: Mutex<Recent<PluginPre>>,
+    /// Components compiled and linked recently, by content hash, with how
+    /// they were prepared.
+    prepared: Mutex<Recent<(PluginPre, Prepared)>>,
 }
 
 /// The most components kept prepared, and the most compiled code they may
@@ -169,13 +172,14 @@ impl PluginEngine {
         path: &Path,
         digest: &str,
         cache: Option<&CompileCache>,
-    ) -> Result<PluginPre, PrepareError> {
-        if let Some(pre) = self.prepared.lock().unwrap().get(digest) {
-            return Ok(pre);
+    ) -> Result<(PluginPre, Prepared), PrepareError> {
+        if let Some(found) = self.prepared.lock().unwrap().get(digest) {
+            return Ok(found);
         }
+        let started = Instant::now();
         let mapped = cache.and_then(|cache| cache.lookup(&self.engine, digest));
-        let component = match mapped {
-            Some(component) => component,
+        let (component, source) = match mapped {
+            Some(component) => (component, CacheUse::Hit),
             None => {
                 let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
                 if crate::cache::digest(&bytes) != digest {
@@ -185,7 +189,15 @@ impl PluginEngine {
                     Some(cache) => cache.compile_into(&self.engine, &bytes, digest),
                     None => Component::new(&self.engine, &bytes),
                 };
-                compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?
+                let source = if cache.is_some() {
+                    CacheUse::Miss
+                } else {
+                    CacheUse::Off
+                };
+                (
+                    compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?,
+                    source,
+                )
             }
         };
         let version = Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
@@ -194,11 +206,15 @@ impl PluginEngine {
         let pre = PluginPre::new(version, linked).map_err(link)?;
         let image = pre.component().image_range();
         let size = (image.end as usize).saturating_sub(image.start as usize);
+        let prepared = Prepared {
+            cache: source,
+            took: started.elapsed(),
+        };
         self.prepared
             .lock()
             .unwrap()
-            .insert(digest.to_string(), pre.clone(), size);
-        Ok(pre)
+            .insert(digest.to_string(), (pre.clone(), prepared), size);
+        Ok((pre, prepared))
     }
 
     /// Prepares the components at `paths` in parallel, so that loading

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{FailureKind, PluginFailure};
@@ -28,7 +28,8 @@ use crate::faults::{Faults, Verdict};
 use crate::host::{HostOp, InFlight};
 use crate::plugin::Plugin;
 use crate::timers::{Timer, Timers};
-use crate::value::Payload;
+use crate::trace::{Dispatched, EventTrace, Outcome, Reached};
+use crate::value::{Payload, payload_size};
 use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -52,11 +53,13 @@ struct Cascade {
     ended: AtomicBool,
 }
 
-/// Where a delivery stands: its cascade and how deep it is.
+/// Where a delivery stands: its cascade, how deep its dispatch is, and
+/// that dispatch's number in the event trace (when one is written).
 #[derive(Clone)]
 struct Scope {
     cascade: Arc<Cascade>,
     depth: usize,
+    dispatch: Option<u64>,
 }
 
 tokio::task_local! {
@@ -125,6 +128,9 @@ struct Dispatcher {
     faults: Faults,
     plugins: Mutex<HashMap<String, Weak<Plugin>>>,
     timers: Timers,
+    /// Whether `trace` holds a trace: the one load an untraced dispatch pays.
+    traced: AtomicBool,
+    trace: RwLock<Option<Arc<EventTrace>>>,
 }
 
 impl Events {
@@ -169,21 +175,31 @@ impl Events {
                 );
             }
             Ok(scope) => {
-                self.dispatch_at(
-                    name.to_string(),
-                    payload,
-                    scope.depth + 1,
-                    None,
-                    &scope.cascade,
-                )
-                .await
+                let at = (scope.depth + 1, scope.dispatch);
+                self.dispatch_at(name.to_string(), payload, at, None, &scope.cascade)
+                    .await
             }
             Err(_) => {
                 let cascade = Cascade::new();
-                self.dispatch_at(name.to_string(), payload, 0, None, &cascade)
+                self.dispatch_at(name.to_string(), payload, (0, None), None, &cascade)
                     .await
             }
         }
+    }
+
+    /// Writes every dispatch and delivery from now on to `trace`; `None`
+    /// stops tracing.
+    pub fn trace_to(&self, trace: Option<EventTrace>) {
+        let mut slot = self.inner.trace.write().unwrap();
+        self.inner.traced.store(trace.is_some(), Ordering::Release);
+        *slot = trace.map(Arc::new);
+    }
+
+    fn trace(&self) -> Option<Arc<EventTrace>> {
+        if !self.inner.traced.load(Ordering::Acquire) {
+            return None;
+        }
+        self.inner.trace.read().unwrap().clone()
     }
 
     /// How many subscribers `name` has.
@@ -278,17 +294,19 @@ impl Events {
         ops: Vec<HostOp>,
         depth: usize,
     ) -> BoxFuture<'a, ()> {
-        let cascade = SCOPE
-            .try_with(|scope| scope.cascade.clone())
-            .unwrap_or_else(|_| Cascade::new());
-        self.apply_in(plugin, ops, depth, cascade)
+        let (cascade, cause) = SCOPE
+            .try_with(|scope| (scope.cascade.clone(), scope.dispatch))
+            .unwrap_or_else(|_| (Cascade::new(), None));
+        self.apply_in(plugin, ops, (depth, cause), cascade)
     }
 
+    /// Carries out `plugin`'s requests; its dispatches are made at `depth +
+    /// 1`, during the dispatch `cause`.
     fn apply_in<'a>(
         &'a self,
         plugin: &'a Arc<Plugin>,
         ops: Vec<HostOp>,
-        depth: usize,
+        (depth, cause): (usize, Option<u64>),
         cascade: Arc<Cascade>,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
@@ -306,7 +324,8 @@ impl Events {
                         });
                     }
                     HostOp::Dispatch(name, payload) => {
-                        self.dispatch_at(name, payload, depth + 1, Some(plugin), &cascade)
+                        let at = (depth + 1, cause);
+                        self.dispatch_at(name, payload, at, Some(plugin), &cascade)
                             .await;
                     }
                     HostOp::AddCommand(spec) => {
@@ -328,17 +347,31 @@ impl Events {
         })
     }
 
-    /// Delivers one dispatch made by `source` (`None`: native code) to every
-    /// subscriber, within `cascade`'s budget.
+    /// Delivers one dispatch made by `source` (`None`: native code) at
+    /// `depth`, during the dispatch `cause`, to every subscriber, within
+    /// `cascade`'s budget.
     fn dispatch_at<'a>(
         &'a self,
         name: String,
         payload: Payload,
-        depth: usize,
+        (depth, cause): (usize, Option<u64>),
         source: Option<&'a Arc<Plugin>>,
         cascade: &'a Arc<Cascade>,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            let trace = self.trace();
+            let traced = trace.as_ref().map(|trace| {
+                let id = trace.dispatched(&Dispatched {
+                    name: &name,
+                    entries: payload.len(),
+                    bytes: payload_size(&payload),
+                    depth,
+                    by: source.map(|p| p.name()),
+                    cause,
+                });
+                (trace, id)
+            });
+            let dispatch = traced.as_ref().map(|(_, id)| *id);
             let subscribers = self.snapshot(&name);
             if subscribers.is_empty() {
                 return;
@@ -355,6 +388,9 @@ impl Events {
                 // is what the budget bounds.
                 let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
                 if let Err(reason) = spent {
+                    if let Some((trace, id)) = &traced {
+                        trace.cut(*id, depth, &reason);
+                    }
                     if let Some(source) = source.filter(|_| !reason.is_empty()) {
                         self.report(PluginFailure {
                             plugin: source.name().to_string(),
@@ -366,19 +402,41 @@ impl Events {
                     }
                     break;
                 }
-                let flow = match subscriber {
+                let started = traced.as_ref().map(|_| Instant::now());
+                let delivered = |to: Reached, outcome: Outcome| {
+                    if let (Some((trace, id)), Some(started)) = (&traced, started) {
+                        trace.delivered(*id, depth, to, outcome, started.elapsed());
+                    }
+                };
+                let flow = match subscriber.subscriber {
                     Subscriber::Native(handler) => {
                         let scope = Scope {
                             cascade: cascade.clone(),
                             depth,
+                            dispatch,
                         };
-                        SCOPE.scope(scope, handler(event.clone())).await
+                        let flow = SCOPE.scope(scope, handler(event.clone())).await;
+                        let outcome = match flow {
+                            Flow::Stop => Outcome::Stop,
+                            Flow::Continue => Outcome::Continue,
+                        };
+                        delivered(Reached::Native(subscriber.id.0), outcome);
+                        flow
                     }
                     Subscriber::Plugin(plugin) => {
                         let Some(called) = plugin.on_event(&event, &mut delivery).await else {
+                            delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
                             continue;
                         };
-                        self.apply_in(&plugin, called.ops, depth, cascade.clone())
+                        if traced.is_some() {
+                            let outcome = match &called.result {
+                                Ok(true) => Outcome::Stop,
+                                Ok(false) => Outcome::Continue,
+                                Err(failure) => Outcome::Failed(&failure.cause),
+                            };
+                            delivered(Reached::Plugin(plugin.name()), outcome);
+                        }
+                        self.apply_in(&plugin, called.ops, (depth, dispatch), cascade.clone())
                             .await;
                         match called.result {
                             Ok(true) => Flow::Stop,
@@ -434,7 +492,7 @@ impl Events {
                 let events = Events { inner };
                 let (event, payload) = (timer.event.clone(), timer.payload.clone());
                 events
-                    .dispatch_at(event, payload, 0, Some(&source), &Cascade::new())
+                    .dispatch_at(event, payload, (0, None), Some(&source), &Cascade::new())
                     .await;
                 let Some(every) = timer.every else { break };
                 next = (next + every).max(tokio::time::Instant::now());
@@ -460,11 +518,9 @@ impl Events {
         id
     }
 
-    fn snapshot(&self, name: &str) -> Vec<Subscriber> {
+    fn snapshot(&self, name: &str) -> Vec<Entry> {
         let table = self.inner.table.lock().unwrap();
-        table.get(name).map_or_else(Vec::new, |entries| {
-            entries.iter().map(|e| e.subscriber.clone()).collect()
-        })
+        table.get(name).cloned().unwrap_or_default()
     }
 
     /// Subscribes `plugin` to `name` once; subscribing again changes nothing.

@@ -51,6 +51,7 @@ mod manifest;
 mod net;
 mod output;
 mod plugin;
+mod profile;
 mod sandbox;
 mod service_states;
 mod services;
@@ -63,6 +64,7 @@ mod wit;
 
 mod text;
 mod timers;
+mod trace;
 
 pub mod cache;
 pub mod data;
@@ -88,6 +90,7 @@ pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use net::MAX_OPEN_REQUESTS;
 pub use output::{MAX_CAPTURED_BYTES, PluginStdout};
 pub use plugin::{Plugin, PluginOptions};
+pub use profile::{CacheUse, LoadProfile};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };
@@ -96,6 +99,7 @@ pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
 pub use status::ExitStatus;
 pub use text::MAX_SHOWN_CHARS;
 pub use timers::{MAX_TIMERS, MIN_INTERVAL};
+pub use trace::{EventTrace, TraceFormat};
 pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
 pub use vars::Vars;
 pub use wit::ServiceStep;

@@ -381,3 +381,41 @@ fn check_compares_what_the_plugin_logged() {
         ]
     );
 }
+
+#[test]
+fn the_start_up_profile_lists_every_plugin_with_its_cache_use() {
+    let cache = std::env::temp_dir().join(format!("precept-cli-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let run = || {
+        let output = precept_run(&[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--plugin",
+            precept_tests::PING,
+            "--plugin",
+            precept_tests::PONG,
+            "--profile-startup",
+            "dispatch",
+            "x",
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let row = |profile: &str, plugin: &str| -> Vec<String> {
+        let line = profile
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(plugin))
+            .unwrap_or_else(|| panic!("no row for {plugin}: {profile}"));
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    // plugin, read (2 words), cache, prepare, instantiate, setup, total.
+    let first = run();
+    assert_eq!(row(&first, "ping")[3], "miss", "{first}");
+    assert_eq!(row(&first, "pong")[3], "miss", "{first}");
+    let second = run();
+    assert_eq!(row(&second, "ping")[3], "hit", "{second}");
+    assert_eq!(row(&second, "pong")[3], "hit", "{second}");
+    assert!(second.contains("slowest: p"), "{second}");
+    assert!(second.contains("2 plugin(s) loaded in "), "{second}");
+    let _ = std::fs::remove_dir_all(&cache);
+}

@@ -265,5 +265,21 @@ pub(super) fn global_args() -> Vec<clap::Arg> {
             .value_parser(clap::value_parser!(PathBuf))
             .global(true)
             .help("Append log lines to FILE instead of standard error"),
+        Arg::new("trace-events")
+            .long("trace-events")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Show every event dispatch and whom it reached, on standard error (or PRECEPT_TRACE=1)"),
+        Arg::new("trace-format")
+            .long("trace-format")
+            .value_name("FORMAT")
+            .value_parser(["text", "json"])
+            .global(true)
+            .help("How the event trace is written: text, or json lines (implies --trace-events)"),
+        Arg::new("profile-startup")
+            .long("profile-startup")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Show how long loading each plugin took, step by step, on standard error"),
     ]
 }

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use clap::{ArgMatches, Command};
 
@@ -27,6 +28,7 @@ use crate::events::Events;
 use crate::logging::PluginLog;
 use crate::output::PluginStdout;
 use crate::plugin::Plugin;
+use crate::profile::LoadProfile;
 use crate::sandbox::Sandbox;
 use crate::service_states::ServiceStates;
 use crate::services::Registered;
@@ -81,6 +83,10 @@ pub struct App {
     pub(crate) events: Events,
     pub(crate) engine: Arc<PluginEngine>,
     pub(crate) plugins: Vec<Arc<Plugin>>,
+    /// How each plugin's load went.
+    pub(crate) load_profiles: Vec<LoadProfile>,
+    /// When the application was made: the start the profile measures.
+    pub(crate) created: Instant,
     pub(crate) args: Vec<clap::Arg>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) services: Vec<Arc<Registered>>,
@@ -120,6 +126,8 @@ impl App {
             events: Events::new(),
             engine: PluginEngine::shared(Compiler::default())?,
             plugins: Vec::new(),
+            load_profiles: Vec::new(),
+            created: Instant::now(),
             args: building::global_args(),
             commands: Vec::new(),
             services: Vec::new(),

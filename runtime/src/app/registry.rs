@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Command;
 
@@ -17,6 +18,7 @@ use crate::error::LoadError;
 use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, PluginFile};
+use crate::profile::{CacheUse, LoadProfile};
 use crate::sandbox::DirGrant;
 use crate::services::Registered;
 
@@ -141,11 +143,20 @@ impl App {
         rename: Option<&str>,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
+        let reading = Instant::now();
         let mut file = PluginFile::read(path).await?;
         if let Some(name) = rename {
             file.rename(name)?;
         }
         let (name, shown) = (file.name.clone(), file.shown.clone());
+        let mut profile = LoadProfile {
+            plugin: name.clone(),
+            read: reading.elapsed(),
+            cache: CacheUse::Off,
+            prepare: Duration::ZERO,
+            instantiate: Duration::ZERO,
+            setup: Duration::ZERO,
+        };
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
@@ -182,8 +193,18 @@ impl App {
         }
         let cache = self.cache();
         let info = self.info.clone();
-        let plugin = Plugin::load(&self.engine, file, granted, info, options, cache).await?;
+        let plugin = Plugin::load(
+            &self.engine,
+            file,
+            granted,
+            info,
+            options,
+            cache,
+            &mut profile,
+        )
+        .await?;
         let plugin = Arc::new(plugin);
+        let setting_up = Instant::now();
         let called = plugin.setup().await;
         called.result?;
 
@@ -262,7 +283,20 @@ impl App {
         }
         self.services.extend(services);
         self.events.apply(&plugin, rest, 0).await;
+        profile.setup = setting_up.elapsed();
+        tracing::debug!(
+            "loaded {} in {:.1?} (compile cache: {:?})",
+            crate::text::Clean::new(&name),
+            profile.total(),
+            profile.cache
+        );
+        self.load_profiles.push(profile);
         Ok(plugin)
+    }
+
+    /// How each plugin's load went, step by step, in the order loaded.
+    pub fn load_profiles(&self) -> &[LoadProfile] {
+        &self.load_profiles
     }
 
     /// The services the plugin `plugin` provides, as `(name, command)`:

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use tokio::sync::Mutex;
 use wasmtime::Store;
@@ -20,6 +21,7 @@ use crate::error::{LoadError, one_line};
 use crate::host::HostState;
 use crate::lock::Locked;
 use crate::manifest::{self, Manifest};
+use crate::profile::{LoadProfile, Prepared};
 use crate::sandbox::Grants;
 use crate::wit::{PluginPre, Version};
 
@@ -132,7 +134,7 @@ impl PluginFile {
 impl Plugin {
     /// Compiles, links and instantiates the component of `file` in a store
     /// of its own, confined by its sandbox, with `granted` as what its
-    /// `granted` query answers.
+    /// `granted` query answers; `profile` gets the times of those steps.
     pub(crate) async fn load(
         engine: &Arc<PluginEngine>,
         file: PluginFile,
@@ -140,6 +142,7 @@ impl Plugin {
         app: Arc<AppInfo>,
         options: &PluginOptions,
         cache: Option<Arc<CompileCache>>,
+        profile: &mut LoadProfile,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
         let PluginFile {
@@ -157,10 +160,12 @@ impl Plugin {
             prepare(&preparing, &file, &hash, cache.as_deref(), named, at)
         })
         .await;
-        let pre = match prepared {
+        let (pre, how) = match prepared {
             Ok(pre) => pre?,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         };
+        (profile.cache, profile.prepare) = (how.cache, how.took);
+        let instantiating = Instant::now();
 
         let component = pre.component();
         let component_type = component.component_type();
@@ -200,6 +205,7 @@ impl Plugin {
             cause: one_line(&e),
         })?;
         let timers = store.data().timers().clone();
+        profile.instantiate = instantiating.elapsed();
         Ok(Plugin {
             name,
             path: shown,
@@ -230,7 +236,7 @@ fn prepare(
     cache: Option<&CompileCache>,
     name: String,
     shown: String,
-) -> Result<PluginPre, LoadError> {
+) -> Result<(PluginPre, Prepared), LoadError> {
     engine
         .prepare(path, digest, cache)
         .map_err(|error| match error {

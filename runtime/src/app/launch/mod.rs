@@ -21,6 +21,7 @@ use crate::lock::{self, LockFile};
 use crate::logging;
 use crate::sandbox::Limits;
 use crate::status::ExitStatus;
+use crate::trace::{EventTrace, TraceFormat};
 use commands::Snapshot;
 
 /// What an application reads and loads when it starts, beyond the plugins
@@ -69,11 +70,11 @@ impl App {
     /// and loads those plugins. `Err` is the status the run ends with.
     pub(crate) async fn launch(&mut self, args: &[OsString]) -> Result<(), ExitStatus> {
         let reads = self.launch.reads_anything();
-        let options = if reads {
-            HostOptions::read(self.command_line(), args)
-        } else {
-            HostOptions::default()
-        };
+        // Read also when nothing else is: the event trace may be asked for.
+        let options = HostOptions::read(self.command_line(), args);
+        if let Some(format) = options.trace.or_else(TraceFormat::from_env) {
+            self.events.trace_to(Some(EventTrace::stderr(format)));
+        }
         if let Some(command) = options.command.as_deref()
             && self.launch.describing.contains(&command)
         {
@@ -123,6 +124,10 @@ impl App {
         let given = self.given_options();
         let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
         self.load_plugins_with(&paths, options_of).await;
+        if options.profile_startup {
+            let report = crate::profile::report(self.load_profiles(), self.created.elapsed());
+            eprint!("{report}");
+        }
 
         let mut locked = None;
         if let Some(path) = lock_path.filter(|_| accepting) {

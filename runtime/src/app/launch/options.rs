@@ -11,6 +11,7 @@ use super::trust::{self, user_config_dir};
 use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, PluginOptions};
 use crate::logging::LogSettings;
 use crate::sandbox::DirGrant;
+use crate::trace::TraceFormat;
 
 /// The options given on the command line, before the plugins are loaded.
 #[derive(Debug, Default, PartialEq)]
@@ -38,6 +39,10 @@ pub(crate) struct HostOptions {
     pub command: Option<String>,
     /// `--update-lock`: accept the plugins as they are into the lockfile.
     pub update_lock: bool,
+    /// `--trace-events` and `--trace-format`: the event trace, if asked for.
+    pub trace: Option<TraceFormat>,
+    /// `--profile-startup`.
+    pub profile_startup: bool,
 }
 
 /// One grant given on the command line.
@@ -119,6 +124,14 @@ impl HostOptions {
                 one::<PathBuf>(&m, "cache-dir").map(Some)
             },
             data_dir: one::<PathBuf>(&m, "data-dir"),
+            trace: match one::<String>(&m, "trace-format").as_deref() {
+                Some("json") => Some(TraceFormat::Json),
+                Some(_) => Some(TraceFormat::Text),
+                None => one::<bool>(&m, "trace-events")
+                    .unwrap_or(false)
+                    .then_some(TraceFormat::Text),
+            },
+            profile_startup: one::<bool>(&m, "profile-startup").unwrap_or(false),
         }
     }
 
