@@ -2,7 +2,7 @@
 //! provides the host imports (WASI and the precept interfaces), and the
 //! components prepared recently.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -43,9 +43,30 @@ impl Compiler {
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
+    /// Which compiler `engine` uses.
+    compiler: Compiler,
     /// Components compiled and linked recently, by content hash, with how
     /// they were prepared.
     prepared: Mutex<Recent<(PluginPre, Prepared)>>,
+    /// Components being compiled in the background for the cache.
+    compiling: Mutex<HashSet<String>>,
+}
+
+/// Components at least this large are compiled with Winch on their first
+/// load, while Cranelift compiles them for the cache (see
+/// [`PluginEngine::prepare`]), unless the application says otherwise: the
+/// Python, JavaScript and Go ones, which take seconds to compile, not
+/// Rust's or C's.
+pub const WINCH_FIRST_BYTES: u64 = 1 << 20;
+
+/// Where compiled code is kept, and which first loads Winch compiles.
+#[derive(Clone)]
+pub(crate) struct CodePolicy {
+    /// The compile cache, if any.
+    pub(crate) cache: Option<Arc<CompileCache>>,
+    /// Components at least this large are compiled with Winch when the
+    /// cache does not have them; `None`: never.
+    pub(crate) winch_first: Option<u64>,
 }
 
 /// The most components kept prepared, and the most compiled code they may
@@ -157,8 +178,10 @@ impl PluginEngine {
         wit::add_to_linker(&mut linker).map_err(|e| Error::Engine(one_line(&e)))?;
         Ok(PluginEngine {
             engine,
+            compiler,
             linker,
             prepared: Mutex::default(),
+            compiling: Mutex::default(),
         })
     }
 
@@ -167,39 +190,89 @@ impl PluginEngine {
     /// compiled code is mapped from there, or kept there for the next
     /// process. The file is read only when it must be compiled, and must
     /// still hash to `digest`.
+    ///
+    /// A large component (see [`CodePolicy::winch_first`]) that Cranelift
+    /// would compile for the cache is compiled with Winch instead, several
+    /// times faster, and loaded in Winch's engine (the one returned), while
+    /// Cranelift compiles it in the background for the cache: later starts
+    /// map Cranelift's code, or Winch's until Cranelift's is there.
     pub(crate) fn prepare(
+        self: &Arc<Self>,
+        path: &Path,
+        digest: &str,
+        policy: &CodePolicy,
+    ) -> Result<(Arc<PluginEngine>, PluginPre, Prepared), PrepareError> {
+        let cache = policy.cache.as_ref();
+        if let Some((pre, prepared)) = self.find(digest, cache.map(|c| &**c))? {
+            return Ok((self.clone(), pre, prepared));
+        }
+        let large = policy
+            .winch_first
+            .is_some_and(|bytes| std::fs::metadata(path).is_ok_and(|m| m.len() >= bytes));
+        if let Some(cache) = cache.filter(|_| large && self.compiler == Compiler::Cranelift) {
+            let winch = PluginEngine::shared(Compiler::Winch)
+                .map_err(|e| PrepareError::Compile(e.to_string()))?;
+            let (pre, prepared) = winch.prepare_here(path, digest, Some(cache))?;
+            self.compile_later(path, digest, cache);
+            return Ok((winch, pre, prepared));
+        }
+        let (pre, prepared) = self.prepare_here(path, digest, cache.map(|c| &**c))?;
+        Ok((self.clone(), pre, prepared))
+    }
+
+    /// The component `digest` when this process prepared it before or the
+    /// cache has its code, linked.
+    fn find(
+        &self,
+        digest: &str,
+        cache: Option<&CompileCache>,
+    ) -> Result<Option<(PluginPre, Prepared)>, PrepareError> {
+        if let Some(found) = self.prepared.lock().unwrap().get(digest) {
+            return Ok(Some(found));
+        }
+        let started = Instant::now();
+        let Some(component) = cache.and_then(|cache| cache.lookup(&self.engine, digest)) else {
+            return Ok(None);
+        };
+        self.link(component, digest, CacheUse::Hit, started)
+            .map(Some)
+    }
+
+    /// Prepares the component with this engine: found, or compiled (into
+    /// `cache`, when given).
+    fn prepare_here(
         &self,
         path: &Path,
         digest: &str,
         cache: Option<&CompileCache>,
     ) -> Result<(PluginPre, Prepared), PrepareError> {
-        if let Some(found) = self.prepared.lock().unwrap().get(digest) {
+        if let Some(found) = self.find(digest, cache)? {
             return Ok(found);
         }
         let started = Instant::now();
-        let mapped = cache.and_then(|cache| cache.lookup(&self.engine, digest));
-        let (component, source) = match mapped {
-            Some(component) => (component, CacheUse::Hit),
-            None => {
-                let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
-                if crate::cache::digest(&bytes) != digest {
-                    return Err(PrepareError::Changed);
-                }
-                let compiled = match cache {
-                    Some(cache) => cache.compile_into(&self.engine, &bytes, digest),
-                    None => Component::new(&self.engine, &bytes),
-                };
-                let source = if cache.is_some() {
-                    CacheUse::Miss
-                } else {
-                    CacheUse::Off
-                };
-                (
-                    compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?,
-                    source,
-                )
-            }
+        let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
+        if crate::cache::digest(&bytes) != digest {
+            return Err(PrepareError::Changed);
+        }
+        let (compiled, source) = match cache {
+            Some(cache) => (
+                cache.compile_into(&self.engine, &bytes, digest),
+                CacheUse::Miss,
+            ),
+            None => (Component::new(&self.engine, &bytes), CacheUse::Off),
         };
+        let component = compiled.map_err(|e| PrepareError::Compile(one_line(&e)))?;
+        self.link(component, digest, source, started)
+    }
+
+    /// Links a compiled component against the host and keeps it prepared.
+    fn link(
+        &self,
+        component: Component,
+        digest: &str,
+        cache: CacheUse,
+        started: Instant,
+    ) -> Result<(PluginPre, Prepared), PrepareError> {
         let version = Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
         let linked = self.linker.instantiate_pre(&component).map_err(link)?;
@@ -207,7 +280,8 @@ impl PluginEngine {
         let image = pre.component().image_range();
         let size = (image.end as usize).saturating_sub(image.start as usize);
         let prepared = Prepared {
-            cache: source,
+            cache,
+            compiler: self.compiler,
             took: started.elapsed(),
         };
         self.prepared
@@ -217,10 +291,35 @@ impl PluginEngine {
         Ok((pre, prepared))
     }
 
+    /// Compiles the component on a thread of its own and keeps the code in
+    /// `cache`, once per component and process. A process that ends first
+    /// leaves no entry (entries are written aside and renamed into place);
+    /// its next start tries again.
+    fn compile_later(self: &Arc<Self>, path: &Path, digest: &str, cache: &Arc<CompileCache>) {
+        if !self.compiling.lock().unwrap().insert(digest.to_string()) {
+            return;
+        }
+        let (engine, cache) = (self.clone(), cache.clone());
+        let (path, digest) = (path.to_path_buf(), digest.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("precept-compile".into())
+            .spawn(move || {
+                let Ok(bytes) = std::fs::read(&path) else {
+                    return;
+                };
+                if crate::cache::digest(&bytes) == digest {
+                    let _ = cache.compile_into(&engine.engine, &bytes, &digest);
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::debug!("cannot compile in the background: {error}");
+        }
+    }
+
     /// Prepares the components at `paths` in parallel, so that loading
     /// them one by one afterwards finds them ready. Errors are left for
     /// that loading to report.
-    pub(crate) fn prepare_all(&self, paths: &[PathBuf], cache: Option<&CompileCache>) {
+    pub(crate) fn prepare_all(self: &Arc<Self>, paths: &[PathBuf], policy: &CodePolicy) {
         if paths.len() < 2 {
             return;
         }
@@ -231,7 +330,7 @@ impl PluginEngine {
                 scope.spawn(move || {
                     for path in chunk {
                         if let Ok((file, ())) = crate::cache::fingerprint(path, |_| ()) {
-                            let _ = self.prepare(path, &file.digest, cache);
+                            let _ = self.prepare(path, &file.digest, policy);
                         }
                     }
                 });

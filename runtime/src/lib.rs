@@ -79,7 +79,7 @@ pub use capabilities::{
     Granted, NetCapability,
 };
 pub use config::ConfigKey;
-pub use engine::Compiler;
+pub use engine::{Compiler, WINCH_FIRST_BYTES};
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{
     Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,

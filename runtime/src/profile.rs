@@ -6,6 +6,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::engine::Compiler;
+
 /// Where a plugin's compiled code came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheUse {
@@ -22,6 +24,7 @@ pub enum CacheUse {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Prepared {
     pub(crate) cache: CacheUse,
+    pub(crate) compiler: Compiler,
     pub(crate) took: Duration,
 }
 
@@ -34,6 +37,9 @@ pub struct LoadProfile {
     pub read: Duration,
     /// Where its compiled code came from.
     pub cache: CacheUse,
+    /// Which compiler made that code (Winch on a large component's first
+    /// load, see [`App::compiler`](crate::App::compiler)).
+    pub compiler: Compiler,
     /// Mapping its compiled code from the cache, or compiling it.
     pub prepare: Duration,
     /// Instantiating it in its store.
@@ -63,8 +69,8 @@ pub(crate) fn report(profiles: &[LoadProfile], start: Duration) -> String {
         .min(40);
     let _ = writeln!(
         text,
-        "  {:width$}  {:>9}  {:>5}  {:>9}  {:>11}  {:>9}  {:>9}",
-        "plugin", "read", "cache", "prepare", "instantiate", "setup", "total"
+        "  {:width$}  {:>9}  {:>5}  {:>9}  {:>9}  {:>11}  {:>9}  {:>9}",
+        "plugin", "read", "cache", "code", "prepare", "instantiate", "setup", "total"
     );
     for p in profiles {
         let cache = match p.cache {
@@ -72,9 +78,13 @@ pub(crate) fn report(profiles: &[LoadProfile], start: Duration) -> String {
             CacheUse::Miss => "miss",
             CacheUse::Off => "off",
         };
+        let code = match p.compiler {
+            Compiler::Cranelift => "cranelift",
+            Compiler::Winch => "winch",
+        };
         let _ = writeln!(
             text,
-            "  {:width$}  {:>9}  {cache:>5}  {:>9}  {:>11}  {:>9}  {:>9}",
+            "  {:width$}  {:>9}  {cache:>5}  {code:>9}  {:>9}  {:>11}  {:>9}  {:>9}",
             crate::text::clean(&p.plugin, width),
             ms(p.read),
             ms(p.prepare),
@@ -117,6 +127,7 @@ mod tests {
             plugin: plugin.into(),
             read: d,
             cache,
+            compiler: Compiler::Cranelift,
             prepare: d,
             instantiate: d,
             setup: d,

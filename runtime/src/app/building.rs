@@ -80,6 +80,18 @@ impl App {
         Ok(self)
     }
 
+    /// Compiles the first load of every component of at least `bytes`
+    /// with Winch, several times faster than Cranelift, while Cranelift
+    /// compiles it in the background for the compile cache (by default
+    /// from [`WINCH_FIRST_BYTES`](crate::WINCH_FIRST_BYTES): Python,
+    /// JavaScript and Go plugins); `None` compiles every first load with
+    /// Cranelift. Only with a cache and the Cranelift compiler: later
+    /// starts map Cranelift's code, or Winch's until Cranelift's is there.
+    pub fn winch_first(&mut self, bytes: Option<u64>) -> &mut App {
+        self.winch_first = bytes;
+        self
+    }
+
     /// Keeps compiled components in `dir` (e.g. [`precept::cache::default_dir`](crate::cache::default_dir)),
     /// so that later processes map them instead of compiling; `None` (the
     /// default) compiles in every process. A directory that belongs to

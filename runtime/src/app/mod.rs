@@ -87,6 +87,9 @@ pub struct App {
     pub(crate) load_profiles: Vec<LoadProfile>,
     /// When the application was made: the start the profile measures.
     pub(crate) created: Instant,
+    /// Components at least this large are compiled with Winch on a first
+    /// load; `None`: never.
+    pub(crate) winch_first: Option<u64>,
     pub(crate) args: Vec<clap::Arg>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) services: Vec<Arc<Registered>>,
@@ -128,6 +131,7 @@ impl App {
             plugins: Vec::new(),
             load_profiles: Vec::new(),
             created: Instant::now(),
+            winch_first: Some(crate::engine::WINCH_FIRST_BYTES),
             args: building::global_args(),
             commands: Vec::new(),
             services: Vec::new(),

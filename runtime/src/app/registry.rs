@@ -14,6 +14,7 @@ use crate::capabilities::{DATA_PATH, Granted};
 use crate::cli;
 use crate::config::ConfigKey;
 use crate::config::PluginOptions;
+use crate::engine::{CodePolicy, Compiler};
 use crate::error::LoadError;
 use crate::host::HostOp;
 use crate::logging;
@@ -36,6 +37,14 @@ impl App {
                 .map(Arc::new)
         });
         opened.clone()
+    }
+
+    /// Where compiled code is kept, and which first loads Winch compiles.
+    fn code_policy(&self) -> CodePolicy {
+        CodePolicy {
+            cache: self.cache(),
+            winch_first: self.winch_first,
+        }
     }
 
     /// Loads the plugin at `path` and runs its `setup`: its commands and
@@ -78,10 +87,9 @@ impl App {
         let paths: Vec<P> = paths.into_iter().collect();
         if paths.len() > 1 {
             let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-            let (engine, cache) = (self.engine.clone(), self.cache());
+            let (engine, policy) = (self.engine.clone(), self.code_policy());
             // Compiling takes seconds for large components: off the executor.
-            let prepared =
-                tokio::task::spawn_blocking(move || engine.prepare_all(&owned, cache.as_deref()));
+            let prepared = tokio::task::spawn_blocking(move || engine.prepare_all(&owned, &policy));
             if let Err(error) = prepared.await {
                 std::panic::resume_unwind(error.into_panic());
             }
@@ -153,6 +161,7 @@ impl App {
             plugin: name.clone(),
             read: reading.elapsed(),
             cache: CacheUse::Off,
+            compiler: Compiler::Cranelift,
             prepare: Duration::ZERO,
             instantiate: Duration::ZERO,
             setup: Duration::ZERO,
@@ -191,15 +200,14 @@ impl App {
                     accept: lock.accept.clone(),
                 })?;
         }
-        let cache = self.cache();
-        let info = self.info.clone();
+        let (policy, info) = (self.code_policy(), self.info.clone());
         let plugin = Plugin::load(
             &self.engine,
             file,
             granted,
             info,
             options,
-            cache,
+            policy,
             &mut profile,
         )
         .await?;

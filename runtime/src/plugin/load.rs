@@ -13,10 +13,9 @@ use wasmtime::Store;
 
 use super::{About, Instance, Plugin, call};
 use crate::app_info::AppInfo;
-use crate::cache::CompileCache;
 use crate::capabilities::Granted;
 use crate::config::PluginOptions;
-use crate::engine::{PluginEngine, PrepareError};
+use crate::engine::{CodePolicy, PluginEngine, PrepareError};
 use crate::error::{LoadError, one_line};
 use crate::host::HostState;
 use crate::lock::Locked;
@@ -141,7 +140,7 @@ impl Plugin {
         granted: Vec<Granted>,
         app: Arc<AppInfo>,
         options: &PluginOptions,
-        cache: Option<Arc<CompileCache>>,
+        policy: CodePolicy,
         profile: &mut LoadProfile,
     ) -> Result<Plugin, LoadError> {
         let sandbox = &options.sandbox;
@@ -157,14 +156,16 @@ impl Plugin {
         let (preparing, named, at) = (engine.clone(), name.clone(), shown.clone());
         let (file, hash) = (path.clone(), digest.clone());
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare(&preparing, &file, &hash, cache.as_deref(), named, at)
+            prepare(&preparing, &file, &hash, &policy, named, at)
         })
         .await;
-        let (pre, how) = match prepared {
+        // The engine may be another than `engine`: see `PluginEngine::prepare`.
+        let (engine, pre, how) = match prepared {
             Ok(pre) => pre?,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         };
-        (profile.cache, profile.prepare) = (how.cache, how.took);
+        (profile.cache, profile.compiler) = (how.cache, how.compiler);
+        profile.prepare = how.took;
         let instantiating = Instant::now();
 
         let component = pre.component();
@@ -230,15 +231,15 @@ impl Plugin {
 /// Prepares (compiles and links, or finds ready) the component at `path`
 /// hashed `digest`, for the plugin `name` shown as `shown`.
 fn prepare(
-    engine: &PluginEngine,
+    engine: &Arc<PluginEngine>,
     path: &Path,
     digest: &str,
-    cache: Option<&CompileCache>,
+    policy: &CodePolicy,
     name: String,
     shown: String,
-) -> Result<(PluginPre, Prepared), LoadError> {
+) -> Result<(Arc<PluginEngine>, PluginPre, Prepared), LoadError> {
     engine
-        .prepare(path, digest, cache)
+        .prepare(path, digest, policy)
         .map_err(|error| match error {
             PrepareError::Read(source) => LoadError::Read {
                 name: name.clone(),
