@@ -30,6 +30,9 @@ pub(crate) struct Fingerprint {
     pub(crate) digest: String,
 }
 
+/// The extension of an entry's file; its tag's is `tag`.
+pub(crate) const ENTRY: &str = "cwasm";
+
 /// The largest component file loaded.
 pub(crate) const MAX_COMPONENT_BYTES: u64 = 1 << 30;
 
@@ -135,13 +138,22 @@ impl CompileCache {
         })
     }
 
-    /// Where the compiled form of the component with `digest` lives.
-    fn entry(&self, engine: &wasmtime::Engine, digest: &str) -> PathBuf {
+    /// The cache's directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory of the entries `engine` can use: one per wasmtime
+    /// version, settings and CPU.
+    pub(crate) fn engine_dir(&self, engine: &wasmtime::Engine) -> PathBuf {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        self.root
-            .join(format!("{:016x}", hasher.finish()))
-            .join(format!("{digest}.cwasm"))
+        self.root.join(format!("{:016x}", hasher.finish()))
+    }
+
+    /// Where the compiled form of the component with `digest` lives.
+    fn entry(&self, engine: &wasmtime::Engine, digest: &str) -> PathBuf {
+        self.engine_dir(engine).join(format!("{digest}.{ENTRY}"))
     }
 
     /// The tag of the entry at `path` holding `code`: keyed by the user's

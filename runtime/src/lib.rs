@@ -52,6 +52,7 @@ mod net;
 mod output;
 mod plugin;
 mod profile;
+mod progress;
 mod sandbox;
 mod service_states;
 mod services;

@@ -419,3 +419,59 @@ fn the_start_up_profile_lists_every_plugin_with_its_cache_use() {
     assert!(second.contains("2 plugin(s) loaded in "), "{second}");
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+#[test]
+fn cache_shows_prunes_and_clears_the_compile_cache() {
+    let cache = std::env::temp_dir().join(format!("precept-cli-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let dir = cache.to_str().unwrap();
+    let loaded = precept_run(&[
+        "--cache-dir",
+        dir,
+        "--plugin",
+        precept_tests::PING,
+        "dispatch",
+        "x",
+    ]);
+    assert!(loaded.status.success(), "{loaded:?}");
+    // What another wasmtime build left.
+    let stale = cache.join("0000000000000000");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("old.cwasm"), b"old code").unwrap();
+
+    let cache_says = |action: &str| {
+        let output = precept_run(&["--cache-dir", dir, "cache", action]);
+        assert!(output.status.success(), "{output:?}");
+        stdout_lines(&output)
+    };
+    let shown = cache_says("show");
+    assert!(
+        shown[0].starts_with(&format!("{dir}: 2 entries, ")),
+        "{shown:?}"
+    );
+    assert!(
+        shown[1].contains(" 1 entry ") && shown[1].ends_with("cranelift"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[2].ends_with("another build (prune removes it)"),
+        "{shown:?}"
+    );
+
+    let pruned = cache_says("prune");
+    assert!(
+        pruned[0].starts_with(&format!("pruned {dir}: 1 entry, ")),
+        "{pruned:?}"
+    );
+    assert!(!stale.exists());
+    assert_eq!(cache_says("show").len(), 2);
+
+    let cleared = cache_says("clear");
+    assert!(
+        cleared[0].starts_with(&format!("cleared {dir}: 1 entry, ")),
+        "{cleared:?}"
+    );
+    assert!(cache.join("key").exists());
+    assert_eq!(cache_says("show"), [format!("{dir}: 0 entries, 0.0 MiB")]);
+    let _ = std::fs::remove_dir_all(&cache);
+}

@@ -155,3 +155,25 @@ fn trace_events_on_the_command_line_writes_the_trace_to_standard_error() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("trace: dispatch #"));
 }
+
+#[tokio::test]
+async fn plugin_text_in_the_trace_cannot_forge_lines_or_send_escape_codes() {
+    let mut app = App::new("trace-test", "0").unwrap();
+    app.catch_signals(false);
+    app.vars().set("hostile.mode", "forge");
+    let buffer = Buffer::default();
+    app.events()
+        .trace_to(Some(EventTrace::new(TraceFormat::Text, buffer.clone())));
+    app.load_plugin(precept_tests::HOSTILE).await.unwrap();
+    app.events().dispatch("cli_started", Vec::new()).await;
+    let trace = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(!trace.contains('\x1b'), "{trace:?}");
+    let lines: Vec<&str> = trace.lines().collect();
+    assert_eq!(lines.len(), 2, "{trace}");
+    assert!(
+        lines[1].starts_with(
+            "trace:   → hostile: failed: done\\nerror: plugin 'good' trapped in on-event(cli_started): forged\\u{1b}[2J"
+        ),
+        "{trace}"
+    );
+}

@@ -89,8 +89,11 @@ impl App {
             let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
             let (engine, policy) = (self.engine.clone(), self.code_policy());
             // Compiling takes seconds for large components: off the executor.
-            let prepared = tokio::task::spawn_blocking(move || engine.prepare_all(&owned, &policy));
-            if let Err(error) = prepared.await {
+            let what = format!("{} plugins", owned.len());
+            let preparing =
+                tokio::task::spawn_blocking(move || engine.prepare_all(&owned, &policy));
+            let prepared = crate::progress::while_compiling(&what, "", preparing).await;
+            if let Err(error) = prepared {
                 std::panic::resume_unwind(error.into_panic());
             }
         }

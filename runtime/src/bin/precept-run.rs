@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         Builtin::Dispatch,
         Builtin::Inspect,
         Builtin::Check,
+        Builtin::Cache,
         Builtin::Completions,
     ];
     for builtin in builtins {

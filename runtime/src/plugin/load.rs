@@ -155,10 +155,17 @@ impl Plugin {
         // that other tasks (a timer, Ctrl-C) go on.
         let (preparing, named, at) = (engine.clone(), name.clone(), shown.clone());
         let (file, hash) = (path.clone(), digest.clone());
-        let prepared = tokio::task::spawn_blocking(move || {
+        let then = if policy.cache.is_some() {
+            "; cached for next time"
+        } else {
+            ""
+        };
+        let mib = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / f64::from(1 << 20));
+        let what = format!("{shown} ({mib:.1} MiB)");
+        let preparing = tokio::task::spawn_blocking(move || {
             prepare(&preparing, &file, &hash, &policy, named, at)
-        })
-        .await;
+        });
+        let prepared = crate::progress::while_compiling(&what, then, preparing).await;
         // The engine may be another than `engine`: see `PluginEngine::prepare`.
         let (engine, pre, how) = match prepared {
             Ok(pre) => pre?,

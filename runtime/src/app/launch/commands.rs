@@ -1,6 +1,6 @@
 //! Built-in commands: `dump-config` and `trust`, which come with a
 //! configuration file, and the optional [`Builtin`] ones: `dispatch`,
-//! `inspect` and `completions`.
+//! `inspect`, `check`, `cache` and `completions`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -23,6 +23,8 @@ pub(crate) struct Snapshot {
     pub(crate) command_line: Command,
     /// What was written to the lockfile, when the run accepted plugins.
     pub(crate) locked: Option<String>,
+    /// The compile cache's directory, if one is used.
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 type Shared = Arc<OnceLock<Snapshot>>;
@@ -43,6 +45,9 @@ pub enum Builtin {
     /// `check SCRIPT`: tests a plugin against a script of events and what
     /// should follow each (printed output, variables, failures).
     Check,
+    /// `cache [show|prune|clear]`: what the compile cache holds; removing
+    /// what this build cannot use, or everything.
+    Cache,
 }
 
 impl App {
@@ -57,6 +62,20 @@ impl App {
             Builtin::Check => {
                 self.launch.describing.push("check");
                 self.command(super::check::check_command(), super::check::check)
+            }
+            Builtin::Cache => {
+                self.launch.describing.push("cache");
+                let shared = self.launch.snapshot.clone();
+                self.command(
+                    super::cache_command::cache_command(),
+                    move |ctx: Context| {
+                        let shared = shared.clone();
+                        async move {
+                            let dir = loaded(&shared)?.cache_dir.clone();
+                            super::cache_command::cache(ctx, dir).await
+                        }
+                    },
+                )
             }
             Builtin::Completions => {
                 self.launch.describing.push("completions");

@@ -3,6 +3,7 @@
 //! the plugins they name with their grants and limits, and the built-in
 //! commands that describe what was loaded (`dump-config`, `completions`).
 
+mod cache_command;
 mod check;
 mod commands;
 mod options;
@@ -187,6 +188,7 @@ impl App {
             dump: config::dump(&paths, fail_fast, limits, &dumps),
             command_line: self.command_line(),
             locked,
+            cache_dir: self.cache_dir.clone(),
         }
     }
 }

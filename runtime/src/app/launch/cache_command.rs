@@ -1,0 +1,188 @@
+//! `cache [show|prune|clear]`: the compile cache. `show` lists what it
+//! holds for each engine; `prune` removes what this build cannot use any
+//! more — entries of other wasmtime versions or settings, Winch's code of a
+//! component whose Cranelift code is there, files a process left half
+//! written; `clear` removes every entry (the key stays).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use clap::{Arg, Command};
+
+use crate::app::{CommandError, Context};
+use crate::cache::{CompileCache, ENTRY};
+use crate::engine::{Compiler, PluginEngine};
+
+/// A half-written file older than this belongs to a process that ended.
+const LEFT_BEHIND: Duration = Duration::from_secs(3600);
+
+pub(super) fn cache_command() -> Command {
+    Command::new("cache")
+        .about("Show, prune or clear the compile cache")
+        .arg(
+            Arg::new("action")
+                .value_parser(["show", "prune", "clear"])
+                .default_value("show")
+                .help("show: what it holds; prune: drop what this build cannot use; clear: drop every entry"),
+        )
+}
+
+/// One engine's directory of entries.
+struct EngineDir {
+    path: PathBuf,
+    /// `cranelift` or `winch` for this build's engines; `None`: another
+    /// build's.
+    compiler: Option<&'static str>,
+    /// The components it holds, by digest.
+    digests: Vec<String>,
+    bytes: u64,
+}
+
+pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), CommandError> {
+    let action = ctx.matches.get_one::<String>("action").expect("defaulted");
+    let Some(dir) = dir else {
+        println!("no compile cache is used (--no-cache)");
+        return Ok(());
+    };
+    let cache = CompileCache::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dirs = engine_dirs(&cache)?;
+    match action.as_str() {
+        "clear" => {
+            let (entries, bytes) = totals(&dirs);
+            for engine in &dirs {
+                std::fs::remove_dir_all(&engine.path)?;
+            }
+            println!(
+                "cleared {}: {}, {}",
+                dir.display(),
+                count(entries),
+                mib(bytes)
+            );
+        }
+        "prune" => {
+            let (entries, bytes) = prune(&dirs)?;
+            println!(
+                "pruned {}: {}, {}",
+                dir.display(),
+                count(entries),
+                mib(bytes)
+            );
+        }
+        _ => {
+            let (entries, bytes) = totals(&dirs);
+            println!("{}: {}, {}", dir.display(), count(entries), mib(bytes));
+            for engine in &dirs {
+                let what = engine
+                    .compiler
+                    .unwrap_or("another build (prune removes it)");
+                let name = engine
+                    .path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy();
+                println!(
+                    "  {name}  {:>12}  {:>10}  {what}",
+                    count(engine.digests.len()),
+                    mib(engine.bytes)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every engine directory in the cache, with what it holds.
+fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
+    let mut ours = Vec::new();
+    for (compiler, name) in [
+        (Compiler::Cranelift, "cranelift"),
+        (Compiler::Winch, "winch"),
+    ] {
+        if let Ok(engine) = PluginEngine::shared(compiler) {
+            ours.push((cache.engine_dir(&engine.engine), name));
+        }
+    }
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(cache.root())? {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let compiler = ours.iter().find(|(dir, _)| *dir == path).map(|(_, n)| *n);
+        let (mut digests, mut bytes) = (Vec::new(), 0);
+        for file in std::fs::read_dir(&path)? {
+            let file = file?;
+            bytes += file.metadata().map_or(0, |m| m.len());
+            let file = file.path();
+            if file.extension().is_some_and(|e| e == ENTRY) {
+                let digest = file.file_stem().unwrap_or_default().to_string_lossy();
+                digests.push(digest.into_owned());
+            }
+        }
+        digests.sort();
+        dirs.push(EngineDir {
+            path,
+            compiler,
+            digests,
+            bytes,
+        });
+    }
+    dirs.sort_by_key(|d| (d.compiler.is_none(), d.compiler, d.path.clone()));
+    Ok(dirs)
+}
+
+/// Removes another build's directories, Winch's entries that Cranelift's
+/// replace, and half-written files; what was removed.
+fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
+    let (mut entries, mut bytes) = (0, 0);
+    let cranelift: HashSet<&String> = dirs
+        .iter()
+        .filter(|d| d.compiler == Some("cranelift"))
+        .flat_map(|d| &d.digests)
+        .collect();
+    for engine in dirs {
+        if engine.compiler.is_none() {
+            std::fs::remove_dir_all(&engine.path)?;
+            (entries, bytes) = (entries + engine.digests.len(), bytes + engine.bytes);
+            continue;
+        }
+        for file in std::fs::read_dir(&engine.path)? {
+            let file = file?.path();
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            let digest = name.split('.').next().unwrap_or_default().to_string();
+            let replaced = engine.compiler == Some("winch") && cranelift.contains(&digest);
+            if replaced || (name.ends_with(".partial") && left_behind(&file)) {
+                bytes += std::fs::metadata(&file).map_or(0, |m| m.len());
+                entries += usize::from(name.ends_with(ENTRY));
+                std::fs::remove_file(&file)?;
+            }
+        }
+    }
+    Ok((entries, bytes))
+}
+
+fn left_behind(file: &Path) -> bool {
+    let modified = std::fs::metadata(file).and_then(|m| m.modified());
+    modified.is_ok_and(|at| {
+        SystemTime::now()
+            .duration_since(at)
+            .is_ok_and(|age| age > LEFT_BEHIND)
+    })
+}
+
+fn totals(dirs: &[EngineDir]) -> (usize, u64) {
+    dirs.iter()
+        .fold((0, 0), |(n, b), d| (n + d.digests.len(), b + d.bytes))
+}
+
+fn count(entries: usize) -> String {
+    match entries {
+        1 => "1 entry".into(),
+        n => format!("{n} entries"),
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
