@@ -5,14 +5,13 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
 
 use crate::cache::CompileCache;
 use crate::error::{Error, one_line};
 use crate::host::HostState;
-use crate::profile::{CacheUse, Prepared};
 use crate::sandbox::EPOCH_TICK;
 use crate::wit::{self, PluginPre, Version};
 
@@ -36,6 +35,26 @@ impl Compiler {
             Compiler::Winch => wasmtime::Strategy::Winch,
         }
     }
+}
+
+/// Where a plugin's compiled code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Mapped from the compile cache.
+    Hit,
+    /// Compiled, and kept in the cache for the next start.
+    Miss,
+    /// Compiled; no cache is used.
+    Off,
+}
+
+/// How a plugin's compiled code was prepared: from where, and how long
+/// that took (the first time, when this process prepared it before).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prepared {
+    pub(crate) cache: CacheUse,
+    pub(crate) compiler: Compiler,
+    pub(crate) took: Duration,
 }
 
 /// Compiling and linking, shared by every application in the process that

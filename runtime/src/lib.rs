@@ -80,7 +80,7 @@ pub use capabilities::{
     Granted, NetCapability,
 };
 pub use config::ConfigKey;
-pub use engine::{Compiler, WINCH_FIRST_BYTES};
+pub use engine::{CacheUse, Compiler, WINCH_FIRST_BYTES};
 pub use error::{Error, FailureKind, LoadError, PluginFailure};
 pub use events::{
     Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
@@ -91,7 +91,7 @@ pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use net::MAX_OPEN_REQUESTS;
 pub use output::{MAX_CAPTURED_BYTES, PluginStdout};
 pub use plugin::{Plugin, PluginOptions};
-pub use profile::{CacheUse, LoadProfile};
+pub use profile::LoadProfile;
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };

@@ -6,27 +6,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::engine::Compiler;
-
-/// Where a plugin's compiled code came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheUse {
-    /// Mapped from the compile cache.
-    Hit,
-    /// Compiled, and kept in the cache for the next start.
-    Miss,
-    /// Compiled; no cache is used.
-    Off,
-}
-
-/// How a plugin's compiled code was prepared: from where, and how long
-/// that took (the first time, when this process prepared it before).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Prepared {
-    pub(crate) cache: CacheUse,
-    pub(crate) compiler: Compiler,
-    pub(crate) took: Duration,
-}
+use crate::engine::{CacheUse, Compiler};
 
 /// How one plugin's load went, step by step.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! `precept-run` as a user runs it: a real process, real plugins.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn precept_run(args: &[&str]) -> Output {
@@ -11,6 +12,23 @@ fn precept_run(args: &[&str]) -> Output {
         )
         .output()
         .expect("run precept-run")
+}
+
+/// Runs `precept-run check` on a script testing `plugin`: `rest` after
+/// its `plugin` line.
+fn check(plugin: &str, rest: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!(
+        "precept-cli-check-{}-{}",
+        std::process::id(),
+        Path::new(plugin).file_stem().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("script.toml");
+    let plugin = toml::Value::String(plugin.to_string());
+    std::fs::write(&script, format!("plugin = {plugin}\n{rest}")).unwrap();
+    let output = precept_run(&["check", script.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    output
 }
 
 fn stdout_lines(output: &Output) -> Vec<String> {
@@ -327,21 +345,11 @@ fn grants_from_the_command_line_reach_the_plugin() {
 
 #[test]
 fn check_runs_a_script_and_fails_on_a_step_that_does_not_match() {
-    let dir = std::env::temp_dir().join(format!("precept-cli-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("hello.toml");
-    let plugin = toml::Value::String(precept_tests::HELLO.to_string());
-    std::fs::write(
-        &script,
-        format!(
-            "plugin = {plugin}\n\
-             [[step]]\ndispatch = \"cli_started\"\nprinted = \"hello: cli_started\\n\"\n\
-             [[step]]\ndispatch = \"cli_stopped\"\nprinted = \"bye\\n\"\nvars = {{ seen = 1 }}\n"
-        ),
-    )
-    .unwrap();
-    let output = precept_run(&["check", script.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(&dir);
+    let output = check(
+        precept_tests::HELLO,
+        "[[step]]\ndispatch = \"cli_started\"\nprinted = \"hello: cli_started\\n\"\n\
+         [[step]]\ndispatch = \"cli_stopped\"\nprinted = \"bye\\n\"\nvars = { seen = 1 }\n",
+    );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_eq!(
         stdout_lines(&output),
@@ -356,21 +364,12 @@ fn check_runs_a_script_and_fails_on_a_step_that_does_not_match() {
 
 #[test]
 fn check_compares_what_the_plugin_logged() {
-    let dir = std::env::temp_dir().join(format!("precept-cli-logged-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("conformance.toml");
-    let plugin = toml::Value::String(precept_tests::CONFORMANCE.to_string());
-    std::fs::write(
-        &script,
-        format!(
-            "plugin = {plugin}\nsetup_logged = [\"conformance plugin ready\"]\n\
-             [[step]]\ndispatch = \"conformance_tick\"\nlogged = []\n\
-             [[step]]\ndispatch = \"conformance_ping\"\npayload = {{ n = 1 }}\nlogged = [\"pinged\"]\n"
-        ),
-    )
-    .unwrap();
-    let output = precept_run(&["check", script.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(&dir);
+    let output = check(
+        precept_tests::CONFORMANCE,
+        "setup_logged = [\"conformance plugin ready\"]\n\
+         [[step]]\ndispatch = \"conformance_tick\"\nlogged = []\n\
+         [[step]]\ndispatch = \"conformance_ping\"\npayload = { n = 1 }\nlogged = [\"pinged\"]\n",
+    );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_eq!(
         stdout_lines(&output),

@@ -14,12 +14,12 @@ use crate::capabilities::{DATA_PATH, Granted};
 use crate::cli;
 use crate::config::ConfigKey;
 use crate::config::PluginOptions;
-use crate::engine::{CodePolicy, Compiler};
+use crate::engine::{CacheUse, CodePolicy, Compiler};
 use crate::error::LoadError;
 use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, PluginFile};
-use crate::profile::{CacheUse, LoadProfile};
+use crate::profile::LoadProfile;
 use crate::sandbox::DirGrant;
 use crate::services::Registered;
 

@@ -15,12 +15,12 @@ use super::{About, Instance, Plugin, call};
 use crate::app_info::AppInfo;
 use crate::capabilities::Granted;
 use crate::config::PluginOptions;
-use crate::engine::{CodePolicy, PluginEngine, PrepareError};
+use crate::engine::{CodePolicy, PluginEngine, PrepareError, Prepared};
 use crate::error::{LoadError, one_line};
 use crate::host::HostState;
 use crate::lock::Locked;
 use crate::manifest::{self, Manifest};
-use crate::profile::{LoadProfile, Prepared};
+use crate::profile::LoadProfile;
 use crate::sandbox::Grants;
 use crate::wit::{PluginPre, Version};
 
