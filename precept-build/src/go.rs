@@ -70,11 +70,14 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     write(&pkg, GO_PKG)?;
 
     tool::copy_dir(dir, &plugin)?;
-    let module = module_path(&plugin)?;
+    let (module, wants) = module_of(&plugin)?;
     let mut edit = go(&plugin);
-    edit.args(["mod", "edit"])
-        .arg(format!("-go={GO_DIRECTIVE}"))
-        .arg(format!("-require={SDK_MODULE}@v0.0.0"))
+    edit.args(["mod", "edit"]);
+    // The SDK's dependency needs at least this Go; a newer one stays.
+    if wants.is_none_or(|wants| version(&wants) < version(GO_DIRECTIVE)) {
+        edit.arg(format!("-go={GO_DIRECTIVE}"));
+    }
+    edit.arg(format!("-require={SDK_MODULE}@v0.0.0"))
         .arg(format!("-replace={SDK_MODULE}={}", sdk.display()))
         .arg(format!("-require={pkg_module}@{pkg_version}"))
         .arg(format!("-replace={pkg_module}={}", pkg.display()));
@@ -160,16 +163,26 @@ fn write(dir: &Path, files: &[(&str, &str)]) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// The module path `go.mod` in `dir` declares.
-fn module_path(dir: &Path) -> Result<String, BuildError> {
+/// The module path `go.mod` in `dir` declares, and its `go` version.
+fn module_of(dir: &Path) -> Result<(String, Option<String>), BuildError> {
     let file = dir.join("go.mod");
     let text = std::fs::read_to_string(&file).map_err(BuildError::io(&file))?;
-    text.lines()
-        .find_map(|line| line.trim().strip_prefix("module "))
-        .map(|module| module.trim().trim_matches('"').to_string())
-        .ok_or_else(|| {
-            BuildError::Component(anyhow::anyhow!("{}: no `module` line", file.display()))
-        })
+    let line = |key: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(key))
+            .map(|value| value.trim().trim_matches('"').to_string())
+    };
+    let module = line("module ").ok_or_else(|| {
+        BuildError::Component(anyhow::anyhow!("{}: no `module` line", file.display()))
+    })?;
+    Ok((module, line("go ")))
+}
+
+/// `1.27.1` as numbers, for comparing; what is not a number counts as 0.
+fn version(text: &str) -> Vec<u32> {
+    text.split('.')
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
 }
 
 /// Whether the `.go` files directly in `dir` are `package main`.
@@ -184,4 +197,17 @@ fn is_main(dir: &Path) -> Result<bool, BuildError> {
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_versions_compare_as_numbers() {
+        assert!(version("1.9") < version("1.27.1"));
+        assert!(version("1.27") < version("1.27.1"));
+        assert!(version("1.28") > version("1.27.1"));
+        assert_eq!(version("1.27.1"), version(GO_DIRECTIVE));
+    }
 }
