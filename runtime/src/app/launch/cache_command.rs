@@ -22,6 +22,7 @@ pub(super) fn cache_command() -> Command {
         .about("Show, prune or clear the compile cache")
         .arg(
             Arg::new("action")
+                .value_name("ACTION")
                 .value_parser(["show", "prune", "clear"])
                 .default_value("show")
                 .help("show: what it holds; prune: drop what this build cannot use; clear: drop every entry"),
