@@ -35,10 +35,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     generate_bindings(job, &bindings)?;
 
     // The C SDK, compiled with the plugin.
-    for (name, text) in SDK {
-        let file = bindings.join(name);
-        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
-    }
+    tool::write_files(&bindings, SDK.iter().copied())?;
 
     let module = out.with_extension("core.wasm");
     let mut clang = Command::new(toolchain::CLANG);
@@ -78,10 +75,5 @@ fn generate_bindings(job: &Job, into: &Path) -> Result<(), BuildError> {
         .build()
         .generate(&mut resolve, world, &mut files)
         .map_err(BuildError::Component)?;
-    std::fs::create_dir_all(into).map_err(BuildError::io(into))?;
-    for (name, contents) in files.iter() {
-        let path = into.join(name);
-        std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
-    }
-    Ok(())
+    tool::write_files(into, files.iter())
 }

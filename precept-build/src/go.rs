@@ -59,15 +59,15 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     let plugin = root.join("plugin");
     let (wit, _) = wasi_http::world(job)?;
     generate_bindings(&wit, &sdk)?;
-    write(&sdk, SDK)?;
+    tool::write_files(&sdk, SDK.iter().copied())?;
     // E.g. `go.bytecodealliance.org/pkg v0.4.0`.
     let pkg_required = wit_bindgen_go::remote_pkg_version();
     let (pkg_module, pkg_version) = pkg_required
         .split_once(' ')
         .expect("a module and its version");
     let go_mod = format!("module {SDK_MODULE}\n\ngo {GO_DIRECTIVE}\n\nrequire {pkg_required}\n");
-    write(&sdk, &[("go.mod", &go_mod)])?;
-    write(&pkg, GO_PKG)?;
+    tool::write_files(&sdk, [("go.mod", go_mod)])?;
+    tool::write_files(&pkg, GO_PKG.iter().copied())?;
 
     tool::copy_dir(dir, &plugin)?;
     let (module, wants) = module_of(&plugin)?;
@@ -90,7 +90,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     } else {
         let main = plugin.join("precept_main");
         let source = format!("package main\n\nimport _ {module:?}\n\nfunc main() {{}}\n");
-        write(&main, &[("main.go", &source)])?;
+        tool::write_files(&main, [("main.go", source)])?;
         "./precept_main".to_string()
     };
     let core = root.join("plugin.core.wasm");
@@ -145,22 +145,7 @@ fn generate_bindings(wit: &Path, into: &Path) -> Result<(), BuildError> {
         .build()
         .generate(&mut resolve, world, &mut files)
         .map_err(BuildError::Component)?;
-    for (name, contents) in files.iter() {
-        let path = into.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).map_err(BuildError::io(into))?;
-        std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
-    }
-    Ok(())
-}
-
-/// Writes `files` (path inside `dir`, contents) under `dir`.
-fn write(dir: &Path, files: &[(&str, &str)]) -> Result<(), BuildError> {
-    for (name, contents) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).map_err(BuildError::io(dir))?;
-        std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
-    }
-    Ok(())
+    tool::write_files(into, files.iter())
 }
 
 /// The module path `go.mod` in `dir` declares, and its `go` version.

@@ -24,10 +24,7 @@ const SDK: &[(&str, &str)] = &[
 pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     let staged = job.staging.join("javascript");
     tool::copy_dir(dir, &staged)?;
-    for (name, text) in SDK {
-        let file = staged.join(name);
-        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
-    }
+    tool::write_files(&staged, SDK.iter().copied())?;
     let mut command = Command::new(toolchain::COMPONENTIZE_JS);
     command
         .arg(staged.join("precept-entry.js"))

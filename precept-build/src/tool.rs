@@ -28,6 +28,21 @@ pub(crate) fn run(tool: &str, mut command: Command, install: &str) -> Result<(),
     }
 }
 
+/// Writes `files` (path inside `dir`, contents) under `dir`, making the
+/// directories they need.
+pub(crate) fn write_files<P: AsRef<Path>, C: AsRef<[u8]>>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (P, C)>,
+) -> Result<(), BuildError> {
+    for (name, contents) in files {
+        let path = dir.join(name);
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+        std::fs::write(&path, contents).map_err(BuildError::io(&path))?;
+    }
+    Ok(())
+}
+
 /// Replaces `to` with a copy of the directory `from`, without `__pycache__`.
 pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
     if to.exists() {

@@ -54,10 +54,7 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
             job.wit.display()
         ))
     })?;
-    for (name, text) in WASI {
-        let file = deps.join(name);
-        std::fs::write(&file, text).map_err(BuildError::io(&file))?;
-    }
+    crate::tool::write_files(&deps, WASI.iter().copied())?;
     let package = match package.split_once('@') {
         Some((name, version)) => Package {
             name: name.to_string(),

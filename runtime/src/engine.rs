@@ -29,6 +29,17 @@ pub enum Compiler {
 }
 
 impl Compiler {
+    /// Both compilers.
+    pub(crate) const ALL: [Compiler; 2] = [Compiler::Cranelift, Compiler::Winch];
+
+    /// The compiler's name: `cranelift` or `winch`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Cranelift => "cranelift",
+            Compiler::Winch => "winch",
+        }
+    }
+
     fn strategy(self) -> wasmtime::Strategy {
         match self {
             Compiler::Cranelift => wasmtime::Strategy::Cranelift,
@@ -235,7 +246,8 @@ impl PluginEngine {
             self.compile_later(path, digest, cache);
             return Ok((winch, pre, prepared));
         }
-        let (pre, prepared) = self.prepare_here(path, digest, cache.map(|c| &**c))?;
+        // Not found above: compile.
+        let (pre, prepared) = self.compile(path, digest, cache.map(|c| &**c))?;
         Ok((self.clone(), pre, prepared))
     }
 
@@ -268,6 +280,16 @@ impl PluginEngine {
         if let Some(found) = self.find(digest, cache)? {
             return Ok(found);
         }
+        self.compile(path, digest, cache)
+    }
+
+    /// Compiles the component (into `cache`, when given) and links it.
+    fn compile(
+        &self,
+        path: &Path,
+        digest: &str,
+        cache: Option<&CompileCache>,
+    ) -> Result<(PluginPre, Prepared), PrepareError> {
         let started = Instant::now();
         let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
         if crate::cache::digest(&bytes) != digest {

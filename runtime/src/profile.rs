@@ -58,10 +58,7 @@ pub(crate) fn report(profiles: &[LoadProfile], start: Duration) -> String {
             CacheUse::Miss => "miss",
             CacheUse::Off => "off",
         };
-        let code = match p.compiler {
-            Compiler::Cranelift => "cranelift",
-            Compiler::Winch => "winch",
-        };
+        let code = p.compiler.name();
         let _ = writeln!(
             text,
             "  {:width$}  {:>9}  {cache:>5}  {code:>9}  {:>9}  {:>11}  {:>9}  {:>9}",

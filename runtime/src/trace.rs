@@ -75,6 +75,18 @@ pub(crate) enum Outcome<'a> {
     Skipped,
 }
 
+impl Outcome<'_> {
+    /// Its name, as the JSON lines give it.
+    fn flow(&self) -> &'static str {
+        match self {
+            Outcome::Continue => "continue",
+            Outcome::Stop => "stop",
+            Outcome::Failed(_) => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
 impl EventTrace {
     /// A trace written to `out` in `format`.
     pub fn new(format: TraceFormat, out: impl Write + Send + 'static) -> EventTrace {
@@ -140,10 +152,9 @@ impl EventTrace {
                     Reached::Plugin(p) => Clean::new(p).to_string(),
                 };
                 let outcome = match outcome {
-                    Outcome::Continue => "continue".to_string(),
-                    Outcome::Stop => "stop".to_string(),
                     Outcome::Failed(why) => format!("failed: {}", Clean::new(why)),
                     Outcome::Skipped => "skipped, disabled".to_string(),
+                    other => other.flow().to_string(),
                 };
                 format!("{}  → {to}: {outcome} ({took:.1?})", indent(depth))
             }
@@ -152,12 +163,11 @@ impl EventTrace {
                     Reached::Native(n) => ("native", None, Some(n)),
                     Reached::Plugin(p) => ("plugin", Some(shown(p)), None),
                 };
-                let (flow, error) = match outcome {
-                    Outcome::Continue => ("continue", None),
-                    Outcome::Stop => ("stop", None),
-                    Outcome::Failed(why) => ("failed", Some(shown(why))),
-                    Outcome::Skipped => ("skipped", None),
+                let error = match &outcome {
+                    Outcome::Failed(why) => Some(shown(why)),
+                    _ => None,
                 };
+                let flow = outcome.flow();
                 json!({
                     "delivery": id,
                     "kind": kind,

@@ -32,9 +32,9 @@ pub(super) fn cache_command() -> Command {
 /// One engine's directory of entries.
 struct EngineDir {
     path: PathBuf,
-    /// `cranelift` or `winch` for this build's engines; `None`: another
+    /// The compiler of this build whose entries it holds; `None`: another
     /// build's.
-    compiler: Option<&'static str>,
+    compiler: Option<Compiler>,
     /// The components it holds, by digest.
     digests: Vec<String>,
     bytes: u64,
@@ -76,7 +76,7 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
             for engine in &dirs {
                 let what = engine
                     .compiler
-                    .unwrap_or("another build (prune removes it)");
+                    .map_or("another build (prune removes it)", Compiler::name);
                 let name = engine
                     .path
                     .file_name()
@@ -96,12 +96,9 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
 /// Every engine directory in the cache, with what it holds.
 fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
     let mut ours = Vec::new();
-    for (compiler, name) in [
-        (Compiler::Cranelift, "cranelift"),
-        (Compiler::Winch, "winch"),
-    ] {
+    for compiler in Compiler::ALL {
         if let Ok(engine) = PluginEngine::shared(compiler) {
-            ours.push((cache.engine_dir(&engine.engine), name));
+            ours.push((cache.engine_dir(&engine.engine), compiler));
         }
     }
     let mut dirs = Vec::new();
@@ -129,7 +126,13 @@ fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
             bytes,
         });
     }
-    dirs.sort_by_key(|d| (d.compiler.is_none(), d.compiler, d.path.clone()));
+    dirs.sort_by_key(|d| {
+        (
+            d.compiler.is_none(),
+            d.compiler.map(Compiler::name),
+            d.path.clone(),
+        )
+    });
     Ok(dirs)
 }
 
@@ -139,7 +142,7 @@ fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
     let (mut entries, mut bytes) = (0, 0);
     let cranelift: HashSet<&String> = dirs
         .iter()
-        .filter(|d| d.compiler == Some("cranelift"))
+        .filter(|d| d.compiler == Some(Compiler::Cranelift))
         .flat_map(|d| &d.digests)
         .collect();
     for engine in dirs {
@@ -152,7 +155,7 @@ fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
             let file = file?.path();
             let name = file.file_name().unwrap_or_default().to_string_lossy();
             let digest = name.split('.').next().unwrap_or_default().to_string();
-            let replaced = engine.compiler == Some("winch") && cranelift.contains(&digest);
+            let replaced = engine.compiler == Some(Compiler::Winch) && cranelift.contains(&digest);
             if replaced || (name.ends_with(".partial") && left_behind(&file)) {
                 bytes += std::fs::metadata(&file).map_or(0, |m| m.len());
                 entries += usize::from(name.ends_with(ENTRY));
