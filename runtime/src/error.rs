@@ -172,6 +172,17 @@ pub enum LoadError {
         /// What is wrong with it.
         cause: String,
     },
+    /// The plugin's file changed into one that cannot take the running
+    /// plugin's place.
+    #[error("plugin '{name}' ({path}) cannot replace the running one: {cause}")]
+    Replace {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What changed that a running plugin cannot change.
+        cause: String,
+    },
     /// The plugin's `setup` failed.
     #[error(transparent)]
     Setup(#[from] PluginFailure),

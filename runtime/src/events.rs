@@ -249,6 +249,34 @@ impl Events {
         &self.inner.faults
     }
 
+    /// Puts `new`, the plugin `old` loaded again, in `old`'s place: where
+    /// `old` is subscribed to a name `new` subscribes to in `requests` (its
+    /// `setup`'s), `new` takes its place in the order; `old`'s other
+    /// subscriptions end; `new` is known by the name from now on.
+    pub(crate) fn replace_plugin(&self, old: &Arc<Plugin>, new: &Arc<Plugin>, requests: &[HostOp]) {
+        let mut subscribed = std::collections::HashSet::new();
+        for request in requests {
+            match request {
+                HostOp::Subscribe(name) => subscribed.insert(name.as_str()),
+                HostOp::Unsubscribe(name) => subscribed.remove(name.as_str()),
+                _ => false,
+            };
+        }
+        let mut table = self.inner.table.lock().unwrap();
+        for (name, entries) in table.iter_mut() {
+            let stays = subscribed.contains(name.as_str());
+            entries.retain_mut(|entry| match &mut entry.subscriber {
+                Subscriber::Plugin(plugin) if Arc::ptr_eq(plugin, old) => {
+                    *plugin = new.clone();
+                    stays
+                }
+                _ => true,
+            });
+        }
+        drop(table);
+        self.register(new);
+    }
+
     /// Knows `plugin` by name, so that the fault policy can disable it.
     pub(crate) fn register(&self, plugin: &Arc<Plugin>) {
         let mut plugins = self.inner.plugins.lock().unwrap();

@@ -109,10 +109,12 @@ impl Faults {
         }
     }
 
-    /// Disables the plugin `plugin` after `max` failures (errors it
+    /// Counts the errors of the plugin `plugin` from zero (a plugin loaded
+    /// again starts afresh), and disables it after `max` of them (errors it
     /// returned); `None` for never.
     pub(crate) fn set_max_errors(&self, plugin: &str, max: Option<u32>) {
         let mut state = self.state.lock().unwrap();
+        state.errors.remove(plugin);
         match max {
             Some(max) => state.max_errors.insert(plugin.to_string(), max),
             None => state.max_errors.remove(plugin),

@@ -97,7 +97,9 @@ impl fmt::Display for ServiceFailure {
 /// Who runs a service.
 enum Provider {
     Native(tokio::sync::Mutex<Box<dyn Service>>),
-    Plugin(Arc<Plugin>),
+    /// A plugin, by name: the instance changes when the plugin is loaded
+    /// again.
+    Plugin(Arc<str>, std::sync::Mutex<Arc<Plugin>>),
 }
 
 /// A service known to the application.
@@ -124,7 +126,7 @@ impl Registered {
         Registered {
             name,
             command,
-            provider: Provider::Plugin(plugin),
+            provider: Provider::Plugin(plugin.name().into(), std::sync::Mutex::new(plugin)),
             running: Arc::default(),
         }
     }
@@ -138,7 +140,7 @@ impl Registered {
     pub(crate) fn plugin_name(&self) -> Option<&str> {
         match &self.provider {
             Provider::Native(_) => None,
-            Provider::Plugin(plugin) => Some(plugin.name()),
+            Provider::Plugin(name, _) => Some(name),
         }
     }
 
@@ -157,12 +159,20 @@ impl Registered {
         self.command.as_deref()
     }
 
+    /// Has `plugin`, loaded again, provide it from now on; a native
+    /// service stays as it is.
+    pub(crate) fn replace_plugin(&self, plugin: &Arc<Plugin>) {
+        if let Provider::Plugin(_, provider) = &self.provider {
+            *provider.lock().unwrap() = plugin.clone();
+        }
+    }
+
     /// Whether it runs when `command` (`None`: no command) runs: it belongs
     /// to every command or to this one, and its plugin is not disabled.
     pub(crate) fn runs_for(&self, command: Option<&str>) -> bool {
         let enabled = match &self.provider {
             Provider::Native(_) => true,
-            Provider::Plugin(plugin) => !plugin.is_disabled(),
+            Provider::Plugin(_, plugin) => !plugin.lock().unwrap().is_disabled(),
         };
         enabled && (self.command.is_none() || self.command.as_deref() == command)
     }
@@ -203,7 +213,8 @@ impl Registered {
                 };
                 result.map_err(|e| failure(FailureKind::Error, e.to_string()))
             }
-            Provider::Plugin(plugin) => {
+            Provider::Plugin(_, plugin) => {
+                let plugin = plugin.lock().unwrap().clone();
                 let Some(called) = plugin.service(step, &self.name).await else {
                     // A plugin disabled while running cannot be asked to
                     // stop; its failure was reported when it happened.
@@ -212,7 +223,7 @@ impl Registered {
                     }
                     return Err(failure(FailureKind::Error, "the plugin is disabled".into()));
                 };
-                app.events.apply(plugin, called.ops, 0).await;
+                app.events.apply(&plugin, called.ops, 0).await;
                 called.result.map_err(|f| {
                     if f.kind.disables() {
                         app.events.disable_plugin(plugin.name());
@@ -242,6 +253,11 @@ impl Run {
         Run {
             services: global.into_iter().chain(own).collect(),
         }
+    }
+
+    /// The run of just `services`, e.g. to restart them.
+    pub(crate) fn of(services: Vec<Arc<Registered>>) -> Self {
+        Run { services }
     }
 
     /// Sets up every service, one after another, then starts them all

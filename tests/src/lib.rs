@@ -5,6 +5,28 @@
 
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
 
+/// Replaces the file at `path` with the same component and a custom
+/// section `precept-test-build` holding `build`: new bytes and the same
+/// code, as a rebuild gives. Written aside, then renamed into place.
+pub fn rebuild(path: &std::path::Path, build: u8) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let name = b"precept-test-build";
+    // A custom section: id 0, its size, then its name and contents.
+    bytes.extend([0, name.len() as u8 + 2, name.len() as u8]);
+    bytes.extend(name);
+    bytes.push(build);
+    replace(path, &bytes);
+}
+
+/// Writes `bytes` to `path` aside, then renames them into place, as a
+/// build tool does.
+pub fn replace(path: &std::path::Path, bytes: &[u8]) {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{:?}.partial", std::thread::current().id()));
+    std::fs::write(&partial, bytes).unwrap();
+    std::fs::rename(&partial, path).unwrap();
+}
+
 /// Writes a copy of `component` into `dir` as `NAME.wasm`, named `name`
 /// in its metadata as `wasm-tools metadata add --name` does, so that the
 /// copy is a plugin of its own (a plugin's name comes from its metadata;

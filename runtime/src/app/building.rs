@@ -37,7 +37,19 @@ impl App {
     /// embedder with its own signal handling or a server's shutdown; use
     /// [`App::catch_signals`] to turn precept's own off.
     pub fn shutdown_on(&mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> &mut App {
-        self.shutdown = Some(Box::pin(shutdown));
+        *self.shutdown.get_mut().unwrap() = Some(Box::pin(shutdown));
+        self
+    }
+
+    /// Loads a plugin again when its file changes while a command runs, as
+    /// `--watch` does: for plugin authors, who rebuild while a long command
+    /// (a server, a watcher) goes on. The new file goes through every check
+    /// of a first load and takes the running plugin's place: its services
+    /// stopped and started again, its subscriptions and commands replaced.
+    /// A file that fails to load leaves the running plugin as it was. The
+    /// plugin whose command runs is not replaced under it.
+    pub fn watch(&mut self, watch: bool) -> &mut App {
+        self.watch = watch;
         self
     }
 
@@ -293,5 +305,10 @@ pub(super) fn global_args() -> Vec<clap::Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Show how long loading each plugin took, step by step, on standard error"),
+        Arg::new("watch")
+            .long("watch")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Load a plugin again when its file changes while the command runs"),
     ]
 }

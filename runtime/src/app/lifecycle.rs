@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{ArgMatches, Command};
 use tokio::sync::mpsc::unbounded_channel;
@@ -42,9 +43,13 @@ impl App {
         }
         let shutdown = self
             .shutdown
+            .get_mut()
+            .unwrap()
             .take()
             .unwrap_or_else(|| Box::pin(std::future::pending()));
-        self.run_lifecycle(args, shutdown).await
+        let status = self.run_lifecycle(args, shutdown).await;
+        self.keep_reloaded();
+        status
     }
 
     async fn run_lifecycle(&self, args: Vec<OsString>, shutdown: BoxFuture<()>) -> ExitStatus {
@@ -94,6 +99,7 @@ impl App {
             vars: self.info.vars.clone(),
             services: self.info.services.clone(),
         };
+        let restarts_failed = AtomicBool::new(false);
         let mut signals = if self.catch_signals {
             Signals::listen()
         } else {
@@ -110,14 +116,30 @@ impl App {
                 let help = self.run_command(&mut command, &matches, None);
                 return help.await.map_err(Ended::Command);
             };
-            let started = vec![("command".to_string(), Value::from(name))];
+            let commanding = self.find_command(&name).and_then(|c| match &c.runner {
+                Runner::Plugin(plugin) => Some(plugin.name()),
+                Runner::Native(_) => None,
+            });
+            let started = vec![("command".to_string(), Value::from(name.clone()))];
             let command_run = self.run_command(&mut command, &matches, chosen);
             // The command and `cli_started` run at the same time, on
             // different threads when the runtime has several.
             let events = self.events.clone();
             let announce =
                 Spawned::new(async move { events.dispatch("cli_started", started).await });
-            let (outcome, ()) = tokio::join!(command_run, announce);
+            // With --watch, changed plugins are loaded again while it runs.
+            let (done, watching) = tokio::sync::watch::channel(false);
+            let command_run = async {
+                let outcome = command_run.await;
+                let _ = done.send(true);
+                outcome
+            };
+            let watch =
+                async { self.watch && self.watch_plugins(&ctx, commanding, watching).await };
+            let (outcome, (), restart_failed) = tokio::join!(command_run, announce, watch);
+            if restart_failed {
+                restarts_failed.store(true, Ordering::Relaxed);
+            }
             outcome.map_err(Ended::Command)
         };
         let ended = tokio::select! {
@@ -128,6 +150,9 @@ impl App {
         };
 
         let mut status = ExitStatus::Success;
+        if restarts_failed.into_inner() {
+            status = ExitStatus::ServiceFailed;
+        }
         match ended {
             None | Some(Ended::PluginFailed) => {}
             Some(Ended::Services(failures)) => {

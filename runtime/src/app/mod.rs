@@ -8,11 +8,13 @@ mod building;
 pub(crate) mod launch;
 mod lifecycle;
 mod registry;
+mod watch;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use clap::{ArgMatches, Command};
@@ -67,6 +69,11 @@ pub(crate) struct AppCommand {
 }
 
 impl AppCommand {
+    /// Whether the plugin named `plugin` added it.
+    pub(crate) fn is_of(&self, plugin: &str) -> bool {
+        matches!(&self.runner, Runner::Plugin(p) if p.name() == plugin)
+    }
+
     fn owner(&self) -> String {
         match &self.runner {
             Runner::Native(_) => "the application".into(),
@@ -107,8 +114,17 @@ pub struct App {
     pub(crate) launch: Launch,
     /// What runs when no command is given; help is printed without it.
     pub(crate) default_command: Option<RunCommand>,
-    /// The embedder's own reason to end the run, as Ctrl-C would.
-    pub(crate) shutdown: Option<BoxFuture<()>>,
+    /// The embedder's own reason to end the run, as Ctrl-C would (in a
+    /// lock only so that the application can be shared between tasks).
+    pub(crate) shutdown: Mutex<Option<BoxFuture<()>>>,
+    /// Where each plugin was loaded from, by name, to load it again.
+    pub(crate) sources: HashMap<String, registry::Source>,
+    /// Whether plugins are loaded again when their files change while a
+    /// command runs.
+    pub(crate) watch: bool,
+    /// Plugins loaded again during the run, kept in place of the ones
+    /// they replaced once it ends.
+    pub(crate) reloaded: Mutex<Vec<registry::Candidate>>,
 }
 
 impl App {
@@ -145,7 +161,10 @@ impl App {
             cache: OnceLock::new(),
             launch: Launch::default(),
             default_command: None,
-            shutdown: None,
+            shutdown: Mutex::new(None),
+            sources: HashMap::new(),
+            watch: false,
+            reloaded: Mutex::new(Vec::new()),
         })
     }
 

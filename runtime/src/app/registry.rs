@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Command;
 
+use super::watch::Stamp;
 use super::{App, AppCommand, Runner};
 use crate::cache::CompileCache;
 use crate::capabilities::{DATA_PATH, Granted};
@@ -154,25 +155,38 @@ impl App {
         rename: Option<&str>,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
-        let reading = Instant::now();
-        let mut file = PluginFile::read(path).await?;
-        if let Some(name) = rename {
-            file.rename(name)?;
-        }
-        let (name, shown) = (file.name.clone(), file.shown.clone());
-        let mut profile = LoadProfile {
-            plugin: name.clone(),
-            read: reading.elapsed(),
-            cache: CacheUse::Off,
-            compiler: Compiler::Cranelift,
-            prepare: Duration::ZERO,
-            instantiate: Duration::ZERO,
-            setup: Duration::ZERO,
-        };
+        // Before reading: a change from here on is seen by `--watch`.
+        let stamp = super::watch::stamp(path);
+        let file = read_file(path, rename).await?;
+        let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         if self.plugins.iter().any(|p| p.name() == name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let mut options = options_of(&name);
+        let source = Source {
+            path: path.to_path_buf(),
+            rename: rename.map(str::to_string),
+            options: options_of(&name),
+            stamp,
+        };
+        let candidate = self.set_up(file, source).await?;
+        let plugin = candidate.plugin.clone();
+        self.keep(candidate).await;
+        Ok(plugin)
+    }
+
+    /// Checks `file` against its grants, the data directory and the
+    /// lockfile, loads it and runs its `setup`, then checks what it
+    /// contributes against what the application has (leaving out what a
+    /// plugin of the same name has: the one it would replace). Nothing is
+    /// kept yet.
+    pub(crate) async fn set_up(
+        &self,
+        file: ReadFile,
+        source: Source,
+    ) -> Result<Candidate, LoadError> {
+        let ReadFile { file, mut profile } = file;
+        let (name, shown) = (file.name.clone(), file.shown.clone());
+        let mut options = source.options.clone();
         let granted = file.granted(&options.sandbox.grants)?;
         // Granted (for a version with capabilities) and declared as `[data]`.
         let data = file.manifest.capabilities.data.is_some();
@@ -191,7 +205,6 @@ impl App {
                 writable: true,
             });
         }
-        let options = &options;
         if let Some(lock) = &self.launch.lock {
             lock.file
                 .check(&file.locked(&granted))
@@ -209,7 +222,7 @@ impl App {
             file,
             granted,
             info,
-            options,
+            &options,
             policy,
             &mut profile,
         )
@@ -242,8 +255,11 @@ impl App {
                         }
                     })?;
                     let other = self
-                        .find_command(&spec.name)
-                        .or_else(|| commands.iter().find(|c| c.command.get_name() == spec.name));
+                        .commands
+                        .iter()
+                        .filter(|c| !c.is_of(&name))
+                        .chain(&commands)
+                        .find(|c| c.command.get_name() == spec.name);
                     if let Some(other) = other {
                         return Err(clash("the command", &spec.name, other.owner()));
                     }
@@ -256,6 +272,7 @@ impl App {
                     let other = self
                         .services
                         .iter()
+                        .filter(|s| s.plugin_name() != Some(name.as_str()))
                         .chain(&services)
                         .find(|s| s.name() == service);
                     if let Some(other) = other {
@@ -277,15 +294,45 @@ impl App {
                 op => rest.push(op),
             }
         }
-        check_config(&name, options, &declared).map_err(|cause| LoadError::Config {
+        check_config(&name, &options, &declared).map_err(|cause| LoadError::Config {
             name: name.clone(),
             cause,
         })?;
+        Ok(Candidate {
+            plugin,
+            shown,
+            source,
+            commands,
+            services,
+            declared,
+            requests: rest,
+            profile,
+            setting_up,
+        })
+    }
+
+    /// Keeps a new plugin: its commands, services and configuration keys
+    /// are added, its subscriptions take effect and its dispatches are
+    /// delivered.
+    async fn keep(&mut self, candidate: Candidate) {
+        let Candidate {
+            plugin,
+            source,
+            commands,
+            services,
+            declared,
+            requests,
+            mut profile,
+            setting_up,
+            ..
+        } = candidate;
+        let name = plugin.name().to_string();
         self.config_keys
             .extend(declared.into_iter().map(|key| (name.clone(), key)));
-        if options.fatal {
+        if source.options.fatal {
             self.events.faults().mark_fatal(&name);
         }
+        self.sources.insert(name.clone(), source);
         self.events.register(&plugin);
         self.plugins.push(plugin.clone());
         self.commands.extend(commands);
@@ -293,7 +340,7 @@ impl App {
             self.info.services.add(service.name(), service.running());
         }
         self.services.extend(services);
-        self.events.apply(&plugin, rest, 0).await;
+        self.events.apply(&plugin, requests, 0).await;
         profile.setup = setting_up.elapsed();
         tracing::debug!(
             "loaded {} in {:.1?} (compile cache: {:?})",
@@ -302,7 +349,6 @@ impl App {
             profile.cache
         );
         self.load_profiles.push(profile);
-        Ok(plugin)
     }
 
     /// How each plugin's load went, step by step, in the order loaded.
@@ -324,7 +370,7 @@ impl App {
     pub fn plugin_commands(&self, plugin: &str) -> Vec<&Command> {
         self.commands
             .iter()
-            .filter(|c| matches!(&c.runner, Runner::Plugin(p) if p.name() == plugin))
+            .filter(|c| c.is_of(plugin))
             .map(|c| &c.command)
             .collect()
     }
@@ -341,6 +387,63 @@ impl App {
     pub(crate) fn find_command(&self, name: &str) -> Option<&AppCommand> {
         self.commands.iter().find(|c| c.command.get_name() == name)
     }
+}
+
+/// Where a plugin was loaded from and with which options: what loading it
+/// again needs.
+#[derive(Clone)]
+pub(crate) struct Source {
+    /// The file as given.
+    pub(crate) path: PathBuf,
+    /// The name it was loaded under instead of its own, if any.
+    pub(crate) rename: Option<String>,
+    /// Its options, before the data directory is added to its grants.
+    pub(crate) options: PluginOptions,
+    /// The file's length and modification time before it was read.
+    pub(crate) stamp: Stamp,
+}
+
+/// A plugin's file, read, with the profile of its load begun.
+pub(crate) struct ReadFile {
+    pub(crate) file: PluginFile,
+    profile: LoadProfile,
+}
+
+/// Reads the plugin file at `path`, named `rename` if given.
+pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadFile, LoadError> {
+    let reading = Instant::now();
+    let mut file = PluginFile::read(path).await?;
+    if let Some(name) = rename {
+        file.rename(name)?;
+    }
+    let profile = LoadProfile {
+        plugin: file.name.clone(),
+        read: reading.elapsed(),
+        cache: CacheUse::Off,
+        compiler: Compiler::Cranelift,
+        prepare: Duration::ZERO,
+        instantiate: Duration::ZERO,
+        setup: Duration::ZERO,
+    };
+    Ok(ReadFile { file, profile })
+}
+
+/// A plugin loaded and set up, with what it contributes, checked but not
+/// kept yet.
+pub(crate) struct Candidate {
+    pub(crate) plugin: Arc<Plugin>,
+    /// Its file, as shown in messages.
+    pub(crate) shown: String,
+    pub(crate) source: Source,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) services: Vec<Arc<Registered>>,
+    pub(crate) declared: Vec<ConfigKey>,
+    /// What it asked for in `setup` besides the above: subscriptions,
+    /// dispatches, timers.
+    pub(crate) requests: Vec<HostOp>,
+    pub(crate) profile: LoadProfile,
+    /// When its `setup` began.
+    pub(crate) setting_up: Instant,
 }
 
 /// Checks the plugin's configuration values against what it declared: every

@@ -82,6 +82,11 @@ impl PluginFile {
         })
     }
 
+    /// The BLAKE3 hash of the file, in hex.
+    pub(crate) fn digest(&self) -> &str {
+        &self.digest
+    }
+
     /// Gives the plugin the name `name` instead of its own.
     pub(crate) fn rename(&mut self, name: &str) -> Result<(), LoadError> {
         self.name = usable_name(name).map_err(|cause| LoadError::Manifest {

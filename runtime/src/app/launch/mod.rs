@@ -98,6 +98,9 @@ impl App {
             )
         })?;
 
+        if options.watch {
+            self.watch(true);
+        }
         let fail_fast = self.fail_fast || options.fail_fast || config.fail_fast;
         self.fail_fast(fail_fast);
         if let Some(dir) = options.cache_dir.clone() {

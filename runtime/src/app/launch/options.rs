@@ -43,6 +43,8 @@ pub(crate) struct HostOptions {
     pub trace: Option<TraceFormat>,
     /// `--profile-startup`.
     pub profile_startup: bool,
+    /// `--watch`.
+    pub watch: bool,
 }
 
 /// One grant given on the command line.
@@ -132,6 +134,7 @@ impl HostOptions {
                     .then_some(TraceFormat::Text),
             },
             profile_startup: one::<bool>(&m, "profile-startup").unwrap_or(false),
+            watch: one::<bool>(&m, "watch").unwrap_or(false),
         }
     }
 
