@@ -126,80 +126,124 @@ async fn a_rebuilt_plugin_takes_the_running_ones_place_and_a_broken_one_does_not
     assert_eq!(app.events().subscriptions_of("watched"), ["tick"]);
 }
 
-/// `precept-run --watch` with a waiting command: the recorder service's
-/// plugin is broken (one line, kept), then rebuilt (one line, its service
-/// stopped and started again), then Ctrl-C ends the run as usual.
-#[test]
-fn precept_run_watch_reloads_a_rebuilt_plugin_and_keeps_it_when_broken() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    use std::sync::mpsc;
+/// A running `precept-run`, its output read line by line as it comes.
+struct Running {
+    child: std::process::Child,
+    received: std::sync::mpsc::Receiver<(bool, String)>,
+    out: Vec<String>,
+    err: Vec<String>,
+}
 
-    let dir = dir("cli");
-    let recorder = precept_tests::copy_named(precept_tests::RECORDER, "recorder", &dir);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_precept-run"))
-        .args(["--watch", "--plugin", precept_tests::WAITER, "--plugin"])
-        .arg(&recorder)
-        .args(["--plugin", precept_tests::OBSERVER, "wait"])
-        .env("PRECEPT_CACHE_DIR", dir.join("cache"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Both streams, line by line, as they come.
-    let (lines, received) = mpsc::channel::<(bool, String)>();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    for (is_stdout, stream) in [
-        (true, Box::new(stdout) as Box<dyn BufRead + Send>),
-        (false, Box::new(stderr)),
-    ] {
-        let lines = lines.clone();
-        std::thread::spawn(move || {
-            for line in stream.lines().map_while(Result::ok) {
-                let _ = lines.send((is_stdout, line));
-            }
-        });
+impl Running {
+    /// `precept-run ARGS` in `dir`, with a compile cache of its own.
+    fn start(dir: &Path, args: &[&str]) -> Running {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_precept-run"))
+            .args(args)
+            .current_dir(dir)
+            .env("PRECEPT_CACHE_DIR", dir.join("cache"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines, received) = std::sync::mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        for (is_stdout, stream) in [
+            (true, Box::new(stdout) as Box<dyn BufRead + Send>),
+            (false, Box::new(stderr)),
+        ] {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in stream.lines().map_while(Result::ok) {
+                    let _ = lines.send((is_stdout, line));
+                }
+            });
+        }
+        Running {
+            child,
+            received,
+            out: Vec::new(),
+            err: Vec::new(),
+        }
     }
-    drop(lines);
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut until = |is_stdout: bool, needle: &str| {
+
+    /// Reads until standard output (or error) has a line with `needle`,
+    /// for at most a minute.
+    fn until(&mut self, is_stdout: bool, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let seen = if is_stdout { &out } else { &err };
-            if seen.iter().any(|l: &String| l.contains(needle)) {
+            let seen = if is_stdout { &self.out } else { &self.err };
+            if seen.iter().any(|l| l.contains(needle)) {
                 return;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match received.recv_timeout(left) {
-                Ok((true, line)) => out.push(line),
-                Ok((false, line)) => err.push(line),
-                Err(_) => panic!("no '{needle}'; stdout {out:?}, stderr {err:?}"),
+            match self.received.recv_timeout(left) {
+                Ok((true, line)) => self.out.push(line),
+                Ok((false, line)) => self.err.push(line),
+                Err(_) => panic!(
+                    "no '{needle}'; stdout {:?}, stderr {:?}",
+                    self.out, self.err
+                ),
             }
         }
-    };
-    until(true, "waiting");
+    }
+
+    /// Ctrl-C, then its exit code once it ended and said `last`.
+    fn interrupt(&mut self, last: &str) -> Option<i32> {
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let status = self.child.wait().unwrap();
+        self.until(true, last);
+        status.code()
+    }
+}
+
+/// `precept-run --watch` with a waiting command: the recorder service's
+/// plugin is broken (one line, kept), then rebuilt (one line, its service
+/// stopped and started again); the waiting plugin, rebuilt, is not
+/// replaced under its command; then Ctrl-C ends the run as usual.
+#[test]
+fn precept_run_watch_reloads_a_rebuilt_plugin_and_keeps_it_when_broken() {
+    let dir = dir("cli");
+    let recorder = precept_tests::copy_named(precept_tests::RECORDER, "recorder", &dir);
+    let waiter = precept_tests::copy_named(precept_tests::WAITER, "waiter", &dir);
+    let mut run = Running::start(
+        &dir,
+        &[
+            "--watch",
+            "--plugin",
+            "waiter.wasm",
+            "--plugin",
+            "recorder.wasm",
+            "--plugin",
+            precept_tests::OBSERVER,
+            "wait",
+        ],
+    );
+    run.until(true, "waiting");
     break_file(&recorder);
-    until(false, "the running plugin 'recorder' is kept");
+    run.until(false, "the running plugin 'recorder' is kept");
     precept_tests::copy_named(precept_tests::RECORDER, "recorder", &dir);
     precept_tests::rebuild(&recorder, 2);
-    until(false, "reloaded plugin 'recorder'");
-    until(true, "observer: recorder_start");
-
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let status = child.wait().unwrap();
-    until(true, "observer: cli_stopped");
-    assert_eq!(status.code(), Some(130), "{out:?} {err:?}");
+    run.until(false, "reloaded plugin 'recorder' (recorder.wasm)");
+    run.until(true, "observer: recorder_start");
+    // The plugin whose command runs stays as it is.
+    precept_tests::rebuild(&waiter, 2);
+    run.until(false, "plugin 'waiter' changed; it runs the command");
+    let code = run.interrupt("observer: cli_stopped");
+    let (out, err) = (&run.out, &run.err);
+    assert_eq!(code, Some(130), "{out:?} {err:?}");
 
     let refused: Vec<&String> = err.iter().filter(|l| l.contains("is kept")).collect();
     assert_eq!(refused.len(), 1, "{err:?}");
     assert!(
-        refused[0].contains("plugin 'recorder'")
-            && refused[0].contains("not a WebAssembly component"),
+        refused[0].contains("plugin 'recorder' (recorder.wasm) is not a WebAssembly component"),
         "{refused:?}"
     );
     let waiting = out.iter().position(|l| l == "waiting").unwrap();
@@ -221,4 +265,42 @@ fn precept_run_watch_reloads_a_rebuilt_plugin_and_keeps_it_when_broken() {
         ],
         "{out:?}"
     );
+}
+
+/// Under a lockfile, a rebuilt plugin is not what was accepted: it is
+/// refused as a first load would be, and the running one is kept.
+#[test]
+fn under_a_lockfile_a_rebuilt_plugin_is_refused_and_the_running_one_kept() {
+    let dir = dir("lock");
+    let recorder = precept_tests::copy_named(precept_tests::RECORDER, "recorder", &dir);
+    let waiter = toml::Value::String(precept_tests::WAITER.into());
+    let config = format!("plugins = [\"recorder.wasm\", {waiter}]\n");
+    std::fs::write(dir.join("app.toml"), config).unwrap();
+    let locked = std::process::Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["-c", "app.toml", "lock"])
+        .current_dir(&dir)
+        .env("PRECEPT_CACHE_DIR", dir.join("cache"))
+        .output()
+        .unwrap();
+    assert!(locked.status.success(), "{locked:?}");
+
+    let mut run = Running::start(&dir, &["-c", "app.toml", "--watch", "wait"]);
+    run.until(true, "waiting");
+    precept_tests::rebuild(&recorder, 2);
+    run.until(false, "the running plugin 'recorder' is kept");
+    let code = run.interrupt("recorder: stopped, recorded []");
+    assert_eq!(code, Some(130), "{:?}", run.err);
+    let refused = run.err.iter().find(|l| l.contains("is kept")).unwrap();
+    assert!(
+        refused.contains("plugin 'recorder' (recorder.wasm) is not as")
+            && refused.contains("accepted it: its file changed"),
+        "{refused}"
+    );
+    assert!(
+        !run.err.iter().any(|l| l.contains("reloaded")),
+        "{:?}",
+        run.err
+    );
+    let started = run.out.iter().filter(|l| *l == "recorder: started").count();
+    assert_eq!(started, 1, "{:?}", run.out);
 }
