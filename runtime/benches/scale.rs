@@ -1,6 +1,9 @@
 //! A thousand plugins: load time and resident memory per plugin, against a
-//! thousand raw wasmtime instances of the same component. Each side runs in
-//! a process of its own so that neither's memory counts for the other.
+//! thousand raw wasmtime instances of the same component, set up with sync
+//! calls, and a thousand that also made one async call (wasmtime then keeps
+//! a fiber stack in each store, as it does for precept's plugins, which are
+//! called asynchronously). Each side runs in a process of its own so that
+//! none's memory counts for another.
 //!
 //! `cargo bench -p precept --bench scale`
 
@@ -58,27 +61,43 @@ fn precept_side() {
     report("precept", elapsed, before, after);
 }
 
-fn raw_side() {
+/// Raw instances; with `one_async_call`, each also makes an async call of
+/// `on-event` once set up.
+fn raw_side(one_async_call: bool) {
     let engine = raw::engine();
     let linker = raw::linker(&engine);
     let component = Component::from_file(&engine, precept_tests::NOOP).unwrap();
-    let first = raw::Raw::new(&engine, &linker, &component);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let event = raw::event();
+    let new = || {
+        let mut instance = raw::Raw::new(&engine, &linker, &component);
+        if one_async_call {
+            rt.block_on(instance.call_async(&event));
+        }
+        instance
+    };
+    let first = new();
     let before = resident_kib();
     let started = Instant::now();
-    let instances: Vec<raw::Raw> = (1..PLUGINS)
-        .map(|_| raw::Raw::new(&engine, &linker, &component))
-        .collect();
+    let instances: Vec<raw::Raw> = (1..PLUGINS).map(|_| new()).collect();
     let elapsed = started.elapsed();
     let after = resident_kib();
     assert_eq!(instances.len() + 1, PLUGINS);
     drop(first);
-    report("raw wasmtime", elapsed, before, after);
+    let side = if one_async_call {
+        "raw, async call"
+    } else {
+        "raw wasmtime"
+    };
+    report(side, elapsed, before, after);
 }
 
 fn report(side: &str, elapsed: std::time::Duration, before: u64, after: u64) {
     let each = (PLUGINS - 1) as f64;
     println!(
-        "{side:>14}: {} more instances in {:.1} ms ({:.1} µs each), {:.1} KiB resident each",
+        "{side:>15}: {} more instances in {:.1} ms ({:.1} µs each), {:.1} KiB resident each",
         PLUGINS - 1,
         elapsed.as_secs_f64() * 1e3,
         elapsed.as_secs_f64() * 1e6 / each,
@@ -89,10 +108,11 @@ fn report(side: &str, elapsed: std::time::Duration, before: u64, after: u64) {
 fn main() {
     match std::env::var("PRECEPT_SCALE_SIDE").as_deref() {
         Ok("precept") => precept_side(),
-        Ok("raw") => raw_side(),
+        Ok("raw") => raw_side(false),
+        Ok("raw-async") => raw_side(true),
         _ => {
             // `cargo bench` passes `--bench`; each side runs in a new process.
-            for side in ["raw", "precept"] {
+            for side in ["raw", "raw-async", "precept"] {
                 let status = std::process::Command::new(std::env::current_exe().unwrap())
                     .env("PRECEPT_SCALE_SIDE", side)
                     .status()

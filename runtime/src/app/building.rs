@@ -47,7 +47,8 @@ impl App {
     /// of a first load and takes the running plugin's place: its services
     /// stopped and started again, its subscriptions and commands replaced.
     /// A file that fails to load leaves the running plugin as it was. The
-    /// plugin whose command runs is not replaced under it.
+    /// plugin whose command runs is not replaced under it. Only plugins
+    /// loaded after this is set are watched.
     pub fn watch(&mut self, watch: bool) -> &mut App {
         self.watch = watch;
         self

@@ -117,7 +117,8 @@ pub struct App {
     /// The embedder's own reason to end the run, as Ctrl-C would (in a
     /// lock only so that the application can be shared between tasks).
     pub(crate) shutdown: Mutex<Option<BoxFuture<()>>>,
-    /// Where each plugin was loaded from, by name, to load it again.
+    /// Where each plugin was loaded from, by name, to load it again (kept
+    /// while `watch` is on).
     pub(crate) sources: HashMap<String, registry::Source>,
     /// Whether plugins are loaded again when their files change while a
     /// command runs.

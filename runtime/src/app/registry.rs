@@ -332,7 +332,10 @@ impl App {
         if source.options.fatal {
             self.events.faults().mark_fatal(&name);
         }
-        self.sources.insert(name.clone(), source);
+        // Kept only to load it again: about 1 KiB a plugin.
+        if self.watch {
+            self.sources.insert(name.clone(), source);
+        }
         self.events.register(&plugin);
         self.plugins.push(plugin.clone());
         self.commands.extend(commands);
