@@ -15,6 +15,8 @@
 //! ([`MAX_DELIVERIES_PER_DISPATCH`], [`MAX_DISPATCH_TIME`]) through every
 //! nested dispatch, native re-dispatches included.
 
+mod table;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -114,6 +116,18 @@ struct Entry {
     subscriber: Subscriber,
 }
 
+impl Entry {
+    /// Whether it is `plugin`'s subscription.
+    fn is_plugin(&self, plugin: &Arc<Plugin>) -> bool {
+        matches!(&self.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin))
+    }
+
+    /// Whether it is the subscription of a plugin named `name`.
+    fn is_plugin_named(&self, name: &str) -> bool {
+        matches!(&self.subscriber, Subscriber::Plugin(p) if p.name() == name)
+    }
+}
+
 /// The application's event dispatcher. Cloning gives another handle to the
 /// same dispatcher.
 #[derive(Clone, Default)]
@@ -123,7 +137,7 @@ pub struct Events {
 
 #[derive(Default)]
 struct Dispatcher {
-    table: Mutex<HashMap<String, Vec<Entry>>>,
+    table: Mutex<table::Table<Entry>>,
     next_id: AtomicU64,
     faults: Faults,
     plugins: Mutex<HashMap<String, Weak<Plugin>>>,
@@ -153,13 +167,10 @@ impl Events {
     /// Removes a native subscription; `false` if it was already gone.
     pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
         let mut table = self.inner.table.lock().unwrap();
-        let mut found = false;
-        for entries in table.values_mut() {
-            let before = entries.len();
-            entries.retain(|entry| entry.id != id);
-            found |= entries.len() != before;
-        }
-        found
+        let subscribed = |entry: &Entry| entry.id == id;
+        table.edit(None, subscribed, |_, entries| {
+            entries.retain(|entry| !subscribed(entry))
+        })
     }
 
     /// Dispatches `name` with `payload` and waits until every subscriber,
@@ -176,12 +187,12 @@ impl Events {
             }
             Ok(scope) => {
                 let at = (scope.depth + 1, scope.dispatch);
-                self.dispatch_at(name.to_string(), payload, at, None, &scope.cascade)
+                self.dispatch_at(name, payload, at, None, &scope.cascade)
                     .await
             }
             Err(_) => {
                 let cascade = Cascade::new();
-                self.dispatch_at(name.to_string(), payload, (0, None), None, &cascade)
+                self.dispatch_at(name, payload, (0, None), None, &cascade)
                     .await
             }
         }
@@ -204,26 +215,13 @@ impl Events {
 
     /// How many subscribers `name` has.
     pub fn subscriber_count(&self, name: &str) -> usize {
-        self.inner
-            .table
-            .lock()
-            .unwrap()
-            .get(name)
-            .map_or(0, Vec::len)
+        self.inner.table.lock().unwrap().len(name)
     }
 
     /// The names `plugin` is subscribed to, in no particular order.
     pub fn subscriptions_of(&self, plugin: &str) -> Vec<String> {
         let table = self.inner.table.lock().unwrap();
-        table
-            .iter()
-            .filter(|(_, entries)| {
-                entries.iter().any(
-                    |entry| matches!(&entry.subscriber, Subscriber::Plugin(p) if p.name() == plugin),
-                )
-            })
-            .map(|(name, _)| name.clone())
-            .collect()
+        table.names_with(|entry| entry.is_plugin_named(plugin))
     }
 
     /// Every plugin failure reported so far, in order (the first hundred;
@@ -263,16 +261,20 @@ impl Events {
             };
         }
         let mut table = self.inner.table.lock().unwrap();
-        for (name, entries) in table.iter_mut() {
-            let stays = subscribed.contains(name.as_str());
-            entries.retain_mut(|entry| match &mut entry.subscriber {
-                Subscriber::Plugin(plugin) if Arc::ptr_eq(plugin, old) => {
-                    *plugin = new.clone();
-                    stays
-                }
-                _ => true,
-            });
-        }
+        table.edit(
+            None,
+            |entry| entry.is_plugin(old),
+            |name, entries| {
+                let stays = subscribed.contains(name);
+                entries.retain_mut(|entry| match &mut entry.subscriber {
+                    Subscriber::Plugin(plugin) if Arc::ptr_eq(plugin, old) => {
+                        *plugin = new.clone();
+                        stays
+                    }
+                    _ => true,
+                });
+            },
+        );
         drop(table);
         self.register(new);
     }
@@ -353,7 +355,7 @@ impl Events {
                     }
                     HostOp::Dispatch(name, payload) => {
                         let at = (depth + 1, cause);
-                        self.dispatch_at(name, payload, at, Some(plugin), &cascade)
+                        self.dispatch_at(&name, payload, at, Some(plugin), &cascade)
                             .await;
                     }
                     HostOp::AddCommand(spec) => {
@@ -378,116 +380,113 @@ impl Events {
     /// Delivers one dispatch made by `source` (`None`: native code) at
     /// `depth`, during the dispatch `cause`, to every subscriber, within
     /// `cascade`'s budget.
-    fn dispatch_at<'a>(
-        &'a self,
-        name: String,
+    async fn dispatch_at(
+        &self,
+        name: &str,
         payload: Payload,
         (depth, cause): (usize, Option<u64>),
-        source: Option<&'a Arc<Plugin>>,
-        cascade: &'a Arc<Cascade>,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let trace = self.trace();
-            let traced = trace.as_ref().map(|trace| {
-                let id = trace.dispatched(&Dispatched {
-                    name: &name,
-                    entries: payload.len(),
-                    bytes: payload_size(&payload),
-                    depth,
-                    by: source.map(|p| p.name()),
-                    cause,
-                });
-                (trace, id)
+        source: Option<&Arc<Plugin>>,
+        cascade: &Arc<Cascade>,
+    ) {
+        let trace = self.trace();
+        let traced = trace.as_ref().map(|trace| {
+            let id = trace.dispatched(&Dispatched {
+                name,
+                entries: payload.len(),
+                bytes: payload_size(&payload),
+                depth,
+                by: source.map(|p| p.name()),
+                cause,
             });
-            let dispatch = traced.as_ref().map(|(_, id)| *id);
-            let subscribers = self.snapshot(&name);
-            if subscribers.is_empty() {
-                return;
-            }
-            let mut event = Event {
-                name: name.into(),
-                payload: Arc::new(payload),
-                num: 0,
-                timestamp: now_micros(),
-            };
-            let mut delivery = Delivery::default();
-            for subscriber in subscribers {
-                // The event's own subscribers always get it; what it causes
-                // is what the budget bounds.
-                let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
-                if let Err(reason) = spent {
-                    if let Some((trace, id)) = &traced {
-                        trace.cut(*id, depth, &reason);
-                    }
-                    if let Some(source) = source.filter(|_| !reason.is_empty()) {
-                        self.report(PluginFailure {
-                            plugin: source.name().to_string(),
-                            kind: FailureKind::Limit,
-                            export: "dispatch",
-                            event: Some(event.name.to_string()),
-                            cause: reason,
-                        });
-                    }
-                    break;
+            (trace, id)
+        });
+        let dispatch = traced.as_ref().map(|(_, id)| *id);
+        let Some((name, subscribers)) = self.snapshot(name) else {
+            return;
+        };
+        let mut event = Event {
+            name,
+            payload: Arc::new(payload),
+            num: 0,
+            timestamp: now_micros(),
+        };
+        let mut delivery = Delivery::default();
+        for subscriber in subscribers.iter() {
+            // The event's own subscribers always get it; what it causes
+            // is what the budget bounds.
+            let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
+            if let Err(reason) = spent {
+                if let Some((trace, id)) = &traced {
+                    trace.cut(*id, depth, &reason);
                 }
-                let started = traced.as_ref().map(|_| Instant::now());
-                let delivered = |to: Reached, outcome: Outcome| {
-                    if let (Some((trace, id)), Some(started)) = (&traced, started) {
-                        trace.delivered(*id, depth, to, outcome, started.elapsed());
+                if let Some(source) = source.filter(|_| !reason.is_empty()) {
+                    self.report(PluginFailure {
+                        plugin: source.name().to_string(),
+                        kind: FailureKind::Limit,
+                        export: "dispatch",
+                        event: Some(event.name.to_string()),
+                        cause: reason,
+                    });
+                }
+                break;
+            }
+            let started = traced.as_ref().map(|_| Instant::now());
+            let delivered = |to: Reached, outcome: Outcome| {
+                if let (Some((trace, id)), Some(started)) = (&traced, started) {
+                    trace.delivered(*id, depth, to, outcome, started.elapsed());
+                }
+            };
+            let flow = match &subscriber.subscriber {
+                Subscriber::Native(handler) => {
+                    let scope = Scope {
+                        cascade: cascade.clone(),
+                        depth,
+                        dispatch,
+                    };
+                    let flow = SCOPE.scope(scope, handler(event.clone())).await;
+                    let outcome = match flow {
+                        Flow::Stop => Outcome::Stop,
+                        Flow::Continue => Outcome::Continue,
+                    };
+                    delivered(Reached::Native(subscriber.id.0), outcome);
+                    flow
+                }
+                Subscriber::Plugin(plugin) => {
+                    let Some(called) = plugin.on_event(&event, &mut delivery).await else {
+                        delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
+                        continue;
+                    };
+                    if traced.is_some() {
+                        let outcome = match &called.result {
+                            Ok(true) => Outcome::Stop,
+                            Ok(false) => Outcome::Continue,
+                            Err(failure) => Outcome::Failed(&failure.cause),
+                        };
+                        delivered(Reached::Plugin(plugin.name()), outcome);
                     }
-                };
-                let flow = match subscriber.subscriber {
-                    Subscriber::Native(handler) => {
-                        let scope = Scope {
-                            cascade: cascade.clone(),
-                            depth,
-                            dispatch,
-                        };
-                        let flow = SCOPE.scope(scope, handler(event.clone())).await;
-                        let outcome = match flow {
-                            Flow::Stop => Outcome::Stop,
-                            Flow::Continue => Outcome::Continue,
-                        };
-                        delivered(Reached::Native(subscriber.id.0), outcome);
-                        flow
-                    }
-                    Subscriber::Plugin(plugin) => {
-                        let Some(called) = plugin.on_event(&event, &mut delivery).await else {
-                            delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
-                            continue;
-                        };
-                        if traced.is_some() {
-                            let outcome = match &called.result {
-                                Ok(true) => Outcome::Stop,
-                                Ok(false) => Outcome::Continue,
-                                Err(failure) => Outcome::Failed(&failure.cause),
-                            };
-                            delivered(Reached::Plugin(plugin.name()), outcome);
-                        }
-                        self.apply_in(&plugin, called.ops, (depth, dispatch), cascade.clone())
-                            .await;
-                        match called.result {
-                            Ok(true) => Flow::Stop,
-                            Ok(false) => Flow::Continue,
-                            Err(failure) => {
-                                self.report(failure);
-                                // A fatal failure ends the run: a call started
-                                // now would be cut off midway.
-                                if self.is_fatal() {
-                                    Flow::Stop
-                                } else {
-                                    Flow::Continue
-                                }
+                    self.apply_in(plugin, called.ops, (depth, dispatch), cascade.clone())
+                        .await;
+                    match called.result {
+                        Ok(true) => Flow::Stop,
+                        Ok(false) => Flow::Continue,
+                        Err(failure) => {
+                            self.report(failure);
+                            // A fatal failure ends the run: a call started
+                            // now would be cut off midway.
+                            if self.is_fatal() {
+                                Flow::Stop
+                            } else {
+                                Flow::Continue
                             }
                         }
                     }
-                };
-                if flow == Flow::Stop {
-                    break;
                 }
-                event.num += 1;
+            };
+            if flow == Flow::Stop {
+                break;
             }
-        })
+            event.num += 1;
+        }
     }
 
     /// Starts `plugin`'s timer: at each firing, while the timer and its
@@ -518,9 +517,10 @@ impl Events {
                     break;
                 };
                 let events = Events { inner };
-                let (event, payload) = (timer.event.clone(), timer.payload.clone());
+                let payload = timer.payload.clone();
+                let at = (0, None);
                 events
-                    .dispatch_at(event, payload, (0, None), Some(&source), &Cascade::new())
+                    .dispatch_at(&timer.event, payload, at, Some(&source), &Cascade::new())
                     .await;
                 let Some(every) = timer.every else { break };
                 next = (next + every).max(tokio::time::Instant::now());
@@ -539,43 +539,31 @@ impl Events {
     fn push(&self, name: &str, subscriber: Subscriber) -> SubscriptionId {
         let id = SubscriptionId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let mut table = self.inner.table.lock().unwrap();
-        table
-            .entry(name.to_string())
-            .or_default()
-            .push(Entry { id, subscriber });
+        table.push(name, Entry { id, subscriber });
         id
     }
 
-    fn snapshot(&self, name: &str) -> Vec<Entry> {
-        let table = self.inner.table.lock().unwrap();
-        table.get(name).cloned().unwrap_or_default()
+    /// The subscribers of `name` as they are now, with the name as the
+    /// table keeps it; `None` when it has none.
+    fn snapshot(&self, name: &str) -> Option<(Arc<str>, Arc<[Entry]>)> {
+        self.inner.table.lock().unwrap().get(name)
     }
 
     /// Subscribes `plugin` to `name` once; subscribing again changes nothing.
     fn subscribe_plugin(&self, name: &str, plugin: &Arc<Plugin>) {
-        let already = self
-            .inner
-            .table
-            .lock()
-            .unwrap()
-            .get(name)
-            .is_some_and(|entries| {
-                entries.iter().any(
-                    |e| matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)),
-                )
-            });
-        if !already {
+        let already = self.inner.table.lock().unwrap();
+        if !already.any(name, |entry| entry.is_plugin(plugin)) {
+            drop(already);
             self.push(name, Subscriber::Plugin(plugin.clone()));
         }
     }
 
     fn unsubscribe_plugin(&self, name: &str, plugin: &Arc<Plugin>) {
         let mut table = self.inner.table.lock().unwrap();
-        if let Some(entries) = table.get_mut(name) {
-            entries.retain(
-                |e| !matches!(&e.subscriber, Subscriber::Plugin(p) if Arc::ptr_eq(p, plugin)),
-            );
-        }
+        let subscribed = |entry: &Entry| entry.is_plugin(plugin);
+        table.edit(Some(name), subscribed, |_, entries| {
+            entries.retain(|entry| !subscribed(entry))
+        });
     }
 
     /// Disables the plugin `plugin`, e.g. after it trapped: no more calls,
@@ -586,10 +574,10 @@ impl Events {
             found.disable();
         }
         let mut table = self.inner.table.lock().unwrap();
-        for entries in table.values_mut() {
-            entries
-                .retain(|e| !matches!(&e.subscriber, Subscriber::Plugin(p) if p.name() == plugin));
-        }
+        let subscribed = |entry: &Entry| entry.is_plugin_named(plugin);
+        table.edit(None, subscribed, |_, entries| {
+            entries.retain(|entry| !subscribed(entry))
+        });
     }
 }
 
