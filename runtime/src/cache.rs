@@ -18,6 +18,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use wasmtime::component::Component;
 
@@ -180,7 +181,8 @@ impl CompileCache {
             Err(CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => return unusable(&path, &error.to_string()),
         }
-        let Ok(stored) = std::fs::read(path.with_extension("tag")) else {
+        let tag_path = path.with_extension("tag");
+        let Ok(stored) = std::fs::read(&tag_path) else {
             // Written by an older precept, or not by a cache at all.
             tracing::debug!("{} has no tag; compiling again", path.display());
             return None;
@@ -198,6 +200,7 @@ impl CompileCache {
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => {
                 tracing::debug!("mapped the compiled component from {}", path.display());
+                mark_used(&tag_path);
                 Some(component)
             }
             Err(error) => unusable(&path, &crate::error::one_line(&error)),
@@ -235,6 +238,32 @@ impl CompileCache {
         write_aside(path, &serialized)?;
         write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
+}
+
+/// How often an entry's last use is written down: its tag's modification
+/// time is moved to now when it is older than this.
+const USE_RECORDED_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Records that the entry whose tag is at `tag` was used now (to the day),
+/// for `cache prune`, which removes entries unused for long.
+fn mark_used(tag: &Path) {
+    let Ok(file) = std::fs::File::open(tag) else {
+        return;
+    };
+    let now = SystemTime::now();
+    let last = file.metadata().and_then(|m| m.modified());
+    let stale = last.map_or(true, |at| {
+        now.duration_since(at)
+            .is_ok_and(|age| age > USE_RECORDED_EVERY)
+    });
+    if stale && let Err(error) = file.set_modified(now) {
+        tracing::debug!("cannot record the use of {}: {error}", tag.display());
+    }
+}
+
+/// When the entry whose tag is at `tag` was last used, to the day.
+pub(crate) fn last_used(tag: &Path) -> Option<SystemTime> {
+    std::fs::metadata(tag).and_then(|m| m.modified()).ok()
 }
 
 /// What a tag covers: code in memory, or the entry's file as it is now.

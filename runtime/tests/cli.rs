@@ -424,15 +424,29 @@ fn cache_shows_prunes_and_clears_the_compile_cache() {
     let cache = std::env::temp_dir().join(format!("precept-cli-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
     let dir = cache.to_str().unwrap();
-    let loaded = precept_run(&[
-        "--cache-dir",
-        dir,
-        "--plugin",
-        precept_tests::PING,
-        "dispatch",
-        "x",
-    ]);
-    assert!(loaded.status.success(), "{loaded:?}");
+    let load = |plugins: &[&str]| {
+        let mut args = vec!["--cache-dir", dir];
+        for plugin in plugins {
+            args.extend(["--plugin", plugin]);
+        }
+        let loaded = precept_run(&[&args[..], &["dispatch", "x"]].concat());
+        assert!(loaded.status.success(), "{loaded:?}");
+    };
+    load(&[precept_tests::PING, precept_tests::PONG]);
+    // Both entries last used 40 days ago; then ping is used again.
+    for engine in std::fs::read_dir(&cache).unwrap() {
+        let engine = engine.unwrap().path();
+        for file in std::fs::read_dir(&engine).into_iter().flatten() {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|e| e == "tag") {
+                let long_ago =
+                    std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 24 * 3600);
+                let tag = std::fs::File::open(&file).unwrap();
+                tag.set_modified(long_ago).unwrap();
+            }
+        }
+    }
+    load(&[precept_tests::PING]);
     // What another wasmtime build left.
     let stale = cache.join("0000000000000000");
     std::fs::create_dir(&stale).unwrap();
@@ -445,11 +459,11 @@ fn cache_shows_prunes_and_clears_the_compile_cache() {
     };
     let shown = cache_says("show");
     assert!(
-        shown[0].starts_with(&format!("{dir}: 2 entries, ")),
+        shown[0].starts_with(&format!("{dir}: 3 entries, ")),
         "{shown:?}"
     );
     assert!(
-        shown[1].contains(" 1 entry ") && shown[1].ends_with("cranelift"),
+        shown[1].contains(" 2 entries ") && shown[1].ends_with("cranelift"),
         "{shown:?}"
     );
     assert!(
@@ -457,13 +471,33 @@ fn cache_shows_prunes_and_clears_the_compile_cache() {
         "{shown:?}"
     );
 
+    // Another build's entry and pong's, unused for 40 days, go.
     let pruned = cache_says("prune");
     assert!(
-        pruned[0].starts_with(&format!("pruned {dir}: 1 entry, ")),
+        pruned[0].starts_with(&format!("pruned {dir}: 2 entries, ")),
         "{pruned:?}"
     );
     assert!(!stale.exists());
-    assert_eq!(cache_says("show").len(), 2);
+    let shown = cache_says("show");
+    assert_eq!(shown.len(), 2);
+    assert!(shown[1].contains(" 1 entry "), "{shown:?}");
+    // Ping's entry is the one left: it loads from the cache.
+    let profiled = precept_run(&[
+        "--cache-dir",
+        dir,
+        "--plugin",
+        precept_tests::PING,
+        "--profile-startup",
+        "dispatch",
+        "x",
+    ]);
+    let profile = String::from_utf8_lossy(&profiled.stderr);
+    assert!(
+        profile
+            .lines()
+            .any(|l| l.trim_start().starts_with("ping") && l.contains(" hit ")),
+        "{profile}"
+    );
 
     let cleared = cache_says("clear");
     assert!(

@@ -2,7 +2,9 @@
 //! holds for each engine; `prune` removes what this build cannot use any
 //! more — entries of other wasmtime versions or settings, Winch's code of a
 //! component whose Cranelift code is there, files a process left half
-//! written; `clear` removes every entry (the key stays).
+//! written — and entries not used for [`UNUSED_FOR`] (e.g. the builds of a
+//! plugin reloaded again and again with `--watch`); `clear` removes every
+//! entry (the key stays).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,9 @@ use crate::engine::{Compiler, PluginEngine};
 /// A half-written file older than this belongs to a process that ended.
 const LEFT_BEHIND: Duration = Duration::from_secs(3600);
 
+/// An entry not used for this long is pruned.
+pub(crate) const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
 pub(super) fn cache_command() -> Command {
     Command::new("cache")
         .about("Show, prune or clear the compile cache")
@@ -25,7 +30,7 @@ pub(super) fn cache_command() -> Command {
                 .value_name("ACTION")
                 .value_parser(["show", "prune", "clear"])
                 .default_value("show")
-                .help("show: what it holds; prune: drop what this build cannot use; clear: drop every entry"),
+                .help("show: what it holds; prune: drop what this build cannot use and what was not used for 30 days; clear: drop every entry"),
         )
 }
 
@@ -137,7 +142,8 @@ fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
 }
 
 /// Removes another build's directories, Winch's entries that Cranelift's
-/// replace, and half-written files; what was removed.
+/// replace, entries unused for [`UNUSED_FOR`], and half-written files;
+/// what was removed.
 fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
     let (mut entries, mut bytes) = (0, 0);
     let cranelift: HashSet<&String> = dirs
@@ -151,27 +157,36 @@ fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
             (entries, bytes) = (entries + engine.digests.len(), bytes + engine.bytes);
             continue;
         }
+        // Decided before anything goes: an entry's tag says when it was used.
+        let mut doomed = Vec::new();
         for file in std::fs::read_dir(&engine.path)? {
             let file = file?.path();
             let name = file.file_name().unwrap_or_default().to_string_lossy();
             let digest = name.split('.').next().unwrap_or_default().to_string();
             let replaced = engine.compiler == Some(Compiler::Winch) && cranelift.contains(&digest);
-            if replaced || (name.ends_with(".partial") && left_behind(&file)) {
-                bytes += std::fs::metadata(&file).map_or(0, |m| m.len());
-                entries += usize::from(name.ends_with(ENTRY));
-                std::fs::remove_file(&file)?;
+            let partial = name.ends_with(".partial");
+            let tag = engine.path.join(format!("{digest}.tag"));
+            let unused = !partial && older_than(&tag, UNUSED_FOR);
+            if replaced || unused || (partial && older_than(&file, LEFT_BEHIND)) {
+                doomed.push((file.clone(), name.ends_with(&format!(".{ENTRY}"))));
             }
+        }
+        for (file, entry) in doomed {
+            bytes += std::fs::metadata(&file).map_or(0, |m| m.len());
+            entries += usize::from(entry);
+            std::fs::remove_file(&file)?;
         }
     }
     Ok((entries, bytes))
 }
 
-fn left_behind(file: &Path) -> bool {
-    let modified = std::fs::metadata(file).and_then(|m| m.modified());
-    modified.is_ok_and(|at| {
+/// Whether `file` was last changed (for an entry's tag: the entry last
+/// used) longer than `age` ago.
+fn older_than(file: &Path, age: Duration) -> bool {
+    crate::cache::last_used(file).is_some_and(|at| {
         SystemTime::now()
             .duration_since(at)
-            .is_ok_and(|age| age > LEFT_BEHIND)
+            .is_ok_and(|since| since > age)
     })
 }
 
