@@ -508,3 +508,42 @@ fn cache_shows_prunes_and_clears_the_compile_cache() {
     assert_eq!(cache_says("show"), [format!("{dir}: 0 entries, 0.0 MiB")]);
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+/// A compile longer than half a second shows a spinner, then one line
+/// saying how long it took, on a terminal (`script` gives the run one);
+/// nothing when standard error is not a terminal.
+#[test]
+fn a_long_compile_is_shown_on_a_terminal_and_nowhere_else() {
+    let dir = std::env::temp_dir().join(format!("precept-cli-spinner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(precept_tests::BULKY, dir.join("bulky.wasm")).unwrap();
+    let args = ["--no-cache", "--plugin", "bulky.wasm", "dispatch", "x"];
+
+    let plain = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(plain.status.success(), "{plain:?}");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(!stderr.contains("compil"), "{stderr}");
+
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_precept-run"), args.join(" "));
+    let on_terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(&dir)
+        .output()
+        .expect("`script` (util-linux) runs the command on a terminal");
+    assert!(on_terminal.status.success(), "{on_terminal:?}");
+    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(shown.contains("compiling bulky.wasm ("), "{shown}");
+    let at = shown
+        .find("compiled bulky.wasm (")
+        .expect("the line when it is done");
+    let line = shown[at..].lines().next().unwrap().trim_end();
+    assert!(
+        line.contains(" MiB) in ") && line.ends_with(" s"),
+        "{line:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
