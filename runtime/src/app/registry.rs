@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use clap::Command;
 
-use super::watch::Stamp;
 use super::{App, AppCommand, Runner};
 use crate::cache::CompileCache;
 use crate::capabilities::{DATA_PATH, Granted};
@@ -156,7 +155,7 @@ impl App {
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
         // Before reading: a change from here on is seen by `--watch`.
-        let stamp = super::watch::stamp(path);
+        let stamp = stamp(path);
         let file = read_file(path, rename).await?;
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         if self.plugins.iter().any(|p| p.name() == name) {
@@ -404,6 +403,15 @@ pub(crate) struct Source {
     pub(crate) options: PluginOptions,
     /// The file's length and modification time before it was read.
     pub(crate) stamp: Stamp,
+}
+
+/// A file's length and modification time; `None` while it cannot be read.
+pub(crate) type Stamp = Option<(u64, std::time::SystemTime)>;
+
+/// The file at `path` as it is now.
+pub(crate) fn stamp(path: &Path) -> Stamp {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.len(), metadata.modified().ok()?))
 }
 
 /// A plugin's file, read, with the profile of its load begun.

@@ -5,14 +5,14 @@
 //! replaced. A new file that fails to load leaves the running plugin as it
 //! is.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tokio::sync::watch;
 
 use super::App;
-use super::registry::{self, Candidate};
+use super::registry::{self, Candidate, Stamp, stamp};
 use crate::error::LoadError;
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext, ServiceFailure};
@@ -22,15 +22,6 @@ use crate::text::Clean;
 /// the file has stayed the same for one more look, so that a file still
 /// being written is not loaded half done.
 pub(crate) const WATCH_POLL: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// A file's length and modification time; `None` while it cannot be read.
-pub(crate) type Stamp = Option<(u64, SystemTime)>;
-
-/// The file at `path` as it is now.
-pub(crate) fn stamp(path: &Path) -> Stamp {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.len(), metadata.modified().ok()?))
-}
 
 /// One plugin's file, watched.
 struct Watched {
