@@ -180,17 +180,7 @@ impl Plugin {
         profile.prepare = how.took;
         let instantiating = Instant::now();
 
-        let component = pre.component();
-        let component_type = component.component_type();
-        let import_names = component_type
-            .imports(&engine.engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
-        let export_names = component_type
-            .exports(&engine.engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
-
+        let component = pre.component().clone();
         let net = sandbox.net();
         let wasi = sandbox
             .wasi(app.stdout.clone(), &net)
@@ -226,8 +216,7 @@ impl Plugin {
             instance: Mutex::new(Some(Instance { store, exports })),
             disabled: AtomicBool::new(false),
             limits: sandbox.limits.clone(),
-            imports: import_names,
-            exports: export_names,
+            component: (engine.engine.clone(), component),
             about: About {
                 file: path,
                 identity: manifest.identity,

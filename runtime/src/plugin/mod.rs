@@ -34,8 +34,9 @@ pub struct Plugin {
     disabled: AtomicBool,
     timers: Arc<TimerBook>,
     limits: Limits,
-    imports: Vec<String>,
-    exports: Vec<String>,
+    /// Its compiled component, for the names of its imports and exports
+    /// (shared by every plugin of the same component).
+    component: (wasmtime::Engine, wasmtime::component::Component),
     about: About,
 }
 
@@ -113,13 +114,19 @@ impl Plugin {
     }
 
     /// The names of the component's imports, e.g. `precept:plugin/events@0.1.0`.
-    pub fn imports(&self) -> &[String] {
-        &self.imports
+    pub fn imports(&self) -> Vec<String> {
+        let (engine, component) = &self.component;
+        let names = component.component_type();
+        let names = names.imports(engine).map(|(name, _)| name.to_string());
+        names.collect()
     }
 
     /// The names of the component's exports, e.g. `on-event`.
-    pub fn exports(&self) -> &[String] {
-        &self.exports
+    pub fn exports(&self) -> Vec<String> {
+        let (engine, component) = &self.component;
+        let names = component.component_type();
+        let names = names.exports(engine).map(|(name, _)| name.to_string());
+        names.collect()
     }
 
     /// The plugin's timers that have not ended.
