@@ -89,6 +89,10 @@ pub(crate) struct PluginEngine {
 /// Rust's or C's.
 pub const WINCH_FIRST_BYTES: u64 = 1 << 20;
 
+/// How long after a Winch-first load Cranelift starts compiling the
+/// component for the cache, on a thread of its own.
+const COMPILE_LATER_AFTER: Duration = Duration::from_secs(2);
+
 /// Where compiled code is kept, and which first loads Winch compiles.
 #[derive(Clone)]
 pub(crate) struct CodePolicy {
@@ -332,10 +336,12 @@ impl PluginEngine {
         Ok((pre, prepared))
     }
 
-    /// Compiles the component on a thread of its own and keeps the code in
-    /// `cache`, once per component and process. A process that ends first
-    /// leaves no entry (entries are written aside and renamed into place);
-    /// its next start tries again.
+    /// Compiles the component on a thread of its own, after
+    /// [`COMPILE_LATER_AFTER`], and keeps the code in `cache`, once per
+    /// component and process. A process that ends first leaves no entry
+    /// (entries are written aside and renamed into place); its next start
+    /// tries again. A short run does not start it, so that it neither
+    /// competes with the run for the processor nor burns it for nothing.
     fn compile_later(self: &Arc<Self>, path: &Path, digest: &str, cache: &Arc<CompileCache>) {
         if !self.compiling.lock().unwrap().insert(digest.to_string()) {
             return;
@@ -345,6 +351,7 @@ impl PluginEngine {
         let spawned = std::thread::Builder::new()
             .name("precept-compile".into())
             .spawn(move || {
+                std::thread::sleep(COMPILE_LATER_AFTER);
                 let Ok(bytes) = std::fs::read(&path) else {
                     return;
                 };
