@@ -17,6 +17,7 @@
 //! could already write anything the user can.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -181,8 +182,9 @@ impl CompileCache {
             Err(CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => return unusable(&path, &error.to_string()),
         }
-        let tag_path = path.with_extension("tag");
-        let Ok(stored) = std::fs::read(&tag_path) else {
+        let mut stored = Vec::new();
+        let tag_file = std::fs::File::open(path.with_extension("tag"));
+        let Ok(tag_file) = tag_file.and_then(|mut f| f.read_to_end(&mut stored).map(|_| f)) else {
             // Written by an older precept, or not by a cache at all.
             tracing::debug!("{} has no tag; compiling again", path.display());
             return None;
@@ -200,7 +202,7 @@ impl CompileCache {
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => {
                 tracing::debug!("mapped the compiled component from {}", path.display());
-                mark_used(&tag_path);
+                mark_used(&tag_file);
                 Some(component)
             }
             Err(error) => unusable(&path, &crate::error::one_line(&error)),
@@ -244,20 +246,17 @@ impl CompileCache {
 /// time is moved to now when it is older than this.
 const USE_RECORDED_EVERY: Duration = Duration::from_secs(24 * 3600);
 
-/// Records that the entry whose tag is at `tag` was used now (to the day),
-/// for `cache prune`, which removes entries unused for long.
-fn mark_used(tag: &Path) {
-    let Ok(file) = std::fs::File::open(tag) else {
-        return;
-    };
+/// Records that the entry whose tag is open as `tag` was used now (to the
+/// day), for `cache prune`, which removes entries unused for long.
+fn mark_used(tag: &std::fs::File) {
     let now = SystemTime::now();
-    let last = file.metadata().and_then(|m| m.modified());
+    let last = tag.metadata().and_then(|m| m.modified());
     let stale = last.map_or(true, |at| {
         now.duration_since(at)
             .is_ok_and(|age| age > USE_RECORDED_EVERY)
     });
-    if stale && let Err(error) = file.set_modified(now) {
-        tracing::debug!("cannot record the use of {}: {error}", tag.display());
+    if stale && let Err(error) = tag.set_modified(now) {
+        tracing::debug!("cannot record the use of a cache entry: {error}");
     }
 }
 

@@ -39,9 +39,7 @@ pub fn copy_named(component: &str, name: &str, dir: &std::path::Path) -> std::pa
         .unwrap();
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join(format!("{name}.wasm"));
-    // Tests run in parallel: write aside, then rename into place.
-    let partial = dir.join(format!("{name}.{:?}.partial", std::thread::current().id()));
-    std::fs::write(&partial, bytes).unwrap();
-    std::fs::rename(&partial, &path).unwrap();
+    // Tests run in parallel: written aside, then renamed into place.
+    replace(&path, &bytes);
     path
 }

@@ -155,7 +155,7 @@ impl App {
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> Result<Arc<Plugin>, LoadError> {
         // Before reading: a change from here on is seen by `--watch`.
-        let stamp = stamp(path);
+        let stamp = if self.watch { stamp(path) } else { None };
         let file = read_file(path, rename).await?;
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         if self.plugins.iter().any(|p| p.name() == name) {
@@ -299,7 +299,6 @@ impl App {
         })?;
         Ok(Candidate {
             plugin,
-            shown,
             source,
             commands,
             services,
@@ -401,7 +400,8 @@ pub(crate) struct Source {
     pub(crate) rename: Option<String>,
     /// Its options, before the data directory is added to its grants.
     pub(crate) options: PluginOptions,
-    /// The file's length and modification time before it was read.
+    /// The file's length and modification time before it was read (taken
+    /// only while `--watch` is on).
     pub(crate) stamp: Stamp,
 }
 
@@ -443,8 +443,6 @@ pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadF
 /// kept yet.
 pub(crate) struct Candidate {
     pub(crate) plugin: Arc<Plugin>,
-    /// Its file, as shown in messages.
-    pub(crate) shown: String,
     pub(crate) source: Source,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) services: Vec<Arc<Registered>>,

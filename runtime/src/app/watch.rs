@@ -107,14 +107,13 @@ impl App {
                     Ok(None) => {}
                     Ok(Some(candidate)) => {
                         let new = candidate.plugin.clone();
-                        let shown = candidate.shown.clone();
                         let failures = self.replace(&watched.plugin, candidate, ctx).await;
                         failures.iter().for_each(|f| crate::logging::report(f));
                         failed |= !failures.is_empty();
                         watched.plugin = new;
                         tracing::info!(
                             "reloaded plugin '{name}' ({}) in {:.0?}",
-                            Clean::new(&shown),
+                            Clean::new(watched.plugin.path()),
                             reloading.elapsed()
                         );
                     }
@@ -162,7 +161,7 @@ impl App {
             let cause = "its services changed; restart the application to load it".to_string();
             return Err(LoadError::Replace {
                 name: name.to_string(),
-                path: candidate.shown.clone(),
+                path: candidate.plugin.path().to_string(),
                 cause,
             });
         }
