@@ -146,6 +146,25 @@ impl std::fmt::Display for Granted {
     }
 }
 
+/// Every grant in `grants`, as what was granted: what a plugin that
+/// declares nothing (built for 0.1.0) is given.
+pub(crate) fn given(grants: &Grants) -> Vec<Granted> {
+    let dirs = grants.dirs.iter().map(|dir| Granted::Directory {
+        path: dir.guest.clone(),
+        access: if dir.writable {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        },
+    });
+    let env = grants
+        .env
+        .iter()
+        .map(|(name, _)| Granted::Env(name.clone()));
+    let net = grants.net.iter().map(|host| Granted::Net(host.clone()));
+    dirs.chain(env).chain(net).collect()
+}
+
 /// Why a plugin's grants do not fit what it declares.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CapabilityError {

@@ -160,7 +160,7 @@ pub(crate) fn command_from_spec(spec: &CommandSpec, app_args: &[Arg]) -> Result<
 }
 
 /// The most arguments one plugin command may have.
-const MAX_ARGS: usize = 64;
+pub(crate) const MAX_ARGS: usize = 64;
 
 /// The longest command or argument name.
 const MAX_NAME_LEN: usize = 64;

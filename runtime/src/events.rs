@@ -27,8 +27,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::error::{FailureKind, PluginFailure};
 pub use crate::event::{Event, Flow};
 use crate::faults::{Faults, Verdict};
-use crate::host::{HostOp, InFlight};
 use crate::plugin::Plugin;
+use crate::requests::{Counted, HostOp, Requests};
 use crate::timers::{Timer, Timers};
 use crate::trace::{Dispatched, EventTrace, Outcome, Reached};
 use crate::value::{Payload, payload_size};
@@ -41,18 +41,44 @@ pub const MAX_DISPATCH_DEPTH: usize = 32;
 
 /// How many deliveries (subscriber calls) the dispatches caused by one
 /// top-level dispatch may make together. Past it the cascade ends, and the
-/// plugin whose dispatch went past it is reported and disabled.
+/// plugin that made more than half of its dispatches is reported and
+/// disabled.
 pub const MAX_DELIVERIES_PER_DISPATCH: usize = 10_000;
 
 /// How long one top-level dispatch and every dispatch it causes may take
-/// together, by the clock.
+/// together, by the clock. Past it the cascade ends, and the plugin whose
+/// dispatches took more than half of it to deliver is reported and
+/// disabled.
 pub const MAX_DISPATCH_TIME: Duration = Duration::from_secs(30);
 
-/// The budget of one top-level dispatch, shared by everything it causes.
+/// The budget of one top-level dispatch, shared by everything it causes,
+/// and what each plugin's dispatches spent of it: a cut cascade blames the
+/// plugin that spent most of it, not the one whose delivery happened to go
+/// past (and none when no plugin spent more than half).
 struct Cascade {
     deliveries: AtomicUsize,
+    dispatches: AtomicUsize,
     started: Instant,
     ended: AtomicBool,
+    spent: Mutex<Vec<(Arc<Plugin>, Spent)>>,
+}
+
+/// What one plugin's dispatches spent of a cascade: how many it made, and
+/// how long plugins took to handle them (waiting for a busy plugin not
+/// counted).
+#[derive(Debug, Default, Clone, Copy)]
+struct Spent {
+    dispatches: usize,
+    time: Duration,
+}
+
+/// Why a cascade was cut, and the plugin to blame (`None`: none spent more
+/// than half of it, or the cascade was cut before).
+struct Cut {
+    reason: String,
+    culprit: Option<Arc<Plugin>>,
+    /// Why the culprit is blamed.
+    blame: &'static str,
 }
 
 /// Where a delivery stands: its cascade, how deep its dispatch is, and
@@ -74,26 +100,78 @@ impl Cascade {
     fn new() -> Arc<Self> {
         Arc::new(Cascade {
             deliveries: AtomicUsize::new(0),
+            dispatches: AtomicUsize::new(0),
             started: Instant::now(),
             ended: AtomicBool::new(false),
+            spent: Mutex::new(Vec::new()),
         })
     }
 
-    /// Spends one delivery; the reason when the budget is gone.
-    fn spend(&self) -> Result<(), String> {
+    /// Adds to what the dispatches of `plugin` spent.
+    fn charge(&self, plugin: &Arc<Plugin>, dispatches: usize, time: Duration) {
+        let mut spent = self.spent.lock().unwrap();
+        let at = match spent.iter().position(|(p, _)| Arc::ptr_eq(p, plugin)) {
+            Some(at) => at,
+            None => {
+                spent.push((plugin.clone(), Spent::default()));
+                spent.len() - 1
+            }
+        };
+        spent[at].1.dispatches += dispatches;
+        spent[at].1.time += time;
+    }
+
+    /// Counts one dispatch made inside the cascade by `by` (`None`: native
+    /// code).
+    fn dispatched(&self, by: Option<&Arc<Plugin>>) {
+        self.dispatches.fetch_add(1, Ordering::AcqRel);
+        if let Some(by) = by {
+            self.charge(by, 1, Duration::ZERO);
+        }
+    }
+
+    /// The plugin whose `measure` is more than `half`, if one's is.
+    fn most<T: Ord>(&self, measure: impl Fn(&Spent) -> T, half: T) -> Option<Arc<Plugin>> {
+        let spent = self.spent.lock().unwrap();
+        let most = spent.iter().max_by_key(|(_, s)| measure(s));
+        most.filter(|(_, s)| measure(s) > half)
+            .map(|(plugin, _)| plugin.clone())
+    }
+
+    /// Spends one delivery; why not, and whom to blame, when the budget is
+    /// gone.
+    fn spend(&self) -> Result<(), Cut> {
         if self.ended.load(Ordering::Acquire) {
-            return Err(String::new());
+            let (reason, culprit, blame) = (String::new(), None, "");
+            return Err(Cut {
+                reason,
+                culprit,
+                blame,
+            });
         }
         let deliveries = self.deliveries.fetch_add(1, Ordering::AcqRel) + 1;
-        let reason = if deliveries > MAX_DELIVERIES_PER_DISPATCH {
-            format!("one dispatch caused more than {MAX_DELIVERIES_PER_DISPATCH} deliveries")
+        let cut = if deliveries > MAX_DELIVERIES_PER_DISPATCH {
+            let half = self.dispatches.load(Ordering::Acquire) / 2;
+            Cut {
+                reason: format!(
+                    "one dispatch caused more than {MAX_DELIVERIES_PER_DISPATCH} deliveries"
+                ),
+                culprit: self.most(|s| s.dispatches, half),
+                blame: "this plugin made most of the dispatches",
+            }
         } else if self.started.elapsed() > MAX_DISPATCH_TIME {
-            format!("one dispatch and what it caused took longer than {MAX_DISPATCH_TIME:?}")
+            Cut {
+                reason: format!(
+                    "one dispatch and what it caused took longer than {MAX_DISPATCH_TIME:?}"
+                ),
+                culprit: self.most(|s| s.time, MAX_DISPATCH_TIME / 2),
+                blame: "delivering this plugin's dispatches took most of it",
+            }
         } else {
             return Ok(());
         };
         self.ended.store(true, Ordering::Release);
-        Err(reason)
+        Err(cut)
     }
 }
 
@@ -251,9 +329,9 @@ impl Events {
     /// `old` is subscribed to a name `new` subscribes to in `requests` (its
     /// `setup`'s), `new` takes its place in the order; `old`'s other
     /// subscriptions end; `new` is known by the name from now on.
-    pub(crate) fn replace_plugin(&self, old: &Arc<Plugin>, new: &Arc<Plugin>, requests: &[HostOp]) {
+    pub(crate) fn replace_plugin(&self, old: &Arc<Plugin>, new: &Arc<Plugin>, requests: &Requests) {
         let mut subscribed = std::collections::HashSet::new();
-        for request in requests {
+        for request in requests.iter() {
             match request {
                 HostOp::Subscribe(name) => subscribed.insert(name.as_str()),
                 HostOp::Unsubscribe(name) => subscribed.remove(name.as_str()),
@@ -303,15 +381,12 @@ impl Events {
     pub(crate) async fn pump(
         &self,
         plugin: &Arc<Plugin>,
-        mut requests: tokio::sync::mpsc::UnboundedReceiver<HostOp>,
-        in_flight: &InFlight,
+        mut requests: tokio::sync::mpsc::UnboundedReceiver<(HostOp, Counted)>,
     ) {
-        while let Some(op) = requests.recv().await {
-            let dispatched = matches!(op, HostOp::Dispatch(..)).then(|| op.pending_bytes());
-            self.apply(plugin, vec![op], 0).await;
-            if let Some(bytes) = dispatched {
-                in_flight.delivered(bytes);
-            }
+        while let Some((op, counted)) = requests.recv().await {
+            let mut one = Requests::default();
+            one.push(op, counted);
+            self.apply(plugin, one, 0).await;
         }
     }
 
@@ -321,7 +396,7 @@ impl Events {
     pub(crate) fn apply<'a>(
         &'a self,
         plugin: &'a Arc<Plugin>,
-        ops: Vec<HostOp>,
+        ops: Requests,
         depth: usize,
     ) -> BoxFuture<'a, ()> {
         let (cascade, cause) = SCOPE
@@ -335,12 +410,18 @@ impl Events {
     fn apply_in<'a>(
         &'a self,
         plugin: &'a Arc<Plugin>,
-        ops: Vec<HostOp>,
+        mut ops: Requests,
         (depth, cause): (usize, Option<u64>),
         cascade: Arc<Cascade>,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            for op in ops {
+            // Each request stays counted against the plugin until it has
+            // been carried out (a dispatch: delivered in full).
+            while let Some((op, _counted)) = ops.next() {
+                if plugin.is_disabled() {
+                    // What a disabled plugin asked for goes no further.
+                    break;
+                }
                 match op {
                     HostOp::Subscribe(name) => self.subscribe_plugin(&name, plugin),
                     HostOp::Unsubscribe(name) => self.unsubscribe_plugin(&name, plugin),
@@ -358,20 +439,10 @@ impl Events {
                         self.dispatch_at(&name, payload, at, Some(plugin), &cascade)
                             .await;
                     }
-                    HostOp::AddCommand(spec) => {
-                        self.report(setup_only(plugin, "add-command", spec.name))
-                    }
-                    HostOp::AddService(name, _) => {
-                        self.report(setup_only(plugin, "add-service", name))
-                    }
-                    HostOp::DeclareConfig(key) => {
-                        self.report(setup_only(plugin, "declare", key.key))
-                    }
+                    HostOp::SetupOnly(what, name) => self.report(setup_only(plugin, what, name)),
+                    // Made in `setup` only, and taken by loading.
+                    HostOp::AddCommand(_) | HostOp::AddService(..) | HostOp::DeclareConfig(_) => {}
                     HostOp::SetTimer(timer) => self.start_timer(plugin, timer),
-                }
-                if plugin.is_disabled() {
-                    // What a disabled plugin asked for goes no further.
-                    break;
                 }
             }
         })
@@ -401,6 +472,9 @@ impl Events {
             (trace, id)
         });
         let dispatch = traced.as_ref().map(|(_, id)| *id);
+        if depth > 0 {
+            cascade.dispatched(source);
+        }
         let Some((name, subscribers)) = self.snapshot(name) else {
             return;
         };
@@ -415,17 +489,25 @@ impl Events {
             // The event's own subscribers always get it; what it causes
             // is what the budget bounds.
             let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
-            if let Err(reason) = spent {
+            if let Err(Cut {
+                reason,
+                culprit,
+                blame,
+            }) = spent
+            {
                 if let Some((trace, id)) = &traced {
                     trace.cut(*id, depth, &reason);
                 }
-                if let Some(source) = source.filter(|_| !reason.is_empty()) {
+                if culprit.is_none() && !reason.is_empty() {
+                    tracing::warn!("a dispatch of '{}' was cut: {reason}", event.name);
+                }
+                if let Some(culprit) = culprit {
                     self.report(PluginFailure {
-                        plugin: source.name().to_string(),
+                        plugin: culprit.name().to_string(),
                         kind: FailureKind::Limit,
                         export: "dispatch",
                         event: Some(event.name.to_string()),
-                        cause: reason,
+                        cause: format!("{reason}; {blame}"),
                     });
                 }
                 break;
@@ -456,6 +538,9 @@ impl Events {
                         delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
                         continue;
                     };
+                    if let Some(source) = source {
+                        cascade.charge(source, 0, called.took);
+                    }
                     if traced.is_some() {
                         let outcome = match &called.result {
                             Ok(true) => Outcome::Stop,

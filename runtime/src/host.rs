@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -23,72 +23,20 @@ use crate::cli::CommandSpec;
 use crate::config::ConfigKey;
 use crate::logging::Level;
 use crate::net::NetAccess;
+use crate::requests::{Counted, HostOp, Pending, Requests, command_bytes, key_bytes};
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::timers::{Timer, TimerBook};
 use crate::value::{Payload, Scalar, Value, payload_size, value_size};
 use crate::vars::VarBudget;
 
-/// How many events one call into a plugin may dispatch (for a command: how
-/// many may wait for delivery at once).
-pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
-
-/// How many requests of any kind one call may leave for the dispatcher.
-pub const MAX_REQUESTS_PER_CALL: usize = 4096;
-
 /// The most bytes one command description may take (names, help, defaults).
 const MAX_COMMAND_BYTES: usize = 64 << 10;
 
-/// A request a plugin made of the dispatcher during one call.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum HostOp {
-    /// Subscribe the plugin to an event name.
-    Subscribe(String),
-    /// Unsubscribe the plugin from an event name.
-    Unsubscribe(String),
-    /// Dispatch an event.
-    Dispatch(String, Payload),
-    /// Add a command (allowed during setup only).
-    AddCommand(CommandSpec),
-    /// Declare a service, optionally for one command (setup only).
-    AddService(String, Option<String>),
-    /// Declare a configuration key (setup only).
-    DeclareConfig(ConfigKey),
-    /// Start a timer the plugin booked.
-    SetTimer(Timer),
-}
-
-impl HostOp {
-    /// The payload bytes a dispatch keeps waiting; 0 for other requests.
-    pub(crate) fn pending_bytes(&self) -> usize {
-        match self {
-            HostOp::Dispatch(name, payload) => name.len() + payload_size(payload),
-            _ => 0,
-        }
-    }
-}
-
-/// Where a running command's requests go as they are made, and how many
-/// of its dispatches are still waiting for delivery.
+/// Where a running command's requests go as they are made.
 pub(crate) struct Live {
-    /// The channel to the dispatcher's pump.
-    pub(crate) requests: UnboundedSender<HostOp>,
-    /// Dispatches sent and not yet delivered.
-    pub(crate) in_flight: Arc<InFlight>,
-}
-
-/// Dispatches of a running command that wait for delivery.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight {
-    dispatches: AtomicUsize,
-    bytes: AtomicUsize,
-}
-
-impl InFlight {
-    /// Marks one dispatch of `bytes` pending bytes as delivered.
-    pub(crate) fn delivered(&self, bytes: usize) {
-        self.dispatches.fetch_sub(1, Ordering::AcqRel);
-        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
-    }
+    /// The channel to the dispatcher's pump; each request counted until
+    /// carried out.
+    pub(crate) requests: UnboundedSender<(HostOp, Counted)>,
 }
 
 /// The data of one plugin's `Store`: its WASI context, its view of the
@@ -100,10 +48,11 @@ pub(crate) struct HostState {
     table: ResourceTable,
     plugin: Arc<str>,
     app: Arc<AppInfo>,
-    ops: Vec<HostOp>,
+    ops: Requests,
+    pending: Arc<Pending>,
     live: Option<Live>,
-    dispatches: usize,
-    pending_bytes: usize,
+    in_setup: bool,
+    disabled: Arc<AtomicBool>,
     payload_bytes: usize,
     budget: HostBudget,
     subscribed: HashSet<String>,
@@ -131,9 +80,12 @@ struct Added {
 impl HostState {
     /// State for the plugin `plugin`, with the given WASI context, limits,
     /// configuration values, granted capabilities, network access and
-    /// timers.
+    /// timers; `disabled` is the plugin's own flag, set when it is
+    /// disabled.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         plugin: Arc<str>,
+        disabled: Arc<AtomicBool>,
         app: Arc<AppInfo>,
         wasi: WasiCtx,
         limits: &Limits,
@@ -143,7 +95,11 @@ impl HostState {
     ) -> Self {
         HostState {
             wasi,
-            http: WasiHttpCtx::new(),
+            http: {
+                let mut http = WasiHttpCtx::new();
+                http.set_field_size_limit(crate::net::MAX_FIELDS_BYTES);
+                http
+            },
             net,
             table: {
                 let mut table = ResourceTable::new();
@@ -152,10 +108,11 @@ impl HostState {
             },
             plugin,
             app,
-            ops: Vec::new(),
+            ops: Requests::default(),
+            pending: Arc::default(),
             live: None,
-            dispatches: 0,
-            pending_bytes: 0,
+            in_setup: false,
+            disabled,
             payload_bytes: limits.payload_bytes,
             budget: limits.host.clone(),
             subscribed: HashSet::new(),
@@ -178,11 +135,21 @@ impl HostState {
     }
 
     /// Takes the requests recorded since the last call.
-    pub(crate) fn take_ops(&mut self) -> Vec<HostOp> {
-        self.dispatches = 0;
-        self.pending_bytes = 0;
+    pub(crate) fn take_ops(&mut self) -> Requests {
         self.live = None;
+        self.in_setup = false;
         std::mem::take(&mut self.ops)
+    }
+
+    /// Marks the coming call as the plugin's `setup`, the only call that
+    /// may add commands, services and configuration keys.
+    pub(crate) fn begin_setup(&mut self) {
+        self.in_setup = true;
+    }
+
+    /// Whether the plugin was disabled (its running call is to stop).
+    pub(crate) fn is_disabled(&self) -> bool {
+        self.disabled.load(Ordering::Acquire)
     }
 
     /// Sends the requests of the coming call to `live` as they are made,
@@ -206,39 +173,30 @@ impl HostState {
         LimitExceeded::check("bytes in a name", name.len(), self.budget.name_bytes)
     }
 
+    /// Leaves `op` for the dispatcher: kept until the call returns, or
+    /// sent at once while a command runs. Either way it is counted against
+    /// the plugin until it is carried out (see [`crate::requests`]).
     fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
+        if self.is_disabled() {
+            return Err(LimitExceeded::Disabled);
+        }
+        let counted = self.pending.admit(&op, self.budget.pending_bytes)?;
         match &self.live {
-            Some(live) => {
-                if let HostOp::Dispatch(..) = &op {
-                    live.in_flight.dispatches.fetch_add(1, Ordering::AcqRel);
-                    live.in_flight
-                        .bytes
-                        .fetch_add(op.pending_bytes(), Ordering::AcqRel);
-                }
-                // The receiver only goes away once the call is over.
-                drop(live.requests.send(op));
-            }
-            None => {
-                LimitExceeded::check(
-                    "requests waiting in one call",
-                    self.ops.len() + 1,
-                    MAX_REQUESTS_PER_CALL,
-                )?;
-                self.ops.push(op);
-            }
+            // The receiver only goes away once the call is over.
+            Some(live) => drop(live.requests.send((op, counted))),
+            None => self.ops.push(op, counted),
         }
         Ok(())
     }
 
-    /// Dispatches and payload bytes waiting for delivery, this one included.
-    fn waiting(&self, bytes: usize) -> (usize, usize) {
-        match &self.live {
-            Some(live) => (
-                live.in_flight.dispatches.load(Ordering::Acquire) + 1,
-                live.in_flight.bytes.load(Ordering::Acquire) + bytes,
-            ),
-            None => (self.dispatches + 1, self.pending_bytes + bytes),
+    /// Records a request allowed during setup only, made outside it: only
+    /// its name is kept, for the report.
+    fn setup_only(&mut self, what: &'static str, name: &str) -> Result<(), LimitExceeded> {
+        let mut end = name.len().min(self.budget.name_bytes);
+        while !name.is_char_boundary(end) {
+            end -= 1;
         }
+        self.record(HostOp::SetupOnly(what, name[..end].to_string()))
     }
 }
 
@@ -295,52 +253,50 @@ impl WasiHttpView for HostState {
 /// What a plugin may ask of the host, in precept's own types: each WIT
 /// version's bindings call these (see `wit/shared.rs`).
 impl HostState {
+    /// Subscribes the plugin to `name`; a request only when it changes
+    /// what the plugin is subscribed to.
     pub(crate) fn subscribe(&mut self, name: String) -> wasmtime::Result<()> {
         self.check_name(&name)?;
-        if !self.subscribed.contains(&name) {
-            let wanted = self.subscribed.len() + 1;
-            LimitExceeded::check("subscriptions", wanted, self.budget.subscriptions)?;
-            self.subscribed.insert(name.clone());
+        if self.subscribed.contains(&name) {
+            return Ok(());
         }
-        self.record(HostOp::Subscribe(name))?;
+        let wanted = self.subscribed.len() + 1;
+        LimitExceeded::check("subscriptions", wanted, self.budget.subscriptions)?;
+        self.record(HostOp::Subscribe(name.clone()))?;
+        self.subscribed.insert(name);
         Ok(())
     }
 
+    /// Unsubscribes the plugin from `name`; a request only when it was
+    /// subscribed.
     pub(crate) fn unsubscribe(&mut self, name: String) -> wasmtime::Result<()> {
         self.check_name(&name)?;
+        if !self.subscribed.contains(&name) {
+            return Ok(());
+        }
+        self.record(HostOp::Unsubscribe(name.clone()))?;
         self.subscribed.remove(&name);
-        self.record(HostOp::Unsubscribe(name))?;
         Ok(())
     }
 
     pub(crate) fn dispatch(&mut self, name: String, payload: Payload) -> wasmtime::Result<()> {
         self.check_name(&name)?;
-        let size = payload_size(&payload);
-        self.check_size(size)?;
-        let (dispatches, bytes) = self.waiting(name.len() + size);
-        if dispatches > MAX_DISPATCHES_PER_CALL {
-            return Err(LimitExceeded::Dispatches(MAX_DISPATCHES_PER_CALL).into());
-        }
-        LimitExceeded::check(
-            "bytes of dispatches waiting",
-            bytes,
-            self.budget.pending_bytes,
-        )?;
-        self.dispatches = dispatches;
-        self.pending_bytes = bytes;
+        self.check_size(payload_size(&payload))?;
         self.record(HostOp::Dispatch(name, payload))?;
         Ok(())
     }
 
     pub(crate) fn add_command(&mut self, spec: CommandSpec) -> wasmtime::Result<()> {
-        let size = spec.name.len()
-            + spec.help.len()
-            + spec
-                .args
-                .iter()
-                .map(|a| a.name.len() + a.help.len() + a.default.as_ref().map_or(0, String::len))
-                .sum::<usize>();
-        LimitExceeded::check("bytes in one command", size, MAX_COMMAND_BYTES)?;
+        if !self.in_setup {
+            return Ok(self.setup_only("add-command", &spec.name)?);
+        }
+        let arguments = spec.args.len();
+        LimitExceeded::check("arguments in one command", arguments, crate::cli::MAX_ARGS)?;
+        LimitExceeded::check(
+            "bytes in one command",
+            command_bytes(&spec),
+            MAX_COMMAND_BYTES,
+        )?;
         self.added.commands += 1;
         LimitExceeded::check("commands", self.added.commands, self.budget.commands)?;
         self.record(HostOp::AddCommand(spec))?;
@@ -353,6 +309,9 @@ impl HostState {
         command: Option<String>,
     ) -> wasmtime::Result<()> {
         self.check_name(&name)?;
+        if !self.in_setup {
+            return Ok(self.setup_only("add-service", &name)?);
+        }
         self.added.services += 1;
         LimitExceeded::check("services", self.added.services, self.budget.services)?;
         self.record(HostOp::AddService(name, command))?;
@@ -366,14 +325,22 @@ impl HostState {
         default: Value,
     ) -> wasmtime::Result<()> {
         self.check_name(&key)?;
+        if !self.in_setup {
+            return Ok(self.setup_only("declare", &key)?);
+        }
         self.check_size(value_size(&default))?;
         let help = crate::text::clean(&help, 300);
         let declared = ConfigKey { key, help, default };
+        let others = self.declared.iter().filter(|k| k.key != declared.key);
+        let (count, bytes) = others.fold((1, key_bytes(&declared)), |(n, b), k| {
+            (n + 1, b + key_bytes(k))
+        });
+        LimitExceeded::check("configuration keys", count, self.budget.config_keys)?;
+        let limit = self.budget.config_bytes;
+        LimitExceeded::check("bytes of configuration keys", bytes, limit)?;
+        self.record(HostOp::DeclareConfig(declared.clone()))?;
         self.declared.retain(|k| k.key != declared.key);
-        let wanted = self.declared.len() + 1;
-        LimitExceeded::check("configuration keys", wanted, self.budget.config_keys)?;
-        self.declared.push(declared.clone());
-        self.record(HostOp::DeclareConfig(declared))?;
+        self.declared.push(declared);
         Ok(())
     }
 
@@ -450,6 +417,9 @@ impl HostState {
         self.check_name(&event)?;
         let size = payload_size(&payload);
         self.check_size(size)?;
+        if self.is_disabled() {
+            return Err(LimitExceeded::Disabled.into());
+        }
         let booked = self
             .timers
             .book(event.len() + size, self.budget.pending_bytes);

@@ -53,6 +53,7 @@ mod output;
 mod plugin;
 mod profile;
 mod progress;
+mod requests;
 mod sandbox;
 mod service_states;
 mod services;
@@ -86,12 +87,12 @@ pub use events::{
     Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
     SubscriptionId,
 };
-pub use host::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL};
 pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use net::MAX_OPEN_REQUESTS;
 pub use output::{MAX_CAPTURED_BYTES, PluginStdout};
 pub use plugin::{Plugin, PluginOptions};
 pub use profile::LoadProfile;
+pub use requests::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL, REQUEST_BYTES};
 pub use sandbox::{
     DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
 };
@@ -101,7 +102,10 @@ pub use status::ExitStatus;
 pub use text::MAX_SHOWN_CHARS;
 pub use timers::{MAX_TIMERS, MIN_INTERVAL};
 pub use trace::{EventTrace, TraceFormat};
-pub use value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
+pub use value::{
+    ENTRY_BYTES, FromScalar, FromValue, ITEM_BYTES, Payload, Scalar, VALUE_BYTES, Value, lookup,
+    payload,
+};
 pub use vars::Vars;
 pub use wit::ServiceStep;
 pub use wit::{WORLD_VERSION, WORLD_VERSIONS};

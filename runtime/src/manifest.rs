@@ -128,6 +128,10 @@ impl Manifest {
     }
 }
 
+/// How deep components and modules may nest inside a plugin's file: a
+/// parser is kept for each level while it is read.
+const MAX_NESTING: usize = 16;
+
 /// Reads what the component `bytes` says about itself. The component's
 /// own sections come first; those of the modules inside it fill what they
 /// lack (the Rust SDK writes its sections into its core module). Bytes that
@@ -160,18 +164,35 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest, String> {
                 offset += size as usize;
             }
             Payload::ModuleSection { parser, .. } | Payload::ComponentSection { parser, .. } => {
+                if parsers.len() > MAX_NESTING {
+                    return Err(format!(
+                        "its components and modules nest deeper than {MAX_NESTING}"
+                    ));
+                }
                 parsers.push(parser);
             }
             Payload::End(_) => {
                 parsers.pop();
             }
-            Payload::ComponentImportSection(imports) if depth == 0 && world.is_none() => {
-                world = imports
+            Payload::ComponentImportSection(imports) if depth == 0 => {
+                // Every `precept:plugin` import names one version: a
+                // component that mixes them is refused, not classified by
+                // its first.
+                let versions = imports
                     .into_iter()
                     .flatten()
                     .filter_map(|import| import.name.name.strip_prefix("precept:plugin/"))
-                    .find_map(|rest| rest.split_once('@').map(|(_, v)| shown(v)))
-                    .flatten();
+                    .filter_map(|rest| rest.split_once('@').and_then(|(_, v)| shown(v)));
+                for version in versions {
+                    match &world {
+                        Some(seen) if *seen != version => {
+                            return Err(format!(
+                                "it imports precept:plugin interfaces of two versions, {seen} and {version}"
+                            ));
+                        }
+                        _ => world = Some(version),
+                    }
+                }
             }
             Payload::CustomSection(reader) => {
                 let identity = if depth == 0 { &mut outer } else { &mut inner };

@@ -3,6 +3,13 @@
 //! else. A request anywhere else is refused with an error the plugin
 //! receives (`HTTP-request-denied`), never a trap; name lookups and UDP stay
 //! off, since a lookup alone can carry data to any name server.
+//!
+//! A granted host *name* is looked up by the host, and the request goes to
+//! the address it checked: a name that leads to a loopback, private,
+//! link-local or otherwise internal address is refused (only the name
+//! `localhost` may lead to loopback), so that a name's owner cannot turn a
+//! grant of their server into one of the user's own network. To reach an
+//! internal host, grant its address.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +24,14 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 /// How many HTTP requests one plugin may have open at once (sent, and
 /// their responses not yet read to the end or dropped).
 pub const MAX_OPEN_REQUESTS: usize = 16;
+
+/// The most bytes one outgoing body holds in the host: one write of at
+/// most this many bytes, and one more waiting to be sent.
+pub(crate) const BODY_CHUNK_BYTES: usize = 16 << 10;
+
+/// The most bytes of names and values one set of HTTP fields (headers)
+/// may hold.
+pub(crate) const MAX_FIELDS_BYTES: usize = 16 << 10;
 
 /// One granted `host:port`, the host in lowercase.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +156,10 @@ impl WasiHttpHooks for NetAccess {
     ) -> Sent {
         drop(fut);
         let uri = request.uri();
+        // `user@host`: the host checked would not be the one connected to.
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
         let default_port = if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
             443
         } else {
@@ -157,7 +176,9 @@ impl WasiHttpHooks for NetAccess {
             return Box::new(async { Err(HttpError::ConnectionLimitReached) });
         };
         let options = self.bounded(options);
+        let wait = self.wait;
         Box::new(async move {
+            let request = pinned(request, wait).await?;
             let (response, connection) =
                 wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             let connection = async move {
@@ -170,11 +191,160 @@ impl WasiHttpHooks for NetAccess {
             ))
         })
     }
+
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        1
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        BODY_CHUNK_BYTES
+    }
+}
+
+/// `request` with its host name, when it has one, looked up and replaced
+/// by the address checked (its `Host` header keeps the name); refused when
+/// the name leads to an internal address. An HTTPS request keeps its name
+/// for the certificate check, after its addresses were checked.
+async fn pinned(
+    request: http::Request<WasiBody>,
+    wait: Duration,
+) -> Result<http::Request<WasiBody>, HttpError> {
+    let uri = request.uri();
+    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let Some(authority) = uri.authority().cloned() else {
+        return Ok(request);
+    };
+    let host = authority.host().to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok() {
+        return Ok(request);
+    }
+    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let looked_up = tokio::time::timeout(wait, tokio::net::lookup_host((bare, port)))
+        .await
+        .map_err(|_| HttpError::DnsTimeout)?
+        .map_err(|_| dns_error())?;
+    let addresses: Vec<SocketAddr> = looked_up.collect();
+    let loopback_allowed = host == "localhost";
+    let refused = |ip: IpAddr| is_internal(ip) && !(loopback_allowed && ip.is_loopback());
+    let Some(address) = addresses.first().copied() else {
+        return Err(dns_error());
+    };
+    if addresses.iter().any(|a| refused(a.ip())) {
+        return Err(HttpError::HttpRequestDenied);
+    }
+    if https {
+        return Ok(request);
+    }
+    let (mut parts, body) = request.into_parts();
+    let mut uri = parts.uri.clone().into_parts();
+    uri.authority = Some(
+        address
+            .to_string()
+            .parse()
+            .map_err(|_| HttpError::HttpRequestUriInvalid)?,
+    );
+    parts.uri = http::Uri::from_parts(uri).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    Ok(http::Request::from_parts(parts, body))
+}
+
+/// A name that could not be looked up.
+fn dns_error() -> HttpError {
+    HttpError::DnsError {
+        rcode: None,
+        info_code: None,
+    }
+}
+
+/// Whether `ip` is an address of the user's own machine or network, or no
+/// address at all: loopback, private, link-local (cloud metadata among
+/// them), shared (CGNAT), unique local, unspecified, multicast, broadcast,
+/// or one of these written as an IPv4-mapped IPv6 address.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_addresses_are_told_apart_from_public_ones() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "100.128.0.1"] {
+            assert!(!is_internal(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_granted_name_that_leads_to_an_internal_address_is_refused() {
+        let request = |url: &str| {
+            let body = http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed_unsync();
+            http::Request::get(url).body(body).unwrap()
+        };
+        let wait = Duration::from_secs(5);
+        // `localhost` may lead to loopback: the request goes to the address.
+        let pinned_to = pinned(request("http://localhost:8080/x"), wait)
+            .await
+            .unwrap();
+        let host = pinned_to.uri().host().unwrap().to_string();
+        assert!(host == "127.0.0.1" || host == "[::1]", "{host}");
+        assert_eq!(pinned_to.uri().path(), "/x");
+        // Another name for the same address may not.
+        if std::net::ToSocketAddrs::to_socket_addrs(&("ip6-localhost", 80)).is_ok() {
+            let refused = pinned(request("http://ip6-localhost:8080/"), wait).await;
+            assert!(
+                matches!(refused, Err(HttpError::HttpRequestDenied)),
+                "{refused:?}"
+            );
+        }
+        // An address is taken as it is.
+        let literal = pinned(request("http://127.0.0.1:8080/"), wait)
+            .await
+            .unwrap();
+        assert_eq!(literal.uri().host(), Some("127.0.0.1"));
+    }
 
     fn access(hosts: &[&str]) -> NetAccess {
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();

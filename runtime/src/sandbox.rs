@@ -105,8 +105,9 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostBudget {
     /// Bytes of variable names and values the plugin holds, counted as
-    /// payloads are (the bytes of names and strings, eight per other value
-    /// and eight more per list); what it overwrites is credited back.
+    /// payloads are (what the host keeps for each value and list item, and
+    /// the bytes of names and strings); what it overwrites is credited
+    /// back.
     pub var_bytes: usize,
     /// How many variables the plugin holds.
     pub vars: usize,
@@ -115,7 +116,9 @@ pub struct HostBudget {
     /// The longest name (event, variable, service, configuration key), in
     /// bytes.
     pub name_bytes: usize,
-    /// Bytes of dispatched payloads waiting for delivery at once.
+    /// Bytes of the requests one call leaves for the dispatcher (dispatched
+    /// payloads, names, commands, timers), or that a running command's
+    /// requests hold while they wait.
     pub pending_bytes: usize,
     /// The longest log line; longer ones are cut.
     pub log_line_bytes: usize,
@@ -128,9 +131,17 @@ pub struct HostBudget {
     pub services: usize,
     /// Configuration keys the plugin may declare.
     pub config_keys: usize,
-    /// WASI handles it may hold at once: streams, pollables, HTTP
-    /// requests, responses and headers.
+    /// Bytes of its declared configuration keys together: names, help and
+    /// defaults.
+    pub config_bytes: usize,
+    /// WASI handles it may hold at once: open files and sockets (each a
+    /// descriptor of the process), streams, pollables, HTTP requests,
+    /// responses, bodies and headers.
     pub handles: usize,
+    /// The most bytes the host copies out of the plugin's memory in one
+    /// call of an import (a payload, a log line, a body chunk): a larger
+    /// call traps before the host holds it.
+    pub copy_bytes: usize,
 }
 
 impl Default for HostBudget {
@@ -146,7 +157,9 @@ impl Default for HostBudget {
             commands: 32,
             services: 32,
             config_keys: 128,
-            handles: 10_000,
+            config_bytes: 256 << 10,
+            handles: 1024,
+            copy_bytes: 16 << 20,
         }
     }
 }
@@ -201,6 +214,9 @@ pub enum LimitExceeded {
     /// longer, than a dispatch may.
     #[error("{0}")]
     Cascade(String),
+    /// The plugin was disabled while the call ran: the call is stopped.
+    #[error("was disabled while it ran")]
+    Disabled,
 }
 
 impl LimitExceeded {
@@ -256,6 +272,27 @@ impl Sandbox {
     /// The network hosts this sandbox may reach.
     pub(crate) fn net(&self) -> NetAccess {
         NetAccess::new(&self.grants.net, self.limits.wait)
+    }
+}
+
+/// Raises the process's soft limit on open files to its hard limit, as Go
+/// does at start: every file, directory and socket a plugin holds open is
+/// a descriptor of the process, up to its handle budget each, and a soft
+/// limit of 1,024 would let one plugin starve the host and the others.
+pub(crate) fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current != limit.maximum {
+            limit.current = limit.maximum;
+            if setrlimit(Resource::Nofile, limit).is_err() {
+                // macOS refuses more than OPEN_MAX (10,240) however high
+                // the hard limit.
+                limit.current = Some(limit.maximum.unwrap_or(u64::MAX).min(10_240));
+                let _ = setrlimit(Resource::Nofile, limit);
+            }
+        }
     }
 }
 

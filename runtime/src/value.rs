@@ -60,28 +60,43 @@ pub fn lookup<'a>(payload: &'a [(String, Value)], key: &str) -> Option<&'a Value
         .map(|(_, value)| value)
 }
 
-/// The size of `payload` as counted against the payload limit: the bytes
-/// of every name and string, eight per other value (a number, a flag,
-/// nothing) and eight more per list.
+/// What the host keeps for each payload entry besides its text: the
+/// entry's name and value themselves (`(String, Value)`).
+pub const ENTRY_BYTES: usize = std::mem::size_of::<(String, Value)>();
+
+/// What the host keeps for each item of a list besides its text.
+pub const ITEM_BYTES: usize = std::mem::size_of::<Scalar>();
+
+/// What the host keeps for a value besides its text and list items.
+pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
+
+/// The bytes the host holds for `payload`, as counted against the payload
+/// limit and every budget that keeps payloads: [`ENTRY_BYTES`] per entry,
+/// [`ITEM_BYTES`] per list item, and the bytes of every name and string.
+/// An entry with an empty name and empty text still costs its
+/// [`ENTRY_BYTES`], so a payload under a limit of `L` bytes has at most
+/// `L / ENTRY_BYTES` entries.
 pub fn payload_size(payload: &[(String, Value)]) -> usize {
     payload
         .iter()
-        .map(|(name, value)| name.len() + value_size(value))
+        .map(|(name, value)| std::mem::size_of::<String>() + name.len() + value_size(value))
         .sum()
 }
 
-/// The size of one value as counted against the payload limit and a
-/// plugin's variable budget; see [`payload_size`].
+/// The bytes the host holds for one value, as counted against the payload
+/// limit and a plugin's variable budget: the value itself, its text, and
+/// [`ITEM_BYTES`] per list item; see [`payload_size`].
 pub fn value_size(value: &Value) -> usize {
-    let scalar = |s: &Scalar| match s {
-        Scalar::Text(text) => text.len(),
-        _ => 8,
+    let item = |s: &Scalar| match s {
+        Scalar::Text(text) => ITEM_BYTES + text.len(),
+        _ => ITEM_BYTES,
     };
-    match value {
-        Value::Text(text) | Value::Json(text) => text.len(),
-        Value::List(items) => items.iter().map(scalar).sum::<usize>() + 8,
-        _ => 8,
-    }
+    VALUE_BYTES
+        + match value {
+            Value::Text(text) | Value::Json(text) => text.len(),
+            Value::List(items) => items.iter().map(item).sum::<usize>(),
+            _ => 0,
+        }
 }
 
 /// What kind of value `value` is, in words: `an integer`, `text`, ...
@@ -320,6 +335,18 @@ mod tests {
             Some(vec!["a".into(), "b".into()])
         );
         assert_eq!(Vec::<i64>::from_value(&list), None);
+    }
+
+    #[test]
+    fn empty_entries_and_items_cost_what_the_host_keeps() {
+        let empty = vec![(String::new(), Value::Text(String::new())); 1000];
+        assert_eq!(payload_size(&empty), 1000 * ENTRY_BYTES);
+        let list = Value::List(vec![Scalar::Text(String::new()); 1000]);
+        assert_eq!(value_size(&list), VALUE_BYTES + 1000 * ITEM_BYTES);
+        assert_eq!(
+            payload_size(&[("ab".into(), Value::Text("xyz".into()))]),
+            ENTRY_BYTES + 5
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::sandbox::LimitExceeded;
-use crate::value::{Scalar, Value, value_size};
+use crate::value::{ITEM_BYTES, Scalar, Value, value_size};
 
 /// The application's variables. Cloning gives another handle to the same
 /// variables.
@@ -93,9 +93,8 @@ impl Vars {
     /// and returns its new length, in one step: concurrent appends are never
     /// lost. `Err` says why the variable cannot be appended to.
     pub fn append(&self, name: &str, item: Scalar) -> Result<usize, String> {
-        self.update(None, name, |old| append(name, old, item))
+        self.append_to(None, name, item, usize::MAX)
             .expect("no budget without an owner")
-            .map(|value| list_len(&value))
     }
 
     /// Like [`Vars::add`], for the plugin `owner`, charged to it.
@@ -120,18 +119,73 @@ impl Vars {
         budget: VarBudget,
         max_bytes: usize,
     ) -> Result<Result<usize, String>, LimitExceeded> {
-        let by = Some((owner, budget));
-        let appended = self.update(by, name, |old| {
-            let value = append(name, old, item)?;
-            let size = name.len() + value_size(&value);
-            match size > max_bytes {
-                true => Err(format!(
-                    "variable '{name}' would hold {size} bytes; the limit is {max_bytes}"
-                )),
-                false => Ok(value),
-            }
-        })?;
-        Ok(appended.map(|value| list_len(&value)))
+        self.append_to(Some((owner, budget)), name, item, max_bytes)
+    }
+
+    /// Appends `item` to the list `name` in place, under one lock, in time
+    /// independent of the list's length; charged to `by` when given.
+    fn append_to(
+        &self,
+        by: Option<(&Arc<str>, VarBudget)>,
+        name: &str,
+        item: Scalar,
+        max_bytes: usize,
+    ) -> Result<Result<usize, String>, LimitExceeded> {
+        let mut table = self.inner.write().unwrap();
+        let item_size = ITEM_BYTES
+            + if let Scalar::Text(t) = &item {
+                t.len()
+            } else {
+                0
+            };
+        let size = match table.values.get(name) {
+            None
+            | Some(Held {
+                value: Value::Absent,
+                ..
+            }) => name.len() + value_size(&Value::List(Vec::new())) + item_size,
+            Some(
+                held @ Held {
+                    value: Value::List(_),
+                    ..
+                },
+            ) => held.size + item_size,
+            Some(_) => return Ok(Err(format!("variable '{name}' does not hold a list"))),
+        };
+        if size > max_bytes {
+            let why =
+                format!("variable '{name}' would hold {size} bytes; the limit is {max_bytes}");
+            return Ok(Err(why));
+        }
+        if let Some((owner, budget)) = by {
+            table.charge_size(owner, name, size, budget)?;
+        }
+        let owner = by.map(|(owner, _)| owner.clone());
+        let Some(held) = table
+            .values
+            .get_mut(name)
+            .filter(|h| h.value != Value::Absent)
+        else {
+            table.put(name.to_string(), Value::List(vec![item]), owner);
+            return Ok(Ok(1));
+        };
+        let Value::List(items) = &mut held.value else {
+            unreachable!("checked to be a list")
+        };
+        items.push(item);
+        let len = items.len();
+        let old = Held {
+            value: Value::Absent,
+            owner: std::mem::replace(&mut held.owner, owner.clone()),
+            size: std::mem::replace(&mut held.size, size),
+        };
+        table.credit(&old);
+        if let Some(owner) = owner {
+            let usage = table.usage.entry(owner).or_default();
+            usage.bytes += size;
+            usage.count += 1;
+        }
+        Ok(Ok(len))
     }
 
     /// Replaces `name` with what `change` makes of its value, under one
@@ -176,28 +230,10 @@ fn add(name: &str, old: Option<&Value>, delta: i64) -> Result<Value, String> {
         .ok_or_else(|| format!("variable '{name}' would overflow"))
 }
 
-/// `old` with `item` appended, for the variable `name`.
-fn append(name: &str, old: Option<&Value>, item: Scalar) -> Result<Value, String> {
-    let mut items = match old {
-        None | Some(Value::Absent) => Vec::new(),
-        Some(Value::List(items)) => items.clone(),
-        Some(_) => return Err(format!("variable '{name}' does not hold a list")),
-    };
-    items.push(item);
-    Ok(Value::List(items))
-}
-
 fn integer(value: Value) -> i64 {
     match value {
         Value::Integer(n) => n,
         _ => unreachable!("add makes an integer"),
-    }
-}
-
-fn list_len(value: &Value) -> usize {
-    match value {
-        Value::List(items) => items.len(),
-        _ => unreachable!("append makes a list"),
     }
 }
 
@@ -211,7 +247,18 @@ impl Table {
         value: &Value,
         budget: VarBudget,
     ) -> Result<(), LimitExceeded> {
-        let size = name.len() + value_size(value);
+        self.charge_size(owner, name, name.len() + value_size(value), budget)
+    }
+
+    /// Refuses a value of `size` bytes for `name` when what `owner` would
+    /// then hold goes past `budget`.
+    fn charge_size(
+        &self,
+        owner: &Arc<str>,
+        name: &str,
+        size: usize,
+        budget: VarBudget,
+    ) -> Result<(), LimitExceeded> {
         let mut after = self.usage.get(owner).copied().unwrap_or_default();
         match self.values.get(name) {
             Some(old) if old.owner.as_ref() == Some(owner) => after.bytes -= old.size,
@@ -250,12 +297,13 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::VALUE_BYTES;
 
     #[test]
     fn adding_and_appending_are_one_step_and_charged() {
         let (vars, a): (Vars, Arc<str>) = (Vars::default(), "a".into());
         let budget = VarBudget {
-            bytes: 64,
+            bytes: 200,
             count: 2,
         };
         assert_eq!(vars.add("n", 2), Ok(2));
@@ -275,8 +323,11 @@ mod tests {
                 Scalar::Text("x".into())
             ]))
         );
+        // `l` costs its name, the value and two items, one with text.
+        let l = 1 + VALUE_BYTES + 2 * ITEM_BYTES + 1;
+        assert_eq!(vars.usage_of("a").bytes, 1 + VALUE_BYTES + l);
         // Past the value bound: an error; past the budget: a limit.
-        let long = Scalar::Text("y".repeat(40));
+        let long = Scalar::Text("y".repeat(100));
         let too_long = vars.append_by(&a, "l", long.clone(), budget, 32).unwrap();
         assert!(too_long.unwrap_err().contains("the limit is 32"));
         assert!(vars.append_by(&a, "l", long, budget, 1024).is_err());
@@ -298,7 +349,7 @@ mod tests {
     fn a_plugin_is_charged_for_what_it_holds_and_credited_when_overwritten() {
         let (vars, a, b): (Vars, Arc<str>, Arc<str>) = (Vars::default(), "a".into(), "b".into());
         let budget = VarBudget {
-            bytes: 100,
+            bytes: 100 + VALUE_BYTES,
             count: 2,
         };
         vars.set_by(&a, "k".into(), Value::Text("x".repeat(50)), budget)
@@ -306,14 +357,14 @@ mod tests {
         assert_eq!(
             vars.usage_of("a"),
             Usage {
-                bytes: 51,
+                bytes: 51 + VALUE_BYTES,
                 count: 1
             }
         );
         // Overwriting its own value charges only the difference.
         vars.set_by(&a, "k".into(), Value::Text("x".repeat(90)), budget)
             .unwrap();
-        assert_eq!(vars.usage_of("a").bytes, 91);
+        assert_eq!(vars.usage_of("a").bytes, 91 + VALUE_BYTES);
         let too_big = vars.set_by(&a, "j".into(), Value::Text("x".repeat(20)), budget);
         assert!(matches!(too_big, Err(LimitExceeded::Budget { .. })));
         // Another plugin overwriting it credits the first.

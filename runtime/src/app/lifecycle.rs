@@ -12,7 +12,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use crate::app::{App, BoxFuture, CommandError, Context, Runner};
 use crate::cli;
 use crate::events::Events;
-use crate::host::{InFlight, Live};
+use crate::host::Live;
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext};
@@ -255,17 +255,15 @@ fn run_plugin_command(
     args: Payload,
 ) -> BoxFuture<Result<(), CommandError>> {
     Box::pin(async move {
+        // Unbounded in length, bounded by what each request is counted
+        // against until it is carried out (`crate::requests`).
         let (requests, received) = unbounded_channel();
-        let in_flight = Arc::new(InFlight::default());
-        let live = Live {
-            requests,
-            in_flight: in_flight.clone(),
-        };
+        let live = Live { requests };
         // The command runs on a task of its own, so that what it dispatches
         // reaches the others in parallel with it.
         let commanding = plugin.clone();
         let call = Spawned::new(async move { commanding.run_command(&name, &args, live).await });
-        let pump = events.pump(&plugin, received, &in_flight);
+        let pump = events.pump(&plugin, received);
         let (called, ()) = tokio::join!(call, pump);
         let Some(called) = called else {
             return Err(format!("plugin '{}' is disabled", plugin.name()).into());

@@ -16,10 +16,10 @@ use crate::config::ConfigKey;
 use crate::config::PluginOptions;
 use crate::engine::{CacheUse, CodePolicy, Compiler};
 use crate::error::LoadError;
-use crate::host::HostOp;
 use crate::logging;
 use crate::plugin::{Plugin, PluginFile};
 use crate::profile::LoadProfile;
+use crate::requests::{HostOp, Requests};
 use crate::sandbox::DirGrant;
 use crate::services::Registered;
 
@@ -158,7 +158,13 @@ impl App {
         let stamp = if self.watch { stamp(path) } else { None };
         let file = read_file(path, rename).await?;
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
-        if self.plugins.iter().any(|p| p.name() == name) {
+        // Names that differ only by case would share a data directory on a
+        // case-insensitive file system: one name, however it is written.
+        if self
+            .plugins
+            .iter()
+            .any(|p| p.name().eq_ignore_ascii_case(&name))
+        {
             return Err(LoadError::Duplicate { name, path: shown });
         }
         let source = Source {
@@ -188,7 +194,7 @@ impl App {
         let mut options = source.options.clone();
         let granted = file.granted(&options.sandbox.grants)?;
         // Granted (for a version with capabilities) and declared as `[data]`.
-        let data = file.manifest.capabilities.data.is_some();
+        let data = file.manifest.capabilities.data.is_some() && !self.launch.inert;
         if data && granted.iter().any(Granted::is_data) {
             let dir = match &self.data_dir {
                 Some(root) => crate::data::plugin_dir(root, &name).map_err(|e| e.to_string()),
@@ -214,6 +220,9 @@ impl App {
                     change,
                     accept: lock.accept.clone(),
                 })?;
+        }
+        if self.launch.inert {
+            options.sandbox.grants = crate::sandbox::Grants::default();
         }
         let (policy, info) = (self.code_policy(), self.info.clone());
         let plugin = Plugin::load(
@@ -242,8 +251,8 @@ impl App {
         let mut commands: Vec<AppCommand> = Vec::new();
         let mut services: Vec<Arc<Registered>> = Vec::new();
         let mut declared: Vec<ConfigKey> = Vec::new();
-        let mut rest = Vec::new();
-        for op in called.ops {
+        let (mut ops, mut rest) = (called.ops, Requests::default());
+        while let Some((op, counted)) = ops.next() {
             match op {
                 HostOp::AddCommand(spec) => {
                     let command = cli::command_from_spec(&spec, &self.args).map_err(|cause| {
@@ -290,7 +299,7 @@ impl App {
                     declared.retain(|k| k.key != key.key);
                     declared.push(key);
                 }
-                op => rest.push(op),
+                op => rest.push(op, counted),
             }
         }
         check_config(&name, &options, &declared).map_err(|cause| LoadError::Config {
@@ -423,10 +432,7 @@ pub(crate) struct ReadFile {
 /// Reads the plugin file at `path`, named `rename` if given.
 pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadFile, LoadError> {
     let reading = Instant::now();
-    let mut file = PluginFile::read(path).await?;
-    if let Some(name) = rename {
-        file.rename(name)?;
-    }
+    let file = PluginFile::read(path, rename).await?;
     let profile = LoadProfile {
         plugin: file.name.clone(),
         read: reading.elapsed(),
@@ -449,7 +455,7 @@ pub(crate) struct Candidate {
     pub(crate) declared: Vec<ConfigKey>,
     /// What it asked for in `setup` besides the above: subscriptions,
     /// dispatches, timers.
-    pub(crate) requests: Vec<HostOp>,
+    pub(crate) requests: Requests,
     pub(crate) profile: LoadProfile,
     /// When its `setup` began.
     pub(crate) setting_up: Instant,

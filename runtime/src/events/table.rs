@@ -69,9 +69,25 @@ impl<S: Clone> Table<S> {
         touched: impl Fn(&S) -> bool,
         mut edit: impl FnMut(&str, &mut Vec<S>),
     ) -> bool {
+        if let Some(only) = only {
+            // One name: its list alone, not every name's.
+            let Some((name, list)) = self.lists.get_key_value(only) else {
+                return false;
+            };
+            if !list.iter().any(&touched) {
+                return false;
+            }
+            let (name, mut changed) = (name.clone(), list.to_vec());
+            edit(&name, &mut changed);
+            match changed.is_empty() {
+                true => self.lists.remove(only),
+                false => self.lists.insert(name, changed.into()),
+            };
+            return true;
+        }
         let mut edited = false;
         self.lists.retain(|name, list| {
-            if only.is_some_and(|only| only != &**name) || !list.iter().any(&touched) {
+            if !list.iter().any(&touched) {
                 return true;
             }
             let mut changed = list.to_vec();

@@ -12,7 +12,8 @@ use wasmtime::{Store, UpdateDeadline};
 
 use super::{Instance, Plugin};
 use crate::error::{FailureKind, PluginFailure, one_line};
-use crate::host::{HostOp, HostState};
+use crate::host::HostState;
+use crate::requests::Requests;
 use crate::sandbox::LimitExceeded;
 use crate::wit::Exports;
 
@@ -20,7 +21,10 @@ use crate::wit::Exports;
 /// made of the dispatcher, to carry out in order.
 pub(crate) struct Called<T> {
     pub(crate) result: Result<T, PluginFailure>,
-    pub(crate) ops: Vec<HostOp>,
+    pub(crate) ops: Requests,
+    /// How long the call took by the clock, from when the plugin's store
+    /// was entered (waiting for it not included).
+    pub(crate) took: Duration,
 }
 
 impl<T> Called<T> {
@@ -34,7 +38,8 @@ impl<T> Called<T> {
                 event: None,
                 cause: "the plugin is disabled".into(),
             }),
-            ops: Vec::new(),
+            ops: Requests::default(),
+            took: Duration::ZERO,
         }
     }
 }
@@ -43,12 +48,17 @@ impl<T> Called<T> {
 /// reaches an epoch deadline at every tick (every 10 ms of the engine's
 /// clock), yields to the executor there, and spends one tick of the call's
 /// allowance. Time spent waiting for the executor or in the host is not
-/// counted: a busy plugin cannot make another one time out.
+/// counted: a busy plugin cannot make another one time out. A plugin
+/// disabled while it runs (e.g. its running command) stops at the next
+/// tick.
 pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Duration) {
     store.data_mut().allow(Some(allowance));
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut context| {
         let state = context.data_mut();
+        if state.is_disabled() {
+            return Err(LimitExceeded::Disabled.into());
+        }
         if state.ticks_left == 0 {
             return Err(LimitExceeded::Time(state.allowance).into());
         }
@@ -108,6 +118,7 @@ impl Entered<'_> {
     /// requested, and releases the store.
     pub(super) fn settle<T>(
         mut self,
+        took: Duration,
         result: wasmtime::Result<Result<T, String>>,
         export: &'static str,
         event: Option<&str>,
@@ -124,10 +135,12 @@ impl Entered<'_> {
             Ok(Ok(value)) => Called {
                 result: Ok(value),
                 ops,
+                took,
             },
             Ok(Err(message)) => Called {
                 result: Err(failure(FailureKind::Error, message)),
                 ops,
+                took,
             },
             Err(error) => {
                 self.plugin.disabled.store(true, Ordering::Release);
@@ -138,7 +151,8 @@ impl Entered<'_> {
                 };
                 Called {
                     result: Err(failure(kind, one_line(&error))),
-                    ops: Vec::new(),
+                    ops: Requests::default(),
+                    took,
                 }
             }
         }

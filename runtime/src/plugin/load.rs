@@ -41,16 +41,18 @@ pub(crate) struct PluginFile {
 
 impl PluginFile {
     /// Reads and checks the file at `path`, off the executor (hashing a
-    /// large component takes milliseconds).
-    pub(crate) async fn read(path: &Path) -> Result<PluginFile, LoadError> {
-        let owned = path.to_path_buf();
-        match tokio::task::spawn_blocking(move || PluginFile::read_now(&owned)).await {
+    /// large component takes milliseconds); `rename` is the name the
+    /// application gives it instead of its own.
+    pub(crate) async fn read(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
+        let (owned, rename) = (path.to_path_buf(), rename.map(str::to_string));
+        let read = move || PluginFile::read_now(&owned, rename.as_deref());
+        match tokio::task::spawn_blocking(read).await {
             Ok(file) => file,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         }
     }
 
-    fn read_now(path: &Path) -> Result<PluginFile, LoadError> {
+    fn read_now(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
         let stem = plugin_name(path);
         let shown = shown_path(path);
         let (read, manifest) =
@@ -65,14 +67,22 @@ impl PluginFile {
             path: shown.clone(),
             cause,
         })?;
-        let name = match &manifest.identity.name {
-            Some(name) => usable_name(name).map_err(|cause| LoadError::Manifest {
-                name: stem.clone(),
-                path: shown.clone(),
-                cause,
-            })?,
-            None => stem,
+        // The name names its data directory, grants and log lines: given,
+        // from the metadata or from the file stem alike, it is checked.
+        let name = match (rename, &manifest.identity.name) {
+            (Some(name), _) => {
+                usable_name(name).map_err(|cause| cause.replace("its name", "the name given"))
+            }
+            (None, Some(name)) => usable_name(name),
+            (None, None) => {
+                usable_name(&stem).map_err(|cause| cause.replace("its name", "its file name"))
+            }
         };
+        let name = name.map_err(|cause| LoadError::Manifest {
+            name: stem.clone(),
+            path: shown.clone(),
+            cause,
+        })?;
         Ok(PluginFile {
             name,
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
@@ -85,16 +95,6 @@ impl PluginFile {
     /// The BLAKE3 hash of the file, in hex.
     pub(crate) fn digest(&self) -> &str {
         &self.digest
-    }
-
-    /// Gives the plugin the name `name` instead of its own.
-    pub(crate) fn rename(&mut self, name: &str) -> Result<(), LoadError> {
-        self.name = usable_name(name).map_err(|cause| LoadError::Manifest {
-            name: self.name.clone(),
-            path: self.shown.clone(),
-            cause: cause.replace("its name", "the name given"),
-        })?;
-        Ok(())
     }
 
     /// The plugin as a lockfile records it, once granted `granted`.
@@ -112,9 +112,9 @@ impl PluginFile {
 
     /// What the plugin is granted of what it declares, given `grants`: a
     /// plugin built for 0.1.0 declares nothing and is given its grants as
-    /// they are; a newer one gets only what it declares, and every required
-    /// capability. (A version this runtime does not provide is refused
-    /// when it is prepared.)
+    /// they are (listed, so that a lockfile pins them too); a newer one gets
+    /// only what it declares, and every required capability. (A version
+    /// this runtime does not provide is refused when it is prepared.)
     pub(crate) fn granted(&self, grants: &Grants) -> Result<Vec<Granted>, LoadError> {
         // Without precept imports a component is taken as the newest.
         let declares = match self.manifest.world.as_deref() {
@@ -122,7 +122,7 @@ impl PluginFile {
             Some(version) => Version::named(version).is_some_and(Version::declares_capabilities),
         };
         if !declares {
-            return Ok(Vec::new());
+            return Ok(crate::capabilities::given(grants));
         }
         self.manifest
             .capabilities
@@ -189,8 +189,10 @@ impl Plugin {
                 cause: e.to_string(),
             })?;
         let name: Arc<str> = name.into();
+        let disabled = Arc::new(AtomicBool::new(false));
         let state = HostState::new(
             name.clone(),
+            disabled.clone(),
             app,
             wasi,
             &sandbox.limits,
@@ -200,6 +202,7 @@ impl Plugin {
         );
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|state| &mut state.limiter);
+        store.set_hostcall_fuel(sandbox.limits.host.copy_bytes);
         call::count_running_time(&mut store, sandbox.limits.call);
         let wait = Some(sandbox.limits.wait);
         let instantiated = call::bounded(wait, pre.instantiate_async(&mut store));
@@ -214,7 +217,7 @@ impl Plugin {
             path: shown,
             timers,
             instance: Mutex::new(Some(Instance { store, exports })),
-            disabled: AtomicBool::new(false),
+            disabled,
             limits: sandbox.limits.clone(),
             component: (engine.engine.clone(), component),
             about: About {
@@ -274,19 +277,24 @@ fn prepare(
 /// The longest plugin name.
 const MAX_PLUGIN_NAME: usize = 64;
 
-/// A name a plugin gives itself, if usable as one: it names its section of
-/// the configuration file and its grants on the command line.
-fn usable_name(name: &str) -> Result<String, String> {
+/// A name a plugin gives itself (or its file stem), if usable as one: it
+/// names its section of the configuration file, its grants on the command
+/// line and its data directory. Letters, digits, `-`, `_` and `.`,
+/// starting with a letter or digit, so never `.` or `..`.
+pub(crate) fn usable_name(name: &str) -> Result<String, String> {
     let mut chars = name.chars();
     let first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    // Windows takes `notes.` for `notes`: a name ends as it starts.
+    let last = name.ends_with(|c: char| c.is_ascii_alphanumeric());
     if first
+        && last
         && name.len() <= MAX_PLUGIN_NAME
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         Ok(name.to_string())
     } else {
         Err(format!(
-            "its name '{name}' is not usable: at most {MAX_PLUGIN_NAME} letters, digits, '-', '_' or '.', starting with a letter or digit"
+            "its name '{name}' is not usable: at most {MAX_PLUGIN_NAME} letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
         ))
     }
 }
@@ -357,5 +365,21 @@ mod tests {
     #[test]
     fn name_is_the_file_stem() {
         assert_eq!(plugin_name(Path::new("/x/hello.wasm")), "hello");
+    }
+
+    #[test]
+    fn stems_that_could_name_another_directory_are_not_usable() {
+        for path in [
+            "/x/..wasm",
+            "/x/...wasm",
+            "/x/a b.wasm",
+            "/x/other: ok.wasm",
+            "/x/.hidden.wasm",
+            "/x/notes..wasm",
+        ] {
+            let stem = plugin_name(Path::new(path));
+            assert!(usable_name(&stem).is_err(), "{path}: {stem}");
+        }
+        assert!(usable_name("notes.v2").is_ok());
     }
 }

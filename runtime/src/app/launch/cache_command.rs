@@ -108,10 +108,13 @@ fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
     }
     let mut dirs = Vec::new();
     for entry in std::fs::read_dir(cache.root())? {
-        let path = entry?.path();
-        if !path.is_dir() {
+        let entry = entry?;
+        // A symbolic link is never followed: only the cache's own
+        // directories are looked into and pruned.
+        if !entry.file_type()?.is_dir() {
             continue;
         }
+        let path = entry.path();
         let compiler = ours.iter().find(|(dir, _)| *dir == path).map(|(_, n)| *n);
         let (mut digests, mut bytes) = (Vec::new(), 0);
         for file in std::fs::read_dir(&path)? {

@@ -135,7 +135,8 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
             let expected = from_toml(expected);
             let got = vars.get(name).unwrap_or(Value::Absent);
             if got != expected {
-                wrong.push(format!("variable {name} is {got:?}, expected {expected:?}"));
+                let got = crate::text::clean(&format!("{got:?}"), crate::text::MAX_SHOWN_CHARS);
+                wrong.push(format!("variable {name} is {got}, expected {expected:?}"));
             }
         }
         let failures = events.failures();

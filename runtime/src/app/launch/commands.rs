@@ -2,7 +2,7 @@
 //! configuration file, and the optional [`Builtin`] ones: `dispatch`,
 //! `inspect`, `check`, `cache` and `completions`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -17,7 +17,7 @@ use crate::value::{Payload, Value};
 
 /// What the commands need from after the plugins were loaded.
 pub(crate) struct Snapshot {
-    /// The configuration `dump-config` prints.
+    /// The configuration `dump-config` prints; built only for that command.
     pub(crate) dump: String,
     /// The full command line, for `completions`.
     pub(crate) command_line: Command,
@@ -140,6 +140,12 @@ impl App {
                     file.display(),
                     list.display()
                 );
+                if !crate::lock::path_beside(file).exists() {
+                    eprintln!(
+                        "note: it has no lockfile, so the plugin files it names are not pinned: \
+                         run `lock`, then `trust` again"
+                    );
+                }
                 Ok(())
             }
         })
@@ -221,34 +227,40 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 }
 
 /// Loads the component into an application of its own, runs its `setup`
-/// and describes who it says it is, what it declares and what it did at
-/// setup; no command runs. Its required capabilities (and its data
-/// directory) are granted as empty stand-ins (an empty temporary
-/// directory, empty variables), so that its
-/// setup can run without the user's grants.
+/// with no reach at all, and describes who it says it is, what it declares
+/// and what it did at setup; no command runs. Its required capabilities
+/// are answered as granted (so that its setup runs as it would), but it is
+/// given nothing of them: no directory, no data directory, no environment
+/// variable, no network.
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let manifest = crate::manifest::Manifest::from_component(&bytes)?;
-    let stand_in = stand_in_dir()?;
+    // The same bounded read as a load: a regular file, at most 1 GiB.
+    let (_, manifest) = crate::cache::fingerprint(path, crate::manifest::read)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let manifest = manifest?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
-    // A data directory, too, is an empty stand-in.
-    app.data_dir(Some(stand_in.join("data")));
+    app.launch.inert = true;
     // The report is the output: what the plugin prints goes to stderr.
     app.plugin_stdout().to_stderr(true);
-    let options = PluginOptions::from(stand_ins(&manifest.capabilities, &stand_in));
-    let loaded = app.load_plugin_with(path, &options).await;
-    let _ = std::fs::remove_dir_all(&stand_in);
-    let plugin = loaded?;
+    let options = PluginOptions::from(stand_ins(&manifest.capabilities));
+    let plugin = app.load_plugin_with(path, &options).await?;
     let name = plugin.name();
     let world = format!("precept:plugin@{}", plugin.world_version());
-    let mut subscriptions = app.events().subscriptions_of(name);
+    // Every name below is the plugin's own text: one safe line each, in
+    // JSON too (serde_json escapes only C0 control characters).
+    let shown = |text: &str| crate::text::clean(text, crate::text::MAX_SHOWN_CHARS);
+    let mut subscriptions: Vec<String> = app
+        .events()
+        .subscriptions_of(name)
+        .iter()
+        .map(|s| shown(s))
+        .collect();
     subscriptions.sort();
     let services: Vec<_> = app
         .plugin_services(name)
         .into_iter()
-        .map(|(service, command)| json!({ "name": service, "command": command }))
+        .map(|(service, command)| json!({ "name": shown(service), "command": command.map(shown) }))
         .collect();
     let commands: Vec<_> = app
         .plugin_commands(name)
@@ -260,8 +272,8 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
         .into_iter()
         .map(|key| {
             json!({
-                "key": key.key,
-                "help": key.help,
+                "key": shown(&key.key),
+                "help": shown(&key.help),
                 "default": crate::config::to_toml(&key.default),
             })
         })
@@ -289,26 +301,16 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// A fresh empty directory for `inspect`'s stand-ins.
-fn stand_in_dir() -> Result<PathBuf, CommandError> {
-    let dir = std::env::temp_dir().join(format!(
-        "precept-inspect-{}-{}",
-        std::process::id(),
-        crate::events::now_micros()
-    ));
-    std::fs::create_dir(&dir)?;
-    Ok(dir)
-}
-
-/// Grants for the required capabilities of `declared`: the empty directory
-/// `empty` for each directory, with the access declared; empty values for
-/// variables.
-fn stand_ins(declared: &Capabilities, empty: &Path) -> Sandbox {
+/// Grants for the required capabilities of `declared`, to be checked and
+/// answered, never given (`inspect` runs its plugin inert): a directory
+/// for each directory, with the access declared; empty values for
+/// variables; each host as declared.
+fn stand_ins(declared: &Capabilities) -> Sandbox {
     let mut sandbox = Sandbox::default();
     let grants = &mut sandbox.grants;
     for dir in declared.dirs.iter().filter(|d| d.required) {
         grants.dirs.push(DirGrant {
-            host: empty.to_path_buf(),
+            host: PathBuf::from("/nonexistent"),
             guest: dir.path.clone(),
             writable: dir.access == crate::capabilities::Access::ReadWrite,
         });

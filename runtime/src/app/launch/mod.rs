@@ -47,6 +47,11 @@ pub(crate) struct Launch {
     /// The lockfile the plugins must match, when there is one and the run
     /// does not accept them anew.
     pub(crate) lock: Option<Lock>,
+    /// Whether plugins run with nothing of their grants: no directories
+    /// (nor a data directory), no environment, no network. What they are
+    /// granted is still checked and answered, so that their `setup` runs
+    /// as it would; `inspect`'s application.
+    pub(crate) inert: bool,
 }
 
 /// A lockfile in force.
@@ -156,19 +161,42 @@ impl App {
         let limits = options
             .limits
             .apply(config.limits.apply(self.sandbox.limits.clone()));
-        let snapshot = self.snapshot(fail_fast, &limits, &options_of, locked);
+        let dumping = options.command.as_deref() == Some("dump-config");
+        let snapshot = self.snapshot(dumping, fail_fast, &limits, &options_of, locked);
         let _ = self.launch.snapshot.set(snapshot);
         Ok(())
     }
 
-    /// What `dump-config` and `completions` describe: the plugins as loaded.
+    /// What `dump-config` and `completions` describe: the plugins as loaded
+    /// (the configuration's text only when `dumping`: it can be large).
     fn snapshot(
         &self,
+        dumping: bool,
         fail_fast: bool,
         limits: &Limits,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
         locked: Option<String>,
     ) -> Snapshot {
+        Snapshot {
+            dump: if dumping {
+                self.dump(fail_fast, limits, options_of)
+            } else {
+                String::new()
+            },
+            command_line: self.command_line(),
+            locked,
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
+
+    /// The configuration as loaded, with every plugin's keys, as
+    /// `dump-config` prints it.
+    fn dump(
+        &self,
+        fail_fast: bool,
+        limits: &Limits,
+        options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
+    ) -> String {
         let loaded: Vec<(&str, PluginOptions)> = self
             .plugins()
             .iter()
@@ -187,12 +215,7 @@ impl App {
             .iter()
             .map(|p| std::path::absolute(p.path()).unwrap_or_else(|_| p.path().into()))
             .collect();
-        Snapshot {
-            dump: config::dump(&paths, fail_fast, limits, &dumps),
-            command_line: self.command_line(),
-            locked,
-            cache_dir: self.cache_dir.clone(),
-        }
+        config::dump(&paths, fail_fast, limits, &dumps)
     }
 }
 

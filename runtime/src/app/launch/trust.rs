@@ -2,7 +2,9 @@
 //! `-c`: such a file (`precept.toml` for `precept-run`) can load plugins and
 //! grant them directories, so it is used only once the user trusted it with
 //! the application's `trust` command, which records the file's path and
-//! BLAKE3 hash (as direnv does). A changed file must be trusted again.
+//! BLAKE3 hash (as direnv does), taken over the file and the lockfile
+//! beside it (or its absence). A changed file, or a lockfile changed,
+//! added or removed, must be trusted again.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,11 +26,27 @@ pub(crate) fn user_config_dir(name: &str) -> Option<PathBuf> {
     Some(base.join(stem))
 }
 
-/// The line that records `path` with its current content.
+/// The line that records `path` with its current content and that of its
+/// lockfile. A path with a control character (a line break would write a
+/// second record) is never trusted.
 fn record(path: &Path) -> std::io::Result<String> {
     let absolute = std::path::absolute(path)?;
-    let digest = blake3::hash(&std::fs::read(path)?).to_hex();
-    Ok(format!("{digest} {}", absolute.display()))
+    let shown = absolute.display().to_string();
+    if shown.chars().any(char::is_control) {
+        return Err(std::io::Error::other(
+            "a path with control characters cannot be trusted",
+        ));
+    }
+    let mut hasher = blake3::Hasher::new();
+    let config = std::fs::read(path)?;
+    hasher.update(&(config.len() as u64).to_le_bytes());
+    hasher.update(&config);
+    match std::fs::read(crate::lock::path_beside(path)) {
+        Ok(lock) => hasher.update(b"lock").update(&lock),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => hasher.update(b"no lock"),
+        Err(error) => return Err(error),
+    };
+    Ok(format!("{} {shown}", hasher.finalize().to_hex()))
 }
 
 /// Whether `path`, with its current content, was trusted.
@@ -40,17 +58,38 @@ pub(crate) fn is_trusted(path: &Path, name: &str) -> bool {
 }
 
 /// Trusts `path`, a configuration file named `name`, with its current
-/// content.
+/// content: its record replaces any earlier one of the same path, so that
+/// a state trusted before (without its lockfile, say) is not trusted
+/// again when it comes back.
 pub(crate) fn trust(path: &Path, name: &str) -> std::io::Result<PathBuf> {
     let list = trust_file(name).ok_or_else(|| std::io::Error::other("no home directory"))?;
     let line = record(path)?;
+    let (_, shown) = line.split_once(' ').expect("a record is a hash and a path");
     if let Some(dir) = list.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let kept = match std::fs::read_to_string(&list) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error),
+    };
+    let mut text: String = kept
+        .lines()
+        .filter(|l| l.split_once(' ').is_none_or(|(_, p)| p != shown))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    text.push_str(&format!("{line}\n"));
+    // Written aside, then renamed over the list in one step.
+    let partial = list.with_extension(format!("{}.partial", std::process::id()));
     let mut file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .open(&list)?;
-    writeln!(file, "{line}")?;
-    Ok(list)
+        .write(true)
+        .create_new(true)
+        .open(&partial)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| std::fs::rename(&partial, &list));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.map(|()| list)
 }

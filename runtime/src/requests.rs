@@ -1,0 +1,217 @@
+//! What a plugin asks of the dispatcher (subscribe, unsubscribe, dispatch,
+//! timers, and in `setup` commands, services and keys), and how much of it
+//! may wait at once. Every request is counted against its plugin from the
+//! moment it is made until it has been carried out — across nested
+//! dispatches, timers and a running command alike — so that what the host
+//! holds for one plugin's requests stays within one bound.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::cli::{ArgSpec, CommandSpec};
+use crate::config::ConfigKey;
+use crate::sandbox::LimitExceeded;
+use crate::timers::Timer;
+use crate::value::{Payload, payload_size, value_size};
+
+/// How many dispatches of one plugin may wait for delivery at once (those
+/// of one call, and of the calls it is nested in).
+pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
+
+/// How many requests of any kind of one plugin may wait for the
+/// dispatcher at once.
+pub const MAX_REQUESTS_PER_CALL: usize = 4096;
+
+/// What one request costs besides what it carries (names, payloads,
+/// descriptions): at least what the host keeps for it.
+pub const REQUEST_BYTES: usize = 128;
+
+/// A request a plugin made of the dispatcher.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum HostOp {
+    /// Subscribe the plugin to an event name.
+    Subscribe(String),
+    /// Unsubscribe the plugin from an event name.
+    Unsubscribe(String),
+    /// Dispatch an event.
+    Dispatch(String, Payload),
+    /// Add a command (allowed during setup only).
+    AddCommand(CommandSpec),
+    /// Declare a service, optionally for one command (setup only).
+    AddService(String, Option<String>),
+    /// Declare a configuration key (setup only).
+    DeclareConfig(ConfigKey),
+    /// Start a timer the plugin booked.
+    SetTimer(Timer),
+    /// A request allowed during setup only (`add-command`, `add-service`,
+    /// `declare`), made later: reported, and nothing of it kept but the
+    /// name.
+    SetupOnly(&'static str, String),
+}
+
+impl HostOp {
+    /// The bytes the host holds for this request while it waits:
+    /// [`REQUEST_BYTES`] and what it carries.
+    pub(crate) fn cost(&self) -> usize {
+        REQUEST_BYTES
+            + match self {
+                HostOp::Subscribe(name) | HostOp::Unsubscribe(name) => name.len(),
+                HostOp::Dispatch(name, payload) => name.len() + payload_size(payload),
+                HostOp::AddCommand(spec) => command_bytes(spec),
+                HostOp::AddService(name, command) => {
+                    name.len() + command.as_ref().map_or(0, String::len)
+                }
+                HostOp::DeclareConfig(key) => key_bytes(key),
+                HostOp::SetTimer(timer) => timer.event.len() + payload_size(&timer.payload),
+                HostOp::SetupOnly(_, name) => name.len(),
+            }
+    }
+
+    /// What it counts for: one request, a dispatch or not, of its cost.
+    fn weight(&self) -> Weight {
+        Weight {
+            dispatch: matches!(self, HostOp::Dispatch(..)),
+            bytes: self.cost(),
+        }
+    }
+}
+
+/// The bytes of a command description: each argument as the host keeps
+/// it, and every name, help and default.
+pub(crate) fn command_bytes(spec: &CommandSpec) -> usize {
+    let arg = |a: &ArgSpec| {
+        std::mem::size_of::<ArgSpec>()
+            + a.name.len()
+            + a.help.len()
+            + a.default.as_ref().map_or(0, String::len)
+    };
+    spec.name.len() + spec.help.len() + spec.args.iter().map(arg).sum::<usize>()
+}
+
+/// The bytes a declared configuration key holds: its name, help and
+/// default.
+pub(crate) fn key_bytes(key: &ConfigKey) -> usize {
+    key.key.len() + key.help.len() + value_size(&key.default)
+}
+
+/// What one request counts for.
+#[derive(Debug, Clone, Copy)]
+struct Weight {
+    dispatch: bool,
+    bytes: usize,
+}
+
+/// One plugin's requests that wait to be carried out: shared by its store
+/// (which counts them in) and whatever carries them out (which counts
+/// them out).
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    requests: AtomicUsize,
+    dispatches: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Pending {
+    /// Counts `op` in, if the plugin's requests stay within
+    /// [`MAX_REQUESTS_PER_CALL`], [`MAX_DISPATCHES_PER_CALL`] and
+    /// `byte_limit`; the guard counts it out when dropped.
+    pub(crate) fn admit(
+        self: &Arc<Self>,
+        op: &HostOp,
+        byte_limit: usize,
+    ) -> Result<Counted, LimitExceeded> {
+        let weight = op.weight();
+        let requests = self.requests.load(Ordering::Acquire) + 1;
+        LimitExceeded::check("requests waiting", requests, MAX_REQUESTS_PER_CALL)?;
+        if weight.dispatch && self.dispatches.load(Ordering::Acquire) >= MAX_DISPATCHES_PER_CALL {
+            return Err(LimitExceeded::Dispatches(MAX_DISPATCHES_PER_CALL));
+        }
+        let bytes = self.bytes.load(Ordering::Acquire) + weight.bytes;
+        LimitExceeded::check("bytes of requests waiting", bytes, byte_limit)?;
+        self.requests.fetch_add(1, Ordering::AcqRel);
+        self.dispatches
+            .fetch_add(usize::from(weight.dispatch), Ordering::AcqRel);
+        self.bytes.fetch_add(weight.bytes, Ordering::AcqRel);
+        Ok(Counted {
+            weight,
+            pending: self.clone(),
+        })
+    }
+
+    fn release(&self, weight: Weight) {
+        self.requests.fetch_sub(1, Ordering::AcqRel);
+        self.dispatches
+            .fetch_sub(usize::from(weight.dispatch), Ordering::AcqRel);
+        self.bytes.fetch_sub(weight.bytes, Ordering::AcqRel);
+    }
+}
+
+/// One request counted against its plugin; counted out when dropped.
+#[derive(Debug)]
+pub(crate) struct Counted {
+    weight: Weight,
+    pending: Arc<Pending>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.pending.release(self.weight);
+    }
+}
+
+/// Requests in the order they were made, each counted against its plugin
+/// until it is taken and carried out (or dropped with the rest).
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    ops: VecDeque<(HostOp, Counted)>,
+}
+
+impl Requests {
+    /// Adds a counted request at the end.
+    pub(crate) fn push(&mut self, op: HostOp, counted: Counted) {
+        self.ops.push_back((op, counted));
+    }
+
+    /// Takes the first request; it stays counted until the guard returned
+    /// with it is dropped, once it has been carried out.
+    pub(crate) fn next(&mut self) -> Option<(HostOp, Counted)> {
+        self.ops.pop_front()
+    }
+
+    /// The requests, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &HostOp> {
+        self.ops.iter().map(|(op, _)| op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_costs_at_least_what_the_host_keeps_for_it() {
+        assert!(std::mem::size_of::<HostOp>() <= REQUEST_BYTES);
+    }
+
+    #[test]
+    fn requests_are_counted_until_carried_out_or_dropped() {
+        let pending = Arc::new(Pending::default());
+        let op = HostOp::Subscribe("x".into());
+        let mut requests = Requests::default();
+        for _ in 0..MAX_REQUESTS_PER_CALL {
+            let counted = pending.admit(&op, usize::MAX).unwrap();
+            requests.push(op.clone(), counted);
+        }
+        assert!(pending.admit(&op, usize::MAX).is_err());
+        let (_, counted) = requests.next().unwrap();
+        assert!(pending.admit(&op, usize::MAX).is_err());
+        drop(counted);
+        let again = pending.admit(&op, usize::MAX).unwrap();
+        drop((again, requests));
+        assert_eq!(pending.requests.load(Ordering::Acquire), 0);
+        assert_eq!(pending.bytes.load(Ordering::Acquire), 0);
+        let limit = REQUEST_BYTES;
+        assert!(pending.admit(&op, limit).is_err());
+    }
+}
