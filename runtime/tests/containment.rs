@@ -320,8 +320,161 @@ fn the_working_directorys_configuration_is_used_only_once_trusted() {
         HELLO_LIFECYCLE
     );
 
+    // A lockfile removed (or added, or changed) since must be trusted
+    // again: trust covers the file and its lockfile.
+    std::fs::write(dir.join("precept.lock"), "").unwrap();
+    let added = run(&["dispatch", "noop"]);
+    assert!(String::from_utf8_lossy(&added.stderr).contains("not trusted"));
+    assert!(run(&["trust"]).status.success());
+    std::fs::remove_file(dir.join("precept.lock")).unwrap();
+    let removed = run(&["dispatch", "noop"]);
+    assert!(String::from_utf8_lossy(&removed.stderr).contains("not trusted"));
+    assert!(hello_lines(&String::from_utf8_lossy(&removed.stdout)).is_empty());
+
     // A changed file must be trusted again.
+    assert!(run(&["trust"]).status.success());
     std::fs::write(dir.join("precept.toml"), "plugins = []\n# changed\n").unwrap();
     let changed = run(&["dispatch", "noop"]);
     assert!(String::from_utf8_lossy(&changed.stderr).contains("not trusted"));
+}
+
+/// Runs `precept-run` with `args` (and, first, `hello` alone for a
+/// baseline): its exit status, standard output, standard error, and how
+/// much higher its peak resident memory went than the baseline's.
+#[cfg(target_os = "linux")]
+fn measured(args: &[&str]) -> (ExitStatus, String, String, u64) {
+    let baseline = {
+        let mut child = precept_run(&["--plugin", precept_tests::HELLO, "dispatch", "nothing"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_measuring(&mut child, Duration::from_secs(60)).1
+    };
+    let mut child = precept_run(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let readers = std::thread::spawn(move || (read_all(stdout), read_all(stderr)));
+    let (status, peak) = wait_measuring(&mut child, Duration::from_secs(60));
+    let (stdout, stderr) = readers.join().unwrap();
+    (status, stdout, stderr, peak.saturating_sub(baseline))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hoard_of_request_bodies_does_not_raise_the_hosts_memory() {
+    // 900 unsent requests, a body written into each as far as the host
+    // lets it, never dropped; no network grant is needed for that.
+    let (status, stdout, stderr, grown) = measured(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=body-hoard",
+        "--arg",
+        "hostile=900",
+        "--plugin",
+        precept_tests::HELLO,
+        "dispatch",
+        "nothing",
+    ]);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("hostile: ok: 900 requests"), "{stdout}");
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+    // A body holds at most two 16 KiB chunks: 900 of them under 29 MiB.
+    assert!(grown < 64 << 20, "grew by {} MiB", grown >> 20);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_command_flooding_the_dispatcher_is_cut_at_its_request_budget() {
+    // The command dispatches an event it is subscribed to (its delivery
+    // waits for the command), then asks to subscribe and unsubscribe
+    // without end: what waits is bounded like one call's requests.
+    let started = Instant::now();
+    let (status, _, stderr, grown) = measured(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=command-flood",
+        "flood",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: plugin 'hostile' went past a limit in run-command(flood): ")
+            && errors[0].ends_with("4097 requests waiting; the budget is 4096"),
+        "{stderr}"
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(grown < 32 << 20, "grew by {} MiB", grown >> 20);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn files_held_open_cannot_starve_the_others_of_descriptors() {
+    // Under a soft limit of 1,024 open files, a plugin holding files open
+    // in its directory is cut at its handle budget; the next plugin loads.
+    let data = scratch("fd-hoard").join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let grant = format!("hostile={}::/data", data.display());
+    let output = Command::new("sh")
+        .args(["-c", "ulimit -S -n 1024 && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_precept-run"))
+        .args(["--dir-rw", &grant, "--plugin", precept_tests::HOSTILE])
+        .args(["--arg", "hostile=fd-hoard", "--arg", "hostile=2000"])
+        .args(["--plugin", precept_tests::HELLO, "dispatch", "nothing"])
+        .env("PRECEPT_CACHE_DIR", scratch("cache"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: plugin 'hostile' trapped in setup: ")
+            && errors[0].contains("no free keys"),
+        "{stderr}"
+    );
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE, "{stderr}");
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+}
+
+#[test]
+fn inspect_runs_a_plugin_with_nothing_of_what_it_declares() {
+    // The port the beacon plugin declares and reaches for in its setup.
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:47391").expect("port 47391 is free for this test");
+    listener.set_nonblocking(true).unwrap();
+    let home = scratch("inspect-home");
+    let output = precept_run(&["inspect", precept_tests::BEACON])
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("PRECEPT_DATA_DIR")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    // What the file declares is shown; nothing of it was given.
+    assert!(stdout.contains("127.0.0.1:47391"), "{stdout}");
+    assert!(stderr.contains("beacon: connect failed"), "{stderr}");
+    assert!(stderr.contains("beacon: fetch failed"), "{stderr}");
+    assert!(stderr.contains("beacon: write failed"), "{stderr}");
+    match listener.accept() {
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the plugin reached the listener: {other:?}"),
+    }
+    assert!(!home.join(".local/share/precept").exists());
 }

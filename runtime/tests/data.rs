@@ -116,3 +116,83 @@ fn the_data_directory_defaults_to_the_users_data_dir_and_cannot_be_granted_elsew
         "{inspect}"
     );
 }
+
+/// `component` with no name of its own: the Rust SDK's `name = "memo"` in
+/// its manifest (in every copy of it) made a comment of the same length,
+/// so that the plugin is named by its file stem.
+fn nameless(component: &str) -> Vec<u8> {
+    let mut bytes = std::fs::read(component).unwrap();
+    let (named, unnamed) = (b"\nname = \"memo\"", b"\n#ame = \"memo\"");
+    let mut found = 0;
+    while let Some(at) = bytes.windows(named.len()).position(|w| w == named) {
+        bytes[at..at + named.len()].copy_from_slice(unnamed);
+        found += 1;
+    }
+    assert!(found > 0, "the manifest names the plugin");
+    bytes
+}
+
+#[test]
+fn a_file_stem_that_would_name_another_directory_is_refused() {
+    let dir = scratch("stems");
+    let data = dir.join("root/data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(dir.join("root/secret.txt"), "secret").unwrap();
+    let bytes = nameless(MEMO);
+    // The stem names the plugin: `plain.wasm` is the plugin `plain`.
+    let plain = dir.join("plain.wasm");
+    std::fs::write(&plain, &bytes).unwrap();
+    let data_arg = data.to_str().unwrap();
+    let loaded = precept_run_in(
+        &dir,
+        &[
+            "--data-dir",
+            data_arg,
+            "--plugin",
+            plain.to_str().unwrap(),
+            "dispatch",
+            "recall",
+        ],
+    );
+    assert_eq!(stdout(&loaded), "no memo\n");
+    assert!(data.join("plain").is_dir());
+
+    // `..wasm` (stem `.`) and `...wasm` (stem `..`), from --plugin or from
+    // a plugin directory: one line each, and nothing outside `data` is made.
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for file in ["..wasm", "...wasm"] {
+        std::fs::write(plugins.join(file), &bytes).unwrap();
+    }
+    let dot = plugins.join("..wasm");
+    let from_flag = ["--data-dir", data_arg, "--plugin", dot.to_str().unwrap()];
+    let from_dir = [
+        "--data-dir",
+        data_arg,
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+    ];
+    for (args, refused) in [(&from_flag[..], 1), (&from_dir[..], 2)] {
+        let output = precept_run_in(
+            &dir,
+            &[args, &["dispatch", "remember", "text=escaped"]].concat(),
+        );
+        assert_eq!(output.status.code(), Some(3), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), refused, "{stderr}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.contains("its file name '") && e.contains("is not usable")),
+            "{stderr}"
+        );
+    }
+    let mut made: Vec<String> = std::fs::read_dir(dir.join("root"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["data", "secret.txt"]);
+    assert!(!data.join("memo.txt").exists());
+}

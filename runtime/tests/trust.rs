@@ -317,6 +317,32 @@ fn a_plugin_changed_after_lock_is_refused_until_accepted() {
     );
 }
 
+#[test]
+fn a_plugin_built_for_0_1_0_is_locked_with_its_grants() {
+    // A 0.1.0 plugin declares nothing and is given its grants as they are:
+    // the lockfile pins them like any other plugin's.
+    let dir = scratch("lock-v0-1");
+    std::fs::create_dir_all(dir.join("home-like")).unwrap();
+    std::fs::copy(precept_tests::HELLO_V0_1, dir.join("hello.wasm")).unwrap();
+    std::fs::write(dir.join("app.toml"), "plugins = [\"hello.wasm\"]\n").unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-c", "app.toml"];
+        all.extend(args);
+        precept_run_in(&dir, &all)
+    };
+    assert!(run(&["lock"]).status.success());
+    assert!(run(&["dispatch", "noop"]).status.success());
+    let name = text(&run(&["inspect", "--json", "hello.wasm"]).stdout);
+    let name: serde_json::Value = serde_json::from_str(&name).unwrap();
+    let grant = format!("{}=home-like::/home", name["name"].as_str().unwrap());
+    let widened = run(&["--dir-rw", &grant, "dispatch", "noop"]);
+    assert!(!widened.status.success(), "{widened:?}");
+    assert!(
+        errors(&widened)[0].contains("it is now granted directory /home (read-write)"),
+        "{widened:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_application_can_load_one_component_under_several_names() {
     let mut app = App::new("twice", "1.0.0").unwrap();

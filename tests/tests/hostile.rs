@@ -96,15 +96,14 @@ async fn a_memory_bomb_hits_the_memory_limit() {
 
 #[tokio::test]
 async fn a_handle_hoard_is_cut_at_the_handle_budget() {
-    // 2,000 handles fit the default budget of 10,000 ...
-    let (app, status) = run_hostile("handle-hoard", "2000", tight()).await;
+    // 500 handles fit the default budget of 1,024 (beside those the
+    // plugin's standard library holds) ...
+    let (app, status) = run_hostile("handle-hoard", "500", tight()).await;
     assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
-    assert_eq!(result(&app), "ok: 2000 handles");
-    // ... not a budget of 1,000: the host call that would hold one more
-    // traps, and the plugin's handles go with its store.
-    let mut small = tight();
-    small.limits.host.handles = 1_000;
-    let (app, status) = run_hostile("handle-hoard", "2000", small).await;
+    assert_eq!(result(&app), "ok: 500 handles");
+    // ... 2,000 do not: the host call that would hold one more traps, and
+    // the plugin's handles go with its store.
+    let (app, status) = run_hostile("handle-hoard", "2000", tight()).await;
     let failure = contained(&app, FailureKind::Trap);
     assert!(failure.cause.contains("no free keys"), "{failure}");
     assert_eq!(status, ExitStatus::PluginFailed);
@@ -151,11 +150,129 @@ async fn a_huge_payload_is_refused() {
     let (app, status) = run_hostile("huge-payload", "", tight()).await;
     let failure = contained(&app, FailureKind::Limit);
     assert!(
-        failure.cause.contains("payload of 8388612 bytes"),
+        // 8 MiB of text, its name, and the entry itself.
+        failure.cause.contains(&format!(
+            "payload of {} bytes",
+            (8 << 20) + "data".len() + precept::ENTRY_BYTES
+        )),
         "{failure}"
     );
     assert_eq!(status, ExitStatus::PluginFailed);
     assert_eq!(log(&app), LIFECYCLE);
+}
+
+#[tokio::test]
+async fn a_payload_of_empty_entries_is_charged_for_every_entry() {
+    // 100,000 entries with empty names and empty text: the host keeps an
+    // entry (a String and a Value) for each, whatever they hold.
+    let (app, status) = run_hostile("empty-entries", "100000", tight()).await;
+    let failure = contained(&app, FailureKind::Limit);
+    let size = 100_000 * precept::ENTRY_BYTES;
+    assert!(
+        failure.cause.contains(&format!(
+            "sent a payload of {size} bytes; the limit is 1048576"
+        )),
+        "{failure}"
+    );
+    assert_eq!(status, ExitStatus::PluginFailed);
+    assert_eq!(log(&app), LIFECYCLE);
+}
+
+#[tokio::test]
+async fn a_variable_of_empty_items_is_charged_for_every_item() {
+    // 100,000 empty strings: a Scalar each in the host, the value itself,
+    // and its name.
+    let (app, status) = run_hostile("empty-list-var", "100000", tight()).await;
+    let failure = contained(&app, FailureKind::Limit);
+    let size = "hoard".len() + precept::VALUE_BYTES + 100_000 * precept::ITEM_BYTES;
+    assert!(
+        failure
+            .cause
+            .contains(&format!("sent a payload of {size} bytes")),
+        "{failure}"
+    );
+    assert_eq!(app.vars().get("hoard"), None);
+    assert_eq!(status, ExitStatus::PluginFailed);
+}
+
+#[tokio::test]
+async fn appending_empty_items_stops_at_the_payload_bound() {
+    // Each empty item costs a Scalar: a list of `q` stays within 1 MiB.
+    let (app, status) = run_hostile("empty-append", "200000", tight()).await;
+    assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
+    let (limit, fixed) = (1 << 20, "q".len() + precept::VALUE_BYTES);
+    let most = (limit - fixed) / precept::ITEM_BYTES;
+    let past = fixed + (most + 1) * precept::ITEM_BYTES;
+    assert_eq!(
+        result(&app),
+        format!(
+            "err: after {most} items: variable 'q' would hold {past} bytes; the limit is {limit}"
+        )
+    );
+    let Some(Value::List(items)) = app.vars().get("q") else {
+        panic!("no list")
+    };
+    assert_eq!(items.len(), most);
+}
+
+#[tokio::test]
+async fn declaring_a_key_again_and_again_is_bounded_in_bytes() {
+    // 600 declarations of one key, 200 KB each: the requests one call may
+    // leave are 4 MiB together.
+    let error = refused_at_setup("declare-repeat").await;
+    assert!(
+        error
+            .to_string()
+            .contains("bytes of requests waiting; the budget is 4194304"),
+        "{error}"
+    );
+    // 128 keys of 100 KB: the keys a plugin declares are 256 KiB together.
+    let error = refused_at_setup("declare-many").await;
+    assert!(
+        error
+            .to_string()
+            .contains("bytes of configuration keys; the budget is 262144"),
+        "{error}"
+    );
+}
+
+/// Loads the hostile plugin in the setup mode `mode`: it is refused.
+async fn refused_at_setup(mode: &str) -> LoadError {
+    let mut app = app();
+    app.vars().set("hostile.mode", mode);
+    load_failure(&mut app, precept_tests::HOSTILE, &tight()).await
+}
+
+#[tokio::test]
+async fn a_cut_cascade_blames_the_plugin_that_spent_it_not_the_last_dispatcher() {
+    // `good` dispatches `status` twice. The hostile subscriber spends all
+    // but one of the cascade's deliveries on the first; the second goes
+    // past the budget, but the deliveries were the hostile plugin's.
+    let mut app = app();
+    app.vars().set("hostile.mode", "brink");
+    let budget = precept::MAX_DELIVERIES_PER_DISPATCH - 1;
+    app.vars().set("hostile.arg", budget.to_string());
+    app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
+        .await
+        .unwrap();
+    let relays = common::texts(&["cli_started>status", "cli_started>status"]);
+    probe(&mut app, "good", &[("relay", relays)]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
+
+    let failure = contained(&app, FailureKind::Limit);
+    assert_eq!(failure.export, "dispatch");
+    assert!(
+        failure
+            .cause
+            .contains("this plugin made most of the dispatches"),
+        "{failure}"
+    );
+    assert!(!app.plugins()[1].is_disabled());
+    assert_eq!(status, ExitStatus::PluginFailed);
+    // The hostile plugin is not subscribed to the lifecycle here.
+    let lifecycle = LIFECYCLE.map(|line| line.replace("cli_started:1", "cli_started:0"));
+    assert_eq!(log(&app), lifecycle);
 }
 
 async fn load_failure(app: &mut App, path: &str, sandbox: &Sandbox) -> LoadError {

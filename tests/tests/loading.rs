@@ -164,3 +164,20 @@ async fn compiling_does_not_block_the_executor() {
         "{ticks} ticks of 1 ms while loading took {took:?}"
     );
 }
+
+#[tokio::test]
+async fn names_that_differ_only_by_case_are_one_name() {
+    // On a case-insensitive file system `Notes` and `notes` would share a
+    // data directory: the second is refused as a duplicate, on every
+    // platform.
+    let mut app = app();
+    app.load_plugin(copy_as(precept_tests::HELLO, "notes"))
+        .await
+        .unwrap();
+    let error = app
+        .load_plugin(copy_as(precept_tests::HELLO, "Notes"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LoadError::Duplicate { .. }), "{error:?}");
+    assert_eq!(app.plugins().len(), 1);
+}

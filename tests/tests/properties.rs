@@ -292,6 +292,9 @@ enum Op {
     Get(String),
     Log(i64, String),
     Config(String),
+    Append(String, String),
+    Timer(String, usize),
+    Declare(String, usize),
     Fail(String),
     Trap,
 }
@@ -312,6 +315,9 @@ impl Op {
             Op::Get(name) => vec![text("get"), text(name)],
             Op::Log(level, message) => vec![text("log"), Scalar::Integer(*level), text(message)],
             Op::Config(key) => vec![text("config"), text(key)],
+            Op::Append(name, item) => vec![text("append"), text(name), text(item)],
+            Op::Timer(event, bytes) => vec![text("timer"), text(event), int(*bytes)],
+            Op::Declare(key, bytes) => vec![text("declare"), text(key), int(*bytes)],
             Op::Fail(message) => vec![text("fail"), text(message)],
             Op::Trap => vec![text("trap")],
         };
@@ -378,6 +384,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => name().prop_map(Op::Get),
         3 => (0..5i64, shown_text()).prop_map(|(l, m)| Op::Log(l, m)),
         1 => name().prop_map(Op::Config),
+        3 => (name(), ".{0,40}").prop_map(|(n, i)| Op::Append(n, i)),
+        2 => (name(), bytes()).prop_map(|(e, b)| Op::Timer(e, b)),
+        1 => (name(), bytes()).prop_map(|(k, b)| Op::Declare(k, b)),
         1 => shown_text().prop_map(Op::Fail),
         1 => Just(Op::Trap),
     ]
@@ -417,15 +426,33 @@ struct Model {
     requests: usize,
     dispatches: usize,
     pending: usize,
+    /// Timers set, and the bytes of their events and payloads.
+    timers: (usize, usize),
+    /// Requests made outside `setup` that only `setup` may make: each is
+    /// reported as an error once the call returns.
+    setup_only: usize,
 }
 
-/// The size of a value as the budget counts it: the bytes of its text,
-/// eight for any other value, eight more for a list.
+/// What the host keeps for a value, as the budget counts it
+/// (docs/SECURITY.md): the value, its list items, and the bytes of its
+/// text.
 fn size_of(value: &Value) -> usize {
-    match value {
-        Value::Text(text) | Value::Json(text) => text.len(),
-        _ => 8,
-    }
+    let item = |item: &Scalar| match item {
+        Scalar::Text(text) => precept::ITEM_BYTES + text.len(),
+        _ => precept::ITEM_BYTES,
+    };
+    precept::VALUE_BYTES
+        + match value {
+            Value::Text(text) | Value::Json(text) => text.len(),
+            Value::List(items) => items.iter().map(item).sum(),
+            _ => 0,
+        }
+}
+
+/// What the host keeps for a payload of one entry named `name` holding
+/// `text` bytes: the entry, and the bytes of both.
+fn entry_size(name: &str, text: usize) -> usize {
+    precept::ENTRY_BYTES + name.len() + text
 }
 
 impl Model {
@@ -437,6 +464,8 @@ impl Model {
             requests: 0,
             dispatches: 0,
             pending: 0,
+            timers: (0, 0),
+            setup_only: 0,
         }
     }
 
@@ -445,44 +474,52 @@ impl Model {
         name.len() <= self.limits.host.name_bytes
     }
 
-    /// Counts one request waiting for the dispatcher; `false` past the
-    /// most one call may leave. Each host call below returns `false` when
-    /// the budget refuses it.
-    fn request(&mut self) -> bool {
+    /// Counts one request of `bytes` (what it carries) waiting for the
+    /// dispatcher; `false` past the most one call may leave, in requests
+    /// or in bytes. Each host call below returns `false` when the budget
+    /// refuses it.
+    fn request(&mut self, bytes: usize) -> bool {
         self.requests += 1;
+        self.pending += precept::REQUEST_BYTES + bytes;
         self.requests <= precept::MAX_REQUESTS_PER_CALL
+            && self.pending <= self.limits.host.pending_bytes
     }
 
+    /// A subscription that changes nothing is no request.
     fn subscribe(&mut self, name: &str) -> bool {
         if !self.name_ok(name) {
             return false;
         }
-        if !self.subscribed.contains(name) {
-            if self.subscribed.len() + 1 > self.limits.host.subscriptions {
-                return false;
-            }
-            self.subscribed.insert(name.to_string());
+        if self.subscribed.contains(name) {
+            return true;
         }
-        self.request()
+        if self.subscribed.len() + 1 > self.limits.host.subscriptions {
+            return false;
+        }
+        self.subscribed.insert(name.to_string());
+        self.request(name.len())
     }
 
     fn unsubscribe(&mut self, name: &str) -> bool {
         if !self.name_ok(name) {
             return false;
         }
-        self.subscribed.remove(name);
-        self.request()
+        if !self.subscribed.remove(name) {
+            return true;
+        }
+        self.request(name.len())
     }
 
     fn dispatch(&mut self, name: &str, payload_bytes: usize) -> bool {
         if !self.name_ok(name) || payload_bytes > self.limits.payload_bytes {
             return false;
         }
+        if self.requests + 1 > precept::MAX_REQUESTS_PER_CALL {
+            return false;
+        }
         self.dispatches += 1;
-        self.pending += name.len() + payload_bytes;
         self.dispatches <= precept::MAX_DISPATCHES_PER_CALL
-            && self.pending <= self.limits.host.pending_bytes
-            && self.request()
+            && self.request(name.len() + payload_bytes)
     }
 
     fn set(&mut self, name: &str, value: Value) -> bool {
@@ -490,6 +527,11 @@ impl Model {
         if !self.name_ok(name) || size > self.limits.payload_bytes {
             return false;
         }
+        self.keep(name, value)
+    }
+
+    /// Keeps `value` as `name` if the variable budget allows it.
+    fn keep(&mut self, name: &str, value: Value) -> bool {
         let mut after = self.vars.clone();
         after.insert(name.to_string(), value);
         let count = after.len();
@@ -499,6 +541,51 @@ impl Model {
         }
         self.vars = after;
         true
+    }
+
+    /// `append-var`: a list past the payload bound, or a variable that is
+    /// not a list, is an error the plugin receives (the script goes on).
+    fn append(&mut self, name: &str, item: &str) -> bool {
+        if !self.name_ok(name) {
+            return false;
+        }
+        let mut items = match self.vars.get(name) {
+            None | Some(Value::Absent) => Vec::new(),
+            Some(Value::List(items)) => items.clone(),
+            Some(_) => return true,
+        };
+        items.push(Scalar::Text(item.to_string()));
+        let value = Value::List(items);
+        if name.len() + size_of(&value) > self.limits.payload_bytes {
+            return true;
+        }
+        self.keep(name, value)
+    }
+
+    /// `set-timeout`: past the number of timers or their bytes, an error
+    /// the plugin receives; the timer is a request like any other.
+    fn timer(&mut self, event: &str, bytes: usize) -> bool {
+        let size = entry_size("data", bytes);
+        if !self.name_ok(event) || size > self.limits.payload_bytes {
+            return false;
+        }
+        let (count, held) = self.timers;
+        let held = held + event.len() + size;
+        if count >= precept::MAX_TIMERS || held > self.limits.host.pending_bytes {
+            return true;
+        }
+        self.timers = (count + 1, held);
+        self.request(event.len() + size)
+    }
+
+    /// `declare` outside `setup`: a request that keeps only the key, and
+    /// is reported when the call returns.
+    fn declare(&mut self, key: &str) -> bool {
+        if !self.name_ok(key) {
+            return false;
+        }
+        self.setup_only += 1;
+        self.request(key.len())
     }
 
     /// Runs `ops` as the plugin does, and says how the call ends.
@@ -511,12 +598,15 @@ impl Model {
                 Op::SubscribeMany(prefix, n) => {
                     (0..*n).all(|i| self.subscribe(&format!("{prefix}{i}")))
                 }
-                Op::Dispatch(name, bytes) => self.dispatch(name, "data".len() + bytes),
+                Op::Dispatch(name, bytes) => self.dispatch(name, entry_size("data", *bytes)),
                 Op::DispatchMany(name, n) => (0..*n).all(|_| self.dispatch(name, 0)),
                 Op::Set(name, value) => self.set(name, Value::from(value.clone())),
                 Op::Fill(prefix, n, bytes) => (0..*n)
                     .all(|i| self.set(&format!("{prefix}{i}"), Value::Text("x".repeat(*bytes)))),
                 Op::Get(_) | Op::Log(..) | Op::Config(_) => true,
+                Op::Append(name, item) => self.append(name, item),
+                Op::Timer(event, bytes) => self.timer(event, *bytes),
+                Op::Declare(key, _) => self.declare(key),
                 Op::Fail(message) => return Ending::Failed(message.clone()),
                 Op::Trap => return Ending::Trapped,
             };
@@ -581,9 +671,15 @@ fn any_script_of_host_calls_is_accepted_or_refused_as_its_budget_says() {
             }
             let kinds: Vec<FailureKind> = failures.iter().map(|f| f.kind).collect();
             *seen.lock().unwrap().entry(ending.label()).or_default() += 1;
+            // What only `setup` may ask is reported once the call
+            // returns, before the call's own failure.
+            let reported = vec![FailureKind::Error; model.setup_only];
             match &ending {
-                Ending::Done => prop_assert!(kinds.is_empty(), "{:?}", failures),
-                Ending::Failed(_) => prop_assert_eq!(kinds, vec![FailureKind::Error]),
+                Ending::Done => prop_assert_eq!(kinds, reported, "{:?}", failures),
+                Ending::Failed(_) => {
+                    let failed = [reported, vec![FailureKind::Error]].concat();
+                    prop_assert_eq!(kinds, failed, "{:?}", failures)
+                }
                 Ending::Trapped => prop_assert_eq!(kinds, vec![FailureKind::Trap]),
                 Ending::OverBudget => {
                     prop_assert_eq!(kinds, vec![FailureKind::Limit], "{:?}", failures)

@@ -7,6 +7,7 @@
 
 use std::io::{Read, Write};
 
+use precept_guest::Scalar;
 use precept_guest::prelude::*;
 
 // What the tests may grant it; nothing is required, so it loads without.
@@ -20,6 +21,13 @@ precept_guest::capabilities! {
 struct Hostile {
     mode: String,
     arg: String,
+    /// Dispatches made so far (`brink`).
+    sent: u64,
+}
+
+/// `arg` as a count, or `default`.
+fn count(arg: &str, default: u64) -> u64 {
+    arg.parse().unwrap_or(default)
 }
 
 fn report(result: Result<String, String>) {
@@ -70,6 +78,41 @@ impl Plugin for Hostile {
                 services::add(&format!("busy_{n}"));
             }
             "errors" => events::subscribe("tick"),
+            "brink" => events::subscribe("status"),
+            "declare-repeat" => {
+                // Each within every per-call bound; together far past them.
+                let default = "d".repeat(200_000);
+                for _ in 0..600 {
+                    config::declare("k", "", default.as_str());
+                }
+            }
+            "declare-many" => {
+                let default = "d".repeat(100_000);
+                for i in 0..128 {
+                    config::declare(&format!("k{i}"), "", default.as_str());
+                }
+            }
+            "command-flood" => {
+                events::subscribe("me");
+                commands::add(Command::new(
+                    "flood",
+                    "floods the dispatcher from a command",
+                ));
+            }
+            "fd-hoard" => {
+                // Files held open in /data: each a descriptor of the host.
+                let mut held = Vec::new();
+                for i in 0..count(&self.arg, 2_000) {
+                    match std::fs::File::create(format!("/data/held-{i}")) {
+                        Ok(file) => held.push(file),
+                        Err(error) => {
+                            report(Err(format!("after {i} files: {error}")));
+                            break;
+                        }
+                    }
+                }
+                std::mem::forget(held);
+            }
             "fan-out" => {
                 events::subscribe("fan");
                 events::subscribe("cli_started");
@@ -94,13 +137,77 @@ impl Plugin for Hostile {
         Ok(())
     }
 
+    fn run_command(&mut self, _name: &str, _args: &Args) -> Result<(), String> {
+        // Parks the delivery of its own event on itself, then floods.
+        events::dispatch("me", [("n", 1i64)]);
+        loop {
+            events::subscribe("z");
+            events::unsubscribe("z");
+        }
+    }
+
     fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
         match self.mode.as_str() {
+            "brink" => {
+                // Dispatches up to `arg` in all, ten more per `status`,
+                // four hops deep: one short of a budget that then ends on
+                // someone else's dispatch.
+                let (budget, hop) = (count(&self.arg, 0), event.get::<i64>("hop").unwrap_or(0));
+                for _ in 0..10 {
+                    if self.sent >= budget || hop >= 4 {
+                        break;
+                    }
+                    self.sent += 1;
+                    events::dispatch("status", [("hop", hop + 1)]);
+                }
+            }
+            "empty-entries" => {
+                // Entries with nothing in them: each still a host entry.
+                let entries = (0..count(&self.arg, 100_000)).map(|_| (String::new(), ""));
+                events::dispatch("empty", entries);
+            }
+            "empty-list-var" => {
+                let items = vec![Scalar::Text(String::new()); count(&self.arg, 100_000) as usize];
+                app::set_var("hoard", Value::List(items));
+            }
+            "empty-append" => {
+                let mut appended = 0;
+                let result = loop {
+                    if appended == count(&self.arg, 200_000) {
+                        break Ok(format!("{appended} items"));
+                    }
+                    match app::append_var("q", "") {
+                        Ok(_) => appended += 1,
+                        Err(error) => break Err(format!("after {appended} items: {error}")),
+                    }
+                };
+                report(result);
+            }
+            "body-hoard" => {
+                // Unsent requests whose bodies were written to, never
+                // dropped: what each keeps in the host.
+                use wasip2::http::types::{Fields, OutgoingBody, OutgoingRequest};
+                let chunk = vec![7u8; 1 << 20];
+                let requests = count(&self.arg, 900);
+                for _ in 0..requests {
+                    let request = OutgoingRequest::new(Fields::new());
+                    let body = request.body().expect("a new request's body");
+                    let stream = body.write().expect("a body's stream");
+                    for _ in 0..2 {
+                        let room = stream.check_write().unwrap_or(0) as usize;
+                        let _ = stream.write(&chunk[..room.min(chunk.len())]);
+                    }
+                    drop(stream);
+                    let _ = OutgoingBody::finish(body, None);
+                    std::mem::forget(request);
+                }
+                report(Ok(format!("{requests} requests")));
+            }
             "fan-out" => {
-                // Every `fan` becomes a thousand more, four hops deep.
+                // Every `fan` becomes a hundred more, four hops deep.
                 let hop = event.get::<i64>("hop").unwrap_or(0);
                 if hop < 4 {
-                    for _ in 0..1_000 {
+                    for _ in 0..100 {
                         events::dispatch("fan", [("hop", hop + 1)]);
                     }
                 }

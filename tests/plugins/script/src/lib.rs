@@ -14,6 +14,9 @@
 //! | `get` | name | `get-var(name)` |
 //! | `log` | level (0 to 4), message | `log(level, message)` |
 //! | `config` | key | `config.get(key)` |
+//! | `append` | name, text | `append-var(name, text)` (its error ignored) |
+//! | `timer` | event, bytes | `set-timeout(10 ms, event, { data: "x" × bytes })` (its error ignored) |
+//! | `declare` | key, bytes | `declare(key, "", "x" × bytes)` (outside setup: reported, ignored) |
 //! | `fail` | message | returns the error `message` |
 //! | `trap` | — | traps (`unreachable`) |
 //!
@@ -99,6 +102,23 @@ fn step(op: &str, args: &mut Reader) -> Option<Result<(), String>> {
             }
         }
         "config" => drop(config::get::<String>(&args.text()?)),
+        "append" => {
+            let (name, text) = (args.text()?, args.text()?);
+            drop(app::append_var(&name, text));
+        }
+        "timer" => {
+            let (event, bytes) = (args.text()?, args.count()?);
+            let payload = [("data", "x".repeat(bytes))];
+            drop(timers::after(
+                std::time::Duration::from_millis(10),
+                &event,
+                payload,
+            ));
+        }
+        "declare" => {
+            let (key, bytes) = (args.text()?, args.count()?);
+            config::declare(&key, "", "x".repeat(bytes));
+        }
         "fail" => return Some(Err(args.text()?)),
         "trap" => core::arch::wasm32::unreachable(),
         _ => return None,
