@@ -43,21 +43,30 @@ pub(crate) fn write_files<P: AsRef<Path>, C: AsRef<[u8]>>(
     Ok(())
 }
 
-/// Replaces `to` with a copy of the directory `from`, without `__pycache__`.
+/// Replaces `to` with a copy of the directory `from`, without
+/// `__pycache__`. Only directories and regular files are copied: a
+/// symbolic link, a device or a pipe in a plugin's source is refused, so
+/// that building a stranger's plugin never carries a file from elsewhere
+/// on the machine into its component.
 pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
     if to.exists() {
         std::fs::remove_dir_all(to).map_err(BuildError::io(to))?;
     }
     std::fs::create_dir_all(to).map_err(BuildError::io(to))?;
     for entry in std::fs::read_dir(from).map_err(BuildError::io(from))? {
-        let path = entry.map_err(BuildError::io(from))?.path();
-        let target = to.join(path.file_name().expect("a directory entry has a name"));
-        if path.is_dir() {
+        let entry = entry.map_err(BuildError::io(from))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(BuildError::io(&path))?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
             if !path.ends_with("__pycache__") {
                 copy_dir(&path, &target)?;
             }
-        } else {
+        } else if kind.is_file() {
             std::fs::copy(&path, &target).map_err(BuildError::io(&path))?;
+        } else {
+            let refused = "not a regular file or directory (a symbolic link is not followed)";
+            return Err(BuildError::io(&path)(std::io::Error::other(refused)));
         }
     }
     Ok(())
@@ -66,6 +75,22 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_in_a_source_tree_is_refused_not_followed() {
+        let root = std::env::temp_dir().join(format!("precept-build-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (source, secret) = (root.join("plugin"), root.join("secret.txt"));
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(&secret, "secret").unwrap();
+        std::fs::write(source.join("app.py"), "print(1)").unwrap();
+        std::os::unix::fs::symlink(&secret, source.join("data.txt")).unwrap();
+        let error = copy_dir(&source, &root.join("staged")).unwrap_err();
+        assert!(error.to_string().contains("data.txt"), "{error}");
+        assert!(!root.join("staged/data.txt").exists());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn a_missing_program_says_how_to_install_it() {
