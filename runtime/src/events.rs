@@ -478,6 +478,9 @@ impl Events {
         let Some((name, subscribers)) = self.snapshot(name) else {
             return;
         };
+        // A plugin's payload reaches only plugins whose own payload limit
+        // takes it; the others are not entered with it.
+        let bytes = source.map(|_| payload_size(&payload));
         let mut event = Event {
             name,
             payload: Arc::new(payload),
@@ -532,6 +535,13 @@ impl Events {
                     };
                     delivered(Reached::Native(subscriber.id.0), outcome);
                     flow
+                }
+                Subscriber::Plugin(plugin) if bytes > Some(plugin.limits().payload_bytes) => {
+                    if let (Some(source), Some(bytes)) = (source, bytes) {
+                        self.report(too_large(source, plugin, &event.name, bytes));
+                    }
+                    delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
+                    continue;
                 }
                 Subscriber::Plugin(plugin) => {
                     let Some(called) = plugin.on_event(&event, &mut delivery).await else {
@@ -663,6 +673,23 @@ impl Events {
         table.edit(None, subscribed, |_, entries| {
             entries.retain(|entry| !subscribed(entry))
         });
+    }
+}
+
+/// The failure of `source` dispatching `event` with a payload of `bytes`,
+/// more than `subscriber` takes: it is not delivered to it.
+fn too_large(source: &Plugin, subscriber: &Plugin, event: &str, bytes: usize) -> PluginFailure {
+    let limit = subscriber.limits().payload_bytes;
+    PluginFailure {
+        plugin: source.name().to_string(),
+        kind: FailureKind::Error,
+        export: "dispatch",
+        event: Some(event.to_string()),
+        cause: format!(
+            "its payload of {bytes} bytes is more than plugin '{}' takes ({limit}); \
+             not delivered to it",
+            subscriber.name()
+        ),
     }
 }
 

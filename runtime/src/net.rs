@@ -160,6 +160,11 @@ impl WasiHttpHooks for NetAccess {
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        // Port 443 is granted for HTTPS: plain text is not sent there.
+        let plain = uri.scheme() != Some(&http::uri::Scheme::HTTPS);
+        if plain && uri.authority().and_then(|a| a.port_u16()) == Some(443) {
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
         let default_port = if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
             443
         } else {
@@ -315,14 +320,28 @@ mod tests {
         }
     }
 
+    fn request(url: &str) -> http::Request<WasiBody> {
+        let body = http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        http::Request::get(url).body(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn user_information_and_plain_text_to_port_443_are_refused() {
+        let mut net = access(&["api.example.com:443", "127.0.0.1:8080"]);
+        for url in ["http://api.example.com:443/", "http://x@127.0.0.1:8080/"] {
+            let sent = net.send_request(request(url), None, Box::new(async { Ok(()) }));
+            let refused = Box::into_pin(sent).await;
+            assert!(
+                matches!(refused, Err(HttpError::HttpRequestDenied)),
+                "{url}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_granted_name_that_leads_to_an_internal_address_is_refused() {
-        let request = |url: &str| {
-            let body = http_body_util::Empty::new()
-                .map_err(|never| match never {})
-                .boxed_unsync();
-            http::Request::get(url).body(body).unwrap()
-        };
         let wait = Duration::from_secs(5);
         // `localhost` may lead to loopback: the request goes to the address.
         let pinned_to = pinned(request("http://localhost:8080/x"), wait)

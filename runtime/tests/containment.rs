@@ -364,6 +364,38 @@ fn measured(args: &[&str]) -> (ExitStatus, String, String, u64) {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn payloads_of_empty_entries_do_not_raise_the_hosts_memory() {
+    // Ten dispatches of a million entries with empty names and empty text
+    // in one call: each entry is a host entry, so the first is stopped
+    // while it is copied in, before the host holds it.
+    let (status, stdout, stderr, grown) = measured(&[
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=empty-entries",
+        "--arg",
+        "hostile=1000000",
+        "--plugin",
+        precept_tests::HELLO,
+        "dispatch",
+        "nothing",
+    ]);
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: plugin 'hostile' trapped in on-event(cli_started): ")
+            && errors[0].contains("too much data is being copied"),
+        "{stderr}"
+    );
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE);
+    // Its own memory (the entries it built, within its 256 MiB) and the
+    // 16 MiB one call may copy in, converted once: nothing more.
+    assert!(grown < 256 << 20, "grew by {} MiB", grown >> 20);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
 fn a_hoard_of_request_bodies_does_not_raise_the_hosts_memory() {
     // 900 unsent requests, a body written into each as far as the host
     // lets it, never dropped; no network grant is needed for that.

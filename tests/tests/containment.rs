@@ -249,3 +249,40 @@ async fn service_starts_run_in_parallel() {
         "alone {alone:?}, two together {together:?}"
     );
 }
+
+#[tokio::test]
+async fn a_payload_a_subscriber_cannot_take_is_refused_to_the_sender() {
+    // `small` takes payloads of 64 bytes at most; `sender` relays
+    // `cli_started` as `big` with two entries, more than that.
+    let mut app = app();
+    common::configure_probe(&app, "small", &[("subscribe", common::texts(&["big"]))]);
+    let mut sandbox = Sandbox::default();
+    sandbox.limits.payload_bytes = 64;
+    let small = app
+        .load_plugin_with(copy_as(precept_tests::PROBE, "small"), &sandbox.into())
+        .await
+        .unwrap();
+    let relays = common::texts(&["cli_started>big"]);
+    probe(&mut app, "sender", &[("relay", relays)]).await;
+    common::add_run(&mut app);
+    let status = app.start(["test-app", "run"]).await;
+
+    let failures = app.events().failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].plugin, "sender");
+    assert_eq!(failures[0].kind, FailureKind::Error);
+    assert!(
+        failures[0]
+            .cause
+            .contains("is more than plugin 'small' takes (64); not delivered to it"),
+        "{}",
+        failures[0]
+    );
+    assert!(!small.is_disabled());
+    assert!(
+        !log(&app).iter().any(|line| line.starts_with("small:")),
+        "{:?}",
+        log(&app)
+    );
+    assert_eq!(status, ExitStatus::PluginFailed);
+}

@@ -162,9 +162,13 @@ impl Plugin for Hostile {
                 }
             }
             "empty-entries" => {
-                // Entries with nothing in them: each still a host entry.
-                let entries = (0..count(&self.arg, 100_000)).map(|_| (String::new(), ""));
-                events::dispatch("empty", entries);
+                // Entries with nothing in them, each still a host entry,
+                // dispatched ten times in one call.
+                let entries: Vec<(String, &str)> =
+                    vec![(String::new(), ""); count(&self.arg, 100_000) as usize];
+                for _ in 0..10 {
+                    events::dispatch("empty", entries.iter().cloned());
+                }
             }
             "empty-list-var" => {
                 let items = vec![Scalar::Text(String::new()); count(&self.arg, 100_000) as usize];
