@@ -39,8 +39,8 @@ pub(crate) fn plugin_dir(root: &Path, name: &str) -> io::Result<PathBuf> {
         )));
     }
     let dir = root.join(&name);
-    // A directory kept under the name as written (before names were one
-    // name whatever their case) becomes the lowercase one.
+    // A directory kept under the name as written, in another case, is
+    // taken over as the lowercase one.
     let old = root.join(given);
     let kept = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
     if given != name && kept(&old) && std::fs::symlink_metadata(&dir).is_err() {

@@ -46,39 +46,29 @@ pub const MAX_DISPATCH_DEPTH: usize = 32;
 pub const MAX_DELIVERIES_PER_DISPATCH: usize = 10_000;
 
 /// How long one top-level dispatch and every dispatch it causes may take
-/// together, by the clock. Past it the cascade ends, and the plugin whose
-/// dispatches took more than half of it to deliver is reported and
-/// disabled.
+/// together, by the clock. Past it the cascade ends; no plugin is blamed
+/// for the time (a slow subscriber and a busy dispatcher cannot be told
+/// apart), and each call is bounded by its own clock bound anyway.
 pub const MAX_DISPATCH_TIME: Duration = Duration::from_secs(30);
 
 /// The budget of one top-level dispatch, shared by everything it causes,
-/// and what each plugin's dispatches spent of it: a cut cascade blames the
-/// plugin that spent most of it, not the one whose delivery happened to go
-/// past (and none when no plugin spent more than half).
+/// and how many of its dispatches each plugin made: a cascade cut for its
+/// deliveries blames the plugin that made most of them, not the one whose
+/// delivery happened to go past (and none when no plugin made more than
+/// half).
 struct Cascade {
     deliveries: AtomicUsize,
     dispatches: AtomicUsize,
     started: Instant,
     ended: AtomicBool,
-    spent: Mutex<Vec<(Arc<Plugin>, Spent)>>,
+    made: Mutex<Vec<(Arc<Plugin>, usize)>>,
 }
 
-/// What one plugin's dispatches spent of a cascade: how many it made, and
-/// how long plugins took to handle them (waiting for a busy plugin not
-/// counted).
-#[derive(Debug, Default, Clone, Copy)]
-struct Spent {
-    dispatches: usize,
-    time: Duration,
-}
-
-/// Why a cascade was cut, and the plugin to blame (`None`: none spent more
-/// than half of it, or the cascade was cut before).
+/// Why a cascade was cut (`None`: it was cut before), and the plugin to
+/// blame, if one is.
 struct Cut {
-    reason: String,
+    reason: Option<String>,
     culprit: Option<Arc<Plugin>>,
-    /// Why the culprit is blamed.
-    blame: &'static str,
 }
 
 /// Where a delivery stands: its cascade, how deep its dispatch is, and
@@ -103,38 +93,29 @@ impl Cascade {
             dispatches: AtomicUsize::new(0),
             started: Instant::now(),
             ended: AtomicBool::new(false),
-            spent: Mutex::new(Vec::new()),
+            made: Mutex::new(Vec::new()),
         })
-    }
-
-    /// Adds to what the dispatches of `plugin` spent.
-    fn charge(&self, plugin: &Arc<Plugin>, dispatches: usize, time: Duration) {
-        let mut spent = self.spent.lock().unwrap();
-        let at = match spent.iter().position(|(p, _)| Arc::ptr_eq(p, plugin)) {
-            Some(at) => at,
-            None => {
-                spent.push((plugin.clone(), Spent::default()));
-                spent.len() - 1
-            }
-        };
-        spent[at].1.dispatches += dispatches;
-        spent[at].1.time += time;
     }
 
     /// Counts one dispatch made inside the cascade by `by` (`None`: native
     /// code).
     fn dispatched(&self, by: Option<&Arc<Plugin>>) {
         self.dispatches.fetch_add(1, Ordering::AcqRel);
-        if let Some(by) = by {
-            self.charge(by, 1, Duration::ZERO);
+        let Some(by) = by else { return };
+        let mut made = self.made.lock().unwrap();
+        match made.iter_mut().find(|(p, _)| Arc::ptr_eq(p, by)) {
+            Some((_, count)) => *count += 1,
+            None => made.push((by.clone(), 1)),
         }
     }
 
-    /// The plugin whose `measure` is more than `half`, if one's is.
-    fn most<T: Ord>(&self, measure: impl Fn(&Spent) -> T, half: T) -> Option<Arc<Plugin>> {
-        let spent = self.spent.lock().unwrap();
-        let most = spent.iter().max_by_key(|(_, s)| measure(s));
-        most.filter(|(_, s)| measure(s) > half)
+    /// The plugin that made more than half of the cascade's dispatches, if
+    /// one did.
+    fn most_dispatches(&self) -> Option<Arc<Plugin>> {
+        let half = self.dispatches.load(Ordering::Acquire) / 2;
+        let made = self.made.lock().unwrap();
+        let most = made.iter().max_by_key(|(_, count)| *count);
+        most.filter(|(_, count)| *count > half)
             .map(|(plugin, _)| plugin.clone())
     }
 
@@ -142,30 +123,24 @@ impl Cascade {
     /// gone.
     fn spend(&self) -> Result<(), Cut> {
         if self.ended.load(Ordering::Acquire) {
-            let (reason, culprit, blame) = (String::new(), None, "");
-            return Err(Cut {
-                reason,
-                culprit,
-                blame,
-            });
+            let (reason, culprit) = (None, None);
+            return Err(Cut { reason, culprit });
         }
         let deliveries = self.deliveries.fetch_add(1, Ordering::AcqRel) + 1;
         let cut = if deliveries > MAX_DELIVERIES_PER_DISPATCH {
-            let half = self.dispatches.load(Ordering::Acquire) / 2;
             Cut {
-                reason: format!(
-                    "one dispatch caused more than {MAX_DELIVERIES_PER_DISPATCH} deliveries"
-                ),
-                culprit: self.most(|s| s.dispatches, half),
-                blame: "this plugin made most of the dispatches",
+                reason: Some(format!(
+                    "one dispatch caused more than {MAX_DELIVERIES_PER_DISPATCH} deliveries; \
+                     this plugin made most of the dispatches"
+                )),
+                culprit: self.most_dispatches(),
             }
         } else if self.started.elapsed() > MAX_DISPATCH_TIME {
             Cut {
-                reason: format!(
+                reason: Some(format!(
                     "one dispatch and what it caused took longer than {MAX_DISPATCH_TIME:?}"
-                ),
-                culprit: self.most(|s| s.time, MAX_DISPATCH_TIME / 2),
-                blame: "delivering this plugin's dispatches took most of it",
+                )),
+                culprit: None,
             }
         } else {
             return Ok(());
@@ -492,12 +467,8 @@ impl Events {
             // The event's own subscribers always get it; what it causes
             // is what the budget bounds.
             let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
-            if let Err(Cut {
-                reason,
-                culprit,
-                blame,
-            }) = spent
-            {
+            if let Err(Cut { reason, culprit }) = spent {
+                let reason = reason.unwrap_or_default();
                 if let Some((trace, id)) = &traced {
                     trace.cut(*id, depth, &reason);
                 }
@@ -510,7 +481,7 @@ impl Events {
                         kind: FailureKind::Limit,
                         export: "dispatch",
                         event: Some(event.name.to_string()),
-                        cause: format!("{reason}; {blame}"),
+                        cause: reason,
                     });
                 }
                 break;
@@ -548,9 +519,6 @@ impl Events {
                         delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
                         continue;
                     };
-                    if let Some(source) = source {
-                        cascade.charge(source, 0, called.took);
-                    }
                     if traced.is_some() {
                         let outcome = match &called.result {
                             Ok(true) => Outcome::Stop,

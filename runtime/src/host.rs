@@ -23,7 +23,9 @@ use crate::cli::CommandSpec;
 use crate::config::ConfigKey;
 use crate::logging::Level;
 use crate::net::NetAccess;
-use crate::requests::{Counted, HostOp, Pending, Requests, command_bytes, key_bytes};
+use crate::requests::{
+    Bounds, Counted, HostOp, PLUGIN_FACTOR, Pending, Requests, Waiting, command_bytes, key_bytes,
+};
 use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 use crate::timers::{Timer, TimerBook};
 use crate::value::{Payload, Scalar, Value, payload_size, value_size};
@@ -49,6 +51,8 @@ pub(crate) struct HostState {
     plugin: Arc<str>,
     app: Arc<AppInfo>,
     ops: Requests,
+    /// What the running call left so far.
+    left: Waiting,
     pending: Arc<Pending>,
     live: Option<Live>,
     in_setup: bool,
@@ -109,6 +113,7 @@ impl HostState {
             plugin,
             app,
             ops: Requests::default(),
+            left: Waiting::default(),
             pending: Arc::default(),
             live: None,
             in_setup: false,
@@ -136,6 +141,7 @@ impl HostState {
 
     /// Takes the requests recorded since the last call.
     pub(crate) fn take_ops(&mut self) -> Requests {
+        self.left = Waiting::default();
         self.live = None;
         self.in_setup = false;
         std::mem::take(&mut self.ops)
@@ -173,20 +179,35 @@ impl HostState {
         LimitExceeded::check("bytes in a name", name.len(), self.budget.name_bytes)
     }
 
-    /// Leaves `op` for the dispatcher: kept until the call returns, or
-    /// sent at once while a command runs. Either way it is counted against
-    /// the plugin until it is carried out (see [`crate::requests`]).
+    /// Leaves `op` for the dispatcher: kept until the call returns, within
+    /// one call's bounds; or, while a command runs, sent at once, within
+    /// those bounds for what waits. Either way it is counted against the
+    /// plugin until it is carried out (see [`crate::requests`]).
     fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
-        if self.is_disabled() {
-            return Err(LimitExceeded::Disabled);
-        }
-        let counted = self.pending.admit(&op, self.budget.pending_bytes)?;
+        self.alive()?;
+        let call = Bounds::per_call(self.budget.pending_bytes);
         match &self.live {
-            // The receiver only goes away once the call is over.
-            Some(live) => drop(live.requests.send((op, counted))),
-            None => self.ops.push(op, counted),
+            Some(live) => {
+                let counted = self.pending.admit(&op, call)?;
+                // The receiver only goes away once the call is over.
+                drop(live.requests.send((op, counted)));
+            }
+            None => {
+                let left = self.left.with(&op, call)?;
+                let counted = self.pending.admit(&op, call.times(PLUGIN_FACTOR))?;
+                self.left = left;
+                self.ops.push(op, counted);
+            }
         }
         Ok(())
+    }
+
+    /// Refuses every request of a plugin that was disabled while it ran.
+    fn alive(&self) -> Result<(), LimitExceeded> {
+        match self.is_disabled() {
+            true => Err(LimitExceeded::Disabled),
+            false => Ok(()),
+        }
     }
 
     /// Records a request allowed during setup only, made outside it: only
@@ -369,6 +390,7 @@ impl HostState {
     }
 
     pub(crate) fn set_var(&mut self, name: String, value: Value) -> wasmtime::Result<()> {
+        self.alive()?;
         self.check_name(&name)?;
         self.check_size(name.len() + value_size(&value))?;
         let budget = self.var_budget();
@@ -382,6 +404,7 @@ impl HostState {
         name: &str,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, String>> {
+        self.alive()?;
         self.check_name(name)?;
         Ok(self
             .app
@@ -395,6 +418,7 @@ impl HostState {
         name: &str,
         item: Scalar,
     ) -> wasmtime::Result<Result<u32, String>> {
+        self.alive()?;
         self.check_name(name)?;
         let budget = self.var_budget();
         let payload_bytes = self.payload_bytes;
@@ -417,9 +441,7 @@ impl HostState {
         self.check_name(&event)?;
         let size = payload_size(&payload);
         self.check_size(size)?;
-        if self.is_disabled() {
-            return Err(LimitExceeded::Disabled.into());
-        }
+        self.alive()?;
         let booked = self
             .timers
             .book(event.len() + size, self.budget.pending_bytes);

@@ -1,9 +1,15 @@
 //! What a plugin asks of the dispatcher (subscribe, unsubscribe, dispatch,
 //! timers, and in `setup` commands, services and keys), and how much of it
-//! may wait at once. Every request is counted against its plugin from the
-//! moment it is made until it has been carried out — across nested
-//! dispatches, timers and a running command alike — so that what the host
-//! holds for one plugin's requests stays within one bound.
+//! may wait at once. One call may leave [`MAX_REQUESTS_PER_CALL`] requests,
+//! [`MAX_DISPATCHES_PER_CALL`] dispatches and the plugin's pending bytes (a
+//! running command: have that much waiting). Every request is also counted
+//! against its plugin from the moment it is made until it has been carried
+//! out — across nested dispatches, timers and a running command alike —
+//! and all of a plugin's waiting requests together are bounded at
+//! [`PLUGIN_FACTOR`] times one call's: what the host holds for one plugin's
+//! requests stays within one bound, and another plugin that re-enters it
+//! through nested dispatches must nest it that many times over before its
+//! calls are refused.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,6 +32,69 @@ pub const MAX_REQUESTS_PER_CALL: usize = 4096;
 /// What one request costs besides what it carries (names, payloads,
 /// descriptions): at least what the host keeps for it.
 pub const REQUEST_BYTES: usize = 128;
+
+/// How many times one call's bounds all of a plugin's waiting requests
+/// may take together.
+pub(crate) const PLUGIN_FACTOR: usize = 4;
+
+/// How much may wait: requests, dispatches among them, bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// Requests of every kind.
+    pub(crate) requests: usize,
+    /// Dispatches.
+    pub(crate) dispatches: usize,
+    /// Bytes, as [`HostOp::cost`] counts them.
+    pub(crate) bytes: usize,
+}
+
+impl Bounds {
+    /// One call's bounds, with `bytes` of requests.
+    pub(crate) fn per_call(bytes: usize) -> Bounds {
+        Bounds {
+            requests: MAX_REQUESTS_PER_CALL,
+            dispatches: MAX_DISPATCHES_PER_CALL,
+            bytes,
+        }
+    }
+
+    /// These bounds `factor` times over.
+    pub(crate) fn times(self, factor: usize) -> Bounds {
+        Bounds {
+            requests: self.requests * factor,
+            dispatches: self.dispatches * factor,
+            bytes: self.bytes.saturating_mul(factor),
+        }
+    }
+}
+
+/// What waits: requests, dispatches among them, bytes.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Waiting {
+    requests: usize,
+    dispatches: usize,
+    bytes: usize,
+}
+
+impl Waiting {
+    /// What waits with `op` added, if it stays within `bounds`.
+    pub(crate) fn with(self, op: &HostOp, bounds: Bounds) -> Result<Waiting, LimitExceeded> {
+        let weight = op.weight();
+        let requests = self.requests + 1;
+        LimitExceeded::check("requests waiting", requests, bounds.requests)?;
+        let dispatches = self.dispatches + usize::from(weight.dispatch);
+        if dispatches > bounds.dispatches {
+            return Err(LimitExceeded::Dispatches(bounds.dispatches));
+        }
+        let bytes = self.bytes + weight.bytes;
+        LimitExceeded::check("bytes of requests waiting", bytes, bounds.bytes)?;
+        Ok(Waiting {
+            requests,
+            dispatches,
+            bytes,
+        })
+    }
+}
 
 /// A request a plugin made of the dispatcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,22 +182,21 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Counts `op` in, if the plugin's requests stay within
-    /// [`MAX_REQUESTS_PER_CALL`], [`MAX_DISPATCHES_PER_CALL`] and
-    /// `byte_limit`; the guard counts it out when dropped.
+    /// Counts `op` in, if the plugin's waiting requests stay within
+    /// `bounds`; the guard counts it out when dropped. (Only the plugin's
+    /// own call counts in, one at a time; anyone may count out.)
     pub(crate) fn admit(
         self: &Arc<Self>,
         op: &HostOp,
-        byte_limit: usize,
+        bounds: Bounds,
     ) -> Result<Counted, LimitExceeded> {
         let weight = op.weight();
-        let requests = self.requests.load(Ordering::Acquire) + 1;
-        LimitExceeded::check("requests waiting", requests, MAX_REQUESTS_PER_CALL)?;
-        if weight.dispatch && self.dispatches.load(Ordering::Acquire) >= MAX_DISPATCHES_PER_CALL {
-            return Err(LimitExceeded::Dispatches(MAX_DISPATCHES_PER_CALL));
-        }
-        let bytes = self.bytes.load(Ordering::Acquire) + weight.bytes;
-        LimitExceeded::check("bytes of requests waiting", bytes, byte_limit)?;
+        let now = Waiting {
+            requests: self.requests.load(Ordering::Acquire),
+            dispatches: self.dispatches.load(Ordering::Acquire),
+            bytes: self.bytes.load(Ordering::Acquire),
+        };
+        now.with(op, bounds)?;
         self.requests.fetch_add(1, Ordering::AcqRel);
         self.dispatches
             .fetch_add(usize::from(weight.dispatch), Ordering::AcqRel);
@@ -191,27 +259,32 @@ mod tests {
 
     #[test]
     fn a_request_costs_at_least_what_the_host_keeps_for_it() {
-        assert!(std::mem::size_of::<HostOp>() <= REQUEST_BYTES);
+        assert!(std::mem::size_of::<(HostOp, Counted)>() <= REQUEST_BYTES);
     }
 
     #[test]
     fn requests_are_counted_until_carried_out_or_dropped() {
         let pending = Arc::new(Pending::default());
         let op = HostOp::Subscribe("x".into());
+        let bounds = Bounds::per_call(usize::MAX);
         let mut requests = Requests::default();
         for _ in 0..MAX_REQUESTS_PER_CALL {
-            let counted = pending.admit(&op, usize::MAX).unwrap();
+            let counted = pending.admit(&op, bounds).unwrap();
             requests.push(op.clone(), counted);
         }
-        assert!(pending.admit(&op, usize::MAX).is_err());
+        assert!(pending.admit(&op, bounds).is_err());
         let (_, counted) = requests.next().unwrap();
-        assert!(pending.admit(&op, usize::MAX).is_err());
+        assert!(pending.admit(&op, bounds).is_err());
         drop(counted);
-        let again = pending.admit(&op, usize::MAX).unwrap();
+        let again = pending.admit(&op, bounds).unwrap();
         drop((again, requests));
         assert_eq!(pending.requests.load(Ordering::Acquire), 0);
         assert_eq!(pending.bytes.load(Ordering::Acquire), 0);
-        let limit = REQUEST_BYTES;
-        assert!(pending.admit(&op, limit).is_err());
+        assert!(pending.admit(&op, Bounds::per_call(REQUEST_BYTES)).is_err());
+        assert!(
+            pending
+                .admit(&op, Bounds::per_call(REQUEST_BYTES + 1))
+                .is_ok()
+        );
     }
 }

@@ -118,7 +118,9 @@ pub struct HostBudget {
     pub name_bytes: usize,
     /// Bytes of the requests one call leaves for the dispatcher (dispatched
     /// payloads, names, commands, timers), or that a running command's
-    /// requests hold while they wait.
+    /// requests hold while they wait; all of the plugin's waiting requests
+    /// together, nested calls and timers included, may hold four times
+    /// this.
     pub pending_bytes: usize,
     /// The longest log line; longer ones are cut.
     pub log_line_bytes: usize,

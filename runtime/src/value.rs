@@ -79,7 +79,7 @@ pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
 pub fn payload_size(payload: &[(String, Value)]) -> usize {
     payload
         .iter()
-        .map(|(name, value)| std::mem::size_of::<String>() + name.len() + value_size(value))
+        .map(|(name, value)| ENTRY_BYTES + name.len() + held_beside(value))
         .sum()
 }
 
@@ -87,16 +87,21 @@ pub fn payload_size(payload: &[(String, Value)]) -> usize {
 /// limit and a plugin's variable budget: the value itself, its text, and
 /// [`ITEM_BYTES`] per list item; see [`payload_size`].
 pub fn value_size(value: &Value) -> usize {
+    VALUE_BYTES + held_beside(value)
+}
+
+/// What the host keeps for `value` beside the value itself: its text, or
+/// its list items and theirs.
+fn held_beside(value: &Value) -> usize {
     let item = |s: &Scalar| match s {
         Scalar::Text(text) => ITEM_BYTES + text.len(),
         _ => ITEM_BYTES,
     };
-    VALUE_BYTES
-        + match value {
-            Value::Text(text) | Value::Json(text) => text.len(),
-            Value::List(items) => items.iter().map(item).sum::<usize>(),
-            _ => 0,
-        }
+    match value {
+        Value::Text(text) | Value::Json(text) => text.len(),
+        Value::List(items) => items.iter().map(item).sum::<usize>(),
+        _ => 0,
+    }
 }
 
 /// What kind of value `value` is, in words: `an integer`, `text`, ...

@@ -251,7 +251,7 @@ async fn service_starts_run_in_parallel() {
 }
 
 #[tokio::test]
-async fn a_payload_a_subscriber_cannot_take_is_refused_to_the_sender() {
+async fn a_payload_a_subscriber_cannot_take_is_not_delivered_and_is_reported_against_the_sender() {
     // `small` takes payloads of 64 bytes at most; `sender` relays
     // `cli_started` as `big` with two entries, more than that.
     let mut app = app();

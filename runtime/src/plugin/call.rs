@@ -22,9 +22,6 @@ use crate::wit::Exports;
 pub(crate) struct Called<T> {
     pub(crate) result: Result<T, PluginFailure>,
     pub(crate) ops: Requests,
-    /// How long the call took by the clock, from when the plugin's store
-    /// was entered (waiting for it not included).
-    pub(crate) took: Duration,
 }
 
 impl<T> Called<T> {
@@ -39,7 +36,6 @@ impl<T> Called<T> {
                 cause: "the plugin is disabled".into(),
             }),
             ops: Requests::default(),
-            took: Duration::ZERO,
         }
     }
 }
@@ -118,7 +114,6 @@ impl Entered<'_> {
     /// requested, and releases the store.
     pub(super) fn settle<T>(
         mut self,
-        took: Duration,
         result: wasmtime::Result<Result<T, String>>,
         export: &'static str,
         event: Option<&str>,
@@ -135,12 +130,10 @@ impl Entered<'_> {
             Ok(Ok(value)) => Called {
                 result: Ok(value),
                 ops,
-                took,
             },
             Ok(Err(message)) => Called {
                 result: Err(failure(FailureKind::Error, message)),
                 ops,
-                took,
             },
             Err(error) => {
                 self.plugin.disabled.store(true, Ordering::Release);
@@ -152,7 +145,6 @@ impl Entered<'_> {
                 Called {
                     result: Err(failure(kind, one_line(&error))),
                     ops: Requests::default(),
-                    took,
                 }
             }
         }

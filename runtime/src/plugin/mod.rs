@@ -166,12 +166,11 @@ impl Plugin {
         let Some(mut entered) = self.enter(Some(self.limits.call)).await else {
             return Called::disabled(self, "setup");
         };
-        let entered_at = std::time::Instant::now();
         let (store, exports) = entered.parts();
         store.data_mut().begin_setup();
         let call = exports.setup(store);
         let result = self.watched(Some(self.limits.wait), call).await;
-        entered.settle(entered_at.elapsed(), result, "setup", None)
+        entered.settle(result, "setup", None)
     }
 
     /// Calls the plugin's `on-event` export; `None` when it is disabled.
@@ -182,22 +181,20 @@ impl Plugin {
         delivery: &mut Delivery,
     ) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let entered_at = std::time::Instant::now();
         let (store, exports) = entered.parts();
         let call = exports.on_event(store, event, delivery);
         let result = self.watched(Some(self.limits.wait), call).await;
-        Some(entered.settle(entered_at.elapsed(), result, "on-event", Some(&event.name)))
+        Some(entered.settle(result, "on-event", Some(&event.name)))
     }
 
     /// Calls one of the plugin's service exports for the service `name`;
     /// `None` when it is disabled.
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let entered_at = std::time::Instant::now();
         let (store, exports) = entered.parts();
         let call = exports.service(store, step, name);
         let result = self.watched(Some(self.limits.wait), call).await;
-        Some(entered.settle(entered_at.elapsed(), result, step.export(), Some(name)))
+        Some(entered.settle(result, step.export(), Some(name)))
     }
 
     /// Calls the plugin's `run-command` export. What the plugin requests
@@ -209,12 +206,11 @@ impl Plugin {
         live: Live,
     ) -> Option<Called<()>> {
         let mut entered = self.enter(self.limits.command).await?;
-        let entered_at = std::time::Instant::now();
         let (store, exports) = entered.parts();
         store.data_mut().go_live(live);
         let call = exports.run_command(store, name, args);
         let result = self.watched(self.limits.command, call).await;
-        Some(entered.settle(entered_at.elapsed(), result, "run-command", Some(name)))
+        Some(entered.settle(result, "run-command", Some(name)))
     }
 }
 

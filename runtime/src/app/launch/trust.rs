@@ -38,15 +38,35 @@ fn record(path: &Path) -> std::io::Result<String> {
         ));
     }
     let mut hasher = blake3::Hasher::new();
-    let config = std::fs::read(path)?;
+    let config = read_small(path)?;
     hasher.update(&(config.len() as u64).to_le_bytes());
     hasher.update(&config);
-    match std::fs::read(crate::lock::path_beside(path)) {
+    match read_small(&crate::lock::path_beside(path)) {
         Ok(lock) => hasher.update(b"lock").update(&lock),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => hasher.update(b"no lock"),
         Err(error) => return Err(error),
     };
     Ok(format!("{} {shown}", hasher.finalize().to_hex()))
+}
+
+/// The most bytes a configuration file or lockfile is read for its hash.
+const MAX_RECORDED_BYTES: u64 = 1 << 20;
+
+/// The bytes of the regular file `path`, of at most [`MAX_RECORDED_BYTES`]
+/// (a checkout may hold a device or a pipe under any name).
+fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || metadata.len() > MAX_RECORDED_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file of at most 1 MiB",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RECORDED_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Whether `path`, with its current content, was trusted.
