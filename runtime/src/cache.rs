@@ -286,8 +286,9 @@ fn create_key(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Writes `bytes` beside `path`, private, then renames them into place.
-fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` beside `path`, to a new private file of its own (never
+/// one found there), then renames them into place.
+pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(write_partial(path, bytes)?, path)
 }
 

@@ -468,21 +468,21 @@ impl Events {
             // is what the budget bounds.
             let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
             if let Err(Cut { reason, culprit }) = spent {
-                let reason = reason.unwrap_or_default();
                 if let Some((trace, id)) = &traced {
-                    trace.cut(*id, depth, &reason);
+                    trace.cut(*id, depth, reason.as_deref().unwrap_or_default());
                 }
-                if culprit.is_none() && !reason.is_empty() {
-                    tracing::warn!("a dispatch of '{}' was cut: {reason}", event.name);
-                }
-                if let Some(culprit) = culprit {
-                    self.report(PluginFailure {
+                match (reason, culprit) {
+                    (Some(reason), Some(culprit)) => self.report(PluginFailure {
                         plugin: culprit.name().to_string(),
                         kind: FailureKind::Limit,
                         export: "dispatch",
                         event: Some(event.name.to_string()),
                         cause: reason,
-                    });
+                    }),
+                    (Some(reason), None) => {
+                        tracing::warn!("a dispatch of '{}' was cut: {reason}", event.name)
+                    }
+                    (None, _) => {}
                 }
                 break;
             }

@@ -185,16 +185,16 @@ impl HostState {
     /// plugin until it is carried out (see [`crate::requests`]).
     fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
         self.alive()?;
-        let call = Bounds::per_call(self.budget.pending_bytes);
+        let (call, weight) = (Bounds::per_call(self.budget.pending_bytes), op.weight());
         match &self.live {
             Some(live) => {
-                let counted = self.pending.admit(&op, call)?;
+                let counted = self.pending.admit(weight, call)?;
                 // The receiver only goes away once the call is over.
                 drop(live.requests.send((op, counted)));
             }
             None => {
-                let left = self.left.with(&op, call)?;
-                let counted = self.pending.admit(&op, call.times(PLUGIN_FACTOR))?;
+                let left = self.left.with(weight, call)?;
+                let counted = self.pending.admit(weight, call.times(PLUGIN_FACTOR))?;
                 self.left = left;
                 self.ops.push(op, counted);
             }

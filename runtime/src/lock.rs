@@ -99,24 +99,8 @@ impl LockFile {
     /// temporary file of its own (never one found there: the directory
     /// may be a stranger's checkout).
     pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
-        use std::io::Write as _;
         let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        let partial = path.with_extension(format!(
-            "lock.{}-{}.partial",
-            std::process::id(),
-            crate::events::now_micros()
-        ));
-        let mut file = std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&partial)?;
-        let written = file
-            .write_all(format!("{HEADER}{text}").as_bytes())
-            .and_then(|()| std::fs::rename(&partial, path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        written
+        crate::cache::write_aside(path, format!("{HEADER}{text}").as_bytes())
     }
 
     /// Whether `plugin` is as accepted; else what changed, in words.

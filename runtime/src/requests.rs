@@ -21,12 +21,12 @@ use crate::sandbox::LimitExceeded;
 use crate::timers::Timer;
 use crate::value::{Payload, payload_size, value_size};
 
-/// How many dispatches of one plugin may wait for delivery at once (those
-/// of one call, and of the calls it is nested in).
+/// How many events one call into a plugin may dispatch (for a command: how
+/// many may wait for delivery at once).
 pub const MAX_DISPATCHES_PER_CALL: usize = 1024;
 
-/// How many requests of any kind of one plugin may wait for the
-/// dispatcher at once.
+/// How many requests of any kind one call may leave for the dispatcher
+/// (for a command: how many may wait at once).
 pub const MAX_REQUESTS_PER_CALL: usize = 4096;
 
 /// What one request costs besides what it carries (names, payloads,
@@ -77,9 +77,9 @@ pub(crate) struct Waiting {
 }
 
 impl Waiting {
-    /// What waits with `op` added, if it stays within `bounds`.
-    pub(crate) fn with(self, op: &HostOp, bounds: Bounds) -> Result<Waiting, LimitExceeded> {
-        let weight = op.weight();
+    /// What waits with a request of `weight` added, if it stays within
+    /// `bounds`.
+    pub(crate) fn with(self, weight: Weight, bounds: Bounds) -> Result<Waiting, LimitExceeded> {
         let requests = self.requests + 1;
         LimitExceeded::check("requests waiting", requests, bounds.requests)?;
         let dispatches = self.dispatches + usize::from(weight.dispatch);
@@ -138,7 +138,7 @@ impl HostOp {
     }
 
     /// What it counts for: one request, a dispatch or not, of its cost.
-    fn weight(&self) -> Weight {
+    pub(crate) fn weight(&self) -> Weight {
         Weight {
             dispatch: matches!(self, HostOp::Dispatch(..)),
             bytes: self.cost(),
@@ -166,7 +166,7 @@ pub(crate) fn key_bytes(key: &ConfigKey) -> usize {
 
 /// What one request counts for.
 #[derive(Debug, Clone, Copy)]
-struct Weight {
+pub(crate) struct Weight {
     dispatch: bool,
     bytes: usize,
 }
@@ -182,21 +182,21 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Counts `op` in, if the plugin's waiting requests stay within
-    /// `bounds`; the guard counts it out when dropped. (Only the plugin's
-    /// own call counts in, one at a time; anyone may count out.)
+    /// Counts a request of `weight` in, if the plugin's waiting requests
+    /// stay within `bounds`; the guard counts it out when dropped. (Only
+    /// the plugin's own call counts in, one at a time; anyone may count
+    /// out.)
     pub(crate) fn admit(
         self: &Arc<Self>,
-        op: &HostOp,
+        weight: Weight,
         bounds: Bounds,
     ) -> Result<Counted, LimitExceeded> {
-        let weight = op.weight();
         let now = Waiting {
             requests: self.requests.load(Ordering::Acquire),
             dispatches: self.dispatches.load(Ordering::Acquire),
             bytes: self.bytes.load(Ordering::Acquire),
         };
-        now.with(op, bounds)?;
+        now.with(weight, bounds)?;
         self.requests.fetch_add(1, Ordering::AcqRel);
         self.dispatches
             .fetch_add(usize::from(weight.dispatch), Ordering::AcqRel);
@@ -269,21 +269,25 @@ mod tests {
         let bounds = Bounds::per_call(usize::MAX);
         let mut requests = Requests::default();
         for _ in 0..MAX_REQUESTS_PER_CALL {
-            let counted = pending.admit(&op, bounds).unwrap();
+            let counted = pending.admit(op.weight(), bounds).unwrap();
             requests.push(op.clone(), counted);
         }
-        assert!(pending.admit(&op, bounds).is_err());
+        assert!(pending.admit(op.weight(), bounds).is_err());
         let (_, counted) = requests.next().unwrap();
-        assert!(pending.admit(&op, bounds).is_err());
+        assert!(pending.admit(op.weight(), bounds).is_err());
         drop(counted);
-        let again = pending.admit(&op, bounds).unwrap();
+        let again = pending.admit(op.weight(), bounds).unwrap();
         drop((again, requests));
         assert_eq!(pending.requests.load(Ordering::Acquire), 0);
         assert_eq!(pending.bytes.load(Ordering::Acquire), 0);
-        assert!(pending.admit(&op, Bounds::per_call(REQUEST_BYTES)).is_err());
         assert!(
             pending
-                .admit(&op, Bounds::per_call(REQUEST_BYTES + 1))
+                .admit(op.weight(), Bounds::per_call(REQUEST_BYTES))
+                .is_err()
+        );
+        assert!(
+            pending
+                .admit(op.weight(), Bounds::per_call(REQUEST_BYTES + 1))
                 .is_ok()
         );
     }

@@ -6,7 +6,6 @@
 //! beside it (or its absence). A changed file, or a lockfile changed,
 //! added or removed, must be trusted again.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file that lists trusted configuration files named `name`: `trusted`
@@ -99,17 +98,6 @@ pub(crate) fn trust(path: &Path, name: &str) -> std::io::Result<PathBuf> {
         .map(|l| format!("{l}\n"))
         .collect();
     text.push_str(&format!("{line}\n"));
-    // Written aside, then renamed over the list in one step.
-    let partial = list.with_extension(format!("{}.partial", std::process::id()));
-    let mut file = std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(&partial)?;
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| std::fs::rename(&partial, &list));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written.map(|()| list)
+    crate::cache::write_aside(&list, text.as_bytes())?;
+    Ok(list)
 }
