@@ -4,14 +4,13 @@
 //!
 //! A language whose toolchain was not installed when the tests were built
 //! shows as *ignored*, with a line saying what to install — and fails in CI
-//! (`CI=true`), where every toolchain must be there. This file has its own
-//! harness (libtest-mimic) so that the choice is made at run time.
+//! (`CI=true`), where every toolchain must be there.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use precept::logging::{Level, LogMessage};
 use precept::testing::Harness;
 use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
@@ -63,7 +62,8 @@ const LANGUAGES: &[(&str, &str, Built, Built)] = &[
     ),
 ];
 
-fn main() {
+/// One trial per language and check.
+pub fn trials() -> Vec<Trial> {
     let mut trials = Vec::new();
     for &(what, language, conformance, hello) in LANGUAGES {
         trials.push(trial(
@@ -108,7 +108,7 @@ fn main() {
             }
         },
     ));
-    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+    trials
 }
 
 /// A test of the component `built`: ignored (outside CI) when it was not

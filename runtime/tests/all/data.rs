@@ -2,29 +2,11 @@
 //! run it reads back in the next; it is `DATA-DIR/NAME` on the host,
 //! private to the user; another plugin cannot reach it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common::{precept_run_in, scratch};
 
 const MEMO: &str = precept_tests::MEMO;
-
-fn precept_run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precept-run"))
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("PRECEPT_DATA_DIR")
-        .output()
-        .expect("run precept-run")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("precept-data-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn stdout(output: &Output) -> String {
     assert!(output.status.success(), "{output:?}");

@@ -1,9 +1,7 @@
 //! Loading plugins: bad files are refused with one line naming them, and
 //! nothing else is lost.
 
-mod common;
-
-use common::{app, configure_probe, copy_as, log, probe};
+use crate::common::{app, configure_probe, copy_as, log, probe};
 use precept::{ExitStatus, LoadError, Value};
 
 fn scratch(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -118,7 +116,7 @@ async fn a_bad_plugin_does_not_stop_the_good_ones() {
     app.load_plugins([bad]).await;
     probe(&mut app, "good", &[]).await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::PluginNotLoaded);

@@ -3,13 +3,11 @@
 //! timer storm bounded. The `ticker` plugin also records, at each tick,
 //! whether its service runs as plugins see it (`services.is-running`).
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::app;
+use crate::common::app;
 use precept::{
     App, CommandError, Context, ExitStatus, Flow, PluginOptions, Scalar, Value, payload,
 };

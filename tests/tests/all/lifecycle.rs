@@ -1,13 +1,11 @@
 //! precept's CLI lifecycle with real plugins: order, `cli_parsed` payload,
 //! the command between `cli_parsed` and `cli_stopped`, exit statuses.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{app, append, log, probe};
 use clap::{Arg, ArgAction, Command};
-use common::{app, append, log, probe};
 use precept::{CommandError, Context, ExitStatus, Scalar, Value};
 
 #[tokio::test]
@@ -16,7 +14,7 @@ async fn two_plugins_see_the_lifecycle_in_order() {
     probe(&mut app, "a", &[]).await;
     probe(&mut app, "b", &[]).await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::Success);
@@ -148,9 +146,14 @@ async fn a_failing_command_exits_with_command_failed() {
 #[tokio::test]
 async fn a_plugin_failure_during_the_run_sets_the_exit_status() {
     let mut app = app();
-    probe(&mut app, "a", &[("fail", common::texts(&["cli_started"]))]).await;
+    probe(
+        &mut app,
+        "a",
+        &[("fail", crate::common::texts(&["cli_started"]))],
+    )
+    .await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     assert_eq!(status, ExitStatus::PluginFailed);
@@ -203,7 +206,7 @@ async fn a_plugin_commands_dispatch_reaches_another_plugin_while_it_runs() {
     probe(
         &mut app,
         "ans",
-        &[("subscribe", common::texts(&["question"]))],
+        &[("subscribe", crate::common::texts(&["question"]))],
     )
     .await;
     app.load_plugin(precept_tests::WAITER).await.unwrap();
@@ -225,12 +228,12 @@ fn signal_handlers_are_released_when_start_returns() {
     use std::io::BufRead as _;
     use std::os::unix::process::ExitStatusExt as _;
 
-    const NAME: &str = "signal_handlers_are_released_when_start_returns";
+    const NAME: &str = "lifecycle::signal_handlers_are_released_when_start_returns";
     if std::env::var_os("PRECEPT_SIGNAL_CHILD").is_some() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let status = runtime.block_on(async {
             let mut app = app();
-            common::add_run(&mut app);
+            crate::common::add_run(&mut app);
             app.start(["test-app", "run"]).await
         });
         println!("returned {}", status.code());

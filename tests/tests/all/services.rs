@@ -1,13 +1,11 @@
 //! Services (plugin and native, as peers), plugin commands, and the
 //! variables plugins share.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{app, copy_as, probe, texts};
 use clap::Command;
-use common::{app, copy_as, probe, texts};
 use precept::{
     App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Service, ServiceContext,
     ServiceError, Value, async_trait, payload,
@@ -16,7 +14,7 @@ use tokio::sync::{Barrier, Notify};
 
 /// The variable `record` as strings.
 fn record(app: &App) -> Vec<String> {
-    common::texts_of(app, "record")
+    crate::common::texts_of(app, "record")
 }
 
 /// The command `go`, which dispatches `send` with `data = "bar"`.
@@ -458,7 +456,7 @@ async fn concurrent_additions_and_appends_from_many_plugins_are_never_lost() {
     const PLUGINS: usize = 60;
     const TIMES: i64 = 25;
     let mut app = app();
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     for i in 0..PLUGINS {
         let options = precept::PluginOptions {
             config: vec![
@@ -478,7 +476,7 @@ async fn concurrent_additions_and_appends_from_many_plugins_are_never_lost() {
         app.vars().get("counted"),
         Some(Value::Integer(PLUGINS as i64 * TIMES))
     );
-    let mut started = common::texts_of(&app, "started");
+    let mut started = crate::common::texts_of(&app, "started");
     started.sort();
     let mut expected: Vec<String> = (0..PLUGINS).map(|i| format!("svc{i}")).collect();
     expected.sort();

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::common::{HELLO_LIFECYCLE, hello_lines};
+
 fn precept_run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_precept-run"))
         .args(args)
@@ -244,21 +246,6 @@ fn sigint_stops_services_and_ends_the_lifecycle_with_130() {
     assert!(at("observer: recorder_stop") < at("observer: cli_stopped"));
     assert!(!seen.iter().any(|l| l == "done waiting"), "{seen:?}");
 }
-
-fn hello_lines(stdout: &str) -> Vec<&str> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with("hello: "))
-        .collect()
-}
-
-const HELLO_LIFECYCLE: [&str; 5] = [
-    "hello: setup",
-    "hello: before_cli_start",
-    "hello: cli_parsed",
-    "hello: cli_started",
-    "hello: cli_stopped",
-];
 
 #[test]
 fn an_endless_plugin_is_cut_at_its_deadline_and_the_others_go_on() {

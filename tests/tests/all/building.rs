@@ -1,10 +1,8 @@
 //! Building an application: names that would collide are refused when
 //! registered, and plugins found at start get the options the code gave.
 
-mod common;
-
+use crate::common::app;
 use clap::{Arg, Command};
-use common::app;
 use precept::{
     CommandError, Compiler, Context, Error, ExitStatus, PluginOptions, Sandbox, Service,
 };
@@ -83,7 +81,7 @@ async fn plugins_in_a_plugin_directory_get_the_options_the_code_gave() {
     sandbox.grants.args = vec!["read-file".into(), "/notes/note.txt".into()];
     app.plugin_dir(&dir)
         .plugin_options("hostile", PluginOptions::from(sandbox));
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
 
     assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
     assert_eq!(app.plugins().len(), 1);
@@ -97,12 +95,12 @@ async fn plugins_in_a_plugin_directory_get_the_options_the_code_gave() {
 async fn a_plugin_compiled_by_winch_sees_the_same_lifecycle() {
     let mut app = app();
     app.compiler(Compiler::Winch).unwrap();
-    common::probe(&mut app, "w", &[]).await;
-    common::add_run(&mut app);
+    crate::common::probe(&mut app, "w", &[]).await;
+    crate::common::add_run(&mut app);
 
     assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
     assert_eq!(
-        common::log(&app),
+        crate::common::log(&app),
         [
             "w:before_cli_start:0",
             "w:cli_parsed:0",

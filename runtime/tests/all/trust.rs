@@ -2,34 +2,11 @@
 //! what it declares against what the user grants, the lockfile, and
 //! plugins built for `precept:plugin@0.1.0` beside those built for 0.2.0.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use precept::App;
 
-fn precept_run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precept-run"))
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("PRECEPT_CACHE_DIR")
-        .output()
-        .expect("run precept-run")
-}
-
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("precept-trust-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{precept_run_in, scratch, text};
 
 /// The lines of standard error that report errors.
 fn errors(output: &Output) -> Vec<String> {
@@ -44,7 +21,7 @@ const JOURNAL: &str = precept_tests::JOURNAL;
 
 #[test]
 fn identity_and_declarations_come_from_the_crate_and_are_shown_by_inspect() {
-    let dir = scratch("inspect");
+    let dir = scratch("trust-inspect");
     let output = precept_run_in(&dir, &["inspect", "--json", JOURNAL]);
     assert!(output.status.success(), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -8,12 +8,7 @@ use std::time::{Duration, Instant};
 
 use precept::{App, CacheUse, Compiler, FailureKind, LoadProfile, Sandbox, Value, lookup, payload};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("precept-first-load-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use crate::common::scratch;
 
 /// An application keeping compiled code in `cache`, Winch-first from
 /// `winch_first` bytes.
@@ -32,7 +27,7 @@ async fn load(app: &mut App, path: &str) -> LoadProfile {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_first_load_runs_on_winch_and_a_later_one_maps_cranelifts_code() {
-    let cache = scratch("winch");
+    let cache = scratch("first-load-winch").join("cache");
     let mut first = app(Some(cache.clone()), Some(0));
     let profile = load(&mut first, precept_tests::CONFORMANCE).await;
     assert_eq!(
@@ -75,7 +70,7 @@ async fn a_first_load_runs_on_winch_and_a_later_one_maps_cranelifts_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn small_components_without_a_cache_or_with_winch_first_off_compile_with_cranelift() {
-    let cache = scratch("cranelift");
+    let cache = scratch("first-load-cranelift").join("cache");
     // A Rust plugin is below the default size.
     let mut small = app(Some(cache.clone()), Some(precept::WINCH_FIRST_BYTES));
     let profile = load(&mut small, precept_tests::HELLO).await;
@@ -98,7 +93,7 @@ async fn small_components_without_a_cache_or_with_winch_first_off_compile_with_c
 
 #[tokio::test(flavor = "multi_thread")]
 async fn winchs_code_is_cut_at_the_deadline_too() {
-    let cache = scratch("deadline");
+    let cache = scratch("first-load-deadline").join("cache");
     let mut app = app(Some(cache.clone()), Some(0));
     app.vars().set("hostile.mode", "loop-event");
     let mut sandbox = Sandbox::default();

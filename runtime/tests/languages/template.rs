@@ -6,11 +6,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use precept_build::{Builder, Language, toolchain};
 
-fn main() {
-    let trials = Language::ALL
+/// One trial per language.
+pub fn trials() -> Vec<Trial> {
+    Language::ALL
         .into_iter()
         .map(|language| {
             let name = format!(
@@ -25,8 +26,7 @@ fn main() {
                 _ => Trial::test(name, move || new_builds_and_runs(language)),
             }
         })
-        .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+        .collect()
 }
 
 /// How to install `language`'s tool, when it is not on `PATH`.

@@ -3,12 +3,10 @@
 //! event, the exit status is the documented one, and nothing outside the
 //! grants is read or written.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{app, log, probe};
+use crate::common::{app, log, probe};
 use precept::{App, DirGrant, ExitStatus, FailureKind, LoadError, PluginFailure, Sandbox, Value};
 
 /// What the good plugin logs when the hostile one (subscribed to
@@ -40,7 +38,7 @@ async fn run_hostile(mode: &str, arg: &str, sandbox: Sandbox) -> (App, ExitStatu
         .await;
     assert!(loaded.is_ok(), "{mode}: {loaded:?}");
     probe(&mut app, "good", &[]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
     (app, status)
 }
@@ -132,11 +130,14 @@ async fn an_event_storm_is_cut_and_delivers_nothing() {
     probe(
         &mut app,
         "good",
-        &[("subscribe", common::texts(&["storm-0", "cli_stopped"]))],
+        &[(
+            "subscribe",
+            crate::common::texts(&["storm-0", "cli_stopped"]),
+        )],
     )
     .await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     let failure = contained(&app, FailureKind::Limit);
@@ -255,9 +256,9 @@ async fn a_cut_cascade_blames_the_plugin_that_spent_it_not_the_last_dispatcher()
     app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
         .await
         .unwrap();
-    let relays = common::texts(&["cli_started>status", "cli_started>status"]);
+    let relays = crate::common::texts(&["cli_started>status", "cli_started>status"]);
     probe(&mut app, "good", &[("relay", relays)]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     let failure = contained(&app, FailureKind::Limit);
@@ -287,7 +288,7 @@ async fn load_failure(app: &mut App, path: &str, sandbox: &Sandbox) -> LoadError
 /// Runs the lifecycle after a failed load: the good plugin still runs.
 async fn good_still_runs(mut app: App) {
     probe(&mut app, "good", &[]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     assert_eq!(
         app.start(["test-app", "run"]).await,
         ExitStatus::PluginNotLoaded
@@ -472,8 +473,9 @@ async fn nothing_is_written_outside_the_grant_or_into_a_read_only_one() {
 
 #[tokio::test]
 async fn environment_variables_are_only_the_granted_ones() {
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe { std::env::set_var("PRECEPT_TEST_SECRET", "hunter2") };
+    // The test process has variables of its own (at least `PATH`), and the
+    // plugin sees none of them.
+    assert!(std::env::var_os("PATH").is_some());
     let (app, _) = run_hostile("env", "", tight()).await;
     assert_eq!(result(&app), "ok: ");
 
@@ -509,7 +511,7 @@ async fn fail_fast_ends_the_run_at_the_first_failure() {
         .unwrap();
     probe(&mut app, "good", &[]).await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     assert_eq!(
         app.start(["test-app", "run"]).await,
         ExitStatus::PluginFailed
@@ -529,7 +531,7 @@ async fn fail_fast_runs_nothing_after_a_load_failure() {
     app.load_plugins([precept_tests::OTHER_WORLD]).await;
     probe(&mut app, "good", &[]).await;
 
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     assert_eq!(
         app.start(["test-app", "run"]).await,
         ExitStatus::PluginNotLoaded

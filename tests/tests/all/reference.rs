@@ -4,13 +4,11 @@
 //! Ctrl-C. Expected orders are precept's own (see docs/ARCHITECTURE.md,
 //! "Differences from precept", for the few intended differences).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{app, log, probe};
 use clap::Command;
-use common::{app, log, probe};
 use precept::{App, CommandError, Context, ExitStatus, Service, ServiceError, Value, async_trait};
 
 /// A service that notes its steps in a shared list.

@@ -1,9 +1,7 @@
 //! The dispatcher with real plugins: order, stop, `num`, re-entrant
 //! dispatch, failures, and payload values crossing into wasm and back.
 
-mod common;
-
-use common::{app, log, native, probe, texts};
+use crate::common::{app, log, native, probe, texts};
 use precept::{FailureKind, Flow, MAX_DISPATCH_DEPTH, Payload, Scalar, Value, payload};
 
 #[tokio::test]

@@ -5,30 +5,24 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const HELLO_LIFECYCLE: [&str; 5] = [
-    "hello: setup",
-    "hello: before_cli_start",
-    "hello: cli_parsed",
-    "hello: cli_started",
-    "hello: cli_stopped",
-];
+use crate::common::{HELLO_LIFECYCLE, PRECEPT_RUN, hello_lines, scratch};
 
-fn precept_run(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_precept-run"));
-    command
-        .args(args)
-        .env("PRECEPT_CACHE_DIR", scratch("cache"))
-        .stdin(Stdio::null());
-    command
+/// The compile cache these tests share, made once per test process.
+fn shared_cache() -> &'static PathBuf {
+    static CACHE: OnceLock<PathBuf> = OnceLock::new();
+    CACHE.get_or_init(|| scratch("containment-cache"))
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("precept-containment-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn precept_run(args: &[&str]) -> Command {
+    let mut command = Command::new(PRECEPT_RUN);
+    command
+        .args(args)
+        .env("PRECEPT_CACHE_DIR", shared_cache())
+        .stdin(Stdio::null());
+    command
 }
 
 /// Waits for `child` for at most `limit`, reading the peak resident memory
@@ -61,13 +55,6 @@ fn read_all(stream: Option<impl Read>) -> String {
         stream.read_to_string(&mut text).unwrap();
     }
     text
-}
-
-fn hello_lines(stdout: &str) -> Vec<&str> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with("hello: "))
-        .collect()
 }
 
 #[cfg(target_os = "linux")]
@@ -122,7 +109,7 @@ fn a_variable_hoard_does_not_raise_the_hosts_memory() {
 
 #[test]
 fn a_stalled_reader_only_makes_the_writing_plugin_wait() {
-    let config = scratch("stalled").join("limits.toml");
+    let config = scratch("containment-stalled").join("limits.toml");
     std::fs::write(&config, "[limits]\nwait-ms = 1000\n").unwrap();
     let mut child = precept_run(&[
         "-c",
@@ -261,7 +248,7 @@ fn a_log_flood_is_counted_not_written() {
 
 #[test]
 fn limits_that_make_no_sense_are_configuration_errors() {
-    let dir = scratch("limits");
+    let dir = scratch("containment-limits");
     for (text, expected) in [
         (
             "[limits]\ndeadline-ms = 0\n",
@@ -288,7 +275,7 @@ fn limits_that_make_no_sense_are_configuration_errors() {
 
 #[test]
 fn the_working_directorys_configuration_is_used_only_once_trusted() {
-    let dir = scratch("trust");
+    let dir = scratch("containment-trust");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
@@ -453,7 +440,7 @@ fn a_command_flooding_the_dispatcher_is_cut_at_its_request_budget() {
 fn files_held_open_cannot_starve_the_others_of_descriptors() {
     // Under a soft limit of 1,024 open files, a plugin holding files open
     // in its directory is cut at its handle budget; the next plugin loads.
-    let data = scratch("fd-hoard").join("data");
+    let data = scratch("containment-fd-hoard").join("data");
     std::fs::create_dir_all(&data).unwrap();
     let grant = format!("hostile={}::/data", data.display());
     let output = Command::new("sh")
@@ -462,7 +449,7 @@ fn files_held_open_cannot_starve_the_others_of_descriptors() {
         .args(["--dir-rw", &grant, "--plugin", precept_tests::HOSTILE])
         .args(["--arg", "hostile=fd-hoard", "--arg", "hostile=2000"])
         .args(["--plugin", precept_tests::HELLO, "dispatch", "nothing"])
-        .env("PRECEPT_CACHE_DIR", scratch("cache"))
+        .env("PRECEPT_CACHE_DIR", shared_cache())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -487,7 +474,7 @@ fn inspect_runs_a_plugin_with_nothing_of_what_it_declares() {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:47391").expect("port 47391 is free for this test");
     listener.set_nonblocking(true).unwrap();
-    let home = scratch("inspect-home");
+    let home = scratch("containment-inspect-home");
     let output = precept_run(&["inspect", precept_tests::BEACON])
         .env("HOME", &home)
         .env_remove("XDG_DATA_HOME")

@@ -2,11 +2,9 @@
 //! a well-behaved probe, is stopped with one line naming it, and the probe
 //! still sees every lifecycle event.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{app, copy_as, log, probe};
+use crate::common::{app, copy_as, log, probe};
 use precept::{
     App, ExitStatus, FailureKind, LoadError, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH,
     Payload, Sandbox,
@@ -37,7 +35,7 @@ async fn refused_at_setup(mode: &str, sandbox: Sandbox) -> LoadError {
         .unwrap_err();
     assert!(!error.to_string().contains('\n'), "{error}");
     probe(&mut app, "good", &[]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     assert_eq!(
         app.start(["test-app", "run"]).await,
         ExitStatus::PluginNotLoaded
@@ -130,7 +128,7 @@ async fn a_fan_out_cascade_is_cut_by_the_delivery_budget() {
         .unwrap();
     probe(&mut app, "good", &[]).await;
     let started = Instant::now();
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     // 100^4 deliveries were asked for; the budget ends it at once.
@@ -181,7 +179,7 @@ async fn plugin_text_cannot_forge_lines_or_send_escape_codes() {
         .await
         .unwrap();
     probe(&mut app, "good", &[]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     assert_eq!(
         app.start(["test-app", "run"]).await,
         ExitStatus::PluginFailed
@@ -238,7 +236,7 @@ async fn service_starts_run_in_parallel() {
                 .unwrap();
         }
         let started = Instant::now();
-        common::add_run(&mut app);
+        crate::common::add_run(&mut app);
         assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
         started.elapsed()
     }
@@ -255,16 +253,20 @@ async fn a_payload_a_subscriber_cannot_take_is_not_delivered_and_is_reported_aga
     // `small` takes payloads of 64 bytes at most; `sender` relays
     // `cli_started` as `big` with two entries, more than that.
     let mut app = app();
-    common::configure_probe(&app, "small", &[("subscribe", common::texts(&["big"]))]);
+    crate::common::configure_probe(
+        &app,
+        "small",
+        &[("subscribe", crate::common::texts(&["big"]))],
+    );
     let mut sandbox = Sandbox::default();
     sandbox.limits.payload_bytes = 64;
     let small = app
         .load_plugin_with(copy_as(precept_tests::PROBE, "small"), &sandbox.into())
         .await
         .unwrap();
-    let relays = common::texts(&["cli_started>big"]);
+    let relays = crate::common::texts(&["cli_started>big"]);
     probe(&mut app, "sender", &[("relay", relays)]).await;
-    common::add_run(&mut app);
+    crate::common::add_run(&mut app);
     let status = app.start(["test-app", "run"]).await;
 
     let failures = app.events().failures();
