@@ -401,7 +401,7 @@ pub struct PluginDump<'a> {
     /// Its options as loaded.
     pub options: &'a PluginOptions,
     /// The configuration keys it declared.
-    pub keys: Vec<&'a ConfigKey>,
+    pub keys: Vec<ConfigKey>,
 }
 
 /// Writes a configuration file that loads `plugins` as they are now: the

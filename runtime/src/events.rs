@@ -300,11 +300,11 @@ impl Events {
         &self.inner.faults
     }
 
-    /// Puts `new`, the plugin `old` loaded again, in `old`'s place: where
-    /// `old` is subscribed to a name `new` subscribes to in `requests` (its
-    /// `setup`'s), `new` takes its place in the order; `old`'s other
-    /// subscriptions end; `new` is known by the name from now on.
-    pub(crate) fn replace_plugin(&self, old: &Arc<Plugin>, new: &Arc<Plugin>, requests: &Requests) {
+    /// Keeps `plugin`'s subscriptions, in their places in the order, to
+    /// the names its `requests` (a new instance's `setup`'s) subscribe to;
+    /// ends its other subscriptions. The requests themselves are carried
+    /// out afterwards.
+    pub(crate) fn resubscribe(&self, plugin: &Arc<Plugin>, requests: &Requests) {
         let mut subscribed = std::collections::HashSet::new();
         for request in requests.iter() {
             match request {
@@ -316,20 +316,13 @@ impl Events {
         let mut table = self.inner.table.lock().unwrap();
         table.edit(
             None,
-            |entry| entry.is_plugin(old),
+            |entry| entry.is_plugin(plugin),
             |name, entries| {
-                let stays = subscribed.contains(name);
-                entries.retain_mut(|entry| match &mut entry.subscriber {
-                    Subscriber::Plugin(plugin) if Arc::ptr_eq(plugin, old) => {
-                        *plugin = new.clone();
-                        stays
-                    }
-                    _ => true,
-                });
+                if !subscribed.contains(name) {
+                    entries.retain(|entry| !entry.is_plugin(plugin));
+                }
             },
         );
-        drop(table);
-        self.register(new);
     }
 
     /// Knows `plugin` by name, so that the fault policy can disable it.
@@ -339,6 +332,14 @@ impl Events {
         self.inner
             .faults
             .set_max_errors(plugin.name(), plugin.limits().max_errors);
+    }
+
+    /// Forgets `plugin`: its subscriptions end and it is no longer known
+    /// by name.
+    pub(crate) fn forget(&self, plugin: &Arc<Plugin>) {
+        self.resubscribe(plugin, &Requests::default());
+        let mut plugins = self.inner.plugins.lock().unwrap();
+        plugins.retain(|_, known| !std::ptr::eq(known.as_ptr(), Arc::as_ptr(plugin)));
     }
 
     /// Whether a fatal failure was reported.
@@ -558,7 +559,7 @@ impl Events {
     /// skipped.
     fn start_timer(&self, plugin: &Arc<Plugin>, timer: Timer) {
         let timers = &self.inner.timers;
-        let book = plugin.timers().clone();
+        let book = plugin.timers();
         if timers.is_closed() || !book.is_live(timer.id) {
             book.release(timer.id);
             return;
@@ -574,7 +575,7 @@ impl Events {
                     () = tokio::time::sleep_until(next) => {}
                     _ = closing.changed() => break,
                 }
-                let source = plugin.upgrade().filter(|p| !p.is_disabled());
+                let source = plugin.upgrade().filter(|p| p.runs_timers_of(&book));
                 let source = source.filter(|_| book.is_live(timer.id));
                 let (Some(source), Some(inner)) = (source, dispatcher.upgrade()) else {
                     break;

@@ -20,6 +20,11 @@ impl ServiceStates {
         self.0.write().unwrap().push((name.to_string(), running));
     }
 
+    /// Forgets the service `name`.
+    pub(crate) fn remove(&self, name: &str) {
+        self.0.write().unwrap().retain(|(n, _)| n != name);
+    }
+
     /// Whether the service `name` is running; `None` when there is no such
     /// service.
     pub fn is_running(&self, name: &str) -> Option<bool> {

@@ -97,9 +97,7 @@ impl fmt::Display for ServiceFailure {
 /// Who runs a service.
 enum Provider {
     Native(tokio::sync::Mutex<Box<dyn Service>>),
-    /// A plugin, by name: the instance changes when the plugin is loaded
-    /// again.
-    Plugin(Arc<str>, std::sync::Mutex<Arc<Plugin>>),
+    Plugin(Arc<Plugin>),
 }
 
 /// A service known to the application.
@@ -126,7 +124,7 @@ impl Registered {
         Registered {
             name,
             command,
-            provider: Provider::Plugin(plugin.name().into(), std::sync::Mutex::new(plugin)),
+            provider: Provider::Plugin(plugin),
             running: Arc::default(),
         }
     }
@@ -140,8 +138,14 @@ impl Registered {
     pub(crate) fn plugin_name(&self) -> Option<&str> {
         match &self.provider {
             Provider::Native(_) => None,
-            Provider::Plugin(name, _) => Some(name),
+            Provider::Plugin(plugin) => Some(plugin.name()),
         }
+    }
+
+    /// Who provides it, as an error names them.
+    pub(crate) fn owner(&self) -> String {
+        self.plugin_name()
+            .map_or("the application".into(), |p| format!("plugin '{p}'"))
     }
 
     /// Its running state, to share with [`ServiceStates`].
@@ -159,20 +163,12 @@ impl Registered {
         self.command.as_deref()
     }
 
-    /// Has `plugin`, loaded again, provide it from now on; a native
-    /// service stays as it is.
-    pub(crate) fn replace_plugin(&self, plugin: &Arc<Plugin>) {
-        if let Provider::Plugin(_, provider) = &self.provider {
-            *provider.lock().unwrap() = plugin.clone();
-        }
-    }
-
     /// Whether it runs when `command` (`None`: no command) runs: it belongs
     /// to every command or to this one, and its plugin is not disabled.
     pub(crate) fn runs_for(&self, command: Option<&str>) -> bool {
         let enabled = match &self.provider {
             Provider::Native(_) => true,
-            Provider::Plugin(_, plugin) => !plugin.lock().unwrap().is_disabled(),
+            Provider::Plugin(plugin) => !plugin.is_disabled(),
         };
         enabled && (self.command.is_none() || self.command.as_deref() == command)
     }
@@ -213,8 +209,7 @@ impl Registered {
                 };
                 result.map_err(|e| failure(FailureKind::Error, e.to_string()))
             }
-            Provider::Plugin(_, plugin) => {
-                let plugin = plugin.lock().unwrap().clone();
+            Provider::Plugin(plugin) => {
                 let Some(called) = plugin.service(step, &self.name).await else {
                     // A plugin disabled while running cannot be asked to
                     // stop; its failure was reported when it happened.
@@ -223,7 +218,7 @@ impl Registered {
                     }
                     return Err(failure(FailureKind::Error, "the plugin is disabled".into()));
                 };
-                app.events.apply(&plugin, called.ops, 0).await;
+                app.events.apply(plugin, called.ops, 0).await;
                 called.result.map_err(|f| {
                     if f.kind.disables() {
                         app.events.disable_plugin(plugin.name());
@@ -236,6 +231,7 @@ impl Registered {
 }
 
 /// The services of one run.
+#[derive(Clone, Default)]
 pub(crate) struct Run {
     services: Vec<Arc<Registered>>,
 }
@@ -260,16 +256,37 @@ impl Run {
         Run { services }
     }
 
-    /// Sets up every service, one after another, then starts them all
-    /// concurrently, each on a task of its own (in parallel on a
-    /// multi-threaded runtime). On failure, stops the ones that started.
-    pub(crate) async fn start(&self, app: &ServiceContext) -> Result<(), Vec<ServiceFailure>> {
+    /// Leaves `services` out of the run.
+    pub(crate) fn forget(&mut self, services: &[Arc<Registered>]) {
+        self.services
+            .retain(|s| !services.iter().any(|gone| Arc::ptr_eq(s, gone)));
+    }
+
+    /// Sets up every service, one after another; stops at the first that
+    /// fails.
+    pub(crate) async fn setup(&self, app: &ServiceContext) -> Result<(), Vec<ServiceFailure>> {
         for service in &self.services {
             service
                 .step(ServiceStep::Setup, app)
                 .await
                 .map_err(|failure| vec![failure])?;
         }
+        Ok(())
+    }
+
+    /// Sets up every service, then starts them.
+    pub(crate) async fn setup_and_start(
+        &self,
+        app: &ServiceContext,
+    ) -> Result<(), Vec<ServiceFailure>> {
+        self.setup(app).await?;
+        self.start(app).await
+    }
+
+    /// Starts every service concurrently, each on a task of its own (in
+    /// parallel on a multi-threaded runtime); the failures, if any. The
+    /// ones that started run until [`Run::stop`].
+    pub(crate) async fn start(&self, app: &ServiceContext) -> Result<(), Vec<ServiceFailure>> {
         let results = join_all(self.each(ServiceStep::Start, app, 0..self.services.len())).await;
         let failures: Vec<ServiceFailure> = results.into_iter().filter_map(Result::err).collect();
         if failures.is_empty() {

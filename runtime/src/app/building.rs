@@ -184,15 +184,12 @@ impl App {
             return Err(Error::Reserved(id.into()));
         }
         let taken = self.args.iter().any(|a| a.get_id() == id);
-        let in_command = self
-            .commands
-            .iter()
-            .find(|c| c.command.get_arguments().any(|a| a.get_id() == id));
+        let in_command = self.registry.owner_of_arg(id);
         if taken || in_command.is_some() {
             return Err(Error::Taken {
                 what: "argument",
                 name: id.into(),
-                owner: in_command.map_or("the application".into(), AppCommand::owner),
+                owner: in_command.unwrap_or_else(|| "the application".into()),
             });
         }
         self.args.push(arg);
@@ -208,7 +205,7 @@ impl App {
         F: Fn(Context) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), CommandError>> + Send + 'static,
     {
-        if let Some(other) = self.find_command(command.get_name()) {
+        if let Some(other) = self.registry.command(command.get_name()) {
             return Err(Error::Taken {
                 what: "command",
                 name: command.get_name().into(),
@@ -229,7 +226,7 @@ impl App {
             }
         }
         let run: RunCommand = Arc::new(move |ctx| Box::pin(run(ctx)));
-        self.commands.push(AppCommand {
+        self.registry.add_command(AppCommand {
             command,
             runner: Runner::Native(run),
         });
@@ -253,17 +250,15 @@ impl App {
     }
 
     fn add_service(&mut self, service: Registered) -> Result<&mut App, Error> {
-        if let Some(other) = self.services.iter().find(|s| s.name() == service.name()) {
+        if let Some(owner) = self.registry.service_owner(service.name()) {
             return Err(Error::Taken {
                 what: "service",
                 name: service.name().into(),
-                owner: other
-                    .plugin_name()
-                    .map_or("the application".into(), |p| format!("plugin '{p}'")),
+                owner,
             });
         }
         self.info.services.add(service.name(), service.running());
-        self.services.push(Arc::new(service));
+        self.registry.add_service(Arc::new(service));
         Ok(self)
     }
 }

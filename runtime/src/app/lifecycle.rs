@@ -1,5 +1,7 @@
 //! The CLI lifecycle of an [`App`]: parsing, the lifecycle events,
-//! services around the command, and Ctrl-C.
+//! services around the command, and Ctrl-C; and the same steps for an
+//! application that never calls `start` (`setup_services`,
+//! `start_services`, `stop_services`, `shutdown`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use crate::events::Events;
 use crate::host::Live;
 use crate::logging::{self, LogSettings};
 use crate::plugin::Plugin;
-use crate::services::{Run, ServiceContext};
+use crate::services::{Run, ServiceContext, ServiceFailure};
 use crate::signals::{self, Signals};
 use crate::status::ExitStatus;
 use crate::task::Spawned;
@@ -47,13 +49,77 @@ impl App {
             .unwrap()
             .take()
             .unwrap_or_else(|| Box::pin(std::future::pending()));
-        let status = self.run_lifecycle(args, shutdown).await;
-        self.keep_reloaded();
-        status
+        self.run_lifecycle(args, shutdown).await
+    }
+
+    /// Sets up the application's services that run with every command,
+    /// one after another in registration order, each announced by
+    /// `{name}_setup` — as [`App::start`] does before a command. For an
+    /// application that does not call `start`; then
+    /// [`App::start_services`], and [`App::stop_services`] or
+    /// [`App::shutdown`] at the end. Stops at the first failure.
+    pub async fn setup_services(&self) -> Result<(), Vec<ServiceFailure>> {
+        let run = Run::new(&self.registry.services(), None);
+        self.setup_services_of(run).await
+    }
+
+    /// Starts the services set up by [`App::setup_services`] (without it:
+    /// the ones that run with every command), concurrently, each announced
+    /// by `{name}_start`; the failures, if any. The ones that started run
+    /// until [`App::stop_services`].
+    pub async fn start_services(&self) -> Result<(), Vec<ServiceFailure>> {
+        let run = self.services_run();
+        run.start(&self.service_context()).await
+    }
+
+    /// Stops every running service of the application concurrently, each
+    /// announced by `{name}_stop`; the failures, if any.
+    pub async fn stop_services(&self) -> Vec<ServiceFailure> {
+        let run = self.services_run();
+        run.stop(&self.service_context()).await
+    }
+
+    /// Ends the application's work in order, for an application that does
+    /// not call `start` (`start` does the same when the command ends): its
+    /// services are stopped, its plugins' timers end (a dispatch one began
+    /// is waited for), and queued plugin output and log lines are written.
+    /// The failures of stopping services are returned; every plugin failure
+    /// of the run stays in [`Events::failures`].
+    pub async fn shutdown(&self) -> Vec<ServiceFailure> {
+        let failures = self.stop_services().await;
+        self.events.close_timers().await;
+        self.events.faults().summarise();
+        let patience = std::time::Duration::from_secs(2);
+        logging::flush(patience);
+        crate::output::drain(patience);
+        failures
+    }
+
+    /// Chooses `run` as the application's services, and sets them up.
+    async fn setup_services_of(&self, run: Run) -> Result<(), Vec<ServiceFailure>> {
+        *self.services.lock().unwrap() = Some(run.clone());
+        run.setup(&self.service_context()).await
+    }
+
+    /// The services chosen by the last setup; without one, those that run
+    /// with every command.
+    fn services_run(&self) -> Run {
+        let mut chosen = self.services.lock().unwrap();
+        let run = chosen.get_or_insert_with(|| Run::new(&self.registry.services(), None));
+        run.clone()
+    }
+
+    /// What a service gets: the application.
+    pub(crate) fn service_context(&self) -> ServiceContext {
+        ServiceContext {
+            events: self.events.clone(),
+            vars: self.info.vars.clone(),
+            services: self.info.services.clone(),
+        }
     }
 
     async fn run_lifecycle(&self, args: Vec<OsString>, shutdown: BoxFuture<()>) -> ExitStatus {
-        if self.fail_fast && self.load_failures > 0 {
+        if self.fail_fast && self.registry.load_failures() > 0 {
             return ExitStatus::PluginNotLoaded;
         }
         self.events
@@ -92,13 +158,11 @@ impl App {
         let describing = chosen_name
             .as_deref()
             .is_some_and(|name| self.launch.describing.contains(&name));
-        let services: &[_] = if describing { &[] } else { &self.services };
-        let run = Run::new(services, chosen_name.as_deref());
-        let ctx = ServiceContext {
-            events: self.events.clone(),
-            vars: self.info.vars.clone(),
-            services: self.info.services.clone(),
+        let run = match describing {
+            true => Run::default(),
+            false => Run::new(&self.registry.services(), chosen_name.as_deref()),
         };
+        let ctx = self.service_context();
         let restarts_failed = AtomicBool::new(false);
         let mut signals = if self.catch_signals {
             Signals::listen()
@@ -110,14 +174,15 @@ impl App {
             if self.events.is_fatal() {
                 return Err(Ended::PluginFailed);
             }
-            run.start(&ctx).await.map_err(Ended::Services)?;
+            self.setup_services_of(run).await.map_err(Ended::Services)?;
+            self.start_services().await.map_err(Ended::Services)?;
             let Some(name) = chosen_name.clone() else {
                 // No command: help is printed, and nothing has started.
                 let help = self.run_command(&mut command, &matches, None);
                 return help.await.map_err(Ended::Command);
             };
-            let commanding = self.find_command(&name).and_then(|c| match &c.runner {
-                Runner::Plugin(plugin) => Some(plugin.name()),
+            let commanding = self.registry.command(&name).and_then(|c| match c.runner {
+                Runner::Plugin(plugin) => Some(plugin.id()),
                 Runner::Native(_) => None,
             });
             let started = vec![("command".to_string(), Value::from(name.clone()))];
@@ -172,7 +237,7 @@ impl App {
                 status = status.max(ExitStatus::Interrupted);
             }
         }
-        for failure in run.stop(&ctx).await {
+        for failure in self.stop_services().await {
             logging::report(&failure);
             status = status.max(ExitStatus::ServiceFailed);
         }
@@ -192,7 +257,7 @@ impl App {
         if !self.events.failures().is_empty() {
             status = status.max(ExitStatus::PluginFailed);
         }
-        if self.load_failures > 0 {
+        if self.registry.load_failures() > 0 {
             status = status.max(ExitStatus::PluginNotLoaded);
         }
         status
@@ -225,7 +290,8 @@ impl App {
             });
         };
         let found = self
-            .find_command(&name)
+            .registry
+            .command(&name)
             .expect("clap only accepts known commands");
         match &found.runner {
             Runner::Native(run) => run(self.context(matches)),

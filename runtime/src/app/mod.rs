@@ -10,7 +10,6 @@ mod lifecycle;
 mod registry;
 mod watch;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -23,19 +22,17 @@ pub use launch::Builtin;
 
 use crate::app_info::AppInfo;
 use crate::cache::CompileCache;
-use crate::config::ConfigKey;
 use crate::engine::{Compiler, PluginEngine};
 use crate::error::Error;
 use crate::events::Events;
 use crate::logging::PluginLog;
 use crate::output::PluginStdout;
 use crate::plugin::Plugin;
-use crate::profile::LoadProfile;
 use crate::sandbox::Sandbox;
 use crate::service_states::ServiceStates;
-use crate::services::Registered;
 use crate::vars::Vars;
 use launch::Launch;
+use registry::Registry;
 
 /// The error a command returns.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
@@ -57,12 +54,14 @@ pub struct Context {
 }
 
 /// Who runs a command.
+#[derive(Clone)]
 pub(crate) enum Runner {
     Native(RunCommand),
     Plugin(Arc<Plugin>),
 }
 
 /// A command of the application or of a plugin, with who runs it.
+#[derive(Clone)]
 pub(crate) struct AppCommand {
     pub(crate) command: Command,
     pub(crate) runner: Runner,
@@ -74,7 +73,8 @@ impl AppCommand {
         matches!(&self.runner, Runner::Plugin(p) if p.name() == plugin)
     }
 
-    fn owner(&self) -> String {
+    /// Who added it, as an error names them.
+    pub(crate) fn owner(&self) -> String {
         match &self.runner {
             Runner::Native(_) => "the application".into(),
             Runner::Plugin(plugin) => format!("plugin '{}'", plugin.name()),
@@ -89,22 +89,17 @@ pub struct App {
     pub(crate) about: Option<String>,
     pub(crate) events: Events,
     pub(crate) engine: Arc<PluginEngine>,
-    pub(crate) plugins: Vec<Arc<Plugin>>,
-    /// How each plugin's load went.
-    pub(crate) load_profiles: Vec<LoadProfile>,
     /// When the application was made: the start the profile measures.
     pub(crate) created: Instant,
     /// Components at least this large are compiled with Winch on a first
     /// load; `None`: never.
     pub(crate) winch_first: Option<u64>,
     pub(crate) args: Vec<clap::Arg>,
-    pub(crate) commands: Vec<AppCommand>,
-    pub(crate) services: Vec<Arc<Registered>>,
-    pub(crate) load_failures: usize,
+    /// The plugins, commands and services.
+    pub(crate) registry: Registry,
     pub(crate) catch_signals: bool,
     pub(crate) fail_fast: bool,
     pub(crate) sandbox: Sandbox,
-    pub(crate) config_keys: Vec<(String, ConfigKey)>,
     pub(crate) cache_dir: Option<PathBuf>,
     /// Where plugins' data directories are kept.
     pub(crate) data_dir: Option<PathBuf>,
@@ -114,18 +109,14 @@ pub struct App {
     pub(crate) launch: Launch,
     /// What runs when no command is given; help is printed without it.
     pub(crate) default_command: Option<RunCommand>,
+    /// The services of the run: chosen by their setup.
+    pub(crate) services: Mutex<Option<crate::services::Run>>,
     /// The embedder's own reason to end the run, as Ctrl-C would (in a
     /// lock only so that the application can be shared between tasks).
     pub(crate) shutdown: Mutex<Option<BoxFuture<()>>>,
-    /// Where each plugin was loaded from, by name, to load it again (kept
-    /// while `watch` is on).
-    pub(crate) sources: HashMap<String, registry::Source>,
     /// Whether plugins are loaded again when their files change while a
     /// command runs.
     pub(crate) watch: bool,
-    /// Plugins loaded again during the run, kept in place of the ones
-    /// they replaced once it ends.
-    pub(crate) reloaded: Mutex<Vec<registry::Candidate>>,
 }
 
 impl App {
@@ -145,27 +136,21 @@ impl App {
             about: None,
             events: Events::new(),
             engine: PluginEngine::shared(Compiler::default())?,
-            plugins: Vec::new(),
-            load_profiles: Vec::new(),
             created: Instant::now(),
             winch_first: Some(crate::engine::WINCH_FIRST_BYTES),
             args: building::global_args(),
-            commands: Vec::new(),
-            services: Vec::new(),
-            load_failures: 0,
+            registry: Registry::default(),
             catch_signals: true,
             fail_fast: false,
             sandbox: Sandbox::default(),
-            config_keys: Vec::new(),
             cache_dir: None,
             data_dir: None,
             cache: OnceLock::new(),
             launch: Launch::default(),
             default_command: None,
+            services: Mutex::new(None),
             shutdown: Mutex::new(None),
-            sources: HashMap::new(),
             watch: false,
-            reloaded: Mutex::new(Vec::new()),
         })
     }
 
@@ -203,8 +188,13 @@ impl App {
     }
 
     /// The plugins loaded so far, in load order.
-    pub fn plugins(&self) -> &[Arc<Plugin>] {
-        &self.plugins
+    pub fn plugins(&self) -> Vec<Arc<Plugin>> {
+        self.registry.plugins()
+    }
+
+    /// The plugin named `name` (in any case), if one is loaded.
+    pub fn plugin(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.registry.plugin(name)
     }
 
     /// The command line as it will be parsed: the application's arguments
@@ -213,7 +203,7 @@ impl App {
         let mut command = Command::new(self.info.prog_name.clone())
             .version(self.info.version.clone())
             .args(self.args.iter().cloned())
-            .subcommands(self.commands.iter().map(|c| c.command.clone()));
+            .subcommands(self.registry.clap_commands());
         if let Some(about) = &self.about {
             command = command.about(about.clone());
         }

@@ -1,9 +1,12 @@
-//! The loaded plugins and what they contributed: loading a plugin checks
-//! everything it adds (commands, services, configuration keys) before
-//! keeping any of it.
+//! The loaded plugins and what they contributed, and loading them: a
+//! plugin is read, checked against its grants, the lockfile and its data
+//! directory, compiled, instantiated and set up, and everything it adds
+//! (commands, services, configuration keys) is checked before any of it is
+//! kept.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use clap::Command;
@@ -22,6 +25,181 @@ use crate::profile::LoadProfile;
 use crate::requests::{HostOp, Requests};
 use crate::sandbox::DirGrant;
 use crate::services::Registered;
+
+/// The application's commands and services, and the plugins it loaded with
+/// what each contributed. Shared with a running lifecycle, so that a plugin
+/// loaded again or unloaded meanwhile is replaced or removed at once.
+#[derive(Default)]
+pub(crate) struct Registry {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    plugins: Vec<Arc<Plugin>>,
+    commands: Vec<AppCommand>,
+    services: Vec<Arc<Registered>>,
+    /// Each plugin's declared keys, by plugin name.
+    config_keys: Vec<(String, ConfigKey)>,
+    /// How each plugin's load went.
+    profiles: Vec<LoadProfile>,
+    /// Where each plugin was loaded from, by name, to load it again.
+    sources: HashMap<String, Source>,
+    /// How many loads failed.
+    load_failures: usize,
+}
+
+impl Registry {
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap()
+    }
+
+    /// The plugins, in load order.
+    pub(crate) fn plugins(&self) -> Vec<Arc<Plugin>> {
+        self.kept().plugins.clone()
+    }
+
+    /// The plugin named `name`, in any case.
+    pub(crate) fn plugin(&self, name: &str) -> Option<Arc<Plugin>> {
+        let kept = self.kept();
+        let found = kept.plugins.iter().find(|p| p.name().eq_ignore_ascii_case(name));
+        found.cloned()
+    }
+
+    /// The command `name`, with who runs it.
+    pub(crate) fn command(&self, name: &str) -> Option<AppCommand> {
+        let kept = self.kept();
+        let found = kept.commands.iter().find(|c| c.command.get_name() == name);
+        found.cloned()
+    }
+
+    /// Every command, with who runs it.
+    pub(crate) fn commands(&self) -> Vec<AppCommand> {
+        self.kept().commands.clone()
+    }
+
+    /// Every command, as clap parses it.
+    pub(crate) fn clap_commands(&self) -> Vec<Command> {
+        self.kept().commands.iter().map(|c| c.command.clone()).collect()
+    }
+
+    /// Who added the command with an argument `id`, if one has it.
+    pub(crate) fn owner_of_arg(&self, id: &str) -> Option<String> {
+        let kept = self.kept();
+        let mut commands = kept.commands.iter();
+        let found = commands.find(|c| c.command.get_arguments().any(|a| a.get_id() == id));
+        found.map(AppCommand::owner)
+    }
+
+    /// Adds a command; its name was checked to be new.
+    pub(crate) fn add_command(&self, command: AppCommand) {
+        self.kept().commands.push(command);
+    }
+
+    /// Every service, in registration order.
+    pub(crate) fn services(&self) -> Vec<Arc<Registered>> {
+        self.kept().services.clone()
+    }
+
+    /// Who provides the service `name`, if it is known.
+    pub(crate) fn service_owner(&self, name: &str) -> Option<String> {
+        let kept = self.kept();
+        let found = kept.services.iter().find(|s| s.name() == name);
+        found.map(|s| s.owner())
+    }
+
+    /// Adds a service; its name was checked to be new.
+    pub(crate) fn add_service(&self, service: Arc<Registered>) {
+        self.kept().services.push(service);
+    }
+
+    /// Counts a load that failed.
+    fn load_failed(&self) {
+        self.kept().load_failures += 1;
+    }
+
+    /// How many loads failed.
+    pub(crate) fn load_failures(&self) -> usize {
+        self.kept().load_failures
+    }
+
+    /// How each plugin's load went, in load order.
+    pub(crate) fn profiles(&self) -> Vec<LoadProfile> {
+        self.kept().profiles.clone()
+    }
+
+    /// The configuration keys `plugin` declared, in order.
+    pub(crate) fn config_keys(&self, plugin: &str) -> Vec<ConfigKey> {
+        let kept = self.kept();
+        let keys = kept.config_keys.iter().filter(|(owner, _)| owner == plugin);
+        keys.map(|(_, key)| key.clone()).collect()
+    }
+
+    /// Where `plugin` was loaded from, and how.
+    pub(crate) fn source(&self, plugin: &str) -> Option<Source> {
+        self.kept().sources.get(plugin).cloned()
+    }
+
+    /// Keeps a new plugin and what it contributes.
+    fn keep(&self, plugin: &Arc<Plugin>, contributed: Contributed) {
+        let name = plugin.name().to_string();
+        let mut kept = self.kept();
+        kept.plugins.push(plugin.clone());
+        kept.commands.extend(contributed.commands);
+        kept.services.extend(contributed.services);
+        let keys = contributed.declared.into_iter();
+        kept.config_keys.extend(keys.map(|key| (name.clone(), key)));
+        kept.profiles.push(contributed.profile);
+        kept.sources.insert(name, contributed.source);
+    }
+
+    /// Replaces what `plugin`, loaded again, contributes: its commands
+    /// (run by the same handle), configuration keys, profile and source.
+    /// Its services are the same ones.
+    pub(crate) fn replace(&self, plugin: &Arc<Plugin>, contributed: Contributed) {
+        let name = plugin.name().to_string();
+        let mut kept = self.kept();
+        kept.commands.retain(|c| !c.is_of(&name));
+        let commands = contributed.commands.into_iter().map(|mut command| {
+            command.runner = Runner::Plugin(plugin.clone());
+            command
+        });
+        kept.commands.extend(commands);
+        kept.config_keys.retain(|(owner, _)| *owner != name);
+        let keys = contributed.declared.into_iter();
+        kept.config_keys.extend(keys.map(|key| (name.clone(), key)));
+        if let Some(profile) = kept.profiles.iter_mut().find(|p| p.plugin == name) {
+            *profile = contributed.profile;
+        }
+        kept.sources.insert(name, contributed.source);
+    }
+
+    /// Forgets the plugin `name` and what it contributed; its services, to
+    /// stop them.
+    pub(crate) fn remove(&self, name: &str) -> Option<(Arc<Plugin>, Vec<Arc<Registered>>)> {
+        let mut kept = self.kept();
+        let at = kept.plugins.iter().position(|p| p.name() == name)?;
+        let plugin = kept.plugins.remove(at);
+        kept.commands.retain(|c| !c.is_of(name));
+        let (services, others) = std::mem::take(&mut kept.services)
+            .into_iter()
+            .partition(|s| s.plugin_name() == Some(name));
+        kept.services = others;
+        kept.config_keys.retain(|(owner, _)| owner != name);
+        kept.profiles.retain(|p| p.plugin != name);
+        kept.sources.remove(name);
+        Some((plugin, services))
+    }
+}
+
+/// What a plugin contributes besides its requests, checked, to keep.
+pub(crate) struct Contributed {
+    pub(crate) source: Source,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) services: Vec<Arc<Registered>>,
+    pub(crate) declared: Vec<ConfigKey>,
+    pub(crate) profile: LoadProfile,
+}
 
 impl App {
     /// The compile cache, opened at its first use; `None` without a cache
@@ -143,7 +321,7 @@ impl App {
     ) -> Result<Arc<Plugin>, LoadError> {
         let result = self.try_load(path, rename, options_of).await;
         if result.is_err() {
-            self.load_failures += 1;
+            self.registry.load_failed();
         }
         result
     }
@@ -160,11 +338,7 @@ impl App {
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         // Names that differ only by case would share a data directory on a
         // case-insensitive file system: one name, however it is written.
-        if self
-            .plugins
-            .iter()
-            .any(|p| p.name().eq_ignore_ascii_case(&name))
-        {
+        if self.registry.plugin(&name).is_some() {
             return Err(LoadError::Duplicate { name, path: shown });
         }
         let source = Source {
@@ -248,6 +422,7 @@ impl App {
             item: item.to_string(),
             owner,
         };
+        let (kept_commands, kept_services) = (self.registry.commands(), self.registry.services());
         let mut commands: Vec<AppCommand> = Vec::new();
         let mut services: Vec<Arc<Registered>> = Vec::new();
         let mut declared: Vec<ConfigKey> = Vec::new();
@@ -262,8 +437,7 @@ impl App {
                             cause,
                         }
                     })?;
-                    let other = self
-                        .commands
+                    let other = kept_commands
                         .iter()
                         .filter(|c| !c.is_of(&name))
                         .chain(&commands)
@@ -277,17 +451,13 @@ impl App {
                     });
                 }
                 HostOp::AddService(service, command) => {
-                    let other = self
-                        .services
+                    let other = kept_services
                         .iter()
                         .filter(|s| s.plugin_name() != Some(name.as_str()))
                         .chain(&services)
                         .find(|s| s.name() == service);
                     if let Some(other) = other {
-                        let owner = other
-                            .plugin_name()
-                            .map_or("the application".into(), |p| format!("plugin '{p}'"));
-                        return Err(clash("the service", &service, owner));
+                        return Err(clash("the service", &service, other.owner()));
                     }
                     services.push(Arc::new(Registered::plugin(
                         plugin.clone(),
@@ -308,13 +478,15 @@ impl App {
         })?;
         Ok(Candidate {
             plugin,
-            source,
-            commands,
-            services,
-            declared,
             requests: rest,
-            profile,
             setting_up,
+            contributed: Contributed {
+                source,
+                commands,
+                services,
+                declared,
+                profile,
+            },
         })
     }
 
@@ -324,78 +496,52 @@ impl App {
     async fn keep(&mut self, candidate: Candidate) {
         let Candidate {
             plugin,
-            source,
-            commands,
-            services,
-            declared,
             requests,
-            mut profile,
             setting_up,
-            ..
+            mut contributed,
         } = candidate;
         let name = plugin.name().to_string();
-        self.config_keys
-            .extend(declared.into_iter().map(|key| (name.clone(), key)));
-        if source.options.fatal {
+        if contributed.source.options.fatal {
             self.events.faults().mark_fatal(&name);
         }
-        // Kept only to load it again: about 1 KiB a plugin.
-        if self.watch {
-            self.sources.insert(name.clone(), source);
-        }
         self.events.register(&plugin);
-        self.plugins.push(plugin.clone());
-        self.commands.extend(commands);
-        for service in &services {
+        for service in &contributed.services {
             self.info.services.add(service.name(), service.running());
         }
-        self.services.extend(services);
-        self.events.apply(&plugin, requests, 0).await;
-        profile.setup = setting_up.elapsed();
+        contributed.profile.setup = setting_up.elapsed();
         tracing::debug!(
             "loaded {} in {:.1?} (compile cache: {:?})",
             crate::text::Clean::new(&name),
-            profile.total(),
-            profile.cache
+            contributed.profile.total(),
+            contributed.profile.cache
         );
-        self.load_profiles.push(profile);
+        self.registry.keep(&plugin, contributed);
+        self.events.apply(&plugin, requests, 0).await;
     }
 
     /// How each plugin's load went, step by step, in the order loaded.
-    pub fn load_profiles(&self) -> &[LoadProfile] {
-        &self.load_profiles
+    pub fn load_profiles(&self) -> Vec<LoadProfile> {
+        self.registry.profiles()
     }
 
     /// The services the plugin `plugin` provides, as `(name, command)`:
     /// `command` is the one command they run with, if any.
-    pub fn plugin_services(&self, plugin: &str) -> Vec<(&str, Option<&str>)> {
-        self.services
-            .iter()
-            .filter(|s| s.plugin_name() == Some(plugin))
-            .map(|s| (s.name(), s.command()))
+    pub fn plugin_services(&self, plugin: &str) -> Vec<(String, Option<String>)> {
+        let services = self.registry.services().into_iter();
+        let of = services.filter(|s| s.plugin_name() == Some(plugin));
+        of.map(|s| (s.name().to_string(), s.command().map(str::to_string)))
             .collect()
     }
 
     /// The commands the plugin `plugin` added.
-    pub fn plugin_commands(&self, plugin: &str) -> Vec<&Command> {
-        self.commands
-            .iter()
-            .filter(|c| c.is_of(plugin))
-            .map(|c| &c.command)
-            .collect()
+    pub fn plugin_commands(&self, plugin: &str) -> Vec<Command> {
+        let commands = self.registry.commands().into_iter();
+        commands.filter(|c| c.is_of(plugin)).map(|c| c.command).collect()
     }
 
     /// The configuration keys the plugin `plugin` declared, in order.
-    pub fn config_keys(&self, plugin: &str) -> Vec<&ConfigKey> {
-        self.config_keys
-            .iter()
-            .filter(|(owner, _)| owner == plugin)
-            .map(|(_, key)| key)
-            .collect()
-    }
-
-    pub(crate) fn find_command(&self, name: &str) -> Option<&AppCommand> {
-        self.commands.iter().find(|c| c.command.get_name() == name)
+    pub fn config_keys(&self, plugin: &str) -> Vec<ConfigKey> {
+        self.registry.config_keys(plugin)
     }
 }
 
@@ -449,16 +595,12 @@ pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadF
 /// kept yet.
 pub(crate) struct Candidate {
     pub(crate) plugin: Arc<Plugin>,
-    pub(crate) source: Source,
-    pub(crate) commands: Vec<AppCommand>,
-    pub(crate) services: Vec<Arc<Registered>>,
-    pub(crate) declared: Vec<ConfigKey>,
-    /// What it asked for in `setup` besides the above: subscriptions,
-    /// dispatches, timers.
+    /// What it asked for in `setup` besides what it contributes:
+    /// subscriptions, dispatches, timers.
     pub(crate) requests: Requests,
-    pub(crate) profile: LoadProfile,
     /// When its `setup` began.
     pub(crate) setting_up: Instant,
+    pub(crate) contributed: Contributed,
 }
 
 /// Checks the plugin's configuration values against what it declared: every

@@ -1,9 +1,10 @@
-//! `--watch`: while a command runs, a plugin whose file changes is loaded
-//! again, through every check of a first load (grants, data directory,
-//! lockfile, contributions), and takes the running plugin's place: its
-//! services are stopped and started again, its subscriptions and commands
-//! replaced. A new file that fails to load leaves the running plugin as it
-//! is.
+//! Loading a plugin again and unloading it, by hand or under `--watch`
+//! (while a command runs, a plugin whose file changes is loaded again). A
+//! plugin loaded again goes through every check of a first load (grants,
+//! data directory, lockfile, contributions), and its new instance is put
+//! behind the plugin's handle: its services are stopped and started again,
+//! its subscriptions and commands replaced. A new file that fails to load
+//! leaves the running plugin as it is.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 use super::App;
 use super::registry::{self, Candidate, Stamp, stamp};
 use crate::error::LoadError;
-use crate::plugin::Plugin;
+use crate::plugin::{Plugin, PluginId};
 use crate::services::{Run, ServiceContext, ServiceFailure};
 use crate::text::Clean;
 
@@ -26,7 +27,7 @@ pub(crate) const WATCH_POLL: std::time::Duration = std::time::Duration::from_mil
 /// One plugin's file, watched.
 struct Watched {
     path: PathBuf,
-    /// The plugin running now.
+    /// The plugin: a handle that stays when it is loaded again.
     plugin: Arc<Plugin>,
     /// The file as last acted on.
     seen: Stamp,
@@ -54,6 +55,51 @@ impl Watched {
 }
 
 impl App {
+    /// Loads the plugin `name` again from its file, with the options it was
+    /// loaded with and through every check of a first load, and puts the
+    /// new instance behind its handle (see [`App::watch`]): its running
+    /// services are stopped and started again on the new instance (their
+    /// failures are reported as lines on standard error and returned).
+    /// `Ok(None)` when the file's content is what runs already. On error
+    /// the running plugin is kept as it is.
+    pub async fn reload_plugin(
+        &self,
+        name: &str,
+    ) -> Result<Option<Vec<ServiceFailure>>, LoadError> {
+        let plugin = self.plugin(name).ok_or_else(|| LoadError::Replace {
+            name: name.to_string(),
+            path: String::new(),
+            cause: "no plugin of this name is loaded".into(),
+        })?;
+        let Some(candidate) = self.load_again(&plugin).await? else {
+            return Ok(None);
+        };
+        let failures = self.replace(&plugin, candidate, &self.service_context()).await;
+        failures.iter().for_each(|f| crate::logging::report(f));
+        Ok(Some(failures))
+    }
+
+    /// Unloads the plugin `name`: its running services are stopped (their
+    /// failures are returned), then its subscriptions, commands, services
+    /// and configuration keys are removed and its instance is released;
+    /// its timers end. `None` when no plugin of that name is loaded.
+    pub async fn unload_plugin(&self, name: &str) -> Option<Vec<ServiceFailure>> {
+        let (plugin, services) = self.registry.remove(name)?;
+        let running = services.iter().filter(|s| s.is_running()).cloned();
+        let failures = Run::of(running.collect())
+            .stop(&self.service_context())
+            .await;
+        for service in &services {
+            self.info.services.remove(service.name());
+        }
+        if let Some(run) = self.services.lock().unwrap().as_mut() {
+            run.forget(&services);
+        }
+        self.events.forget(&plugin);
+        plugin.disable();
+        Some(failures)
+    }
+
     /// Watches every plugin's file until `done` turns true, loading again
     /// each that changes, except `commanding`, the plugin whose command
     /// runs (its call cannot be moved to a new instance). Returns whether a
@@ -62,18 +108,18 @@ impl App {
     pub(crate) async fn watch_plugins(
         &self,
         ctx: &ServiceContext,
-        commanding: Option<&str>,
+        commanding: Option<PluginId>,
         mut done: watch::Receiver<bool>,
     ) -> bool {
         let mut watched: Vec<Watched> = self
-            .plugins
-            .iter()
+            .plugins()
+            .into_iter()
             .filter_map(|plugin| {
-                let source = self.sources.get(plugin.name())?;
+                let source = self.registry.source(plugin.name())?;
                 Some(Watched {
                     seen: source.stamp,
-                    path: source.path.clone(),
-                    plugin: plugin.clone(),
+                    path: source.path,
+                    plugin,
                     settling: None,
                 })
             })
@@ -90,7 +136,7 @@ impl App {
                 }
                 let plugin_name = watched.plugin.name().to_string();
                 let name = Clean::new(&plugin_name);
-                if Some(watched.plugin.name()) == commanding {
+                if Some(watched.plugin.id()) == commanding {
                     tracing::warn!(
                         "plugin '{name}' changed; it runs the command, so it is loaded again at the next start"
                     );
@@ -106,11 +152,9 @@ impl App {
                 match loaded {
                     Ok(None) => {}
                     Ok(Some(candidate)) => {
-                        let new = candidate.plugin.clone();
                         let failures = self.replace(&watched.plugin, candidate, ctx).await;
                         failures.iter().for_each(|f| crate::logging::report(f));
                         failed |= !failures.is_empty();
-                        watched.plugin = new;
                         tracing::info!(
                             "reloaded plugin '{name}' ({}) in {:.0?}",
                             Clean::new(watched.plugin.path()),
@@ -131,7 +175,9 @@ impl App {
     /// is what `current` runs.
     async fn load_again(&self, current: &Arc<Plugin>) -> Result<Option<Candidate>, LoadError> {
         let name = current.name();
-        let mut source = self.sources[name].clone();
+        let Some(mut source) = self.registry.source(name) else {
+            return Ok(None);
+        };
         source.stamp = stamp(&source.path);
         let file = registry::read_file(&source.path, source.rename.as_deref()).await?;
         if file.file.digest() == current.digest() {
@@ -146,16 +192,12 @@ impl App {
             return Err(refuse(format!("it is named '{}' now", file.file.name)));
         }
         let candidate = self.set_up(file, source).await?;
-        let had: Vec<(&str, Option<&str>)> = self
+        let had = self.plugin_services(name);
+        let has: Vec<(String, Option<String>)> = candidate
+            .contributed
             .services
             .iter()
-            .filter(|s| s.plugin_name() == Some(name))
-            .map(|s| (s.name(), s.command()))
-            .collect();
-        let has: Vec<(&str, Option<&str>)> = candidate
-            .services
-            .iter()
-            .map(|s| (s.name(), s.command()))
+            .map(|s| (s.name().to_string(), s.command().map(str::to_string)))
             .collect();
         if had != has {
             let cause = "its services changed; restart the application to load it".to_string();
@@ -168,60 +210,40 @@ impl App {
         Ok(Some(candidate))
     }
 
-    /// Puts `candidate` in `old`'s place: `old`'s running services are
-    /// stopped, `candidate` takes over its subscriptions and services, its
-    /// own requests from `setup` are carried out, and those services are
-    /// set up and started again on it. `old` is disabled. Returns the
-    /// services' failures.
+    /// Puts `candidate`'s instance behind `plugin`'s handle: `plugin`'s
+    /// running services are stopped, its subscriptions that `candidate`'s
+    /// `setup` did not make again end, the handle is swapped to the new
+    /// instance (the old one is disabled), its own requests from `setup`
+    /// are carried out, its commands and keys replace the old ones, and
+    /// its services are set up and started again. Returns the services'
+    /// failures.
     async fn replace(
         &self,
-        old: &Arc<Plugin>,
-        mut candidate: Candidate,
+        plugin: &Arc<Plugin>,
+        candidate: Candidate,
         ctx: &ServiceContext,
     ) -> Vec<ServiceFailure> {
-        let new = candidate.plugin.clone();
-        let provided: Vec<_> = self
-            .services
-            .iter()
-            .filter(|s| s.plugin_name() == Some(old.name()))
-            .cloned()
-            .collect();
-        let running = provided.iter().filter(|s| s.is_running()).cloned();
-        let restart = Run::of(running.collect());
+        let Candidate {
+            plugin: new,
+            requests,
+            setting_up,
+            mut contributed,
+        } = candidate;
+        let provided = self.registry.services().into_iter();
+        let provided = provided.filter(|s| s.plugin_name() == Some(plugin.name()));
+        let restart = Run::of(provided.filter(|s| s.is_running()).collect());
         let mut failures = restart.stop(ctx).await;
-        self.events.replace_plugin(old, &new, &candidate.requests);
-        old.disable();
-        for service in &provided {
-            service.replace_plugin(&new);
-        }
-        let requests = std::mem::take(&mut candidate.requests);
-        self.events.apply(&new, requests, 0).await;
-        if let Err(failed) = restart.start(ctx).await {
+        self.events.resubscribe(plugin, &requests);
+        plugin.swap(&new);
+        contributed.profile.setup = setting_up.elapsed();
+        // The same services, provided by the same handle: the new ones are
+        // not kept.
+        contributed.services.clear();
+        self.registry.replace(plugin, contributed);
+        self.events.apply(plugin, requests, 0).await;
+        if let Err(failed) = restart.setup_and_start(ctx).await {
             failures.extend(failed);
         }
-        candidate.profile.setup = candidate.setting_up.elapsed();
-        self.reloaded.lock().unwrap().push(candidate);
         failures
-    }
-
-    /// Keeps the plugins loaded again during the run in the places of the
-    /// ones they replaced, with their commands and configuration keys.
-    pub(crate) fn keep_reloaded(&mut self) {
-        let reloaded = std::mem::take(self.reloaded.get_mut().unwrap());
-        for candidate in reloaded {
-            let name = candidate.plugin.name().to_string();
-            if let Some(kept) = self.plugins.iter_mut().find(|p| p.name() == name) {
-                *kept = candidate.plugin.clone();
-            }
-            self.commands.retain(|c| !c.is_of(&name));
-            self.commands.extend(candidate.commands);
-            self.config_keys.retain(|(owner, _)| *owner != name);
-            let keys = candidate.declared.into_iter();
-            self.config_keys.extend(keys.map(|key| (name.clone(), key)));
-            if let Some(profile) = self.load_profiles.iter_mut().find(|p| p.plugin == name) {
-                *profile = candidate.profile;
-            }
-            self.sources.insert(name, candidate.source);
-        }
     }
 }

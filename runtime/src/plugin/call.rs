@@ -4,10 +4,11 @@
 //! time or went past a limit disables the plugin, and its store is dropped.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::MutexGuard;
+use tokio::sync::OwnedMutexGuard;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::{Instance, Plugin};
@@ -66,15 +67,18 @@ pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Durati
 /// A plugin's store, locked for one call.
 pub(crate) struct Entered<'a> {
     plugin: &'a Plugin,
-    guard: MutexGuard<'a, Option<Instance>>,
+    /// The instance's flag, shared with its store.
+    disabled: Arc<AtomicBool>,
+    guard: OwnedMutexGuard<Option<Instance>>,
 }
 
 impl Plugin {
     /// Locks the plugin's store for one call with `allowance` of running
     /// time (`None`: unbounded); `None` when the plugin is disabled.
     pub(super) async fn enter(&self, allowance: Option<Duration>) -> Option<Entered<'_>> {
-        let mut guard = self.instance.lock().await;
-        if self.is_disabled() {
+        let loaded = self.current();
+        let mut guard = loaded.instance.clone().lock_owned().await;
+        if loaded.disabled.load(Ordering::Acquire) {
             guard.take();
             return None;
         }
@@ -83,30 +87,32 @@ impl Plugin {
         instance.store.set_epoch_deadline(1);
         Some(Entered {
             plugin: self,
+            disabled: loaded.disabled.clone(),
             guard,
         })
     }
+}
 
-    /// Runs one call into the plugin for at most `wait` by the clock; if
-    /// the call is abandoned half-way (its future dropped), the plugin is
-    /// disabled.
-    pub(super) async fn watched<T>(
-        &self,
-        wait: Option<Duration>,
-        call: impl Future<Output = wasmtime::Result<T>>,
-    ) -> wasmtime::Result<T> {
-        let cancelled = CancelGuard::arm(&self.disabled);
-        let result = bounded(wait, call).await;
-        cancelled.disarm();
-        result
-    }
+/// Runs one call into the instance whose flag is `disabled` for at most
+/// `wait` by the clock; if the call is abandoned half-way (its future
+/// dropped), the instance is disabled.
+pub(super) async fn watched<T>(
+    disabled: &AtomicBool,
+    wait: Option<Duration>,
+    call: impl Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    let cancelled = CancelGuard::arm(disabled);
+    let result = bounded(wait, call).await;
+    cancelled.disarm();
+    result
 }
 
 impl Entered<'_> {
-    /// The store and the exports, to make the call with.
-    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &Exports) {
+    /// The store and the exports, to make the call with, and the
+    /// instance's flag.
+    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &Exports, &AtomicBool) {
         let instance = self.guard.as_mut().expect("entered with an instance");
-        (&mut instance.store, &instance.exports)
+        (&mut instance.store, &instance.exports, &self.disabled)
     }
 
     /// Turns a wasmtime call result into the plugin's answer. A trap, a
@@ -136,7 +142,7 @@ impl Entered<'_> {
                 ops,
             },
             Err(error) => {
-                self.plugin.disabled.store(true, Ordering::Release);
+                self.disabled.store(true, Ordering::Release);
                 let kind = match error.downcast_ref::<LimitExceeded>() {
                     Some(LimitExceeded::Time(_) | LimitExceeded::Wait(_)) => FailureKind::Timeout,
                     Some(_) => FailureKind::Limit,
@@ -154,7 +160,7 @@ impl Entered<'_> {
 impl Drop for Entered<'_> {
     /// A disabled plugin's store is dropped, and its memory released.
     fn drop(&mut self) {
-        if self.plugin.is_disabled() {
+        if self.disabled.load(Ordering::Acquire) {
             self.guard.take();
         }
     }

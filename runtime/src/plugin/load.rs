@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::Mutex;
 use wasmtime::Store;
 
-use super::{About, Instance, Plugin, call};
+use super::{About, Instance, Loaded, Plugin, call};
 use crate::app_info::AppInfo;
 use crate::capabilities::Granted;
 use crate::config::PluginOptions;
@@ -212,13 +212,10 @@ impl Plugin {
         })?;
         let timers = store.data().timers().clone();
         profile.instantiate = instantiating.elapsed();
-        Ok(Plugin {
-            name,
-            path: shown,
-            timers,
-            instance: Mutex::new(Some(Instance { store, exports })),
+        let loaded = Loaded {
+            instance: Arc::new(Mutex::new(Some(Instance { store, exports }))),
             disabled,
-            limits: sandbox.limits.clone(),
+            timers,
             component: (engine.engine.clone(), component),
             about: About {
                 file: path,
@@ -228,7 +225,8 @@ impl Plugin {
                 granted,
                 digest,
             },
-        })
+        };
+        Ok(Plugin::new(name, shown, sandbox.limits.clone(), loaded))
     }
 }
 

@@ -6,8 +6,8 @@ mod call;
 mod load;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::Mutex;
 use wasmtime::Store;
@@ -26,19 +26,58 @@ use crate::timers::TimerBook;
 use crate::value::Payload;
 use crate::wit::{Delivery, Exports, ServiceStep, Version};
 
-/// A loaded plugin: one component instance in its own sandboxed store.
+/// A plugin's identity within its application: it stays the same when the
+/// plugin is loaded again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PluginId(u64);
+
+impl PluginId {
+    /// A new identity, never given before in this process.
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        PluginId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl std::fmt::Display for PluginId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A plugin: a handle to one component instance in its own sandboxed
+/// store. The handle stays while the instance behind it may be replaced
+/// (the plugin loaded again): subscriptions, services, commands and timers
+/// hold the handle.
 pub struct Plugin {
+    id: PluginId,
     name: Arc<str>,
     path: String,
-    instance: Mutex<Option<Instance>>,
+    limits: Limits,
+    loaded: RwLock<Arc<Loaded>>,
+}
+
+/// One loaded instance of a plugin's component.
+struct Loaded {
+    instance: Arc<Mutex<Option<Instance>>>,
     /// Shared with its store, so that a running call sees it.
     disabled: Arc<AtomicBool>,
     timers: Arc<TimerBook>,
-    limits: Limits,
     /// Its compiled component, for the names of its imports and exports
     /// (shared by every plugin of the same component).
     component: (wasmtime::Engine, wasmtime::component::Component),
     about: About,
+}
+
+impl Loaded {
+    /// Stops every further call into it and releases its store (at once,
+    /// or when the call that holds it returns); its timers fire no more.
+    fn disable(&self) {
+        self.disabled.store(true, Ordering::Release);
+        if let Ok(mut instance) = self.instance.try_lock() {
+            instance.take();
+        }
+    }
 }
 
 /// What is known of a plugin from its file, before any of its code runs.
@@ -64,6 +103,28 @@ struct Instance {
 }
 
 impl Plugin {
+    /// A handle to a newly loaded instance.
+    fn new(name: Arc<str>, path: String, limits: Limits, loaded: Loaded) -> Self {
+        Plugin {
+            id: PluginId::next(),
+            name,
+            path,
+            limits,
+            loaded: RwLock::new(Arc::new(loaded)),
+        }
+    }
+
+    /// The instance behind the handle now.
+    fn current(&self) -> Arc<Loaded> {
+        self.loaded.read().unwrap().clone()
+    }
+
+    /// The plugin's identity within its application, kept when it is
+    /// loaded again.
+    pub fn id(&self) -> PluginId {
+        self.id
+    }
+
     /// The plugin's name: the one its metadata gives, else the file stem of
     /// its component.
     pub fn name(&self) -> &str {
@@ -71,34 +132,35 @@ impl Plugin {
     }
 
     /// Who the plugin says it is, from its metadata.
-    pub fn identity(&self) -> &Identity {
-        &self.about.identity
+    pub fn identity(&self) -> Identity {
+        self.current().about.identity.clone()
     }
 
     /// The `precept:plugin` version it was built for, e.g. `0.2.0`.
     pub fn world_version(&self) -> &'static str {
-        self.about.version.as_str()
+        self.current().about.version.as_str()
     }
 
     /// What it was granted of the capabilities it declares (empty for a
     /// plugin built for 0.1.0, which declares none).
-    pub fn granted(&self) -> &[Granted] {
-        &self.about.granted
+    pub fn granted(&self) -> Vec<Granted> {
+        self.current().about.granted.clone()
     }
 
     /// The BLAKE3 hash of its file, in hex.
-    pub fn digest(&self) -> &str {
-        &self.about.digest
+    pub fn digest(&self) -> String {
+        self.current().about.digest.clone()
     }
 
     /// The capabilities it declares, from its manifest.
-    pub fn declared(&self) -> &Capabilities {
-        &self.about.declared
+    pub fn declared(&self) -> Capabilities {
+        self.current().about.declared.clone()
     }
 
     /// The plugin as a lockfile records it.
     pub(crate) fn locked(&self) -> Locked {
-        let about = &self.about;
+        let loaded = self.current();
+        let about = &loaded.about;
         Locked::new(
             &self.name,
             &about.file,
@@ -116,7 +178,8 @@ impl Plugin {
 
     /// The names of the component's imports, e.g. `precept:plugin/events@0.1.0`.
     pub fn imports(&self) -> Vec<String> {
-        let (engine, component) = &self.component;
+        let loaded = self.current();
+        let (engine, component) = &loaded.component;
         let names = component.component_type();
         let names = names.imports(engine).map(|(name, _)| name.to_string());
         names.collect()
@@ -124,36 +187,51 @@ impl Plugin {
 
     /// The names of the component's exports, e.g. `on-event`.
     pub fn exports(&self) -> Vec<String> {
-        let (engine, component) = &self.component;
+        let loaded = self.current();
+        let (engine, component) = &loaded.component;
         let names = component.component_type();
         let names = names.exports(engine).map(|(name, _)| name.to_string());
         names.collect()
     }
 
-    /// The plugin's timers that have not ended.
-    pub(crate) fn timers(&self) -> &Arc<TimerBook> {
-        &self.timers
+    /// The timers of the plugin's instance.
+    pub(crate) fn timers(&self) -> Arc<TimerBook> {
+        self.current().timers.clone()
+    }
+
+    /// Whether a timer booked in `book` may still fire: `book` is the
+    /// running instance's, and it is not disabled.
+    pub(crate) fn runs_timers_of(&self, book: &Arc<TimerBook>) -> bool {
+        let loaded = self.current();
+        Arc::ptr_eq(&loaded.timers, book) && !loaded.disabled.load(Ordering::Acquire)
     }
 
     /// Whether the plugin was disabled after a trap, a timeout or a limit.
     pub fn is_disabled(&self) -> bool {
-        self.disabled.load(Ordering::Acquire)
+        self.current().disabled.load(Ordering::Acquire)
     }
 
     /// The bytes of linear memory the plugin holds now, all its memories
     /// together; `None` while a call into it runs, or once it is disabled.
     pub fn memory_bytes(&self) -> Option<usize> {
-        let instance = self.instance.try_lock().ok()?;
+        let loaded = self.current();
+        let instance = loaded.instance.try_lock().ok()?;
         Some(instance.as_ref()?.store.data().limiter.memory_in_use())
     }
 
     /// Stops every further call into the plugin and releases its store (at
     /// once, or when the call that holds it returns).
     pub(crate) fn disable(&self) {
-        self.disabled.store(true, Ordering::Release);
-        if let Ok(mut instance) = self.instance.try_lock() {
-            instance.take();
-        }
+        self.current().disable();
+    }
+
+    /// Puts the instance `new` holds behind this handle: calls from now on
+    /// reach it. The instance it replaces is disabled and released (at
+    /// once, or when its running call returns), and its timers end.
+    pub(crate) fn swap(&self, new: &Plugin) {
+        let new = new.current();
+        let old = std::mem::replace(&mut *self.loaded.write().unwrap(), new);
+        old.disable();
     }
 
     /// The plugin's limits.
@@ -166,10 +244,10 @@ impl Plugin {
         let Some(mut entered) = self.enter(Some(self.limits.call)).await else {
             return Called::disabled(self, "setup");
         };
-        let (store, exports) = entered.parts();
+        let (store, exports, disabled) = entered.parts();
         store.data_mut().begin_setup();
         let call = exports.setup(store);
-        let result = self.watched(Some(self.limits.wait), call).await;
+        let result = call::watched(disabled, Some(self.limits.wait), call).await;
         entered.settle(result, "setup", None)
     }
 
@@ -181,9 +259,9 @@ impl Plugin {
         delivery: &mut Delivery,
     ) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let (store, exports) = entered.parts();
+        let (store, exports, disabled) = entered.parts();
         let call = exports.on_event(store, event, delivery);
-        let result = self.watched(Some(self.limits.wait), call).await;
+        let result = call::watched(disabled, Some(self.limits.wait), call).await;
         Some(entered.settle(result, "on-event", Some(&event.name)))
     }
 
@@ -191,9 +269,9 @@ impl Plugin {
     /// `None` when it is disabled.
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let (store, exports) = entered.parts();
+        let (store, exports, disabled) = entered.parts();
         let call = exports.service(store, step, name);
-        let result = self.watched(Some(self.limits.wait), call).await;
+        let result = call::watched(disabled, Some(self.limits.wait), call).await;
         Some(entered.settle(result, step.export(), Some(name)))
     }
 
@@ -206,10 +284,10 @@ impl Plugin {
         live: Live,
     ) -> Option<Called<()>> {
         let mut entered = self.enter(self.limits.command).await?;
-        let (store, exports) = entered.parts();
+        let (store, exports, disabled) = entered.parts();
         store.data_mut().go_live(live);
         let call = exports.run_command(store, name, args);
-        let result = self.watched(self.limits.command, call).await;
+        let result = call::watched(disabled, self.limits.command, call).await;
         Some(entered.settle(result, "run-command", Some(name)))
     }
 }
@@ -217,6 +295,7 @@ impl Plugin {
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
+            .field("id", &self.id)
             .field("name", &self.name)
             .field("path", &self.path)
             .finish_non_exhaustive()

@@ -274,7 +274,10 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
         .collect();
     assert_eq!(commands[0].get_name(), "conform");
     assert_eq!(args, ["name", "times", "loud"]);
-    assert_eq!(app.plugin_services(&name), [("conformance_svc", None)]);
+    assert_eq!(
+        app.plugin_services(&name),
+        [("conformance_svc".to_string(), None)]
+    );
     let keys = app.config_keys(&name);
     assert_eq!(keys.len(), 1);
     assert_eq!(

@@ -260,11 +260,13 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let services: Vec<_> = app
         .plugin_services(name)
         .into_iter()
-        .map(|(service, command)| json!({ "name": shown(service), "command": command.map(shown) }))
+        .map(|(service, command)| {
+            json!({ "name": shown(&service), "command": command.as_deref().map(shown) })
+        })
         .collect();
     let commands: Vec<_> = app
         .plugin_commands(name)
-        .into_iter()
+        .iter()
         .map(describe_command)
         .collect();
     let config: Vec<_> = app

@@ -134,7 +134,7 @@ impl App {
         let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
         self.load_plugins_with(&paths, options_of).await;
         if options.profile_startup {
-            let report = crate::profile::report(self.load_profiles(), self.created.elapsed());
+            let report = crate::profile::report(&self.load_profiles(), self.created.elapsed());
             eprint!("{report}");
         }
 
@@ -197,8 +197,8 @@ impl App {
         limits: &Limits,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
     ) -> String {
-        let loaded: Vec<(&str, PluginOptions)> = self
-            .plugins()
+        let plugins = self.plugins();
+        let loaded: Vec<(&str, PluginOptions)> = plugins
             .iter()
             .map(|p| (p.name(), options_of(p.name())))
             .collect();
@@ -210,8 +210,7 @@ impl App {
                 keys: self.config_keys(name),
             })
             .collect();
-        let paths: Vec<PathBuf> = self
-            .plugins()
+        let paths: Vec<PathBuf> = plugins
             .iter()
             .map(|p| std::path::absolute(p.path()).unwrap_or_else(|_| p.path().into()))
             .collect();
