@@ -8,6 +8,14 @@ pub fn subscribe(name: &str) {
     host::subscribe(name);
 }
 
+/// Deliver events of every name in `names`, e.g.
+/// [`lifecycle::ALL`](crate::lifecycle::ALL), to this plugin.
+pub fn subscribe_all<N: AsRef<str>>(names: impl IntoIterator<Item = N>) {
+    for name in names {
+        host::subscribe(name.as_ref());
+    }
+}
+
 /// Stop delivering events named `name` to this plugin.
 pub fn unsubscribe(name: &str) {
     host::unsubscribe(name);

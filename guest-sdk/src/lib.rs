@@ -38,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod lifecycle;
 pub mod log;
 pub mod services;
 pub mod timers;
@@ -51,8 +52,8 @@ pub use value::{FromScalar, FromValue, Payload, Scalar, Value, payload};
 pub mod prelude {
     pub use crate::commands::{self, Arg, Command};
     pub use crate::{
-        Args, Event, Flow, Plugin, Value, app, capabilities, config, events, http, log, services,
-        timers,
+        Args, Event, Flow, Plugin, Value, app, capabilities, config, events, http, lifecycle, log,
+        services, timers,
     };
 }
 

@@ -1,5 +1,6 @@
-//! The example application's tests: `countdown` as a process, and its
-//! library with a plugin in process.
+//! The example applications' tests: `countdown` and `lines` as processes,
+//! and `countdown`'s library with a plugin in process.
 
 mod countdown;
+mod lines;
 mod order;

@@ -52,6 +52,37 @@ impl App {
         self.run_lifecycle(args, shutdown).await
     }
 
+    /// Loads what [`App::start`] loads before its lifecycle, for an
+    /// application that does not call `start`: the plugins named by the
+    /// configuration file, the plugin directories and, in `args` (the
+    /// first is the program name), the plugin flags, with their grants and
+    /// limits; the event trace and the log as those flags ask. A plugin
+    /// that fails to load is reported in one line and the others load.
+    /// `Err` is the status to end with: the options or the configuration
+    /// could not be read.
+    pub async fn load<I, T>(&mut self, args: I) -> Result<(), ExitStatus>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        self.launch(&args).await
+    }
+
+    /// What the plugins' failures so far make of a run's status, as
+    /// `start` counts them: a plugin that failed while running, else one
+    /// that failed to load, else success.
+    pub fn exit_status(&self) -> ExitStatus {
+        let mut status = ExitStatus::Success;
+        if !self.events.failures().is_empty() {
+            status = status.max(ExitStatus::PluginFailed);
+        }
+        if self.registry.load_failures() > 0 {
+            status = status.max(ExitStatus::PluginNotLoaded);
+        }
+        status
+    }
+
     /// Sets up the application's services that run with every command,
     /// one after another in registration order, each announced by
     /// `{name}_setup` — as [`App::start`] does before a command. For an
@@ -254,13 +285,7 @@ impl App {
         logging::flush(patience);
         crate::output::drain(patience);
 
-        if !self.events.failures().is_empty() {
-            status = status.max(ExitStatus::PluginFailed);
-        }
-        if self.registry.load_failures() > 0 {
-            status = status.max(ExitStatus::PluginNotLoaded);
-        }
-        status
+        status.max(self.exit_status())
     }
 
     /// What a native command gets: `matches`, and the application.

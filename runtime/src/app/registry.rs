@@ -62,7 +62,10 @@ impl Registry {
     /// The plugin named `name`, in any case.
     pub(crate) fn plugin(&self, name: &str) -> Option<Arc<Plugin>> {
         let kept = self.kept();
-        let found = kept.plugins.iter().find(|p| p.name().eq_ignore_ascii_case(name));
+        let found = kept
+            .plugins
+            .iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name));
         found.cloned()
     }
 
@@ -80,7 +83,11 @@ impl Registry {
 
     /// Every command, as clap parses it.
     pub(crate) fn clap_commands(&self) -> Vec<Command> {
-        self.kept().commands.iter().map(|c| c.command.clone()).collect()
+        self.kept()
+            .commands
+            .iter()
+            .map(|c| c.command.clone())
+            .collect()
     }
 
     /// Who added the command with an argument `id`, if one has it.
@@ -536,7 +543,10 @@ impl App {
     /// The commands the plugin `plugin` added.
     pub fn plugin_commands(&self, plugin: &str) -> Vec<Command> {
         let commands = self.registry.commands().into_iter();
-        commands.filter(|c| c.is_of(plugin)).map(|c| c.command).collect()
+        commands
+            .filter(|c| c.is_of(plugin))
+            .map(|c| c.command)
+            .collect()
     }
 
     /// The configuration keys the plugin `plugin` declared, in order.

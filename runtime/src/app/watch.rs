@@ -74,7 +74,9 @@ impl App {
         let Some(candidate) = self.load_again(&plugin).await? else {
             return Ok(None);
         };
-        let failures = self.replace(&plugin, candidate, &self.service_context()).await;
+        let failures = self
+            .replace(&plugin, candidate, &self.service_context())
+            .await;
         failures.iter().for_each(|f| crate::logging::report(f));
         Ok(Some(failures))
     }

@@ -42,6 +42,57 @@ async fn a_plugin_service_sees_precepts_reference_order() {
     );
 }
 
+/// precept's "if the application is not started with `start`": the
+/// services driven by hand see the same order, and a dispatch after
+/// `start_services` reaches the running service.
+#[tokio::test]
+async fn services_driven_by_hand_see_precepts_reference_order() {
+    let mut app = app();
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+
+    app.setup_services().await.unwrap();
+    assert_eq!(app.service_running("dummy"), Some(false));
+    app.start_services().await.unwrap();
+    assert_eq!(app.service_running("dummy"), Some(true));
+    app.events()
+        .dispatch("send", payload([("data", "bar")]))
+        .await;
+    assert!(app.stop_services().await.is_empty());
+    assert_eq!(app.service_running("dummy"), Some(false));
+
+    assert_eq!(
+        record(&app),
+        ["dummy_setup", "dummy_start", "bar", "dummy_stop"]
+    );
+    assert_eq!(app.exit_status(), ExitStatus::Success);
+}
+
+/// Unloading a plugin stops its running services and removes everything it
+/// added; the application goes on without it.
+#[tokio::test]
+async fn an_unloaded_plugin_stops_its_services_and_leaves_nothing_behind() {
+    let mut app = app();
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+    app.setup_services().await.unwrap();
+    app.start_services().await.unwrap();
+    assert!(!app.events().subscriptions_of("dummy").is_empty());
+
+    let failures = app.unload_plugin("dummy").await.expect("it was loaded");
+    assert!(failures.is_empty(), "{failures:?}");
+
+    assert_eq!(record(&app), ["dummy_setup", "dummy_start", "dummy_stop"]);
+    assert!(app.plugins().is_empty() && app.plugin("dummy").is_none());
+    assert_eq!(app.service_running("dummy"), None);
+    assert!(app.events().subscriptions_of("dummy").is_empty());
+    assert!(app.command_line().find_subcommand("emit").is_none());
+    app.events()
+        .dispatch("send", payload([("data", "bar")]))
+        .await;
+    assert!(app.shutdown().await.is_empty());
+    assert_eq!(record(&app), ["dummy_setup", "dummy_start", "dummy_stop"]);
+    assert!(app.unload_plugin("dummy").await.is_none());
+}
+
 #[tokio::test]
 async fn a_plugin_command_dispatching_send_gives_the_same_order() {
     let mut app = app();

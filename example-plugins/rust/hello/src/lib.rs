@@ -1,21 +1,13 @@
 //! Prints a line for each CLI lifecycle event.
 
-use precept_guest::{Event, Flow, Plugin, events};
+use precept_guest::prelude::*;
 
 #[derive(Default)]
 struct Hello;
 
 impl Plugin for Hello {
     fn setup(&mut self) -> Result<(), String> {
-        for name in [
-            "before_cli_start",
-            "cli_parsed",
-            "cli_started",
-            "cli_stopped",
-            "keyboard_interrupt",
-        ] {
-            events::subscribe(name);
-        }
+        events::subscribe_all(lifecycle::ALL);
         println!("hello: setup");
         Ok(())
     }
