@@ -101,9 +101,11 @@ pub(crate) enum CacheError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// The directory or its key belongs to another user.
+    #[cfg(unix)]
     #[error("{0} belongs to another user")]
     NotOwned(String),
     /// Another user could write the directory, or read the key.
+    #[cfg(unix)]
     #[error("{0} is open to other users (mode {1:o})")]
     NotPrivate(String, u32),
     /// The key file is not a key.

@@ -2,10 +2,12 @@
 //! does not: the handler a listener installs stays in the process, so
 //! outside a run a signal ends the process as it would without precept.
 
+#[cfg(unix)]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How many listeners exist: while none does, SIGINT and SIGTERM take their
 /// default action.
+#[cfg(unix)]
 static LISTENING: AtomicUsize = AtomicUsize::new(0);
 
 /// Listens for SIGINT and SIGTERM from when it is created.
