@@ -12,13 +12,14 @@
 use std::time::Instant;
 
 use clap::{Arg, Command};
-use precept::{App, Context, Flow, Service, ServiceError, async_trait, payload};
+use precept::services::ServiceError;
+use precept::{App, Context, Flow, Service, async_trait, payload};
 
 /// The application, ready for plugins.
 pub fn build() -> Result<App, precept::Error> {
     let mut app = App::new("countdown", "1.0.0")?;
     app.about("Count down, with plugins listening")
-        .cache_dir(precept::cache::default_dir())
+        .cache_dir(precept::compile::default_cache_dir())
         .config_file("countdown.toml")?
         .plugin_flags()?;
     let count = Command::new("count").about("Count down to liftoff").arg(

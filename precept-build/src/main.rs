@@ -9,7 +9,7 @@ const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
        precept-build new NAME --lang rust|c|python|javascript|go
 
 Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
-component of precept:plugin@0.2.0 (--wit DIR: another WIT package);
+component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 DIR/precept.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.

@@ -10,7 +10,8 @@
 mod raw;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use precept::{App, EventTrace, Flow, Payload, TraceFormat, Value};
+use precept::logging::{EventTrace, TraceFormat};
+use precept::{App, Flow, Payload, Value};
 use wasmtime::component::Component;
 
 fn payload() -> Payload {

@@ -18,7 +18,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut app = App::new("my-app", "1.0.0")?;
 //! app.about("What my app does")
-//!     .cache_dir(precept::cache::default_dir())
+//!     .cache_dir(precept::compile::default_cache_dir())
 //!     .config_file("my-app.toml")?
 //!     .plugin_flags()?
 //!     .command(clap::Command::new("run"), |ctx| async move {
@@ -36,76 +36,56 @@
 #![warn(missing_docs)]
 
 mod app;
-mod app_info;
-mod capabilities;
-mod cli;
-mod config;
-mod engine;
-mod error;
-mod event;
+pub mod compile;
 mod events;
-mod faults;
 mod host;
-mod lock;
-mod manifest;
-mod net;
-mod output;
+mod io;
+mod model;
 mod plugin;
-mod profile;
-mod progress;
-mod requests;
-mod sandbox;
-mod service_states;
-mod services;
-mod signals;
-mod status;
-mod task;
-mod value;
-mod vars;
-mod wit;
+pub mod services;
+pub mod trust;
+pub mod wit;
 
-mod text;
-mod timers;
-mod trace;
-
-pub mod cache;
-pub mod data;
-pub mod logging;
-pub mod testing;
-
-pub use app::Builtin;
-pub use app::{App, CommandError, Context};
+pub use app::status::ExitStatus;
+pub use app::testing;
+pub use app::{App, Builtin, CommandError, Context};
 pub use async_trait::async_trait;
-pub use capabilities::{
-    Access, Capabilities, CapabilityError, DATA_PATH, DataCapability, DirCapability, EnvCapability,
-    Granted, NetCapability,
-};
-pub use config::ConfigKey;
-pub use engine::{CacheUse, Compiler, WINCH_FIRST_BYTES};
-pub use error::{Error, FailureKind, LoadError, PluginFailure};
-pub use events::{
-    Event, Events, Flow, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME,
-    SubscriptionId,
-};
-pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
-pub use net::MAX_OPEN_REQUESTS;
-pub use output::{MAX_CAPTURED_BYTES, PluginStdout};
-pub use plugin::{Plugin, PluginOptions};
-pub use profile::LoadProfile;
-pub use requests::{MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL, REQUEST_BYTES};
-pub use sandbox::{
-    DirGrant, Grants, HostBudget, LimitExceeded, Limits, MAX_MEMORIES, MAX_TABLES, Sandbox,
-};
-pub use service_states::ServiceStates;
-pub use services::{Service, ServiceContext, ServiceError, ServiceFailure};
-pub use status::ExitStatus;
-pub use text::MAX_SHOWN_CHARS;
-pub use timers::{MAX_TIMERS, MIN_INTERVAL};
-pub use trace::{EventTrace, TraceFormat};
-pub use value::{
-    ENTRY_BYTES, FromScalar, FromValue, ITEM_BYTES, Payload, Scalar, VALUE_BYTES, Value, lookup,
-    payload,
-};
-pub use vars::Vars;
-pub use wit::ServiceStep;
-pub use wit::{WORLD_VERSION, WORLD_VERSIONS};
+pub use events::{Event, Events, Flow, SubscriptionId};
+pub use model::config::ConfigKey;
+pub use model::error::{Error, FailureKind, LoadError, PluginFailure};
+pub use model::value::{Payload, Scalar, Value, payload};
+pub use model::vars::Vars;
+pub use plugin::{Plugin, PluginId, PluginOptions};
+pub use services::Service;
+pub use trust::sandbox::{Limits, Sandbox};
+
+/// Payload values: precept's own types, shared by native code and plugins
+/// of every WIT version, and reading them typed.
+pub mod value {
+    pub use crate::model::value::{FromScalar, FromValue, Payload, Scalar, Value, lookup, payload};
+}
+
+/// Every bound the runtime holds plugins to, and the error a plugin gets
+/// past one.
+pub mod limits {
+    pub use crate::events::{MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH, MAX_DISPATCH_TIME};
+    pub use crate::host::requests::{
+        MAX_DISPATCHES_PER_CALL, MAX_REQUESTS_PER_CALL, REQUEST_BYTES,
+    };
+    pub use crate::host::timers::{MAX_TIMERS, MIN_INTERVAL};
+    pub use crate::io::output::MAX_CAPTURED_BYTES;
+    pub use crate::io::text::MAX_SHOWN_CHARS;
+    pub use crate::model::value::{ENTRY_BYTES, ITEM_BYTES, VALUE_BYTES};
+    pub use crate::trust::net::MAX_OPEN_REQUESTS;
+    pub use crate::trust::sandbox::{HostBudget, LimitExceeded, MAX_MEMORIES, MAX_TABLES};
+}
+
+/// What the runtime and its plugins say: the log (`-v`, `--quiet`,
+/// `--log-file`), plugins' standard output, the event trace and the
+/// start-up profile.
+pub mod logging {
+    pub use crate::compile::profile::LoadProfile;
+    pub use crate::events::trace::{EventTrace, TraceFormat};
+    pub use crate::io::logging::*;
+    pub use crate::io::output::PluginStdout;
+}

@@ -3,6 +3,9 @@
 //! the event `{name}_setup`, `{name}_start` or `{name}_stop` (payload:
 //! `service`, its name). Native services and plugin services are peers.
 
+pub use crate::model::service_states::ServiceStates;
+use crate::wit::ServiceStep;
+
 use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
@@ -10,14 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::future::join_all;
 
-use crate::error::FailureKind;
 use crate::events::Events;
+use crate::io::task::Spawned;
+use crate::io::text::Clean;
+use crate::model::error::FailureKind;
+use crate::model::value::Value;
+use crate::model::vars::Vars;
 use crate::plugin::Plugin;
-use crate::task::Spawned;
-use crate::text::Clean;
-use crate::value::Value;
-use crate::vars::Vars;
-use crate::wit::ServiceStep;
 
 /// The error a native service returns.
 pub type ServiceError = Box<dyn Error + Send + Sync>;
@@ -31,7 +33,7 @@ pub struct ServiceContext {
     /// The application's variables.
     pub vars: Vars,
     /// Which of the application's services are running.
-    pub services: crate::service_states::ServiceStates,
+    pub services: crate::model::service_states::ServiceStates,
 }
 
 /// A native service. Every step has a default that does nothing.

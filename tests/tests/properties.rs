@@ -17,7 +17,8 @@ use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Duration;
 
 use common::{app, probe, texts};
-use precept::{FailureKind, HostBudget, Limits, Payload, Sandbox, Scalar, Value};
+use precept::limits::HostBudget;
+use precept::{FailureKind, Limits, Payload, Sandbox, Scalar, Value};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -438,10 +439,10 @@ struct Model {
 /// text.
 fn size_of(value: &Value) -> usize {
     let item = |item: &Scalar| match item {
-        Scalar::Text(text) => precept::ITEM_BYTES + text.len(),
-        _ => precept::ITEM_BYTES,
+        Scalar::Text(text) => precept::limits::ITEM_BYTES + text.len(),
+        _ => precept::limits::ITEM_BYTES,
     };
-    precept::VALUE_BYTES
+    precept::limits::VALUE_BYTES
         + match value {
             Value::Text(text) | Value::Json(text) => text.len(),
             Value::List(items) => items.iter().map(item).sum(),
@@ -452,7 +453,7 @@ fn size_of(value: &Value) -> usize {
 /// What the host keeps for a payload of one entry named `name` holding
 /// `text` bytes: the entry, and the bytes of both.
 fn entry_size(name: &str, text: usize) -> usize {
-    precept::ENTRY_BYTES + name.len() + text
+    precept::limits::ENTRY_BYTES + name.len() + text
 }
 
 impl Model {
@@ -480,8 +481,8 @@ impl Model {
     /// refuses it.
     fn request(&mut self, bytes: usize) -> bool {
         self.requests += 1;
-        self.pending += precept::REQUEST_BYTES + bytes;
-        self.requests <= precept::MAX_REQUESTS_PER_CALL
+        self.pending += precept::limits::REQUEST_BYTES + bytes;
+        self.requests <= precept::limits::MAX_REQUESTS_PER_CALL
             && self.pending <= self.limits.host.pending_bytes
     }
 
@@ -514,11 +515,11 @@ impl Model {
         if !self.name_ok(name) || payload_bytes > self.limits.payload_bytes {
             return false;
         }
-        if self.requests + 1 > precept::MAX_REQUESTS_PER_CALL {
+        if self.requests + 1 > precept::limits::MAX_REQUESTS_PER_CALL {
             return false;
         }
         self.dispatches += 1;
-        self.dispatches <= precept::MAX_DISPATCHES_PER_CALL
+        self.dispatches <= precept::limits::MAX_DISPATCHES_PER_CALL
             && self.request(name.len() + payload_bytes)
     }
 
@@ -571,7 +572,7 @@ impl Model {
         }
         let (count, held) = self.timers;
         let held = held + event.len() + size;
-        if count >= precept::MAX_TIMERS || held > self.limits.host.pending_bytes {
+        if count >= precept::limits::MAX_TIMERS || held > self.limits.host.pending_bytes {
             return true;
         }
         self.timers = (count + 1, held);
@@ -712,7 +713,7 @@ fn any_script_of_host_calls_is_accepted_or_refused_as_its_budget_says() {
             for line in String::from_utf8_lossy(&logged).lines() {
                 prop_assert!(is_one_clean_line(line), "{:?}", line);
                 prop_assert!(
-                    line.len() <= 2 * precept::MAX_SHOWN_CHARS * 4,
+                    line.len() <= 2 * precept::limits::MAX_SHOWN_CHARS * 4,
                     "{}",
                     line.len()
                 );

@@ -14,14 +14,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use precept::{App, ExitStatus, Flow, Service, ServiceError, Value, async_trait, payload};
+use precept::services::ServiceError;
+use precept::{App, ExitStatus, Flow, Service, Value, async_trait, payload};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     precept::logging::install();
     let mut app = App::new("lines", env!("CARGO_PKG_VERSION"))?;
     app.about("Filter standard input through plugins, line by line")
-        .cache_dir(precept::cache::default_dir())
+        .cache_dir(precept::compile::default_cache_dir())
         .config_file("lines.toml")?
         .plugin_flags()?;
     let tally = Tally::default();

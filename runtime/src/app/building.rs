@@ -8,11 +8,11 @@ use std::sync::{Arc, OnceLock};
 use clap::Command;
 
 use super::{App, AppCommand, CommandError, Context, RunCommand, Runner};
-use crate::config::PluginOptions;
-use crate::engine::{Compiler, PluginEngine};
-use crate::error::Error;
-use crate::sandbox::Sandbox;
+use crate::compile::engine::{Compiler, PluginEngine};
+use crate::model::config::PluginOptions;
+use crate::model::error::Error;
 use crate::services::{Registered, Service};
+use crate::trust::sandbox::Sandbox;
 
 impl App {
     /// Sets the one-line description shown by `--help`.
@@ -96,7 +96,7 @@ impl App {
     /// Compiles the first load of every component of at least `bytes`
     /// with Winch, several times faster than Cranelift, while Cranelift
     /// compiles it in the background for the compile cache (by default
-    /// from [`WINCH_FIRST_BYTES`](crate::WINCH_FIRST_BYTES): Python,
+    /// from [`WINCH_FIRST_BYTES`](crate::compile::WINCH_FIRST_BYTES): Python,
     /// JavaScript and Go plugins); `None` compiles every first load with
     /// Cranelift. Only with a cache and the Cranelift compiler: later
     /// starts map Cranelift's code, or Winch's until Cranelift's is there.
@@ -105,7 +105,7 @@ impl App {
         self
     }
 
-    /// Keeps compiled components in `dir` (e.g. [`precept::cache::default_dir`](crate::cache::default_dir)),
+    /// Keeps compiled components in `dir` (e.g. [`precept::cache::default_dir`](crate::compile::cache::default_dir)),
     /// so that later processes map them instead of compiling; `None` (the
     /// default) compiles in every process. A directory that belongs to
     /// another user or is open to others is not used (one warning).
@@ -117,7 +117,7 @@ impl App {
     }
 
     /// Keeps each plugin's data directory (`/data`, for a plugin that
-    /// declares one) in `dir/NAME`, e.g. [`precept::data::default_dir`](crate::data::default_dir).
+    /// declares one) in `dir/NAME`, e.g. [`precept::data::default_dir`](crate::trust::data::default_dir).
     /// Without one (the default), a plugin that declares a data directory
     /// does not load. `--data-dir` overrides it.
     pub fn data_dir(&mut self, dir: Option<PathBuf>) -> &mut App {

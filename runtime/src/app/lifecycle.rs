@@ -11,17 +11,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{ArgMatches, Command};
 use tokio::sync::mpsc::unbounded_channel;
 
+use crate::app::status::ExitStatus;
 use crate::app::{App, BoxFuture, CommandError, Context, Runner};
-use crate::cli;
 use crate::events::Events;
 use crate::host::Live;
-use crate::logging::{self, LogSettings};
+use crate::io::logging::{self, LogSettings};
+use crate::io::signals::{self, Signals};
+use crate::io::task::Spawned;
+use crate::model::command_spec;
+use crate::model::value::{Payload, Value};
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext, ServiceFailure};
-use crate::signals::{self, Signals};
-use crate::status::ExitStatus;
-use crate::task::Spawned;
-use crate::value::{Payload, Value};
 
 impl App {
     /// Runs the application with `args` (the first is the program name).
@@ -122,7 +122,7 @@ impl App {
         self.events.faults().summarise();
         let patience = std::time::Duration::from_secs(2);
         logging::flush(patience);
-        crate::output::drain(patience);
+        crate::io::output::drain(patience);
         failures
     }
 
@@ -179,7 +179,10 @@ impl App {
             return ExitStatus::Usage;
         }
         self.events
-            .dispatch("cli_parsed", cli::parsed_payload(&command, &matches))
+            .dispatch(
+                "cli_parsed",
+                command_spec::parsed_payload(&command, &matches),
+            )
             .await;
 
         let chosen = matches
@@ -283,7 +286,7 @@ impl App {
             std::time::Duration::from_secs(2)
         };
         logging::flush(patience);
-        crate::output::drain(patience);
+        crate::io::output::drain(patience);
 
         status.max(self.exit_status())
     }
@@ -310,7 +313,7 @@ impl App {
             }
             let help = command.render_help();
             return Box::pin(async move {
-                crate::output::print(help.to_string().as_bytes());
+                crate::io::output::print(help.to_string().as_bytes());
                 Ok(())
             });
         };
@@ -321,7 +324,7 @@ impl App {
         match &found.runner {
             Runner::Native(run) => run(self.context(matches)),
             Runner::Plugin(plugin) => {
-                let args = cli::args_payload(&found.command, &matches);
+                let args = command_spec::args_payload(&found.command, &matches);
                 run_plugin_command(self.events.clone(), plugin.clone(), name, args)
             }
         }
@@ -347,7 +350,7 @@ fn run_plugin_command(
 ) -> BoxFuture<Result<(), CommandError>> {
     Box::pin(async move {
         // Unbounded in length, bounded by what each request is counted
-        // against until it is carried out (`crate::requests`).
+        // against until it is carried out (`crate::host::requests`).
         let (requests, received) = unbounded_channel();
         let live = Live { requests };
         // The command runs on a task of its own, so that what it dispatches

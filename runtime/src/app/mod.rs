@@ -8,6 +8,8 @@ mod building;
 pub(crate) mod launch;
 mod lifecycle;
 mod registry;
+pub(crate) mod status;
+pub mod testing;
 mod watch;
 
 use std::future::Future;
@@ -20,17 +22,17 @@ use clap::{ArgMatches, Command};
 
 pub use launch::Builtin;
 
-use crate::app_info::AppInfo;
-use crate::cache::CompileCache;
-use crate::engine::{Compiler, PluginEngine};
-use crate::error::Error;
+use crate::compile::cache::CompileCache;
+use crate::compile::engine::{Compiler, PluginEngine};
 use crate::events::Events;
-use crate::logging::PluginLog;
-use crate::output::PluginStdout;
+use crate::io::logging::PluginLog;
+use crate::io::output::PluginStdout;
+use crate::model::app_info::AppInfo;
+use crate::model::error::Error;
+use crate::model::service_states::ServiceStates;
+use crate::model::vars::Vars;
 use crate::plugin::Plugin;
-use crate::sandbox::Sandbox;
-use crate::service_states::ServiceStates;
-use crate::vars::Vars;
+use crate::trust::sandbox::Sandbox;
 use launch::Launch;
 use registry::Registry;
 
@@ -137,7 +139,7 @@ impl App {
             events: Events::new(),
             engine: PluginEngine::shared(Compiler::default())?,
             created: Instant::now(),
-            winch_first: Some(crate::engine::WINCH_FIRST_BYTES),
+            winch_first: Some(crate::compile::engine::WINCH_FIRST_BYTES),
             args: building::global_args(),
             registry: Registry::default(),
             catch_signals: true,

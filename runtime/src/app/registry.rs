@@ -12,19 +12,19 @@ use std::time::{Duration, Instant};
 use clap::Command;
 
 use super::{App, AppCommand, Runner};
-use crate::cache::CompileCache;
-use crate::capabilities::{DATA_PATH, Granted};
-use crate::cli;
-use crate::config::ConfigKey;
-use crate::config::PluginOptions;
-use crate::engine::{CacheUse, CodePolicy, Compiler};
-use crate::error::LoadError;
-use crate::logging;
+use crate::compile::cache::CompileCache;
+use crate::compile::engine::{CacheUse, CodePolicy, Compiler};
+use crate::compile::profile::LoadProfile;
+use crate::host::requests::{HostOp, Requests};
+use crate::io::logging;
+use crate::model::command_spec;
+use crate::model::config::ConfigKey;
+use crate::model::config::PluginOptions;
+use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginFile};
-use crate::profile::LoadProfile;
-use crate::requests::{HostOp, Requests};
-use crate::sandbox::DirGrant;
 use crate::services::Registered;
+use crate::trust::capabilities::{DATA_PATH, Granted};
+use crate::trust::sandbox::DirGrant;
 
 /// The application's commands and services, and the plugins it loaded with
 /// what each contributed. Shared with a running lifecycle, so that a plugin
@@ -277,7 +277,7 @@ impl App {
             let what = format!("{} plugins", owned.len());
             let preparing =
                 tokio::task::spawn_blocking(move || engine.prepare_all(&owned, &policy));
-            let prepared = crate::progress::while_compiling(&what, "", preparing).await;
+            let prepared = crate::compile::progress::while_compiling(&what, "", preparing).await;
             if let Err(error) = prepared {
                 std::panic::resume_unwind(error.into_panic());
             }
@@ -378,7 +378,9 @@ impl App {
         let data = file.manifest.capabilities.data.is_some() && !self.launch.inert;
         if data && granted.iter().any(Granted::is_data) {
             let dir = match &self.data_dir {
-                Some(root) => crate::data::plugin_dir(root, &name).map_err(|e| e.to_string()),
+                Some(root) => {
+                    crate::trust::data::plugin_dir(root, &name).map_err(|e| e.to_string())
+                }
                 None => Err("no data directory is set (--data-dir)".to_string()),
             };
             let dir = dir.map_err(|cause| LoadError::Grant {
@@ -403,7 +405,7 @@ impl App {
                 })?;
         }
         if self.launch.inert {
-            options.sandbox.grants = crate::sandbox::Grants::default();
+            options.sandbox.grants = crate::trust::sandbox::Grants::default();
         }
         let (policy, info) = (self.code_policy(), self.info.clone());
         let plugin = Plugin::load(
@@ -437,13 +439,14 @@ impl App {
         while let Some((op, counted)) = ops.next() {
             match op {
                 HostOp::AddCommand(spec) => {
-                    let command = cli::command_from_spec(&spec, &self.args).map_err(|cause| {
-                        LoadError::BadCommand {
-                            name: name.clone(),
-                            path: shown.clone(),
-                            cause,
-                        }
-                    })?;
+                    let command =
+                        command_spec::command_from_spec(&spec, &self.args).map_err(|cause| {
+                            LoadError::BadCommand {
+                                name: name.clone(),
+                                path: shown.clone(),
+                                cause,
+                            }
+                        })?;
                     let other = kept_commands
                         .iter()
                         .filter(|c| !c.is_of(&name))
@@ -518,7 +521,7 @@ impl App {
         contributed.profile.setup = setting_up.elapsed();
         tracing::debug!(
             "loaded {} in {:.1?} (compile cache: {:?})",
-            crate::text::Clean::new(&name),
+            crate::io::text::Clean::new(&name),
             contributed.profile.total(),
             contributed.profile.cache
         );
@@ -634,12 +637,12 @@ fn check_config(
                 }
             ));
         };
-        if !crate::value::same_kind(&declared.default, value) {
+        if !crate::model::value::same_kind(&declared.default, value) {
             return Err(format!(
                 "{at}: expected {} like the default {}, found {}",
-                crate::value::kind_name(&declared.default),
+                crate::model::value::kind_name(&declared.default),
                 declared.default,
-                crate::value::kind_name(value)
+                crate::model::value::kind_name(value)
             ));
         }
     }

@@ -14,10 +14,10 @@ use tokio::sync::watch;
 
 use super::App;
 use super::registry::{self, Candidate, Stamp, stamp};
-use crate::error::LoadError;
+use crate::io::text::Clean;
+use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginId};
 use crate::services::{Run, ServiceContext, ServiceFailure};
-use crate::text::Clean;
 
 /// How often the watched files are looked at. A change is acted on once
 /// the file has stayed the same for one more look, so that a file still
@@ -77,7 +77,7 @@ impl App {
         let failures = self
             .replace(&plugin, candidate, &self.service_context())
             .await;
-        failures.iter().for_each(|f| crate::logging::report(f));
+        failures.iter().for_each(|f| crate::io::logging::report(f));
         Ok(Some(failures))
     }
 
@@ -155,7 +155,7 @@ impl App {
                     Ok(None) => {}
                     Ok(Some(candidate)) => {
                         let failures = self.replace(&watched.plugin, candidate, ctx).await;
-                        failures.iter().for_each(|f| crate::logging::report(f));
+                        failures.iter().for_each(|f| crate::io::logging::report(f));
                         failed |= !failures.is_empty();
                         tracing::info!(
                             "reloaded plugin '{name}' ({}) in {:.0?}",

@@ -10,8 +10,8 @@ async fn main() -> anyhow::Result<ExitCode> {
     precept::logging::install();
     let mut app = App::new("precept-run", env!("CARGO_PKG_VERSION"))?;
     app.about("Run a command-line application made of WebAssembly plugins")
-        .cache_dir(precept::cache::default_dir())
-        .data_dir(precept::data::default_dir())
+        .cache_dir(precept::compile::default_cache_dir())
+        .data_dir(precept::trust::default_data_dir())
         .config_file("precept.toml")?
         .plugin_flags()?;
     let builtins = [

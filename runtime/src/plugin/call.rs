@@ -12,10 +12,10 @@ use tokio::sync::OwnedMutexGuard;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::{Instance, Plugin};
-use crate::error::{FailureKind, PluginFailure, one_line};
 use crate::host::HostState;
-use crate::requests::Requests;
-use crate::sandbox::LimitExceeded;
+use crate::host::requests::Requests;
+use crate::model::error::{FailureKind, PluginFailure, one_line};
+use crate::trust::sandbox::LimitExceeded;
 use crate::wit::Exports;
 
 /// What one call into a plugin produced: its result and the requests it

@@ -12,16 +12,16 @@ use tokio::sync::Mutex;
 use wasmtime::Store;
 
 use super::{About, Instance, Loaded, Plugin, call};
-use crate::app_info::AppInfo;
-use crate::capabilities::Granted;
-use crate::config::PluginOptions;
-use crate::engine::{CodePolicy, PluginEngine, PrepareError, Prepared};
-use crate::error::{LoadError, one_line};
+use crate::compile::engine::{CodePolicy, PluginEngine, PrepareError, Prepared};
+use crate::compile::profile::LoadProfile;
 use crate::host::HostState;
-use crate::lock::Locked;
-use crate::manifest::{self, Manifest};
-use crate::profile::LoadProfile;
-use crate::sandbox::Grants;
+use crate::model::app_info::AppInfo;
+use crate::model::config::PluginOptions;
+use crate::model::error::{LoadError, one_line};
+use crate::trust::capabilities::Granted;
+use crate::trust::lock::Locked;
+use crate::trust::manifest::{self, Manifest};
+use crate::trust::sandbox::Grants;
 use crate::wit::{PluginPre, Version};
 
 /// A plugin's file, read and checked, before any of its code is compiled
@@ -56,10 +56,12 @@ impl PluginFile {
         let stem = plugin_name(path);
         let shown = shown_path(path);
         let (read, manifest) =
-            crate::cache::fingerprint(path, manifest::read).map_err(|source| LoadError::Read {
-                name: stem.clone(),
-                path: shown.clone(),
-                source,
+            crate::compile::cache::fingerprint(path, manifest::read).map_err(|source| {
+                LoadError::Read {
+                    name: stem.clone(),
+                    path: shown.clone(),
+                    source,
+                }
             })?;
         check_header(&read.header, &stem, &shown)?;
         let manifest = manifest.map_err(|cause| LoadError::Manifest {
@@ -122,7 +124,7 @@ impl PluginFile {
             Some(version) => Version::named(version).is_some_and(Version::declares_capabilities),
         };
         if !declares {
-            return Ok(crate::capabilities::given(grants));
+            return Ok(crate::trust::capabilities::given(grants));
         }
         self.manifest
             .capabilities
@@ -170,7 +172,7 @@ impl Plugin {
         let preparing = tokio::task::spawn_blocking(move || {
             prepare(&preparing, &file, &hash, &policy, named, at)
         });
-        let prepared = crate::progress::while_compiling(&what, then, preparing).await;
+        let prepared = crate::compile::progress::while_compiling(&what, then, preparing).await;
         // The engine may be another than `engine`: see `PluginEngine::prepare`.
         let (engine, pre, how) = match prepared {
             Ok(pre) => pre?,
@@ -304,12 +306,15 @@ fn plugin_name(path: &Path) -> String {
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    crate::text::clean(&stem, crate::error::MAX_NAME_CHARS)
+    crate::io::text::clean(&stem, crate::model::error::MAX_NAME_CHARS)
 }
 
 /// A plugin's file as shown in messages: one safe line.
 fn shown_path(path: &Path) -> String {
-    crate::text::clean(&path.display().to_string(), crate::text::MAX_SHOWN_CHARS)
+    crate::io::text::clean(
+        &path.display().to_string(),
+        crate::io::text::MAX_SHOWN_CHARS,
+    )
 }
 
 const WASM_MAGIC: &[u8; 4] = b"\0asm";

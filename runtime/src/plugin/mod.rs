@@ -12,18 +12,18 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Mutex;
 use wasmtime::Store;
 
-pub use crate::config::PluginOptions;
+pub use crate::model::config::PluginOptions;
 pub(crate) use call::Called;
 pub(crate) use load::PluginFile;
 
-use crate::capabilities::{Capabilities, Granted};
-use crate::event::Event;
+use crate::host::timers::TimerBook;
 use crate::host::{HostState, Live};
-use crate::lock::Locked;
-use crate::manifest::Identity;
-use crate::sandbox::Limits;
-use crate::timers::TimerBook;
-use crate::value::Payload;
+use crate::model::event::Event;
+use crate::model::value::Payload;
+use crate::trust::capabilities::{Capabilities, Granted};
+use crate::trust::lock::Locked;
+use crate::trust::manifest::Identity;
+use crate::trust::sandbox::Limits;
 use crate::wit::{Delivery, Exports, ServiceStep, Version};
 
 /// A plugin's identity within its application: it stays the same when the

@@ -8,16 +8,19 @@ mod shared;
 pub(crate) mod v0_1;
 pub(crate) mod v0_2;
 
+/// The newest version: the one place that names it.
+use v0_2 as newest;
+
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 
-use crate::event::Event;
 use crate::host::HostState;
-use crate::value::Payload;
+use crate::model::event::Event;
+use crate::model::value::Payload;
 
 /// The newest version of the `precept:plugin` package this runtime
 /// provides: what the SDKs and `precept-build` target.
-pub const WORLD_VERSION: &str = v0_2::VERSION;
+pub const WORLD_VERSION: &str = newest::VERSION;
 
 /// Every version this runtime loads, oldest first.
 pub const WORLD_VERSIONS: &[&str] = &[v0_1::VERSION, v0_2::VERSION];
@@ -42,16 +45,19 @@ impl Version {
             .filter_map(|(name, _)| name.strip_prefix("precept:plugin/"))
             .find_map(|rest| rest.split_once('@').map(|(_, version)| version.to_string()));
         match imported {
-            None => Ok(Version::V0_2),
+            None => Ok(Version::NEWEST),
             Some(version) => Version::named(&version).ok_or(version),
         }
     }
 
+    /// The newest version.
+    pub(crate) const NEWEST: Version = newest::THIS;
+
     /// The version called `version`, e.g. `0.2.0`, if this runtime has it.
     pub(crate) fn named(version: &str) -> Option<Version> {
         match version {
-            v0_1::VERSION => Some(Version::V0_1),
-            v0_2::VERSION => Some(Version::V0_2),
+            v0_1::VERSION => Some(v0_1::THIS),
+            v0_2::VERSION => Some(v0_2::THIS),
             _ => None,
         }
     }

@@ -12,11 +12,11 @@ macro_rules! since_0_1 {
         use self::bindings::precept::plugin::{
             app, commands, config, events, log, services, types,
         };
-        use crate::cli::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
-        use crate::event::Event;
+        use crate::model::command_spec::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
+        use crate::model::event::Event;
         use crate::host::HostState;
-        use crate::logging::Level;
-        use crate::value::{Payload, Scalar, Value};
+        use crate::io::logging::Level;
+        use crate::model::value::{Payload, Scalar, Value};
 
         /// An event as this version's plugins receive it.
         pub(crate) type WitEvent = types::Event;

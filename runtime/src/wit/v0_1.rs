@@ -19,6 +19,9 @@ super::shared::since_0_1!();
 /// The version of the `precept:plugin` package this module binds.
 pub const VERSION: &str = "0.1.0";
 
+/// This version, as the runtime names it.
+pub(crate) const THIS: super::Version = super::Version::V0_1;
+
 #[cfg(test)]
 mod tests {
     #[test]

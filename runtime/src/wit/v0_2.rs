@@ -18,7 +18,7 @@ pub(crate) use bindings::{Plugin, PluginPre};
 
 use self::bindings::precept::plugin::capabilities::{self, DirectoryGrant, Grant};
 use self::bindings::precept::plugin::timers;
-use crate::capabilities::{Access, Granted};
+use crate::trust::capabilities::{Access, Granted};
 
 super::shared::since_0_1!(services: {
     fn is_running(&mut self, name: String) -> wasmtime::Result<Option<bool>> {
@@ -40,6 +40,9 @@ super::shared::since_0_1!(services: {
 
 /// The version of the `precept:plugin` package this module binds.
 pub const VERSION: &str = "0.2.0";
+
+/// This version, as the runtime names it.
+pub(crate) const THIS: super::Version = super::Version::V0_2;
 
 impl timers::Host for HostState {
     fn set_timeout(

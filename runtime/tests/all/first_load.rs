@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use precept::{App, CacheUse, Compiler, FailureKind, LoadProfile, Sandbox, Value, lookup, payload};
+use precept::compile::{CacheUse, Compiler};
+use precept::logging::LoadProfile;
+use precept::value::lookup;
+use precept::{App, FailureKind, Sandbox, Value, payload};
 
 use crate::common::scratch;
 
@@ -72,7 +75,10 @@ async fn a_first_load_runs_on_winch_and_a_later_one_maps_cranelifts_code() {
 async fn small_components_without_a_cache_or_with_winch_first_off_compile_with_cranelift() {
     let cache = scratch("first-load-cranelift").join("cache");
     // A Rust plugin is below the default size.
-    let mut small = app(Some(cache.clone()), Some(precept::WINCH_FIRST_BYTES));
+    let mut small = app(
+        Some(cache.clone()),
+        Some(precept::compile::WINCH_FIRST_BYTES),
+    );
     let profile = load(&mut small, precept_tests::HELLO).await;
     assert_eq!(
         (profile.cache, profile.compiler),

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use precept::{App, EventTrace, Flow, TraceFormat};
+use precept::logging::{EventTrace, TraceFormat};
+use precept::{App, Flow};
 
 /// A writer whose bytes the test reads afterwards.
 #[derive(Clone, Default)]

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use libtest_mimic::{Failed, Trial};
 use precept::logging::{Level, LogMessage};
 use precept::testing::Harness;
-use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value, lookup};
+use precept::value::lookup;
+use precept::{App, ExitStatus, Flow, PluginOptions, Scalar, Value};
 
 /// A component as the test build made it; an `Err` says which toolchain
 /// was missing.

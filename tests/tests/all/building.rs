@@ -3,9 +3,8 @@
 
 use crate::common::app;
 use clap::{Arg, Command};
-use precept::{
-    CommandError, Compiler, Context, Error, ExitStatus, PluginOptions, Sandbox, Service,
-};
+use precept::compile::Compiler;
+use precept::{CommandError, Context, Error, ExitStatus, PluginOptions, Sandbox, Service};
 
 fn nothing(_ctx: Context) -> std::future::Ready<Result<(), CommandError>> {
     std::future::ready(Ok(()))
@@ -73,7 +72,7 @@ async fn plugins_in_a_plugin_directory_get_the_options_the_code_gave() {
 
     let mut app = app();
     let mut sandbox = Sandbox::default();
-    sandbox.grants.dirs.push(precept::DirGrant {
+    sandbox.grants.dirs.push(precept::trust::DirGrant {
         host: dir.clone(),
         guest: "/notes".into(),
         writable: false,

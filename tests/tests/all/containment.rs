@@ -5,10 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{app, copy_as, log, probe};
-use precept::{
-    App, ExitStatus, FailureKind, LoadError, MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH,
-    Payload, Sandbox,
-};
+use precept::limits::{MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH};
+use precept::{App, ExitStatus, FailureKind, LoadError, Payload, Sandbox};
 
 const LIFECYCLE: [&str; 4] = [
     "good:before_cli_start:0",

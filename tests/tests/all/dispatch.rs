@@ -2,7 +2,8 @@
 //! dispatch, failures, and payload values crossing into wasm and back.
 
 use crate::common::{app, log, native, probe, texts};
-use precept::{FailureKind, Flow, MAX_DISPATCH_DEPTH, Payload, Scalar, Value, payload};
+use precept::limits::MAX_DISPATCH_DEPTH;
+use precept::{FailureKind, Flow, Payload, Scalar, Value, payload};
 
 #[tokio::test]
 async fn native_and_plugin_subscribers_run_in_subscription_order() {

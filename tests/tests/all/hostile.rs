@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::common::{app, log, probe};
-use precept::{App, DirGrant, ExitStatus, FailureKind, LoadError, PluginFailure, Sandbox, Value};
+use precept::trust::DirGrant;
+use precept::{App, ExitStatus, FailureKind, LoadError, PluginFailure, Sandbox, Value};
 
 /// What the good plugin logs when the hostile one (subscribed to
 /// `cli_started` only, and first) is there.
@@ -154,7 +155,7 @@ async fn a_huge_payload_is_refused() {
         // 8 MiB of text, its name, and the entry itself.
         failure.cause.contains(&format!(
             "payload of {} bytes",
-            (8 << 20) + "data".len() + precept::ENTRY_BYTES
+            (8 << 20) + "data".len() + precept::limits::ENTRY_BYTES
         )),
         "{failure}"
     );
@@ -168,7 +169,7 @@ async fn a_payload_of_empty_entries_is_charged_for_every_entry() {
     // entry (a String and a Value) for each, whatever they hold.
     let (app, status) = run_hostile("empty-entries", "100000", tight()).await;
     let failure = contained(&app, FailureKind::Limit);
-    let size = 100_000 * precept::ENTRY_BYTES;
+    let size = 100_000 * precept::limits::ENTRY_BYTES;
     assert!(
         failure.cause.contains(&format!(
             "sent a payload of {size} bytes; the limit is 1048576"
@@ -185,7 +186,7 @@ async fn a_variable_of_empty_items_is_charged_for_every_item() {
     // and its name.
     let (app, status) = run_hostile("empty-list-var", "100000", tight()).await;
     let failure = contained(&app, FailureKind::Limit);
-    let size = "hoard".len() + precept::VALUE_BYTES + 100_000 * precept::ITEM_BYTES;
+    let size = "hoard".len() + precept::limits::VALUE_BYTES + 100_000 * precept::limits::ITEM_BYTES;
     assert!(
         failure
             .cause
@@ -201,9 +202,9 @@ async fn appending_empty_items_stops_at_the_payload_bound() {
     // Each empty item costs a Scalar: a list of `q` stays within 1 MiB.
     let (app, status) = run_hostile("empty-append", "200000", tight()).await;
     assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
-    let (limit, fixed) = (1 << 20, "q".len() + precept::VALUE_BYTES);
-    let most = (limit - fixed) / precept::ITEM_BYTES;
-    let past = fixed + (most + 1) * precept::ITEM_BYTES;
+    let (limit, fixed) = (1 << 20, "q".len() + precept::limits::VALUE_BYTES);
+    let most = (limit - fixed) / precept::limits::ITEM_BYTES;
+    let past = fixed + (most + 1) * precept::limits::ITEM_BYTES;
     assert_eq!(
         result(&app),
         format!(
@@ -251,7 +252,7 @@ async fn a_cut_cascade_blames_the_plugin_that_spent_it_not_the_last_dispatcher()
     // past the budget, but the deliveries were the hostile plugin's.
     let mut app = app();
     app.vars().set("hostile.mode", "brink");
-    let budget = precept::MAX_DELIVERIES_PER_DISPATCH - 1;
+    let budget = precept::limits::MAX_DELIVERIES_PER_DISPATCH - 1;
     app.vars().set("hostile.arg", budget.to_string());
     app.load_plugin_with(precept_tests::HOSTILE, &tight().into())
         .await

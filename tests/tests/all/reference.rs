@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::common::{app, log, probe};
 use clap::Command;
-use precept::{App, CommandError, Context, ExitStatus, Service, ServiceError, Value, async_trait};
+use precept::services::ServiceError;
+use precept::{App, CommandError, Context, ExitStatus, Service, Value, async_trait};
 
 /// A service that notes its steps in a shared list.
 struct Noting {
@@ -23,7 +24,10 @@ impl Service for Noting {
         self.name
     }
 
-    async fn setup(&mut self, _app: &precept::ServiceContext) -> Result<(), ServiceError> {
+    async fn setup(
+        &mut self,
+        _app: &precept::services::ServiceContext,
+    ) -> Result<(), ServiceError> {
         self.note("setup");
         Ok(())
     }

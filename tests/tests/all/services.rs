@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use crate::common::{app, copy_as, probe, texts};
 use clap::Command;
+use precept::services::{ServiceContext, ServiceError};
 use precept::{
-    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Service, ServiceContext,
-    ServiceError, Value, async_trait, payload,
+    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Service, Value, async_trait,
+    payload,
 };
 use tokio::sync::{Barrier, Notify};
 
@@ -446,7 +447,7 @@ async fn a_plugin_command_cannot_take_a_built_in_name() {
 }
 
 /// A service that hands out the application's service states when set up.
-struct Watcher(Arc<Mutex<Option<precept::ServiceStates>>>);
+struct Watcher(Arc<Mutex<Option<precept::services::ServiceStates>>>);
 
 #[async_trait]
 impl Service for Watcher {

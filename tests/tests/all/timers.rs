@@ -137,7 +137,7 @@ async fn cancelled_timers_count_until_released_so_churn_holds_no_more_than_the_b
     // returned: the 17th was refused, not the 10,000th.
     assert_eq!(
         app.vars().get("timers_set"),
-        Some(Value::Integer(precept::MAX_TIMERS as i64))
+        Some(Value::Integer(precept::limits::MAX_TIMERS as i64))
     );
     assert_eq!(ticks(&app), 0);
 }
@@ -157,22 +157,22 @@ async fn a_timer_storm_is_bounded_in_timers_and_in_rate() {
 
     assert_eq!(
         app.vars().get("timers_set"),
-        Some(Value::Integer(precept::MAX_TIMERS as i64))
+        Some(Value::Integer(precept::limits::MAX_TIMERS as i64))
     );
     let refusal = app.vars().get("timer_refusal");
     assert_eq!(
         refusal,
         Some(Value::from(format!(
             "this plugin already has {} timers, as many as it may",
-            precept::MAX_TIMERS
+            precept::limits::MAX_TIMERS
         )))
     );
     // 0 ms intervals tick at most every 10 ms: over about a second, at
     // most about 100 ticks per timer.
     let counted = ticks(&app);
-    let most = precept::MAX_TIMERS as i64 * 110;
+    let most = precept::limits::MAX_TIMERS as i64 * 110;
     assert!(
-        counted > precept::MAX_TIMERS as i64 && counted <= most,
+        counted > precept::limits::MAX_TIMERS as i64 && counted <= most,
         "{counted} ticks"
     );
 }

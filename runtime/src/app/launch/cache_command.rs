@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use clap::{Arg, Command};
 
 use crate::app::{CommandError, Context};
-use crate::cache::{CompileCache, ENTRY};
-use crate::engine::{Compiler, PluginEngine};
+use crate::compile::cache::{CompileCache, ENTRY};
+use crate::compile::engine::{Compiler, PluginEngine};
 
 /// A half-written file older than this belongs to a process that ended.
 const LEFT_BEHIND: Duration = Duration::from_secs(3600);
@@ -186,7 +186,7 @@ fn prune(dirs: &[EngineDir]) -> std::io::Result<(usize, u64)> {
 /// Whether `file` was last changed (for an entry's tag: the entry last
 /// used) longer than `age` ago.
 fn older_than(file: &Path, age: Duration) -> bool {
-    crate::cache::last_used(file).is_some_and(|at| {
+    crate::compile::cache::last_used(file).is_some_and(|at| {
         SystemTime::now()
             .duration_since(at)
             .is_ok_and(|since| since > age)

@@ -24,9 +24,9 @@ use clap::{Arg, Command};
 use serde::Deserialize;
 
 use crate::app::{App, CommandError, Context};
-use crate::config::{PluginOptions, from_toml};
-use crate::text::clean;
-use crate::value::{Payload, Value};
+use crate::io::text::clean;
+use crate::model::config::{PluginOptions, from_toml};
+use crate::model::value::{Payload, Value};
 
 /// A check script.
 #[derive(Deserialize)]
@@ -78,7 +78,7 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
     // compiled components are kept as a run of precept-run keeps them.
     let mut app = App::new("precept-check", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);
-    app.cache_dir(crate::cache::default_dir());
+    app.cache_dir(crate::compile::cache::default_dir());
     app.plugin_stdout().capture();
     app.plugin_log().capture();
     let options = PluginOptions {
@@ -135,7 +135,8 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
             let expected = from_toml(expected);
             let got = vars.get(name).unwrap_or(Value::Absent);
             if got != expected {
-                let got = crate::text::clean(&format!("{got:?}"), crate::text::MAX_SHOWN_CHARS);
+                let got =
+                    crate::io::text::clean(&format!("{got:?}"), crate::io::text::MAX_SHOWN_CHARS);
                 wrong.push(format!("variable {name} is {got}, expected {expected:?}"));
             }
         }
@@ -156,7 +157,7 @@ pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
         let what = format!("step {}: dispatch {}", i + 1, clean(&step.dispatch, 100));
         lines.push(outcome(&what, wrong));
     }
-    crate::output::print(lines.join("").as_bytes());
+    crate::io::output::print(lines.join("").as_bytes());
     match failed {
         0 => Ok(()),
         n => Err(format!("{n} of {} checks failed", lines.len()).into()),

@@ -9,11 +9,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
 
 use crate::app::{App, CommandError, Context};
-use crate::capabilities::Capabilities;
-use crate::config::PluginOptions;
-use crate::error::Error;
-use crate::sandbox::{DirGrant, Sandbox};
-use crate::value::{Payload, Value};
+use crate::model::config::PluginOptions;
+use crate::model::error::Error;
+use crate::model::value::{Payload, Value};
+use crate::trust::capabilities::Capabilities;
+use crate::trust::sandbox::{DirGrant, Sandbox};
 
 /// What the commands need from after the plugins were loaded.
 pub(crate) struct Snapshot {
@@ -100,7 +100,7 @@ impl App {
         self.command(dump, move |_ctx| {
             let shared = shared.clone();
             async move {
-                crate::output::print(loaded(&shared)?.dump.as_bytes());
+                crate::io::output::print(loaded(&shared)?.dump.as_bytes());
                 Ok(())
             }
         })?;
@@ -140,7 +140,7 @@ impl App {
                     file.display(),
                     list.display()
                 );
-                if !crate::lock::path_beside(file).exists() {
+                if !crate::trust::lock::path_beside(file).exists() {
                     eprintln!(
                         "note: it has no lockfile, so the plugin files it names are not pinned: \
                          run `lock`, then `trust` again"
@@ -170,7 +170,7 @@ fn completions(ctx: &Context, shared: &Shared, prog_name: &str) -> Result<(), Co
     let mut command = loaded(shared)?.command_line.clone();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, prog_name, &mut script);
-    crate::output::print(&script);
+    crate::io::output::print(&script);
     Ok(())
 }
 
@@ -235,7 +235,7 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
     // The same bounded read as a load: a regular file, at most 1 GiB.
-    let (_, manifest) = crate::cache::fingerprint(path, crate::manifest::read)
+    let (_, manifest) = crate::compile::cache::fingerprint(path, crate::trust::manifest::read)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let manifest = manifest?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
@@ -249,7 +249,7 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let world = format!("precept:plugin@{}", plugin.world_version());
     // Every name below is the plugin's own text: one safe line each, in
     // JSON too (serde_json escapes only C0 control characters).
-    let shown = |text: &str| crate::text::clean(text, crate::text::MAX_SHOWN_CHARS);
+    let shown = |text: &str| crate::io::text::clean(text, crate::io::text::MAX_SHOWN_CHARS);
     let mut subscriptions: Vec<String> = app
         .events()
         .subscriptions_of(name)
@@ -276,7 +276,7 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
             json!({
                 "key": shown(&key.key),
                 "help": shown(&key.help),
-                "default": crate::config::to_toml(&key.default),
+                "default": crate::model::config::to_toml(&key.default),
             })
         })
         .collect();
@@ -296,9 +296,9 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
     });
     if ctx.matches.get_flag("json") {
         let json = serde_json::to_string_pretty(&report)? + "\n";
-        crate::output::print(json.as_bytes());
+        crate::io::output::print(json.as_bytes());
     } else {
-        crate::output::print(as_text(&report).as_bytes());
+        crate::io::output::print(as_text(&report).as_bytes());
     }
     Ok(())
 }
@@ -314,7 +314,7 @@ fn stand_ins(declared: &Capabilities) -> Sandbox {
         grants.dirs.push(DirGrant {
             host: PathBuf::from("/nonexistent"),
             guest: dir.path.clone(),
-            writable: dir.access == crate::capabilities::Access::ReadWrite,
+            writable: dir.access == crate::trust::capabilities::Access::ReadWrite,
         });
     }
     for env in declared.env.iter().filter(|e| e.required) {
@@ -370,7 +370,7 @@ fn as_text(report: &serde_json::Value) -> String {
     };
     let mut out = String::new();
     let mut line = |label: &str, text: String| {
-        let text = crate::text::Clean::capped(&text, 4000);
+        let text = crate::io::text::Clean::capped(&text, 4000);
         out.push_str(&format!("{label:<14}{text}\n"))
     };
     line(

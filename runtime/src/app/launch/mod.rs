@@ -17,12 +17,12 @@ pub use commands::Builtin;
 pub(crate) use options::{HostOptions, config_arg, plugin_args, update_lock_arg};
 
 use crate::app::App;
-use crate::config::{self, Config, PluginDump, PluginOptions};
-use crate::lock::{self, LockFile};
-use crate::logging;
-use crate::sandbox::Limits;
-use crate::status::ExitStatus;
-use crate::trace::{EventTrace, TraceFormat};
+use crate::app::status::ExitStatus;
+use crate::events::trace::{EventTrace, TraceFormat};
+use crate::io::logging;
+use crate::model::config::{self, Config, PluginDump, PluginOptions};
+use crate::trust::lock::{self, LockFile};
+use crate::trust::sandbox::Limits;
 use commands::Snapshot;
 
 /// What an application reads and loads when it starts, beyond the plugins
@@ -134,7 +134,8 @@ impl App {
         let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
         self.load_plugins_with(&paths, options_of).await;
         if options.profile_startup {
-            let report = crate::profile::report(&self.load_profiles(), self.created.elapsed());
+            let report =
+                crate::compile::profile::report(&self.load_profiles(), self.created.elapsed());
             eprint!("{report}");
         }
 

@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::trust::{self, user_config_dir};
-use crate::config::{Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, PluginOptions};
-use crate::logging::LogSettings;
-use crate::sandbox::DirGrant;
-use crate::trace::TraceFormat;
+use crate::events::trace::TraceFormat;
+use crate::io::logging::LogSettings;
+use crate::model::config::{
+    Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, PluginOptions,
+};
+use crate::trust::sandbox::DirGrant;
 
 /// The options given on the command line, before the plugins are loaded.
 #[derive(Debug, Default, PartialEq)]

@@ -40,7 +40,7 @@ fn record(path: &Path) -> std::io::Result<String> {
     let config = read_small(path)?;
     hasher.update(&(config.len() as u64).to_le_bytes());
     hasher.update(&config);
-    match read_small(&crate::lock::path_beside(path)) {
+    match read_small(&crate::trust::lock::path_beside(path)) {
         Ok(lock) => hasher.update(b"lock").update(&lock),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => hasher.update(b"no lock"),
         Err(error) => return Err(error),
@@ -98,6 +98,6 @@ pub(crate) fn trust(path: &Path, name: &str) -> std::io::Result<PathBuf> {
         .map(|l| format!("{l}\n"))
         .collect();
     text.push_str(&format!("{line}\n"));
-    crate::cache::write_aside(&list, text.as_bytes())?;
+    crate::io::files::write_aside(&list, text.as_bytes())?;
     Ok(list)
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Capabilities, Granted};
-use crate::manifest::Identity;
+use crate::trust::capabilities::{Capabilities, Granted};
+use crate::trust::manifest::Identity;
 
 /// The accepted plugins, as written to the lockfile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ impl LockFile {
     /// may be a stranger's checkout).
     pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
         let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        crate::cache::write_aside(path, format!("{HEADER}{text}").as_bytes())
+        crate::io::files::write_aside(path, format!("{HEADER}{text}").as_bytes())
     }
 
     /// Whether `plugin` is as accepted; else what changed, in words.

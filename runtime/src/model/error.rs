@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::text::Clean;
+use crate::io::text::Clean;
 
 /// The longest name (of an event, a variable, a service) shown in a line.
 pub(crate) const MAX_NAME_CHARS: usize = 256;
@@ -122,7 +122,7 @@ pub enum LoadError {
         /// The file it was loaded from.
         path: String,
         /// What is missing or undeclared.
-        cause: crate::capabilities::CapabilityError,
+        cause: crate::trust::capabilities::CapabilityError,
     },
     /// The plugin is not as the lockfile recorded it.
     #[error(
@@ -281,7 +281,7 @@ pub(crate) fn one_line(error: &wasmtime::Error) -> String {
     if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
         return trap.to_string();
     }
-    if let Some(limit) = error.downcast_ref::<crate::sandbox::LimitExceeded>() {
+    if let Some(limit) = error.downcast_ref::<crate::trust::sandbox::LimitExceeded>() {
         return limit.to_string();
     }
     let mut parts: Vec<String> = Vec::new();

@@ -22,13 +22,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::app::App;
-use crate::config::PluginOptions;
-use crate::error::{Error, LoadError, PluginFailure};
-use crate::event::Flow;
-use crate::logging::LogMessage;
+use crate::io::logging::LogMessage;
+use crate::model::config::PluginOptions;
+use crate::model::error::{Error, LoadError, PluginFailure};
+use crate::model::event::Flow;
+use crate::model::value::Payload;
+use crate::model::vars::Vars;
 use crate::plugin::Plugin;
-use crate::value::Payload;
-use crate::vars::Vars;
 
 /// An application for tests: plugin output kept in memory, nothing read
 /// from the user's files, no signal handling.

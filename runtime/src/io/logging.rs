@@ -22,7 +22,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Registry, reload};
 
-use crate::text::{Clean, MAX_SHOWN_CHARS};
+use crate::io::text::{Clean, MAX_SHOWN_CHARS};
 
 /// How important a plugin's log message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -233,7 +233,7 @@ pub struct PluginLog {
 
 impl PluginLog {
     /// Keeps plugin log messages, at every level, in memory (their text up
-    /// to [`MAX_CAPTURED_BYTES`](crate::MAX_CAPTURED_BYTES) in all) instead
+    /// to [`MAX_CAPTURED_BYTES`](crate::io::output::MAX_CAPTURED_BYTES) in all) instead
     /// of logging them, until [`PluginLog::take_captured`] is called.
     pub fn capture(&self) {
         self.capturing.store(true, Ordering::Release);
@@ -257,7 +257,7 @@ impl PluginLog {
         }
         let mut kept = self.kept.lock().unwrap();
         let (messages, bytes) = &mut *kept;
-        if *bytes + message.len() > crate::MAX_CAPTURED_BYTES {
+        if *bytes + message.len() > crate::io::output::MAX_CAPTURED_BYTES {
             dropped(plugin);
             return true;
         }
@@ -321,10 +321,10 @@ mod tests {
         assert!(log.take_captured().is_empty());
 
         let line = "x".repeat(1 << 20);
-        for _ in 0..(crate::MAX_CAPTURED_BYTES >> 20) + 4 {
+        for _ in 0..(crate::io::output::MAX_CAPTURED_BYTES >> 20) + 4 {
             assert!(log.keep("p", Level::Info, &line));
         }
         let kept = log.take_captured();
-        assert_eq!(kept.len(), crate::MAX_CAPTURED_BYTES >> 20);
+        assert_eq!(kept.len(), crate::io::output::MAX_CAPTURED_BYTES >> 20);
     }
 }

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
 
-use crate::error::{FailureKind, PluginFailure};
-use crate::logging;
-use crate::text::Clean;
+use crate::io::logging;
+use crate::io::text::Clean;
+use crate::model::error::{FailureKind, PluginFailure};
 
 /// How many failures per plugin and export are printed; later ones are
 /// counted and summarised at the end of the run.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::value::{Payload, Scalar, Value};
+use crate::model::value::{Payload, Scalar, Value};
 
 /// A command a plugin adds, as every WIT version describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,14 +167,14 @@ const MAX_NAME_LEN: usize = 64;
 
 /// A plugin's help text as one safe line.
 fn help_line(help: &str) -> String {
-    crate::text::clean(help, 300)
+    crate::io::text::clean(help, 300)
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), String> {
     if name.len() > MAX_NAME_LEN {
         return Err(format!(
             "{what} name '{}' is longer than {MAX_NAME_LEN} bytes",
-            crate::text::clean(name, MAX_NAME_LEN)
+            crate::io::text::clean(name, MAX_NAME_LEN)
         ));
     }
     let mut chars = name.chars();
@@ -324,7 +324,7 @@ fn many(matches: &ArgMatches, id: &str) -> Vec<Scalar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::lookup;
+    use crate::model::value::lookup;
     use clap::Arg;
 
     fn command() -> Command {

@@ -23,6 +23,8 @@ use std::time::{Duration, SystemTime};
 
 use wasmtime::component::Component;
 
+use crate::io::files::{self, Exposed};
+
 /// A component file as seen before compiling it: its first bytes, for
 /// telling what kind of file it is, and the hash of its content.
 pub(crate) struct Fingerprint {
@@ -100,14 +102,10 @@ pub(crate) enum CacheError {
     /// The directory or its key could not be created or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// The directory or its key belongs to another user.
-    #[cfg(unix)]
-    #[error("{0} belongs to another user")]
-    NotOwned(String),
-    /// Another user could write the directory, or read the key.
-    #[cfg(unix)]
-    #[error("{0} is open to other users (mode {1:o})")]
-    NotPrivate(String, u32),
+    /// The directory or its key belongs to another user, or others could
+    /// write the directory or read the key.
+    #[error(transparent)]
+    Exposed(#[from] Exposed),
     /// The key file is not a key.
     #[error("{0} is not a cache key")]
     BadKey(String),
@@ -126,13 +124,13 @@ impl CompileCache {
     /// another user, the directory is writable by others, or the key is
     /// readable or writable by others.
     pub(crate) fn open(root: &Path) -> Result<CompileCache, CacheError> {
-        private::create_dir(root)?;
-        private::check(root, 0o022)?;
+        files::create_dir(root)?;
+        files::check(root, 0o022)?;
         let key_path = root.join("key");
         if !key_path.exists() {
             create_key(&key_path)?;
         }
-        private::check(&key_path, 0o077)?;
+        files::check(&key_path, 0o077)?;
         let key = std::fs::read(&key_path)?
             .try_into()
             .map_err(|_| CacheError::BadKey(key_path.display().to_string()))?;
@@ -179,9 +177,9 @@ impl CompileCache {
     /// when it was not, or its entry is not one this cache wrote.
     pub(crate) fn lookup(&self, engine: &wasmtime::Engine, digest: &str) -> Option<Component> {
         let path = self.entry(engine, digest);
-        match private::check(&path, 0o022) {
+        match files::check(&path, 0o022) {
             Ok(()) => {}
-            Err(CacheError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(Exposed::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => return unusable(&path, &error.to_string()),
         }
         let mut stored = Vec::new();
@@ -207,7 +205,7 @@ impl CompileCache {
                 mark_used(&tag_file);
                 Some(component)
             }
-            Err(error) => unusable(&path, &crate::error::one_line(&error)),
+            Err(error) => unusable(&path, &crate::model::error::one_line(&error)),
         }
     }
 
@@ -238,9 +236,9 @@ impl CompileCache {
     fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
         let serialized = component.serialize().map_err(std::io::Error::other)?;
         let tag = self.tag(path, Code::Bytes(&serialized))?;
-        private::create_dir(path.parent().expect("entries are in a directory"))?;
-        write_aside(path, &serialized)?;
-        write_aside(&path.with_extension("tag"), tag.as_bytes())
+        files::create_dir(path.parent().expect("entries are in a directory"))?;
+        files::write_aside(path, &serialized)?;
+        files::write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
 }
 
@@ -279,30 +277,13 @@ enum Code<'a> {
 fn create_key(path: &Path) -> std::io::Result<()> {
     let mut key = [0; blake3::KEY_LEN];
     getrandom::fill(&mut key).map_err(std::io::Error::from)?;
-    let partial = write_partial(path, &key)?;
+    let partial = files::write_partial(path, &key)?;
     let linked = std::fs::hard_link(&partial, path);
     let _ = std::fs::remove_file(&partial);
     match linked {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
         _ => Ok(()),
     }
-}
-
-/// Writes `bytes` beside `path`, to a new private file of its own (never
-/// one found there), then renames them into place.
-pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::rename(write_partial(path, bytes)?, path)
-}
-
-/// Writes `bytes` to a private file beside `path`, named after this
-/// process, and returns its name.
-fn write_partial(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".{}.partial", std::process::id()));
-    let partial = PathBuf::from(partial);
-    let _ = std::fs::remove_file(&partial);
-    std::io::Write::write_all(&mut private::create_file(&partial)?, bytes)?;
-    Ok(partial)
 }
 
 /// Warns that the entry at `path` is not used, and why.
@@ -312,68 +293,4 @@ fn unusable(path: &Path, why: &str) -> Option<Component> {
         path.display()
     );
     None
-}
-
-/// Files and directories only the user can reach.
-#[cfg(unix)]
-mod private {
-    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
-    use std::path::Path;
-
-    use super::CacheError;
-
-    /// Creates `dir` and its missing parents; the ones it creates are `0700`.
-    pub(super) fn create_dir(dir: &Path) -> std::io::Result<()> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-
-    /// Creates `path`, which must not exist yet, `0600`.
-    pub(super) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
-        std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-    }
-
-    /// Checks that `path` belongs to this user and has none of the
-    /// permission bits in `forbidden`.
-    pub(super) fn check(path: &Path, forbidden: u32) -> Result<(), CacheError> {
-        let metadata = std::fs::metadata(path)?;
-        let shown = || path.display().to_string();
-        if metadata.uid() != rustix::process::geteuid().as_raw() {
-            return Err(CacheError::NotOwned(shown()));
-        }
-        let mode = metadata.mode() & 0o777;
-        if mode & forbidden != 0 {
-            return Err(CacheError::NotPrivate(shown(), mode));
-        }
-        Ok(())
-    }
-}
-
-/// Elsewhere, the platform's defaults; entries are still authenticated.
-#[cfg(not(unix))]
-mod private {
-    use std::path::Path;
-
-    use super::CacheError;
-
-    pub(super) fn create_dir(dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)
-    }
-
-    pub(super) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
-        std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(path)
-    }
-
-    pub(super) fn check(_: &Path, _: u32) -> Result<(), CacheError> {
-        Ok(())
-    }
 }

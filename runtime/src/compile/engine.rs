@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
 
-use crate::cache::CompileCache;
-use crate::error::{Error, one_line};
+use crate::compile::cache::CompileCache;
 use crate::host::HostState;
-use crate::sandbox::EPOCH_TICK;
+use crate::model::error::{Error, one_line};
+use crate::trust::sandbox::EPOCH_TICK;
 use crate::wit::{self, PluginPre, Version};
 
 /// Which compiler turns plugins into machine code.
@@ -84,7 +84,7 @@ pub(crate) struct PluginEngine {
 
 /// Components at least this large are compiled with Winch on their first
 /// load, while Cranelift compiles them for the cache (see
-/// [`PluginEngine::prepare`]), unless the application says otherwise: the
+/// `PluginEngine::prepare`), unless the application says otherwise: the
 /// Python, JavaScript and Go ones, which take seconds to compile, not
 /// Rust's or C's.
 pub const WINCH_FIRST_BYTES: u64 = 1 << 20;
@@ -187,7 +187,7 @@ impl PluginEngine {
 
     /// Configures the engine and registers every host import.
     fn new(compiler: Compiler) -> Result<Self, Error> {
-        crate::sandbox::raise_descriptor_limit();
+        crate::trust::sandbox::raise_descriptor_limit();
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -297,7 +297,7 @@ impl PluginEngine {
     ) -> Result<(PluginPre, Prepared), PrepareError> {
         let started = Instant::now();
         let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
-        if crate::cache::digest(&bytes) != digest {
+        if crate::compile::cache::digest(&bytes) != digest {
             return Err(PrepareError::Changed);
         }
         let (compiled, source) = match cache {
@@ -356,7 +356,7 @@ impl PluginEngine {
                 let Ok(bytes) = std::fs::read(&path) else {
                     return;
                 };
-                if crate::cache::digest(&bytes) == digest {
+                if crate::compile::cache::digest(&bytes) == digest {
                     let _ = cache.compile_into(&engine.engine, &bytes, &digest);
                 }
             });
@@ -378,7 +378,7 @@ impl PluginEngine {
             for chunk in paths.chunks(per_thread) {
                 scope.spawn(move || {
                     for path in chunk {
-                        if let Ok((file, ())) = crate::cache::fingerprint(path, |_| ()) {
+                        if let Ok((file, ())) = crate::compile::cache::fingerprint(path, |_| ()) {
                             let _ = self.prepare(path, &file.digest, policy);
                         }
                     }

@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::net::HostPort;
-use crate::sandbox::Grants;
+use crate::trust::net::HostPort;
+use crate::trust::sandbox::Grants;
 
 /// The most capabilities of each kind one plugin may declare.
 const MAX_DECLARED: usize = 64;
@@ -461,17 +461,17 @@ fn same_dir(a: &str, b: &str) -> bool {
 }
 
 fn purpose(text: &str) -> String {
-    crate::text::clean(text, MAX_PURPOSE_CHARS)
+    crate::io::text::clean(text, MAX_PURPOSE_CHARS)
 }
 
 fn clean(text: &str) -> String {
-    crate::text::clean(text, 100)
+    crate::io::text::clean(text, 100)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::DirGrant;
+    use crate::trust::sandbox::DirGrant;
 
     fn notes() -> Capabilities {
         Capabilities {

@@ -15,11 +15,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::cli::{ArgSpec, CommandSpec};
-use crate::config::ConfigKey;
-use crate::sandbox::LimitExceeded;
-use crate::timers::Timer;
-use crate::value::{Payload, payload_size, value_size};
+use crate::host::timers::Timer;
+use crate::model::command_spec::{ArgSpec, CommandSpec};
+use crate::model::config::ConfigKey;
+use crate::model::value::{Payload, payload_size, value_size};
+use crate::trust::sandbox::LimitExceeded;
 
 /// How many events one call into a plugin may dispatch (for a command: how
 /// many may wait for delivery at once).

@@ -15,7 +15,9 @@
 //! ([`MAX_DELIVERIES_PER_DISPATCH`], [`MAX_DISPATCH_TIME`]) through every
 //! nested dispatch, native re-dispatches included.
 
+pub(crate) mod faults;
 mod table;
+pub(crate) mod trace;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,14 +26,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::{FailureKind, PluginFailure};
-pub use crate::event::{Event, Flow};
-use crate::faults::{Faults, Verdict};
+use crate::events::faults::{Faults, Verdict};
+use crate::events::trace::{Dispatched, EventTrace, Outcome, Reached};
+use crate::host::requests::{Counted, HostOp, Requests};
+use crate::host::timers::{Timer, Timers};
+use crate::model::error::{FailureKind, PluginFailure};
+pub use crate::model::event::{Event, Flow};
+use crate::model::value::{Payload, payload_size};
 use crate::plugin::Plugin;
-use crate::requests::{Counted, HostOp, Requests};
-use crate::timers::{Timer, Timers};
-use crate::trace::{Dispatched, EventTrace, Outcome, Reached};
-use crate::value::{Payload, payload_size};
 use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -235,7 +237,7 @@ impl Events {
             Ok(scope) if scope.depth >= MAX_DISPATCH_DEPTH => {
                 tracing::warn!(
                     "dropped the dispatch of '{}' by a native handler: nested deeper than {MAX_DISPATCH_DEPTH}",
-                    crate::text::Clean::new(name)
+                    crate::io::text::Clean::new(name)
                 );
             }
             Ok(scope) => {
@@ -682,7 +684,7 @@ pub(crate) fn now_micros() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::{Value, payload};
+    use crate::model::value::{Value, payload};
 
     type Log = Arc<Mutex<Vec<String>>>;
 

@@ -1,13 +1,13 @@
 //! Application variables: named values shared by the application, its
 //! native code and every plugin. What a plugin stores is charged to it (bytes
-//! and count, within its [`HostBudget`](crate::HostBudget)); overwriting a
+//! and count, within its host budget); overwriting a
 //! value credits its previous owner.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::sandbox::LimitExceeded;
-use crate::value::{ITEM_BYTES, Scalar, Value, value_size};
+use crate::model::value::{ITEM_BYTES, Scalar, Value, value_size};
+use crate::trust::sandbox::LimitExceeded;
 
 /// The application's variables. Cloning gives another handle to the same
 /// variables.
@@ -297,7 +297,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::VALUE_BYTES;
+    use crate::model::value::VALUE_BYTES;
 
     #[test]
     fn adding_and_appending_are_one_step_and_charged() {

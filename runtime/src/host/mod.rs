@@ -7,6 +7,9 @@
 //! never re-enters the dispatcher, and the dispatcher never re-enters a
 //! plugin that is still running.
 
+pub(crate) mod requests;
+pub(crate) mod timers;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,19 +20,19 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::app_info::AppInfo;
-use crate::capabilities::Granted;
-use crate::cli::CommandSpec;
-use crate::config::ConfigKey;
-use crate::logging::Level;
-use crate::net::NetAccess;
-use crate::requests::{
+use crate::host::requests::{
     Bounds, Counted, HostOp, PLUGIN_FACTOR, Pending, Requests, Waiting, command_bytes, key_bytes,
 };
-use crate::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
-use crate::timers::{Timer, TimerBook};
-use crate::value::{Payload, Scalar, Value, payload_size, value_size};
-use crate::vars::VarBudget;
+use crate::host::timers::{Timer, TimerBook};
+use crate::io::logging::Level;
+use crate::model::app_info::AppInfo;
+use crate::model::command_spec::CommandSpec;
+use crate::model::config::ConfigKey;
+use crate::model::value::{Payload, Scalar, Value, payload_size, value_size};
+use crate::model::vars::VarBudget;
+use crate::trust::capabilities::Granted;
+use crate::trust::net::NetAccess;
+use crate::trust::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
 
 /// The most bytes one command description may take (names, help, defaults).
 const MAX_COMMAND_BYTES: usize = 64 << 10;
@@ -101,7 +104,7 @@ impl HostState {
             wasi,
             http: {
                 let mut http = WasiHttpCtx::new();
-                http.set_field_size_limit(crate::net::MAX_FIELDS_BYTES);
+                http.set_field_size_limit(crate::trust::net::MAX_FIELDS_BYTES);
                 http
             },
             net,
@@ -136,7 +139,7 @@ impl HostState {
     /// Gives the coming call `allowance` of running time (`None`: no bound).
     pub(crate) fn allow(&mut self, allowance: Option<Duration>) {
         self.allowance = allowance.unwrap_or(Duration::MAX);
-        self.ticks_left = allowance.map_or(u64::MAX, crate::sandbox::ticks);
+        self.ticks_left = allowance.map_or(u64::MAX, crate::trust::sandbox::ticks);
     }
 
     /// Takes the requests recorded since the last call.
@@ -182,7 +185,7 @@ impl HostState {
     /// Leaves `op` for the dispatcher: kept until the call returns, within
     /// one call's bounds; or, while a command runs, sent at once, within
     /// those bounds for what waits. Either way it is counted against the
-    /// plugin until it is carried out (see [`crate::requests`]).
+    /// plugin until it is carried out (see [`crate::host::requests`]).
     fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
         self.alive()?;
         let (call, weight) = (Bounds::per_call(self.budget.pending_bytes), op.weight());
@@ -312,7 +315,11 @@ impl HostState {
             return Ok(self.setup_only("add-command", &spec.name)?);
         }
         let arguments = spec.args.len();
-        LimitExceeded::check("arguments in one command", arguments, crate::cli::MAX_ARGS)?;
+        LimitExceeded::check(
+            "arguments in one command",
+            arguments,
+            crate::model::command_spec::MAX_ARGS,
+        )?;
         LimitExceeded::check(
             "bytes in one command",
             command_bytes(&spec),
@@ -350,7 +357,7 @@ impl HostState {
             return Ok(self.setup_only("declare", &key)?);
         }
         self.check_size(value_size(&default))?;
-        let help = crate::text::clean(&help, 300);
+        let help = crate::io::text::clean(&help, 300);
         let declared = ConfigKey { key, help, default };
         let others = self.declared.iter().filter(|k| k.key != declared.key);
         let (count, bytes) = others.fold((1, key_bytes(&declared)), |(n, b), k| {
@@ -449,7 +456,7 @@ impl HostState {
             Ok(id) => id,
             Err(why) => return Ok(Err(why)),
         };
-        let delay = crate::timers::delay(ms);
+        let delay = crate::host::timers::delay(ms);
         let timer = Timer {
             id,
             delay,
@@ -488,11 +495,11 @@ impl HostState {
 
     pub(crate) fn log(&mut self, level: Level, message: &str) {
         let captured = self.app.log.is_capturing();
-        if !captured && !crate::logging::enabled(level) {
+        if !captured && !crate::io::logging::enabled(level) {
             return;
         }
         if !self.log_rate.take() {
-            crate::logging::dropped(&self.plugin);
+            crate::io::logging::dropped(&self.plugin);
             return;
         }
         let mut end = message.len().min(self.budget.log_line_bytes);
@@ -501,7 +508,7 @@ impl HostState {
         }
         let message = &message[..end];
         if !self.app.log.keep(&self.plugin, level, message) {
-            crate::logging::plugin_message(&self.plugin, level, message);
+            crate::io::logging::plugin_message(&self.plugin, level, message);
         }
     }
 

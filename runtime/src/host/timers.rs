@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::value::Payload;
+use crate::model::value::Payload;
 
 /// How many timers one plugin may have at once.
 pub const MAX_TIMERS: usize = 16;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 
-use crate::net::NetAccess;
-use crate::output::{PluginStdout, PluginStream};
+use crate::io::output::{PluginStdout, PluginStream};
+use crate::trust::net::NetAccess;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 /// How often running wasm yields to the executor, so deadlines can end it.
@@ -238,7 +238,7 @@ impl LimitExceeded {
 
 impl Sandbox {
     /// The WASI context for these grants: standard output and standard
-    /// error through bounded pipes ([`crate::output`]), the granted
+    /// error through bounded pipes ([`crate::io::output`]), the granted
     /// directories, variables and arguments, and TCP connections only where
     /// `net` allows them.
     pub(crate) fn wasi(&self, stdout: PluginStdout, net: &NetAccess) -> std::io::Result<WasiCtx> {

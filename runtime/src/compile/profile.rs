@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::engine::{CacheUse, Compiler};
+use crate::compile::engine::{CacheUse, Compiler};
 
 /// How one plugin's load went, step by step.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub(crate) fn report(profiles: &[LoadProfile], start: Duration) -> String {
         let _ = writeln!(
             text,
             "  {:width$}  {:>9}  {cache:>5}  {code:>9}  {:>9}  {:>11}  {:>9}  {:>9}",
-            crate::text::clean(&p.plugin, width),
+            crate::io::text::clean(&p.plugin, width),
             ms(p.read),
             ms(p.prepare),
             ms(p.instantiate),
@@ -75,7 +75,7 @@ pub(crate) fn report(profiles: &[LoadProfile], start: Duration) -> String {
         let _ = writeln!(
             text,
             "  slowest: {} ({})",
-            crate::text::clean(&slowest.plugin, 100),
+            crate::io::text::clean(&slowest.plugin, 100),
             ms(slowest.total())
         );
     }

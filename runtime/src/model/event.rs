@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::value::{FromValue, Payload, Value, lookup};
+use crate::model::value::{FromValue, Payload, Value, lookup};
 
 /// An event as a native subscriber receives it. Cloning is cheap.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use wasmparser::{Chunk, ComponentName, KnownCustom, Parser, Payload};
 
-use crate::capabilities::{
+use crate::trust::capabilities::{
     Capabilities, DataCapability, DirCapability, EnvCapability, NetCapability,
 };
 
@@ -257,7 +257,7 @@ fn parse_section(data: &[u8]) -> Result<(Option<String>, Capabilities), String> 
     let invalid = |why: &str| format!("its {MANIFEST_SECTION} section is not valid: {why}");
     let text = std::str::from_utf8(data).map_err(|_| invalid("it is not UTF-8"))?;
     let section: ManifestSection =
-        toml::from_str(text).map_err(|e| invalid(&crate::text::clean(e.message(), 200)))?;
+        toml::from_str(text).map_err(|e| invalid(&crate::io::text::clean(e.message(), 200)))?;
     let declared = Capabilities {
         dirs: section.dir,
         env: section.env,
@@ -270,7 +270,7 @@ fn parse_section(data: &[u8]) -> Result<(Option<String>, Capabilities), String> 
 
 /// One field as shown: a safe line, `None` when empty.
 fn shown(text: &str) -> Option<String> {
-    let text = crate::text::clean(text.trim(), MAX_FIELD_CHARS);
+    let text = crate::io::text::clean(text.trim(), MAX_FIELD_CHARS);
     (!text.is_empty()).then_some(text)
 }
 

@@ -2,10 +2,10 @@
 //! shared variables, which services run, and where their standard output
 //! and log messages go.
 
-use crate::logging::PluginLog;
-use crate::output::PluginStdout;
-use crate::service_states::ServiceStates;
-use crate::vars::Vars;
+use crate::io::logging::PluginLog;
+use crate::io::output::PluginStdout;
+use crate::model::service_states::ServiceStates;
+use crate::model::vars::Vars;
 
 /// What plugins can see of the application.
 pub(crate) struct AppInfo {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::text::Clean;
+use crate::io::text::Clean;
 
 /// How trace lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::{DirGrant, Limits, Sandbox};
-use crate::value::{Payload, Scalar, Value};
+use crate::model::value::{Payload, Scalar, Value};
+use crate::trust::sandbox::{DirGrant, Limits, Sandbox};
 
 /// How to load one plugin: its sandbox, its configuration values, and
 /// whether its failures end the run.

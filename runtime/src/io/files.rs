@@ -1,0 +1,107 @@
+//! Files and directories only the user can reach, and files written aside
+//! then renamed into place: the one place where what a platform gives for
+//! privacy is used. On Unix, directories are created `0700` and files
+//! `0600`, and a path is checked for its owner and mode; elsewhere the
+//! platform's defaults apply and no check is made (what depends on them,
+//! such as the compile cache's entries, is authenticated besides).
+
+use std::path::{Path, PathBuf};
+
+/// Why a path is not private to the user.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Exposed {
+    /// The path belongs to another user.
+    #[error("{0} belongs to another user")]
+    NotOwned(String),
+    /// Others have some of the permission bits it must not have.
+    #[error("{0} is open to other users (mode {1:o})")]
+    NotPrivate(String, u32),
+    /// Its metadata could not be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes `bytes` beside `path`, to a new private file of its own (never
+/// one found there), then renames them into place.
+pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::rename(write_partial(path, bytes)?, path)
+}
+
+/// Writes `bytes` to a private file beside `path`, named after this
+/// process, and returns its name.
+pub(crate) fn write_partial(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let partial = PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    std::io::Write::write_all(&mut create_file(&partial)?, bytes)?;
+    Ok(partial)
+}
+
+pub(crate) use platform::{check, create_dir, create_file};
+
+#[cfg(unix)]
+mod platform {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+    use std::path::Path;
+
+    use super::Exposed;
+
+    /// Creates `dir` and its missing parents; the ones it creates are `0700`.
+    pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+
+    /// Creates `path`, which must not exist yet, `0600`.
+    pub(crate) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+
+    /// Checks that `path` belongs to this user and has none of the
+    /// permission bits in `forbidden`.
+    pub(crate) fn check(path: &Path, forbidden: u32) -> Result<(), Exposed> {
+        let metadata = std::fs::metadata(path)?;
+        let shown = || path.display().to_string();
+        if metadata.uid() != rustix::process::geteuid().as_raw() {
+            return Err(Exposed::NotOwned(shown()));
+        }
+        let mode = metadata.mode() & 0o777;
+        if mode & forbidden != 0 {
+            return Err(Exposed::NotPrivate(shown(), mode));
+        }
+        Ok(())
+    }
+}
+
+/// Elsewhere, the platform's defaults.
+#[cfg(not(unix))]
+mod platform {
+    use std::path::Path;
+
+    use super::Exposed;
+
+    /// Creates `dir` and its missing parents.
+    pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+
+    /// Creates `path`, which must not exist yet.
+    pub(crate) fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    }
+
+    /// Nothing to check.
+    pub(crate) fn check(_: &Path, _: u32) -> Result<(), Exposed> {
+        Ok(())
+    }
+}
