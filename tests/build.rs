@@ -89,9 +89,6 @@ fn main() {
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
 }
 
-/// The WIT package the plugins of this build target: the newest.
-const WIT_DIR: &str = "wit/0.2.0";
-
 /// A guest crate to build.
 struct Guest {
     name: String,
@@ -129,8 +126,9 @@ fn discover(workspace: &Path) -> Vec<Guest> {
 /// produce (e.g. one that grows a table without end).
 fn componentize_wat(workspace: &Path, out_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve
-        .push_dir(workspace.join(WIT_DIR))
+    // The newest contract, as `precept-build` carries it.
+    let package = resolve
+        .push_str("plugin.wit", precept_build::WIT)
         .expect("parse the WIT");
     let world = resolve
         .select_world(&[package], Some("plugin"))
@@ -219,7 +217,7 @@ fn build_other_languages(
         }
     }
     plugins.sort();
-    let builder = precept_build::Builder::new().wit_dir(workspace.join(WIT_DIR));
+    let builder = precept_build::Builder::new();
     println!("cargo:rerun-if-env-changed=PATH");
     std::thread::scope(|scope| {
         let builds: Vec<_> = plugins

@@ -1,11 +1,11 @@
 """Write precept plugins in Python.
 
-Subclass `Plugin` as `WitWorld` in `app.py` and override only what the
-plugin uses; `precept-build` puts this module beside it:
+Subclass `Plugin` once in `app.py`, under any name, and override only
+what the plugin uses; `precept-build` puts this module beside it:
 
     from precept_plugin import Plugin, events
 
-    class WitWorld(Plugin):
+    class Hello(Plugin):
         def setup(self):
             events.subscribe("cli_started")
 

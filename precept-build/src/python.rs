@@ -1,6 +1,8 @@
-//! Python plugins: `app.py` defines `class WitWorld`, usually on the
-//! Python SDK (`precept_plugin.Plugin`, from `guest-sdk/python/`, put on
-//! the plugin's path here), and componentize-py makes it a component.
+//! Python plugins: `app.py` defines one subclass of the Python SDK's
+//! `precept_plugin.Plugin` (from `guest-sdk/python/`, put on the plugin's
+//! path here), under any name, and componentize-py makes it a component:
+//! the entry module staged beside the SDK (`precept_entry`) finds the class
+//! and gives it the name componentize-py's bindings look for.
 //!
 //! componentize-py binds only the interfaces its world names, so a Python
 //! plugin is built against a world that includes `precept:plugin` and
@@ -17,6 +19,9 @@ use crate::{BuildError, Job, tool, toolchain, wasi_http};
 /// The Python SDK, one module.
 const SDK: &str = include_str!("../../guest-sdk/python/precept_plugin.py");
 
+/// The module componentize-py loads: the plugin's class from `app`.
+const ENTRY: &str = include_str!("../../guest-sdk/python/precept_entry.py");
+
 pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     // componentize-py writes `__pycache__` next to the sources it reads:
     // build from a copy so the source directory stays as it was.
@@ -24,8 +29,10 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
     tool::copy_dir(dir, &staged)?;
     let sdk = job.staging.join("python-sdk");
     std::fs::create_dir_all(&sdk).map_err(BuildError::io(&sdk))?;
-    let module = sdk.join("precept_plugin.py");
-    std::fs::write(&module, SDK).map_err(BuildError::io(&module))?;
+    for (file, text) in [("precept_plugin.py", SDK), ("precept_entry.py", ENTRY)] {
+        let module = sdk.join(file);
+        std::fs::write(&module, text).map_err(BuildError::io(&module))?;
+    }
     let (wit, package) = wasi_http::world(job)?;
     let mut command = Command::new(toolchain::COMPONENTIZE_PY);
     command
@@ -40,7 +47,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         .arg(&staged)
         .arg("--python-path")
         .arg(&sdk)
-        .arg("app")
+        .arg("precept_entry")
         .arg("--output")
         .arg(out);
     tool::run(

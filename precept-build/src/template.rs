@@ -152,7 +152,7 @@ const PYTHON_APP: &str = r#""""The {name} plugin."""
 from precept_plugin import Plugin, events
 
 
-class WitWorld(Plugin):
+class Greeter(Plugin):
     def setup(self):
         events.subscribe("cli_started")
 

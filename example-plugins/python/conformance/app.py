@@ -18,7 +18,7 @@ def service_step(step: str, name: str) -> None:
     record(f"service_{step}:{name}")
 
 
-class WitWorld(Plugin):
+class Conformance(Plugin):
     def setup(self):
         config.declare("greeting", "The word to greet with", "Hello")
         events.subscribe(

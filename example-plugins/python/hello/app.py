@@ -3,7 +3,7 @@
 from precept_plugin import Plugin, events
 
 
-class WitWorld(Plugin):
+class Hello(Plugin):
     def setup(self):
         events.subscribe("before_cli_start", "cli_parsed", "cli_started", "cli_stopped", "keyboard_interrupt")
         print("hello: setup")
