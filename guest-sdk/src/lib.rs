@@ -144,12 +144,37 @@ impl Event {
 /// Export `$plugin` (a type implementing [`Plugin`] and [`Default`]) as this
 /// component's precept plugin. Use it once per plugin crate.
 ///
+/// A plugin that keeps no state of its own may be two functions instead:
+/// `export!(fn setup, fn on_event)`, with `fn setup() -> Result<(), String>`
+/// and `fn on_event(event: &Event) -> Result<Flow, String>`.
+///
 /// It also writes who the plugin is into the component, from the crate's
 /// `Cargo.toml`: its package name (the plugin's name), version,
 /// description, authors, licence, homepage and repository, readable
 /// without running the plugin (`precept-run inspect` shows them).
 #[macro_export]
 macro_rules! export {
+    (fn $setup:path, fn $on_event:path $(,)?) => {
+        const _: () = {
+            #[derive(Default)]
+            struct PreceptFunctions;
+
+            impl $crate::Plugin for PreceptFunctions {
+                fn setup(&mut self) -> ::core::result::Result<(), ::std::string::String> {
+                    $setup()
+                }
+
+                fn on_event(
+                    &mut self,
+                    event: &$crate::Event,
+                ) -> ::core::result::Result<$crate::Flow, ::std::string::String> {
+                    $on_event(event)
+                }
+            }
+
+            $crate::export!(PreceptFunctions);
+        };
+    };
     ($plugin:ty) => {
         $crate::__identity!();
 

@@ -76,6 +76,17 @@ pub struct ServiceFailure {
     pub cause: String,
 }
 
+impl ServiceFailure {
+    /// Writes it as one line on standard error, unless the fault policy
+    /// did already: a plugin's failure is reported (and counted towards
+    /// its `max-errors` and fail-fast) as it happens.
+    pub fn report(&self) {
+        if self.plugin.is_none() {
+            crate::io::logging::report(self);
+        }
+    }
+}
+
 impl fmt::Display for ServiceFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (service, cause) = (Clean::new(&self.service), Clean::new(&self.cause));
@@ -222,10 +233,11 @@ impl Registered {
                 };
                 app.events.apply(plugin, called.ops, 0).await;
                 called.result.map_err(|f| {
-                    if f.kind.disables() {
-                        app.events.disable_plugin(plugin.name());
-                    }
-                    failure(f.kind, f.cause)
+                    let failed = failure(f.kind, f.cause.clone());
+                    // The fault policy shows it, counts it and decides
+                    // whether the plugin stays.
+                    app.events.report(f);
+                    failed
                 })
             }
         }

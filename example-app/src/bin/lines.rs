@@ -59,7 +59,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         app.start_services().await
     };
     if let Err(failures) = started.await {
-        failures.iter().for_each(|f| eprintln!("error: {f}"));
+        failures.iter().for_each(|f| f.report());
         status = ExitStatus::ServiceFailed;
     } else {
         let mut out = std::io::stdout().lock();
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         out.flush()?;
     }
     for failure in app.shutdown().await {
-        eprintln!("error: {failure}");
+        failure.report();
         status = status.max(ExitStatus::ServiceFailed);
     }
     Ok(status.max(app.exit_status()).into())

@@ -19,6 +19,7 @@ use crate::io::logging::{self, LogSettings};
 use crate::io::signals::{self, Signals};
 use crate::io::task::Spawned;
 use crate::model::command_spec;
+use crate::model::error::PluginFailure;
 use crate::model::value::{Payload, Value};
 use crate::plugin::Plugin;
 use crate::services::{Run, ServiceContext, ServiceFailure};
@@ -255,11 +256,14 @@ impl App {
         match ended {
             None | Some(Ended::PluginFailed) => {}
             Some(Ended::Services(failures)) => {
-                failures.iter().for_each(|f| logging::report(f));
+                failures.iter().for_each(ServiceFailure::report);
                 status = status.max(ExitStatus::ServiceFailed);
             }
             Some(Ended::Command(error)) => {
-                logging::report(&error);
+                // A plugin's failure was reported by the fault policy.
+                if error.downcast_ref::<PluginFailure>().is_none() {
+                    logging::report(&error);
+                }
                 status = status.max(ExitStatus::CommandFailed);
             }
             Some(Ended::Interrupted(signal)) => {
@@ -272,7 +276,7 @@ impl App {
             }
         }
         for failure in self.stop_services().await {
-            logging::report(&failure);
+            failure.report();
             status = status.max(ExitStatus::ServiceFailed);
         }
         self.events.close_timers().await;
@@ -364,9 +368,9 @@ fn run_plugin_command(
         };
         events.apply(&plugin, called.ops, 0).await;
         called.result.map_err(|failure| {
-            if failure.kind.disables() {
-                events.disable_plugin(plugin.name());
-            }
+            // The fault policy shows it, counts it and decides whether the
+            // plugin stays.
+            events.report(failure.clone());
             Box::new(failure) as CommandError
         })
     })

@@ -14,15 +14,15 @@ use tokio::sync::watch;
 
 use super::App;
 use super::registry::{self, Candidate, Stamp, stamp};
+use crate::io::changes::Changes;
 use crate::io::text::Clean;
 use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginId};
 use crate::services::{Run, ServiceContext, ServiceFailure};
 
-/// How often the watched files are looked at. A change is acted on once
-/// the file has stayed the same for one more look, so that a file still
-/// being written is not loaded half done.
-pub(crate) const WATCH_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long a changed file must stay the same before it is acted on, so
+/// that a file still being written is not loaded half done.
+const WATCH_SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// One plugin's file, watched.
 struct Watched {
@@ -77,7 +77,7 @@ impl App {
         let failures = self
             .replace(&plugin, candidate, &self.service_context())
             .await;
-        failures.iter().for_each(|f| crate::io::logging::report(f));
+        failures.iter().for_each(ServiceFailure::report);
         Ok(Some(failures))
     }
 
@@ -126,14 +126,21 @@ impl App {
                 })
             })
             .collect();
-        let mut failed = false;
+        let mut changes = Changes::watch(watched.iter().map(|w| w.path.as_path()));
+        // One look first: a change made before watching began.
+        let (mut failed, mut settling) = (false, true);
         loop {
+            // A notice wakes the loop; a file that changed is looked at
+            // again after a while, until it stays the same.
             tokio::select! {
-                () = tokio::time::sleep(WATCH_POLL) => {}
+                () = changes.next(), if !settling => {}
+                () = tokio::time::sleep(WATCH_SETTLE), if settling => {}
                 _ = done.wait_for(|done| *done) => return failed,
             }
+            settling = false;
             for watched in &mut watched {
                 if !watched.changed() {
+                    settling |= watched.settling.is_some();
                     continue;
                 }
                 let plugin_name = watched.plugin.name().to_string();
@@ -155,7 +162,7 @@ impl App {
                     Ok(None) => {}
                     Ok(Some(candidate)) => {
                         let failures = self.replace(&watched.plugin, candidate, ctx).await;
-                        failures.iter().for_each(|f| crate::io::logging::report(f));
+                        failures.iter().for_each(ServiceFailure::report);
                         failed |= !failures.is_empty();
                         tracing::info!(
                             "reloaded plugin '{name}' ({}) in {:.0?}",

@@ -448,6 +448,9 @@ fn files_held_open_cannot_starve_the_others_of_descriptors() {
         .arg(env!("CARGO_BIN_EXE_precept-run"))
         .args(["--dir-rw", &grant, "--plugin", precept_tests::HOSTILE])
         .args(["--arg", "hostile=fd-hoard", "--arg", "hostile=2000"])
+        // A thousand opens on a busy machine can pass the default second
+        // of running time; the handle budget is what this test is about.
+        .args(["--deadline", "10000"])
         .args(["--plugin", precept_tests::HELLO, "dispatch", "nothing"])
         .env("PRECEPT_CACHE_DIR", shared_cache())
         .stdin(Stdio::null())

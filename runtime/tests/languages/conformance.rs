@@ -370,20 +370,26 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     let refused = ["test-app", "conform", "-n", "World", "--times=-1"];
     assert_eq!(app.start(refused).await, ExitStatus::CommandFailed);
 
-    // A failing handler is reported under the plugin's name; the plugin
-    // keeps running.
+    // A failing command and a failing handler are reported under the
+    // plugin's name, through the fault policy; the plugin keeps running.
     app.events()
         .dispatch("conformance_ping", ping(Value::from("many")))
         .await;
     let failures = app.events().failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(failures[0].plugin, name);
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures.iter().all(|f| f.plugin == name), "{failures:?}");
+    assert_eq!(failures[0].export, "run-command");
     assert!(
+        failures[0].cause.contains("--times must not be negative"),
+        "{}",
         failures[0]
+    );
+    assert!(
+        failures[1]
             .cause
             .contains("conformance_ping needs an integer n"),
         "{}",
-        failures[0]
+        failures[1]
     );
     assert!(!plugin.is_disabled());
     app.events()

@@ -8,8 +8,8 @@ use crate::common::{app, copy_as, probe, texts};
 use clap::Command;
 use precept::services::{ServiceContext, ServiceError};
 use precept::{
-    App, CommandError, Context, ExitStatus, Flow, LoadError, Payload, Service, Value, async_trait,
-    payload,
+    App, CommandError, Context, ExitStatus, FailureKind, Flow, LoadError, Payload, PluginOptions,
+    Service, Value, async_trait, payload,
 };
 use tokio::sync::{Barrier, Notify};
 
@@ -66,6 +66,60 @@ async fn services_driven_by_hand_see_precepts_reference_order() {
         ["dummy_setup", "dummy_start", "bar", "dummy_stop"]
     );
     assert_eq!(app.exit_status(), ExitStatus::Success);
+}
+
+/// A plugin's service failure goes through the fault policy like an event
+/// failure: shown once, kept in the failures, counted towards the plugin's
+/// `max-errors`, which disables it.
+#[tokio::test]
+async fn service_failures_count_towards_max_errors() {
+    let mut app = app();
+    app.vars().set("dummy.fail", "start");
+    let mut options = PluginOptions::default();
+    options.sandbox.limits.max_errors = Some(2);
+    let dummy = app
+        .load_plugin_with(precept_tests::DUMMY, &options)
+        .await
+        .unwrap();
+
+    for round in 1..=2 {
+        app.setup_services().await.unwrap();
+        let failed = app.start_services().await.unwrap_err();
+        assert_eq!(failed.len(), 1, "round {round}: {failed:?}");
+        assert_eq!(failed[0].plugin.as_deref(), Some("dummy"));
+        assert_eq!(failed[0].step, "start");
+    }
+
+    let failures = app.events().failures();
+    let exports: Vec<_> = failures.iter().map(|f| (f.export, f.kind)).collect();
+    assert_eq!(
+        exports,
+        [
+            ("service-start", FailureKind::Error),
+            ("service-start", FailureKind::Error),
+            ("service-start", FailureKind::Limit),
+        ]
+    );
+    assert!(failures[2].cause.contains("max-errors"), "{failures:?}");
+    assert!(dummy.is_disabled());
+    assert_eq!(app.exit_status(), ExitStatus::PluginFailed);
+}
+
+/// A plugin command that fails is a plugin failure too: the run ends with
+/// the command's status, and the failure is kept.
+#[tokio::test]
+async fn a_failing_plugin_command_is_kept_as_a_plugin_failure() {
+    let mut app = app();
+    app.vars().set("dummy.fail", "emit");
+    app.load_plugin(precept_tests::DUMMY).await.unwrap();
+
+    let status = app.start(["test-app", "emit"]).await;
+
+    assert_eq!(status, ExitStatus::CommandFailed);
+    let failures = app.events().failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].export, "run-command");
+    assert_eq!(failures[0].cause, "emit failed as asked");
 }
 
 /// Unloading a plugin stops its running services and removes everything it

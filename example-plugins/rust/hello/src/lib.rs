@@ -1,21 +1,15 @@
 //! Prints a line for each CLI lifecycle event.
-
 use precept_guest::prelude::*;
 
-#[derive(Default)]
-struct Hello;
-
-impl Plugin for Hello {
-    fn setup(&mut self) -> Result<(), String> {
-        events::subscribe_all(lifecycle::ALL);
-        println!("hello: setup");
-        Ok(())
-    }
-
-    fn on_event(&mut self, event: &Event) -> Result<Flow, String> {
-        println!("hello: {}", event.name);
-        Ok(Flow::Continue)
-    }
+fn setup() -> Result<(), String> {
+    events::subscribe_all(lifecycle::ALL);
+    println!("hello: setup");
+    Ok(())
 }
 
-precept_guest::export!(Hello);
+fn on_event(event: &Event) -> Result<Flow, String> {
+    println!("hello: {}", event.name);
+    Ok(Flow::Continue)
+}
+
+precept_guest::export!(fn setup, fn on_event);

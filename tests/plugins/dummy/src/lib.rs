@@ -4,12 +4,23 @@
 //!
 //! It also adds the command `emit`, which dispatches `send` with
 //! `data = "bar"`, and the service `audit`, which runs only with `emit`.
+//!
+//! The variable `dummy.fail` names a step that returns an error instead:
+//! `setup`, `start` or `stop` (of the service `dummy`), or `emit`.
 
 use precept_guest::prelude::*;
 
 #[derive(Default)]
 struct Dummy {
     running: bool,
+}
+
+/// An error when `dummy.fail` names `step`.
+fn fails(step: &str) -> Result<(), String> {
+    match app::get_var::<String>("dummy.fail") {
+        Some(asked) if asked == step => Err(format!("{step} failed as asked")),
+        _ => Ok(()),
+    }
 }
 
 fn record(entry: &str) {
@@ -27,6 +38,7 @@ impl Plugin for Dummy {
 
     fn service_setup(&mut self, name: &str) -> Result<(), String> {
         if name == "dummy" {
+            fails("setup")?;
             for event in ["send", "dummy_setup", "dummy_start", "dummy_stop"] {
                 events::subscribe(event);
             }
@@ -35,12 +47,18 @@ impl Plugin for Dummy {
     }
 
     fn service_start(&mut self, name: &str) -> Result<(), String> {
+        if name == "dummy" {
+            fails("start")?;
+        }
         self.running |= name == "dummy";
         Ok(())
     }
 
     fn service_stop(&mut self, name: &str) -> Result<(), String> {
         self.running &= name != "dummy";
+        if name == "dummy" {
+            fails("stop")?;
+        }
         Ok(())
     }
 
@@ -54,6 +72,7 @@ impl Plugin for Dummy {
     }
 
     fn run_command(&mut self, _name: &str, _args: &Args) -> Result<(), String> {
+        fails("emit")?;
         events::dispatch("send", [("data", "bar")]);
         Ok(())
     }
