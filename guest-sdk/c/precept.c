@@ -236,14 +236,18 @@ bool precept_add(const char *name, int64_t delta, int64_t *total) {
   return true;
 }
 
-void precept_log(precept_plugin_log_level_t level, const char *format, ...) {
+// precept.h's own names stand for the generated ones, in the same order.
+_Static_assert(PRECEPT_LOG_ERROR == PRECEPT_PLUGIN_LOG_LEVEL_ERROR, "log levels");
+_Static_assert(PRECEPT_KIND_BOOLEAN == PRECEPT_PLUGIN_COMMANDS_VALUE_KIND_BOOLEAN, "value kinds");
+
+void precept_log(precept_log_level level, const char *format, ...) {
   char message[1024];
   va_list args;
   va_start(args, format);
   vsnprintf(message, sizeof message, format, args);
   va_end(args);
   plugin_string_t m = str(message);
-  precept_plugin_log_log(level, &m);
+  precept_plugin_log_log((precept_plugin_log_level_t)level, &m);
 }
 
 void precept_declare_text(const char *key, const char *help, const char *fallback) {

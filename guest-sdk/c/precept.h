@@ -94,9 +94,17 @@ bool precept_add(const char *name, int64_t delta, int64_t *total);
 
 // --- Log, configuration, commands, services --------------------------------
 
-void precept_log(precept_plugin_log_level_t level, const char *format, ...);
-#define precept_info(...) precept_log(PRECEPT_PLUGIN_LOG_LEVEL_INFO, __VA_ARGS__)
-#define precept_warn(...) precept_log(PRECEPT_PLUGIN_LOG_LEVEL_WARN, __VA_ARGS__)
+// How much a log line matters, least first.
+typedef enum {
+  PRECEPT_LOG_TRACE,
+  PRECEPT_LOG_DEBUG,
+  PRECEPT_LOG_INFO,
+  PRECEPT_LOG_WARN,
+  PRECEPT_LOG_ERROR
+} precept_log_level;
+void precept_log(precept_log_level level, const char *format, ...);
+#define precept_info(...) precept_log(PRECEPT_LOG_INFO, __VA_ARGS__)
+#define precept_warn(...) precept_log(PRECEPT_LOG_WARN, __VA_ARGS__)
 
 // Declares the text configuration key `key` (in on_setup).
 void precept_declare_text(const char *key, const char *help, const char *fallback);
@@ -104,9 +112,14 @@ void precept_declare_text(const char *key, const char *help, const char *fallbac
 const char *precept_config_text(const char *key, const char *fallback);
 
 // One argument of a command:
-//   (precept_arg){"times", "How many times", PRECEPT_OPTION, PRECEPT_INTEGER, .default_ = "1"}
+//   (precept_arg){"times", "How many times", PRECEPT_OPTION, PRECEPT_KIND_INTEGER, .default_ = "1"}
 typedef enum { PRECEPT_FLAG, PRECEPT_COUNT, PRECEPT_OPTION, PRECEPT_POSITIONAL } precept_style;
-typedef enum { PRECEPT_TEXT_KIND, PRECEPT_INTEGER, PRECEPT_FLOAT_KIND, PRECEPT_BOOLEAN } precept_kind;
+typedef enum {
+  PRECEPT_KIND_TEXT,
+  PRECEPT_KIND_INTEGER,
+  PRECEPT_KIND_FLOAT,
+  PRECEPT_KIND_BOOLEAN
+} precept_kind;
 typedef struct {
   const char *name, *help;
   precept_style style;

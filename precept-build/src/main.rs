@@ -11,7 +11,7 @@ const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
 Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
-DIR/precept.toml, when there, says who the plugin is ([plugin]) and what
+DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a
 README saying how to build and run it.";

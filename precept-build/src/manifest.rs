@@ -1,4 +1,4 @@
-//! `precept.toml` beside a plugin's sources: who the plugin is and what it
+//! `plugin.toml` beside a plugin's sources: who the plugin is and what it
 //! needs, written into the component it builds. The identity (`[plugin]`:
 //! name, version, description, authors, licenses, homepage, source,
 //! revision) becomes the standard metadata sections, as `wasm-tools
@@ -14,7 +14,12 @@ use wasm_metadata::{AddMetadata, AddMetadataField};
 use crate::BuildError;
 
 /// The file read beside the sources.
-pub const FILE: &str = "precept.toml";
+pub const FILE: &str = "plugin.toml";
+
+/// What `FILE` was called before: read, with a note, when `FILE` is not
+/// there (`precept.toml` is also the name of `precept-run`'s
+/// configuration file).
+const OLD_FILE: &str = "precept.toml";
 
 const IDENTITY: &[&str] = &[
     "name",
@@ -27,10 +32,17 @@ const IDENTITY: &[&str] = &[
     "revision",
 ];
 
-/// Writes what `dir`'s `precept.toml` says into the component `out`; no
+/// Writes what `dir`'s `plugin.toml` says into the component `out`; no
 /// file, no change.
 pub(crate) fn apply(dir: &Path, out: &Path) -> Result<(), BuildError> {
-    let file = dir.join(FILE);
+    let mut file = dir.join(FILE);
+    if !file.exists() && dir.join(OLD_FILE).is_file() {
+        file = dir.join(OLD_FILE);
+        eprintln!(
+            "note: reading {}; rename it to {FILE} (precept.toml is the name of precept-run's configuration)",
+            file.display()
+        );
+    }
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),

@@ -1,5 +1,5 @@
 //! `precept-build new NAME --lang LANGUAGE`: a ready plugin directory on
-//! its language's SDK: the source, `precept.toml` (or `Cargo.toml`) naming
+//! its language's SDK: the source, `plugin.toml` (or `Cargo.toml`) naming
 //! the plugin, and a README with the commands that build and run it. What
 //! it writes builds and runs as written: the plugin greets `cli_started`
 //! with `NAME: hello from cli_started`.
@@ -59,7 +59,7 @@ fn files(name: &str, language: Language) -> Vec<(String, String)> {
             .replace("{package}", &name.replace('-', "_"))
             .replace("{sdk}", RUST_SDK)
     };
-    let precept_toml = fill(PRECEPT_TOML);
+    let plugin_toml = fill(PLUGIN_TOML);
     let mut files = match language {
         Language::Rust => vec![
             ("Cargo.toml".into(), fill(RUST_CARGO)),
@@ -67,27 +67,27 @@ fn files(name: &str, language: Language) -> Vec<(String, String)> {
         ],
         Language::C => vec![
             (format!("{name}.c"), fill(C_SOURCE)),
-            ("precept.toml".into(), precept_toml),
+            ("plugin.toml".into(), plugin_toml),
         ],
         Language::Python => vec![
             ("app.py".into(), fill(PYTHON_APP)),
-            ("precept.toml".into(), precept_toml),
+            ("plugin.toml".into(), plugin_toml),
         ],
         Language::JavaScript => vec![
             ("app.js".into(), fill(JAVASCRIPT_APP)),
-            ("precept.toml".into(), precept_toml),
+            ("plugin.toml".into(), plugin_toml),
         ],
         Language::Go => vec![
             ("go.mod".into(), fill(GO_MOD)),
             ("plugin.go".into(), fill(GO_SOURCE)),
-            ("precept.toml".into(), precept_toml),
+            ("plugin.toml".into(), plugin_toml),
         ],
     };
     files.push(("README.md".into(), fill(README)));
     files
 }
 
-const PRECEPT_TOML: &str = r#"# Who the plugin is and what it needs, written into its component by
+const PLUGIN_TOML: &str = r#"# Who the plugin is and what it needs, written into its component by
 # precept-build. Declare capabilities here: [[dir]], [[env]], [[net]], [data].
 [plugin]
 name = "{name}"

@@ -22,7 +22,7 @@ void on_setup(void) {
   precept_add_command(
       "conform", "Greet someone, as every conformance plugin does",
       (precept_arg){"name", "Who to greet", PRECEPT_OPTION, .short_ = 'n', .required = true},
-      (precept_arg){"times", "How many times", PRECEPT_OPTION, PRECEPT_INTEGER, .default_ = "1"},
+      (precept_arg){"times", "How many times", PRECEPT_OPTION, PRECEPT_KIND_INTEGER, .default_ = "1"},
       (precept_arg){"loud", "Greet in capitals", PRECEPT_FLAG});
   precept_add_service(SERVICE, NULL);
   precept_info("conformance plugin ready");

@@ -187,7 +187,7 @@ impl PluginEngine {
 
     /// Configures the engine and registers every host import.
     fn new(compiler: Compiler) -> Result<Self, Error> {
-        crate::trust::sandbox::raise_descriptor_limit();
+        crate::io::files::raise_descriptor_limit();
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);

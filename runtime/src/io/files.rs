@@ -1,6 +1,7 @@
-//! Files and directories only the user can reach, and files written aside
-//! then renamed into place: the one place where what a platform gives for
-//! privacy is used. On Unix, directories are created `0700` and files
+//! Files and directories only the user can reach, files written aside then
+//! renamed into place, and the process's limit on open files: the one place
+//! where what a platform gives for privacy is used (signals have theirs in
+//! `signals`). On Unix, directories are created `0700` and files
 //! `0600`, and a path is checked for its owner and mode; elsewhere the
 //! platform's defaults apply and no check is made (what depends on them,
 //! such as the compile cache's entries, is authenticated besides).
@@ -11,9 +12,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Exposed {
     /// The path belongs to another user.
+    #[cfg(unix)]
     #[error("{0} belongs to another user")]
     NotOwned(String),
     /// Others have some of the permission bits it must not have.
+    #[cfg(unix)]
     #[error("{0} is open to other users (mode {1:o})")]
     NotPrivate(String, u32),
     /// Its metadata could not be read.
@@ -39,6 +42,27 @@ pub(crate) fn write_partial(path: &Path, bytes: &[u8]) -> std::io::Result<PathBu
 }
 
 pub(crate) use platform::{check, create_dir, create_file};
+
+/// Raises the process's soft limit on open files to its hard limit, as Go
+/// does at start: every file, directory and socket a plugin holds open is
+/// a descriptor of the process, up to its handle budget each, and a soft
+/// limit of 1,024 would let one plugin starve the host and the others.
+pub(crate) fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current != limit.maximum {
+            limit.current = limit.maximum;
+            if setrlimit(Resource::Nofile, limit).is_err() {
+                // macOS refuses more than OPEN_MAX (10,240) however high
+                // the hard limit.
+                limit.current = Some(limit.maximum.unwrap_or(u64::MAX).min(10_240));
+                let _ = setrlimit(Resource::Nofile, limit);
+            }
+        }
+    }
+}
 
 #[cfg(unix)]
 mod platform {

@@ -7,6 +7,8 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::io::files;
+
 /// The per-user root of plugins' data directories: `$PRECEPT_DATA_DIR`,
 /// else `$XDG_DATA_HOME/precept`, else `~/.local/share/precept`.
 pub fn default_dir() -> Option<PathBuf> {
@@ -46,11 +48,7 @@ pub(crate) fn plugin_dir(root: &Path, name: &str) -> io::Result<PathBuf> {
     if given != name && kept(&old) && std::fs::symlink_metadata(&dir).is_err() {
         std::fs::rename(&old, &dir)?;
     }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&dir)?;
+    files::create_dir(&dir)?;
     let meta = std::fs::symlink_metadata(&dir)?;
     if !meta.is_dir() {
         return Err(io::Error::other(format!(
@@ -58,23 +56,8 @@ pub(crate) fn plugin_dir(root: &Path, name: &str) -> io::Result<PathBuf> {
             dir.display()
         )));
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if meta.uid() != rustix::process::geteuid().as_raw() {
-            return Err(io::Error::other(format!(
-                "{} belongs to another user",
-                dir.display()
-            )));
-        }
-        if meta.mode() & 0o022 != 0 {
-            return Err(io::Error::other(format!(
-                "{} may be changed by other users (mode {:o})",
-                dir.display(),
-                meta.mode() & 0o777
-            )));
-        }
-    }
+    // Others may not write it (on Unix: its owner and mode).
+    files::check(&dir, 0o022).map_err(io::Error::other)?;
     let inside = dir.canonicalize()?.parent() == Some(root.canonicalize()?.as_path());
     if !inside {
         return Err(io::Error::other(format!(

@@ -277,27 +277,6 @@ impl Sandbox {
     }
 }
 
-/// Raises the process's soft limit on open files to its hard limit, as Go
-/// does at start: every file, directory and socket a plugin holds open is
-/// a descriptor of the process, up to its handle budget each, and a soft
-/// limit of 1,024 would let one plugin starve the host and the others.
-pub(crate) fn raise_descriptor_limit() {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Resource, getrlimit, setrlimit};
-        let mut limit = getrlimit(Resource::Nofile);
-        if limit.current != limit.maximum {
-            limit.current = limit.maximum;
-            if setrlimit(Resource::Nofile, limit).is_err() {
-                // macOS refuses more than OPEN_MAX (10,240) however high
-                // the hard limit.
-                limit.current = Some(limit.maximum.unwrap_or(u64::MAX).min(10_240));
-                let _ = setrlimit(Resource::Nofile, limit);
-            }
-        }
-    }
-}
-
 /// The most linear memories one plugin's store may have.
 pub const MAX_MEMORIES: usize = 16;
 

@@ -92,9 +92,9 @@ pub fn trials() -> Vec<Trial> {
         ));
         if !what.starts_with("rust") {
             trials.push(trial(
-                format!("the_{what}_hello_world_says_who_it_is_from_its_precept_toml"),
+                format!("the_{what}_hello_world_says_who_it_is_from_its_plugin_toml"),
                 hello,
-                move |component| identity_from_precept_toml(language, component),
+                move |component| identity_from_plugin_toml(language, component),
             ));
         }
     }
@@ -398,9 +398,9 @@ async fn in_process(language: &str, component: &str, fetches: bool) {
     assert_eq!(pongs().len(), 2);
 }
 
-/// `inspect --json` shows what `example-plugins/LANGUAGE/hello/precept.toml`
+/// `inspect --json` shows what `example-plugins/LANGUAGE/hello/plugin.toml`
 /// says, written into the component by precept-build.
-fn identity_from_precept_toml(language: &str, component: &str) {
+fn identity_from_plugin_toml(language: &str, component: &str) {
     let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
         .args(["inspect", "--json", component])
         .env("PRECEPT_CACHE_DIR", cache_dir())
