@@ -74,6 +74,8 @@ pub struct ServiceFailure {
     pub step: &'static str,
     /// The cause, in one line.
     pub cause: String,
+    /// Whether the fault policy reported it as it happened.
+    reported: bool,
 }
 
 impl ServiceFailure {
@@ -81,7 +83,7 @@ impl ServiceFailure {
     /// did already: a plugin's failure is reported (and counted towards
     /// its `max-errors` and fail-fast) as it happens.
     pub fn report(&self) {
-        if self.plugin.is_none() {
+        if !self.reported {
             crate::io::logging::report(self);
         }
     }
@@ -211,6 +213,7 @@ impl Registered {
             kind,
             step: step.as_str(),
             cause,
+            reported: false,
         };
         match &self.provider {
             Provider::Native(service) => {
@@ -237,7 +240,10 @@ impl Registered {
                     // The fault policy shows it, counts it and decides
                     // whether the plugin stays.
                     app.events.report(f);
-                    failed
+                    ServiceFailure {
+                        reported: true,
+                        ..failed
+                    }
                 })
             }
         }

@@ -60,14 +60,18 @@ impl App {
     /// limits; the event trace and the log as those flags ask. A plugin
     /// that fails to load is reported in one line and the others load.
     /// `Err` is the status to end with: the options or the configuration
-    /// could not be read.
+    /// could not be read, or, with fail-fast, a plugin could not be loaded.
     pub async fn load<I, T>(&mut self, args: I) -> Result<(), ExitStatus>
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        self.launch(&args).await
+        self.launch(&args).await?;
+        if self.fail_fast && self.registry.load_failures() > 0 {
+            return Err(ExitStatus::PluginNotLoaded);
+        }
+        Ok(())
     }
 
     /// What the plugins' failures so far make of a run's status, as
@@ -130,7 +134,12 @@ impl App {
     /// Chooses `run` as the application's services, and sets them up.
     async fn setup_services_of(&self, run: Run) -> Result<(), Vec<ServiceFailure>> {
         *self.services.lock().unwrap() = Some(run.clone());
-        run.setup(&self.service_context()).await
+        let set_up = run.setup(&self.service_context()).await;
+        if set_up.is_err() {
+            // Nothing starts after a failed setup.
+            *self.services.lock().unwrap() = Some(Run::default());
+        }
+        set_up
     }
 
     /// The services chosen by the last setup; without one, those that run
@@ -243,6 +252,8 @@ impl App {
             outcome.map_err(Ended::Command)
         };
         let ended = tokio::select! {
+            // The run's own outcome first when both are ready.
+            biased;
             result = main => result.err(),
             signal = signals::next(&mut signals) => Some(Ended::Interrupted(signal)),
             () = shutdown => Some(Ended::Interrupted("shutdown")),

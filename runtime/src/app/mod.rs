@@ -111,6 +111,8 @@ pub struct App {
     pub(crate) launch: Launch,
     /// What runs when no command is given; help is printed without it.
     pub(crate) default_command: Option<RunCommand>,
+    /// Held while a plugin is loaded again or unloaded: one at a time.
+    pub(crate) reloading: tokio::sync::Mutex<()>,
     /// The services of the run: chosen by their setup.
     pub(crate) services: Mutex<Option<crate::services::Run>>,
     /// The embedder's own reason to end the run, as Ctrl-C would (in a
@@ -150,6 +152,7 @@ impl App {
             cache: OnceLock::new(),
             launch: Launch::default(),
             default_command: None,
+            reloading: tokio::sync::Mutex::new(()),
             services: Mutex::new(None),
             shutdown: Mutex::new(None),
             watch: false,

@@ -71,6 +71,7 @@ impl App {
             path: String::new(),
             cause: "no plugin of this name is loaded".into(),
         })?;
+        let _one_at_a_time = self.reloading.lock().await;
         let Some(candidate) = self.load_again(&plugin).await? else {
             return Ok(None);
         };
@@ -86,7 +87,9 @@ impl App {
     /// and configuration keys are removed and its instance is released;
     /// its timers end. `None` when no plugin of that name is loaded.
     pub async fn unload_plugin(&self, name: &str) -> Option<Vec<ServiceFailure>> {
-        let (plugin, services) = self.registry.remove(name)?;
+        let _one_at_a_time = self.reloading.lock().await;
+        let name = self.plugin(name)?.name().to_string();
+        let (plugin, services) = self.registry.remove(&name)?;
         let running = services.iter().filter(|s| s.is_running()).cloned();
         let failures = Run::of(running.collect())
             .stop(&self.service_context())
@@ -98,7 +101,7 @@ impl App {
             run.forget(&services);
         }
         self.events.forget(&plugin);
-        plugin.disable();
+        plugin.retire().await;
         Some(failures)
     }
 
@@ -152,6 +155,7 @@ impl App {
                     continue;
                 }
                 let reloading = Instant::now();
+                let _one_at_a_time = self.reloading.lock().await;
                 // Loading may compile for seconds: the end of the command
                 // does not wait for it. Nothing is replaced until it is done.
                 let loaded = tokio::select! {
@@ -243,7 +247,10 @@ impl App {
         let restart = Run::of(provided.filter(|s| s.is_running()).collect());
         let mut failures = restart.stop(ctx).await;
         self.events.resubscribe(plugin, &requests);
-        plugin.swap(&new);
+        plugin.swap(&new).await;
+        // Its errors are counted afresh.
+        let faults = self.events.faults();
+        faults.set_max_errors(plugin.name(), plugin.limits().max_errors);
         contributed.profile.setup = setting_up.elapsed();
         // The same services, provided by the same handle: the new ones are
         // not kept.

@@ -121,6 +121,16 @@ impl Faults {
         };
     }
 
+    /// Forgets everything kept about the plugin `plugin` but its failures:
+    /// it was unloaded, and another may come under its name.
+    pub(crate) fn forget(&self, plugin: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.errors.remove(plugin);
+        state.max_errors.remove(plugin);
+        state.fatal_plugins.remove(plugin);
+        state.shown.retain(|(name, _), _| name != plugin);
+    }
+
     /// Makes every plugin failure fatal (or none, unless marked).
     pub(crate) fn set_fail_fast(&self, fail_fast: bool) {
         self.fail_fast.store(fail_fast, Ordering::Release);

@@ -342,6 +342,7 @@ impl Events {
         self.resubscribe(plugin, &Requests::default());
         let mut plugins = self.inner.plugins.lock().unwrap();
         plugins.retain(|_, known| !std::ptr::eq(known.as_ptr(), Arc::as_ptr(plugin)));
+        self.inner.faults.forget(plugin.name());
     }
 
     /// Whether a fatal failure was reported.
@@ -396,8 +397,9 @@ impl Events {
             // Each request stays counted against the plugin until it has
             // been carried out (a dispatch: delivered in full).
             while let Some((op, _counted)) = ops.next() {
-                if plugin.is_disabled() {
-                    // What a disabled plugin asked for goes no further.
+                if plugin.is_disabled() || ops.maker_is_gone() {
+                    // What a disabled or replaced instance asked for goes
+                    // no further.
                     break;
                 }
                 match op {
@@ -561,8 +563,8 @@ impl Events {
     /// skipped.
     fn start_timer(&self, plugin: &Arc<Plugin>, timer: Timer) {
         let timers = &self.inner.timers;
-        let book = plugin.timers();
-        if timers.is_closed() || !book.is_live(timer.id) {
+        let book = timer.book.clone();
+        if timers.is_closed() || !book.is_live(timer.id) || !plugin.runs_timers_of(&book) {
             book.release(timer.id);
             return;
         }
@@ -576,6 +578,8 @@ impl Events {
                 tokio::select! {
                     () = tokio::time::sleep_until(next) => {}
                     _ = closing.changed() => break,
+                    // Its instance was disabled or replaced.
+                    () = book.ended() => break,
                 }
                 let source = plugin.upgrade().filter(|p| p.runs_timers_of(&book));
                 let source = source.filter(|_| book.is_live(timer.id));

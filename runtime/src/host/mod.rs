@@ -153,7 +153,7 @@ impl HostState {
         self.left = Waiting::default();
         self.live = None;
         self.in_setup = false;
-        std::mem::take(&mut self.ops)
+        std::mem::take(&mut self.ops).made_by(self.disabled.clone())
     }
 
     /// Marks the coming call as the plugin's `setup`, the only call that

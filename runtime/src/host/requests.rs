@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::host::timers::Timer;
 use crate::model::command_spec::{ArgSpec, CommandSpec};
@@ -233,9 +233,26 @@ impl Drop for Counted {
 #[derive(Debug, Default)]
 pub(crate) struct Requests {
     ops: VecDeque<(HostOp, Counted)>,
+    /// The flag of the instance that made them, when one call made them
+    /// all: none is carried out once that instance is disabled or
+    /// replaced.
+    by: Option<Arc<AtomicBool>>,
 }
 
 impl Requests {
+    /// The same requests, made by the instance whose flag is `disabled`.
+    pub(crate) fn made_by(mut self, disabled: Arc<AtomicBool>) -> Self {
+        self.by = Some(disabled);
+        self
+    }
+
+    /// Whether the instance that made them is disabled or replaced.
+    pub(crate) fn maker_is_gone(&self) -> bool {
+        self.by
+            .as_ref()
+            .is_some_and(|disabled| disabled.load(Ordering::Acquire))
+    }
+
     /// Adds a counted request at the end.
     pub(crate) fn push(&mut self, op: HostOp, counted: Counted) {
         self.ops.push_back((op, counted));

@@ -6,11 +6,11 @@
 //! application closes every timer before `cli_stopped`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::model::value::Payload;
@@ -22,7 +22,7 @@ pub const MAX_TIMERS: usize = 16;
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// One timer a plugin set, waiting to be started by the dispatcher.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Timer {
     /// Its id, unique within the plugin.
     pub(crate) id: u64,
@@ -34,6 +34,16 @@ pub(crate) struct Timer {
     pub(crate) event: String,
     /// The payload it dispatches.
     pub(crate) payload: Payload,
+    /// The book of the instance that set it.
+    pub(crate) book: Arc<TimerBook>,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Timer) -> bool {
+        (self.id, self.delay, self.every) == (other.id, other.delay, other.every)
+            && (&self.event, &self.payload) == (&other.event, &other.payload)
+            && Arc::ptr_eq(&self.book, &other.book)
+    }
 }
 
 /// A plugin's timers that hold host resources: their ids, the payload
@@ -46,6 +56,9 @@ pub(crate) struct Timer {
 pub(crate) struct TimerBook {
     held: Mutex<HashMap<u64, Held>>,
     next_id: AtomicU64,
+    /// Whether its instance is gone: every timer of it ends at once.
+    ended: AtomicBool,
+    end: Notify,
 }
 
 /// What one timer holds.
@@ -86,8 +99,25 @@ impl TimerBook {
 
     /// Whether the timer `id` may still fire.
     pub(crate) fn is_live(&self, id: u64) -> bool {
+        if self.ended.load(Ordering::Acquire) {
+            return false;
+        }
         let held = self.held.lock().unwrap();
         held.get(&id).is_some_and(|h| !h.cancelled)
+    }
+
+    /// Ends every timer of the book: its instance is disabled or replaced.
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.end.notify_waiters();
+    }
+
+    /// Waits until the book is ended (returns at once if it was).
+    pub(crate) async fn ended(&self) {
+        let notified = self.end.notified();
+        if !self.ended.load(Ordering::Acquire) {
+            notified.await;
+        }
     }
 
     /// Forgets the timer `id`, whose task is gone.

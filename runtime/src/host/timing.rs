@@ -34,6 +34,7 @@ impl HostState {
             every: repeat.then_some(delay),
             event,
             payload,
+            book: self.timers.clone(),
         };
         if let Err(error) = self.record(HostOp::SetTimer(timer)) {
             self.timers.release(id);

@@ -5,28 +5,37 @@
 //! limit on watches, a file system without them), a poll stands in.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::Notify;
 
 /// How often files are looked at when the operating system gives no
 /// notices.
 const POLL: Duration = Duration::from_millis(200);
 
-/// Notices of changes in the directories of some files.
+/// How long notices are gathered after the first: a burst (a build writing
+/// many files, or a plugin writing in a loop) wakes the waiter once, and
+/// the files are looked at no more than 20 times a second.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// Notices of changes in the directories of some files. However many come
+/// (a plugin writing in a watched directory in a loop), they hold one
+/// pending wake-up, never a queue.
 pub(crate) struct Changes {
-    notices: Option<(notify::RecommendedWatcher, UnboundedReceiver<()>)>,
+    notices: Option<(notify::RecommendedWatcher, Arc<Notify>)>,
 }
 
 impl Changes {
     /// Watches the directory of each of `files` (a file replaced by a
     /// rename is seen too).
     pub(crate) fn watch<'a>(files: impl IntoIterator<Item = &'a Path>) -> Changes {
-        let (sender, receiver) = unbounded_channel();
-        let watcher = notify::recommended_watcher(move |notice: notify::Result<notify::Event>| {
-            if notice.is_ok() {
-                let _ = sender.send(());
+        let notice = Arc::new(Notify::new());
+        let noticed = notice.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok() {
+                noticed.notify_one();
             }
         });
         let watched = watcher.and_then(|mut watcher| {
@@ -40,7 +49,7 @@ impl Changes {
         });
         match watched {
             Ok(watcher) => Changes {
-                notices: Some((watcher, receiver)),
+                notices: Some((watcher, notice)),
             },
             Err(error) => {
                 tracing::warn!("no file notices ({error}); looking at the files every {POLL:?}");
@@ -49,15 +58,13 @@ impl Changes {
         }
     }
 
-    /// Waits for the next notice (several that came together count as
-    /// one); without notices, for the next poll.
+    /// Waits for the next notice (all that came since the last wait count
+    /// as one); without notices, for the next poll.
     pub(crate) async fn next(&mut self) {
-        match &mut self.notices {
-            Some((_, receiver)) => {
-                if receiver.recv().await.is_none() {
-                    std::future::pending::<()>().await;
-                }
-                while receiver.try_recv().is_ok() {}
+        match &self.notices {
+            Some((_, notice)) => {
+                notice.notified().await;
+                tokio::time::sleep(GATHER).await;
             }
             None => tokio::time::sleep(POLL).await,
         }

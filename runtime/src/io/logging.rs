@@ -302,7 +302,13 @@ pub fn flush(timeout: Duration) {
 /// whatever the log settings.
 pub(crate) fn report(error: &dyn std::fmt::Display) {
     let line = error.to_string();
-    eprintln!("error: {}", Clean::capped(&line, 4 * MAX_SHOWN_CHARS));
+    // A closed or failing standard error loses the line; it never panics
+    // (a report may be made under the fault policy's lock).
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "error: {}",
+        Clean::capped(&line, 4 * MAX_SHOWN_CHARS)
+    );
 }
 
 #[cfg(test)]

@@ -74,9 +74,21 @@ impl Loaded {
     /// or when the call that holds it returns); its timers fire no more.
     fn disable(&self) {
         self.disabled.store(true, Ordering::Release);
+        self.timers.end();
         if let Ok(mut instance) = self.instance.try_lock() {
             instance.take();
         }
+    }
+
+    /// Like `disable`, once the call running in it, if any, has returned
+    /// (that call ends as it would have, not cut off); `first` runs then,
+    /// before the instance is disabled.
+    async fn retire(&self, first: impl FnOnce()) {
+        let mut instance = self.instance.lock().await;
+        first();
+        self.disabled.store(true, Ordering::Release);
+        self.timers.end();
+        instance.take();
     }
 }
 
@@ -194,11 +206,6 @@ impl Plugin {
         names.collect()
     }
 
-    /// The timers of the plugin's instance.
-    pub(crate) fn timers(&self) -> Arc<TimerBook> {
-        self.current().timers.clone()
-    }
-
     /// Whether a timer booked in `book` may still fire: `book` is the
     /// running instance's, and it is not disabled.
     pub(crate) fn runs_timers_of(&self, book: &Arc<TimerBook>) -> bool {
@@ -225,13 +232,21 @@ impl Plugin {
         self.current().disable();
     }
 
-    /// Puts the instance `new` holds behind this handle: calls from now on
-    /// reach it. The instance it replaces is disabled and released (at
-    /// once, or when its running call returns), and its timers end.
-    pub(crate) fn swap(&self, new: &Plugin) {
-        let new = new.current();
-        let old = std::mem::replace(&mut *self.loaded.write().unwrap(), new);
-        old.disable();
+    /// Puts the instance `new` holds behind this handle once the call
+    /// running in the current one, if any, has returned: calls from then
+    /// on reach the new one. The instance it replaces is disabled and
+    /// released, its timers end, and what it still asked of the dispatcher
+    /// is dropped.
+    pub(crate) async fn swap(&self, new: &Plugin) {
+        let old = self.current();
+        old.retire(|| *self.loaded.write().unwrap() = new.current())
+            .await;
+    }
+
+    /// Disables the plugin for good once the call running in it, if any,
+    /// has returned; its store is released and its timers end.
+    pub(crate) async fn retire(&self) {
+        self.current().retire(|| {}).await;
     }
 
     /// The plugin's limits.
