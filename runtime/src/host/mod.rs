@@ -29,7 +29,6 @@ use crate::host::requests::{
     Bounds, Counted, HostOp, PLUGIN_FACTOR, Pending, Requests, Waiting, command_bytes, key_bytes,
 };
 use crate::host::timers::TimerBook;
-use log::TokenBucket;
 use crate::io::logging::Level;
 use crate::model::app_info::AppInfo;
 use crate::model::command_spec::CommandSpec;
@@ -39,6 +38,7 @@ use crate::model::vars::VarBudget;
 use crate::trust::capabilities::Granted;
 use crate::trust::net::NetAccess;
 use crate::trust::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
+use log::TokenBucket;
 
 /// The most bytes one command description may take (names, help, defaults).
 const MAX_COMMAND_BYTES: usize = 64 << 10;

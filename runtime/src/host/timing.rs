@@ -53,4 +53,3 @@ impl HostState {
         self.timers.cancel(id);
     }
 }
-
