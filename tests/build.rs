@@ -32,12 +32,6 @@ fn main() {
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
 
     guests::require_target();
-    // Tests of parallelism are ignored, with the reason, on one core.
-    println!("cargo::rustc-check-cfg=cfg(one_core)");
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        println!("cargo::rustc-cfg=one_core");
-    }
-
     let plugins = discover(&workspace);
     let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
     let built = guests::build(&workspace, &out_dir.join("wasm"), &names);

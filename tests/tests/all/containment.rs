@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{app, copy_as, log, probe};
 use precept::limits::{MAX_DELIVERIES_PER_DISPATCH, MAX_DISPATCH_DEPTH};
-use precept::{App, ExitStatus, FailureKind, LoadError, Payload, Sandbox};
+use precept::{App, ExitStatus, FailureKind, LoadError, Payload, Sandbox, Value};
 
 const LIFECYCLE: [&str; 4] = [
     "good:before_cli_start:0",
@@ -217,33 +217,24 @@ async fn a_plugin_that_keeps_failing_is_disabled_and_its_reports_stay_few() {
     assert_eq!(app.events().subscriber_count("tick"), 0);
 }
 
-/// Two plugins whose service starts each need the same CPU time: started
-/// together on a multi-threaded runtime, they take about as long as one.
+/// Two plugins whose service starts each return only once both have
+/// begun: started one after another, the first would wait for the second
+/// until its time limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(one_core, ignore = "needs two cores; this machine has one")]
-async fn service_starts_run_in_parallel() {
-    async fn run(copies: &[&str]) -> Duration {
-        let mut app: App = app();
-        for name in copies {
-            let mut sandbox = Sandbox::default();
-            sandbox.limits.call = Duration::from_secs(20);
-            sandbox.limits.wait = Duration::from_secs(20);
-            sandbox.grants.args = vec!["busy-service".into(), "150".into()];
-            app.load_plugin_with(copy_as(precept_tests::HOSTILE, name), &sandbox.into())
-                .await
-                .unwrap();
-        }
-        let started = Instant::now();
-        crate::common::add_run(&mut app);
-        assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
-        started.elapsed()
+async fn service_starts_run_at_the_same_time() {
+    let mut app: App = app();
+    for name in ["meet-a", "meet-b"] {
+        let mut sandbox = Sandbox::default();
+        sandbox.limits.call = Duration::from_secs(20);
+        sandbox.limits.wait = Duration::from_secs(20);
+        sandbox.grants.args = vec!["meet-service".into(), "2".into()];
+        app.load_plugin_with(copy_as(precept_tests::HOSTILE, name), &sandbox.into())
+            .await
+            .unwrap();
     }
-    let alone = run(&["busy-a"]).await;
-    let together = run(&["busy-b", "busy-c"]).await;
-    assert!(
-        together.as_secs_f64() < alone.as_secs_f64() * 1.6,
-        "alone {alone:?}, two together {together:?}"
-    );
+    crate::common::add_run(&mut app);
+    assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
+    assert_eq!(app.vars().get("meet.arrived"), Some(Value::Integer(2)));
 }
 
 #[tokio::test]

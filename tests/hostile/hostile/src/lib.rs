@@ -72,7 +72,7 @@ impl Plugin for Hostile {
             }
             "long-name" => events::subscribe(&"n".repeat(1 << 20)),
             "help-command" => commands::add(Command::new("help", "shadows clap's help")),
-            "busy-service" => {
+            "busy-service" | "meet-service" => {
                 let n: i64 = app::get_var("busy.count").unwrap_or(0);
                 app::set_var("busy.count", n + 1);
                 services::add(&format!("busy_{n}"));
@@ -127,6 +127,16 @@ impl Plugin for Hostile {
     }
 
     fn service_start(&mut self, _name: &str) -> Result<(), String> {
+        if self.mode == "meet-service" {
+            // Arrives, then spins until all `arg` parties have arrived: it
+            // returns only if the others' starts run at the same time.
+            let parties = count(&self.arg, 2) as i64;
+            app::add_var("meet.arrived", 1)?;
+            while app::get_var::<i64>("meet.arrived").unwrap_or(0) < parties {
+                std::hint::spin_loop();
+            }
+            return Ok(());
+        }
         // About as much work as `arg` (a number of millions) says.
         let rounds: u64 = self.arg.parse().unwrap_or(1) * 1_000_000;
         let mut n: u64 = 0;
