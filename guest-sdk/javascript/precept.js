@@ -13,15 +13,18 @@
 // s64), BigInts, strings, arrays of those; anything else as JSON. An
 // event handler stops the event by returning true; whatever an export
 // throws is reported with the plugin's name, and the plugin goes on.
+//
+// `@WIT_VERSION` below is the contract's version: precept-build writes in
+// the version of the WIT package it builds against.
 
-import * as wApp from "precept:plugin/app@0.2.0";
-import { granted } from "precept:plugin/capabilities@0.2.0";
-import { addCommand } from "precept:plugin/commands@0.2.0";
-import { declare, get } from "precept:plugin/config@0.2.0";
-import { dispatch, subscribe, unsubscribe } from "precept:plugin/events@0.2.0";
-import { log as wLog } from "precept:plugin/log@0.2.0";
-import { addService, isRunning } from "precept:plugin/services@0.2.0";
-import * as wTimers from "precept:plugin/timers@0.2.0";
+import * as wApp from "precept:plugin/app@WIT_VERSION";
+import { granted } from "precept:plugin/capabilities@WIT_VERSION";
+import { addCommand } from "precept:plugin/commands@WIT_VERSION";
+import { declare, get } from "precept:plugin/config@WIT_VERSION";
+import { dispatch, subscribe, unsubscribe } from "precept:plugin/events@WIT_VERSION";
+import { log as wLog } from "precept:plugin/log@WIT_VERSION";
+import { addService, isRunning } from "precept:plugin/services@WIT_VERSION";
+import * as wTimers from "precept:plugin/timers@WIT_VERSION";
 
 const isScalar = (v) => v == null || ["boolean", "number", "bigint", "string"].includes(typeof v);
 

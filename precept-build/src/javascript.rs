@@ -24,7 +24,12 @@ const SDK: &[(&str, &str)] = &[
 pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     let staged = job.staging.join("javascript");
     tool::copy_dir(dir, &staged)?;
-    tool::write_files(&staged, SDK.iter().copied())?;
+    // The SDK imports the contract at the version it is built against.
+    let at = crate::wasi_http::package(job.wit)?.at;
+    let sdk = SDK
+        .iter()
+        .map(|(name, text)| (name, text.replace("@WIT_VERSION", &at)));
+    tool::write_files(&staged, sdk)?;
     let mut command = Command::new(toolchain::COMPONENTIZE_JS);
     command
         .arg(staged.join("precept-entry.js"))

@@ -4,7 +4,7 @@
 //! `wit/wasi/`, as the runtime provides them. A plugin that makes no
 //! request imports none of it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{BuildError, Job};
 
@@ -37,34 +37,12 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
     let deps = root.join("deps");
     let contract = deps.join("precept");
     std::fs::create_dir_all(&contract).map_err(BuildError::io(&contract))?;
-    let mut package = None;
-    let entries = std::fs::read_dir(job.wit).map_err(BuildError::io(job.wit))?;
-    for entry in entries {
-        let path = entry.map_err(BuildError::io(job.wit))?.path();
-        if path.extension().is_some_and(|e| e == "wit") {
-            let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
-            package = package.or_else(|| package_of(&text));
-            let copy = contract.join(path.file_name().unwrap());
-            std::fs::write(&copy, text).map_err(BuildError::io(&copy))?;
-        }
+    for path in wit_files(job.wit)? {
+        let copy = contract.join(path.file_name().unwrap());
+        std::fs::copy(&path, &copy).map_err(BuildError::io(&copy))?;
     }
-    let package = package.ok_or_else(|| {
-        BuildError::Component(anyhow::anyhow!(
-            "{}: no `package` line in its WIT files",
-            job.wit.display()
-        ))
-    })?;
+    let package = package(job.wit)?;
     crate::tool::write_files(&deps, WASI.iter().copied())?;
-    let package = match package.split_once('@') {
-        Some((name, version)) => Package {
-            name: name.to_string(),
-            at: format!("@{version}"),
-        },
-        None => Package {
-            name: package,
-            at: String::new(),
-        },
-    };
     let world = format!(
         "package precept:with-http;\n\n\
          world plugin {{\n    include {name}/{world}{at};\n    import wasi:http/outgoing-handler@0.2.12;\n}}\n",
@@ -75,6 +53,42 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
     let file = root.join("world.wit");
     std::fs::write(&file, world).map_err(BuildError::io(&file))?;
     Ok((root, package))
+}
+
+/// The package of the WIT directory `wit`, from its `package` line.
+pub(crate) fn package(wit: &Path) -> Result<Package, BuildError> {
+    for path in wit_files(wit)? {
+        let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
+        if let Some(package) = package_of(&text) {
+            return Ok(match package.split_once('@') {
+                Some((name, version)) => Package {
+                    name: name.to_string(),
+                    at: format!("@{version}"),
+                },
+                None => Package {
+                    name: package,
+                    at: String::new(),
+                },
+            });
+        }
+    }
+    Err(BuildError::Component(anyhow::anyhow!(
+        "{}: no `package` line in its WIT files",
+        wit.display()
+    )))
+}
+
+/// The `.wit` files of the directory `wit`, in name order.
+fn wit_files(wit: &Path) -> Result<Vec<PathBuf>, BuildError> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(wit).map_err(BuildError::io(wit))? {
+        let path = entry.map_err(BuildError::io(wit))?.path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// `precept:plugin@0.2.0` from the line `package precept:plugin@0.2.0;`.
