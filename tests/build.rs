@@ -211,7 +211,8 @@ fn build_other_languages(
         }
     }
     plugins.sort();
-    let builder = precept_build::Builder::new();
+    // Go plugins and the Go SDK are `go vet`-checked as they are built.
+    let builder = precept_build::Builder::new().vet(true);
     println!("cargo:rerun-if-env-changed=PATH");
     std::thread::scope(|scope| {
         let builds: Vec<_> = plugins

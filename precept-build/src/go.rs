@@ -45,6 +45,10 @@ const SDK: &[(&str, &str)] = &[
     ),
 ];
 
+/// The SDK's own packages, which `go vet` checks; the bindings generated
+/// beside them are not.
+const SDK_PACKAGES: [&str; 2] = ["precept", "exports/export_wit_world"];
+
 /// `go.bytecodealliance.org/pkg`, as (path inside the module, contents).
 const GO_PKG: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/go_pkg.rs"));
 
@@ -82,6 +86,13 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         .arg(format!("-require={pkg_module}@{pkg_version}"))
         .arg(format!("-replace={pkg_module}={}", pkg.display()));
     tool::run(toolchain::GO, edit, &toolchain::go_install())?;
+    if job.vet {
+        let mut vet = go(&plugin);
+        vet.arg("vet")
+            .args(SDK_PACKAGES.map(|p| format!("{SDK_MODULE}/{p}")))
+            .arg("./...");
+        tool::run("go vet", vet, &toolchain::go_install())?;
+    }
 
     // A plugin is a package that registers its hooks when it initialises;
     // a `package main` of its own is built as it is.

@@ -155,6 +155,8 @@ pub struct Builder {
     world: String,
     /// Where cargo builds Rust plugins; its own default when `None`.
     target_dir: Option<PathBuf>,
+    /// Whether Go plugins and the Go SDK are checked with `go vet`.
+    vet: bool,
 }
 
 impl Default for Builder {
@@ -171,7 +173,16 @@ impl Builder {
             wit: None,
             world: "plugin".into(),
             target_dir: None,
+            vet: false,
         }
+    }
+
+    /// Also checks a Go plugin's packages, and the Go SDK's own (not the
+    /// bindings generated for it), with `go vet`; a finding fails the
+    /// build. Other languages are built as without it.
+    pub fn vet(mut self, vet: bool) -> Builder {
+        self.vet = vet;
+        self
     }
 
     /// Builds Rust plugins in the cargo target directory `dir`.
@@ -215,6 +226,7 @@ impl Builder {
             wit: &wit,
             world: &self.world,
             staging: staging.path(),
+            vet: self.vet,
         };
         match language {
             Language::Rust => rust::build(dir, self.target_dir.as_deref(), out)?,
@@ -236,6 +248,8 @@ pub(crate) struct Job<'a> {
     pub(crate) world: &'a str,
     /// A directory of this build's own, removed when it ends.
     pub(crate) staging: &'a Path,
+    /// Whether to check the sources with the language's vet, if it has one.
+    pub(crate) vet: bool,
 }
 
 #[cfg(test)]

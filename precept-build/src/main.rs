@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use precept_build::{Builder, Language};
 
-const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR]
+const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR] [--vet]
        precept-build new NAME --lang rust|c|python|javascript|go
 
 Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
+--vet also checks a Go plugin and the Go SDK with `go vet`.
 DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a
@@ -42,6 +43,7 @@ fn run() -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("--wit needs a DIR"))?;
                 builder = builder.wit_dir(wit);
             }
+            Some("--vet") => builder = builder.vet(true),
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 return Ok(());

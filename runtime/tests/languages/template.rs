@@ -68,7 +68,11 @@ fn new_builds_and_runs(language: Language) -> Result<(), Failed> {
     // Rust plugins share one cargo target directory across runs.
     let target = std::env::temp_dir().join("precept-template-target");
     let component = parent.join(format!("{name}.wasm"));
-    let built = Builder::new().target_dir(target).build(&dir, &component)?;
+    // The Go template is `go vet`-clean as written.
+    let built = Builder::new()
+        .target_dir(target)
+        .vet(true)
+        .build(&dir, &component)?;
     assert_eq!(built, language);
 
     let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
