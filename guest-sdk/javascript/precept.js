@@ -14,8 +14,9 @@
 // event handler stops the event by returning true; whatever an export
 // throws is reported with the plugin's name, and the plugin goes on.
 //
-// `@WIT_VERSION` below is the contract's version: precept-build writes in
-// the version of the WIT package it builds against.
+// The imports below name the contract's version by a placeholder, which
+// precept-build replaces with the version of the WIT package it builds
+// against.
 
 import * as wApp from "precept:plugin/app@WIT_VERSION";
 import { granted } from "precept:plugin/capabilities@WIT_VERSION";

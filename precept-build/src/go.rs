@@ -91,7 +91,7 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         vet.arg("vet")
             .args(SDK_PACKAGES.map(|p| format!("{SDK_MODULE}/{p}")))
             .arg("./...");
-        tool::run("go vet", vet, &toolchain::go_install())?;
+        tool::run(toolchain::GO, vet, &toolchain::go_install())?;
     }
 
     // A plugin is a package that registers its hooks when it initialises;

@@ -24,12 +24,7 @@ const SDK: &[(&str, &str)] = &[
 pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError> {
     let staged = job.staging.join("javascript");
     tool::copy_dir(dir, &staged)?;
-    // The SDK imports the contract at the version it is built against.
-    let at = crate::wasi_http::package(job.wit)?.at;
-    let sdk = SDK
-        .iter()
-        .map(|(name, text)| (name, text.replace("@WIT_VERSION", &at)));
-    tool::write_files(&staged, sdk)?;
+    tool::write_files(&staged, sdk(&crate::wit::package(job.wit)?.at))?;
     let mut command = Command::new(toolchain::COMPONENTIZE_JS);
     command
         .arg(staged.join("precept-entry.js"))
@@ -46,4 +41,29 @@ pub(crate) fn build(job: &Job, dir: &Path, out: &Path) -> Result<(), BuildError>
         command,
         &toolchain::componentize_js_install(),
     )
+}
+
+/// The SDK's files, importing the contract at `at` (e.g. `@0.2.0`), the
+/// version of the WIT package the plugin is built against.
+fn sdk(at: &str) -> impl Iterator<Item = (&'static str, String)> {
+    SDK.iter()
+        .map(move |(name, text)| (*name, text.replace("@WIT_VERSION", at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sdk_imports_the_version_of_the_wit_it_is_built_against() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plugin.wit"), crate::WIT).unwrap();
+        let at = crate::wit::package(dir.path()).unwrap().at;
+        assert_eq!(at, "@0.2.0");
+        for (name, text) in sdk(&at) {
+            assert!(!text.contains("WIT_VERSION"), "{name}");
+        }
+        let (_, precept) = sdk(&at).find(|(name, _)| *name == "precept.js").unwrap();
+        assert!(precept.contains("from \"precept:plugin/events@0.2.0\";"));
+    }
 }

@@ -26,6 +26,7 @@ pub mod template;
 mod tool;
 pub mod toolchain;
 mod wasi_http;
+mod wit;
 
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,12 @@
 //! The world plugins are built against when their toolchain binds every
-//! interface from WIT (C, Python): `job`'s world with
+//! interface from WIT (C, Python, Go): `job`'s world with
 //! `wasi:http/outgoing-handler` imported too, from the WASI packages in
 //! `wit/wasi/`, as the runtime provides them. A plugin that makes no
 //! request imports none of it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::wit::{Package, package, wit_files};
 use crate::{BuildError, Job};
 
 /// The WASI packages `wasi:http` needs, as the runtime provides them.
@@ -22,14 +23,6 @@ const WASI: &[(&str, &str)] = &[
     ("sockets.wit", include_str!("../../wit/wasi/sockets.wit")),
 ];
 
-/// The contract's package, as an `include` or an interface names it.
-pub(crate) struct Package {
-    /// E.g. `precept:plugin`.
-    pub(crate) name: String,
-    /// E.g. `@0.2.0`; empty for an unversioned package.
-    pub(crate) at: String,
-}
-
 /// A WIT directory whose world `plugin` is `job`'s world with
 /// `wasi:http/outgoing-handler` imported too, and the contract's package.
 pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
@@ -38,8 +31,9 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
     let contract = deps.join("precept");
     std::fs::create_dir_all(&contract).map_err(BuildError::io(&contract))?;
     for path in wit_files(job.wit)? {
+        let text = std::fs::read(&path).map_err(BuildError::io(&path))?;
         let copy = contract.join(path.file_name().unwrap());
-        std::fs::copy(&path, &copy).map_err(BuildError::io(&copy))?;
+        std::fs::write(&copy, text).map_err(BuildError::io(&copy))?;
     }
     let package = package(job.wit)?;
     crate::tool::write_files(&deps, WASI.iter().copied())?;
@@ -53,48 +47,4 @@ pub(crate) fn world(job: &Job) -> Result<(PathBuf, Package), BuildError> {
     let file = root.join("world.wit");
     std::fs::write(&file, world).map_err(BuildError::io(&file))?;
     Ok((root, package))
-}
-
-/// The package of the WIT directory `wit`, from its `package` line.
-pub(crate) fn package(wit: &Path) -> Result<Package, BuildError> {
-    for path in wit_files(wit)? {
-        let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
-        if let Some(package) = package_of(&text) {
-            return Ok(match package.split_once('@') {
-                Some((name, version)) => Package {
-                    name: name.to_string(),
-                    at: format!("@{version}"),
-                },
-                None => Package {
-                    name: package,
-                    at: String::new(),
-                },
-            });
-        }
-    }
-    Err(BuildError::Component(anyhow::anyhow!(
-        "{}: no `package` line in its WIT files",
-        wit.display()
-    )))
-}
-
-/// The `.wit` files of the directory `wit`, in name order.
-fn wit_files(wit: &Path) -> Result<Vec<PathBuf>, BuildError> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(wit).map_err(BuildError::io(wit))? {
-        let path = entry.map_err(BuildError::io(wit))?.path();
-        if path.extension().is_some_and(|e| e == "wit") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// `precept:plugin@0.2.0` from the line `package precept:plugin@0.2.0;`.
-fn package_of(wit: &str) -> Option<String> {
-    wit.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("package ")?;
-        Some(rest.trim_end_matches(';').trim().to_string())
-    })
 }

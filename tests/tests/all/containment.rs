@@ -233,7 +233,8 @@ async fn service_starts_run_at_the_same_time() {
             .unwrap();
     }
     crate::common::add_run(&mut app);
-    assert_eq!(app.start(["test-app", "run"]).await, ExitStatus::Success);
+    let status = app.start(["test-app", "run"]).await;
+    assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
     assert_eq!(app.vars().get("meet.arrived"), Some(Value::Integer(2)));
 }
 

@@ -204,6 +204,7 @@ async fn appending_empty_items_stops_at_the_payload_bound() {
     // must be what stops them, however loaded the machine.
     let mut sandbox = tight();
     sandbox.limits.call = Duration::from_secs(20);
+    sandbox.limits.wait = Duration::from_secs(20);
     let (app, status) = run_hostile("empty-append", "200000", sandbox).await;
     assert_eq!(status, ExitStatus::Success, "{:?}", app.events().failures());
     let (limit, fixed) = (1 << 20, "q".len() + precept::limits::VALUE_BYTES);

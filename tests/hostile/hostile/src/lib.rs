@@ -73,9 +73,9 @@ impl Plugin for Hostile {
             "long-name" => events::subscribe(&"n".repeat(1 << 20)),
             "help-command" => commands::add(Command::new("help", "shadows clap's help")),
             "busy-service" | "meet-service" => {
-                let n: i64 = app::get_var("busy.count").unwrap_or(0);
-                app::set_var("busy.count", n + 1);
-                services::add(&format!("busy_{n}"));
+                let n: i64 = app::get_var("services.count").unwrap_or(0);
+                app::set_var("services.count", n + 1);
+                services::add(&format!("service_{n}"));
             }
             "errors" => events::subscribe("tick"),
             "brink" => events::subscribe("status"),
