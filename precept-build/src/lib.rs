@@ -19,6 +19,8 @@ mod go;
 pub mod guests;
 mod javascript;
 pub mod manifest;
+#[cfg(feature = "publish")]
+pub mod publish;
 mod python;
 mod reactor;
 mod rust;

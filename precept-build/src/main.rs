@@ -7,6 +7,7 @@ use precept_build::{Builder, Language};
 
 const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR] [--vet]
        precept-build new NAME --lang rust|c|python|javascript|go
+       precept-build publish DIR|FILE REGISTRY/REPOSITORY:TAG [--wit DIR]
 
 Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of the precept:plugin WIT package it carries (--wit DIR: another);
@@ -15,7 +16,11 @@ FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a
-README saying how to build and run it.";
+README saying how to build and run it.
+`publish` pushes a component (building DIR first) to an OCI registry as a
+wasm artifact, annotated from its metadata; credentials from Docker's
+config.json ($DOCKER_CONFIG) or PRECEPT_REGISTRY_USERNAME and
+PRECEPT_REGISTRY_PASSWORD.";
 
 fn main() -> ExitCode {
     match run() {
@@ -31,6 +36,9 @@ fn run() -> anyhow::Result<()> {
     let all: Vec<_> = std::env::args_os().skip(1).collect();
     if all.first().and_then(|a| a.to_str()) == Some("new") {
         return new(&all[1..]);
+    }
+    if all.first().and_then(|a| a.to_str()) == Some("publish") {
+        return publish(&all[1..]);
     }
     let mut args = all.into_iter();
     let (mut dir, mut out, mut builder) = (None, None, Builder::new());
@@ -61,6 +69,32 @@ fn run() -> anyhow::Result<()> {
     let out = out.unwrap_or_else(|| PathBuf::from(format!("target/plugins/{name}.wasm")));
     let language = builder.build(&dir, &out)?;
     eprintln!("built {} ({} plugin)", out.display(), language.name());
+    Ok(())
+}
+
+/// `publish DIR|FILE REFERENCE [--wit DIR]`: builds DIR if it is one, and
+/// pushes the component.
+fn publish(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
+    let (mut positional, mut builder) = (Vec::new(), Builder::new());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg.to_str() == Some("--wit") {
+            let wit = args
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("--wit needs a DIR"))?;
+            builder = builder.wit_dir(wit);
+        } else {
+            positional.push(arg);
+        }
+    }
+    let [what, reference] = positional.as_slice() else {
+        anyhow::bail!("{USAGE}");
+    };
+    let reference = reference
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the reference is not UTF-8"))?;
+    let pinned = precept_build::publish::publish(std::path::Path::new(what), reference, &builder)?;
+    eprintln!("published {reference}\n  pinned: {pinned}");
     Ok(())
 }
 

@@ -158,6 +158,28 @@ impl App {
         Ok(self)
     }
 
+    /// Gives the application installed plugins, as precept's entry points:
+    /// the command `plugin` (`add`, `list`, `remove`, `update`, `install
+    /// --locked`) installs them into the plugin home
+    /// ([`precept::trust::default_plugin_home`](crate::trust::default_plugin_home)
+    /// of the program's name), and every plugin installed there loads at
+    /// start with what it was granted, after the configuration's and
+    /// before `--plugin`'s. `--no-installed` skips them for one run.
+    pub fn installed_plugins(&mut self) -> Result<&mut App, Error> {
+        let home = crate::trust::installed::default_home(self.prog_name());
+        self.plugin_home(home.unwrap_or_else(|| PathBuf::from("plugins")))
+    }
+
+    /// Like [`App::installed_plugins`], with the plugin home in `dir`;
+    /// once per application.
+    pub fn plugin_home(&mut self, dir: impl Into<PathBuf>) -> Result<&mut App, Error> {
+        let dir = dir.into();
+        self.arg(crate::app::launch::no_installed_arg())?;
+        self.plugin_command(dir.clone())?;
+        self.launch.home = Some(dir);
+        Ok(self)
+    }
+
     /// Loads every component (`*.wasm`) in `dir` when the application
     /// starts, in name order, after the configuration file's plugins.
     pub fn plugin_dir(&mut self, dir: impl Into<PathBuf>) -> &mut App {

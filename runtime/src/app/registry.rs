@@ -393,7 +393,7 @@ impl App {
                 writable: true,
             });
         }
-        if let Some(lock) = &self.launch.lock {
+        if let Some(lock) = self.launch.lock_for(&file.path) {
             lock.file
                 .check(&file.locked(&granted))
                 .map_err(|change| LoadError::Locked {

@@ -13,7 +13,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         .cache_dir(precept::compile::default_cache_dir())
         .data_dir(precept::trust::default_data_dir())
         .config_file("precept.toml")?
-        .plugin_flags()?;
+        .plugin_flags()?
+        .installed_plugins()?;
     let builtins = [
         Builtin::Dispatch,
         Builtin::Inspect,

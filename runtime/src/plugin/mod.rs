@@ -5,6 +5,8 @@
 mod call;
 mod load;
 
+pub(crate) use load::usable_name;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

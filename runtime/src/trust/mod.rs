@@ -5,6 +5,7 @@
 
 pub(crate) mod capabilities;
 pub(crate) mod data;
+pub(crate) mod installed;
 pub(crate) mod lock;
 pub(crate) mod manifest;
 pub(crate) mod net;
@@ -15,5 +16,6 @@ pub use capabilities::{
     Granted, NetCapability,
 };
 pub use data::default_dir as default_data_dir;
+pub use installed::{default_home as default_plugin_home, home_var as plugin_home_var};
 pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
 pub use sandbox::{DirGrant, Grants};

@@ -25,9 +25,11 @@ pub(crate) struct Snapshot {
     pub(crate) locked: Option<String>,
     /// The compile cache's directory, if one is used.
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Where plugins' data directories are, if anywhere.
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
-type Shared = Arc<OnceLock<Snapshot>>;
+pub(super) type Shared = Arc<OnceLock<Snapshot>>;
 
 /// A command precept provides, for [`App::builtin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +193,7 @@ fn inspect_command() -> Command {
         )
 }
 
-fn loaded(shared: &Shared) -> Result<&Snapshot, CommandError> {
+pub(super) fn loaded(shared: &Shared) -> Result<&Snapshot, CommandError> {
     shared
         .get()
         .ok_or_else(|| "the plugins are not loaded yet".into())
@@ -307,7 +309,7 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
 /// answered, never given (`inspect` runs its plugin inert): a directory
 /// for each directory, with the access declared; empty values for
 /// variables; each host as declared.
-fn stand_ins(declared: &Capabilities) -> Sandbox {
+pub(super) fn stand_ins(declared: &Capabilities) -> Sandbox {
     let mut sandbox = Sandbox::default();
     let grants = &mut sandbox.grants;
     for dir in declared.dirs.iter().filter(|d| d.required) {

@@ -6,7 +6,9 @@
 mod cache_command;
 mod check;
 mod commands;
+mod install;
 mod options;
+mod plugin_command;
 mod trust;
 
 use std::ffi::OsString;
@@ -14,13 +16,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 pub use commands::Builtin;
-pub(crate) use options::{HostOptions, config_arg, plugin_args, update_lock_arg};
+pub(crate) use options::{HostOptions, config_arg, no_installed_arg, plugin_args, update_lock_arg};
 
 use crate::app::App;
 use crate::app::status::ExitStatus;
 use crate::events::trace::{EventTrace, TraceFormat};
 use crate::io::logging;
 use crate::model::config::{self, Config, PluginDump, PluginOptions};
+use crate::trust::installed::{self, InstalledFile};
 use crate::trust::lock::{self, LockFile};
 use crate::trust::sandbox::Limits;
 use commands::Snapshot;
@@ -52,6 +55,11 @@ pub(crate) struct Launch {
     /// granted is still checked and answered, so that their `setup` runs
     /// as it would; `inspect`'s application.
     pub(crate) inert: bool,
+    /// The plugin home, when installed plugins load at start.
+    pub(crate) home: Option<PathBuf>,
+    /// The installed plugins loaded this run, as a lockfile: each is
+    /// checked against its record, not against `lock`.
+    pub(crate) installed: Option<Lock>,
 }
 
 /// A lockfile in force.
@@ -67,7 +75,27 @@ pub(crate) struct Lock {
 impl Launch {
     /// Whether starting reads anything before the lifecycle.
     fn reads_anything(&self) -> bool {
-        self.config_file.is_some() || self.plugin_flags || !self.plugin_dirs.is_empty()
+        self.config_file.is_some()
+            || self.plugin_flags
+            || !self.plugin_dirs.is_empty()
+            || self.home.is_some()
+    }
+
+    /// The lockfile the plugin loaded from `path` is checked against: the
+    /// plugin home's record for an installed plugin, else the lockfile.
+    pub(crate) fn lock_for(&self, path: &Path) -> Option<&Lock> {
+        if self.is_installed(path) {
+            return self.installed.as_ref();
+        }
+        self.lock.as_ref()
+    }
+
+    /// Whether the plugin at `path` is one of the installed plugins.
+    fn is_installed(&self, path: &Path) -> bool {
+        let shown = path.display().to_string();
+        self.installed
+            .as_ref()
+            .is_some_and(|lock| lock.file.plugins.iter().any(|p| p.path == shown))
     }
 }
 
@@ -77,7 +105,7 @@ impl App {
     pub(crate) async fn launch(&mut self, args: &[OsString]) -> Result<(), ExitStatus> {
         let reads = self.launch.reads_anything();
         // Read also when nothing else is: the event trace may be asked for.
-        let options = HostOptions::read(self.command_line(), args);
+        let mut options = HostOptions::read(self.command_line(), args);
         if let Some(format) = options.trace.or_else(TraceFormat::from_env) {
             self.events.trace_to(Some(EventTrace::stderr(format)));
         }
@@ -95,13 +123,16 @@ impl App {
                 .map_err(|error| fail(ExitStatus::Usage, "", error))?,
             None => (Config::default(), String::new()),
         };
-        let paths = plugin_paths(&config, &self.launch.plugin_dirs, &options).map_err(|error| {
-            fail(
-                ExitStatus::PluginNotLoaded,
-                "cannot list the plugins",
-                error,
-            )
-        })?;
+        let installed = self.installed(&mut options);
+        let paths = plugin_paths(&config, &self.launch.plugin_dirs, installed, &options).map_err(
+            |error| {
+                fail(
+                    ExitStatus::PluginNotLoaded,
+                    "cannot list the plugins",
+                    error,
+                )
+            },
+        )?;
 
         if options.watch {
             self.watch(true);
@@ -142,7 +173,12 @@ impl App {
         let mut locked = None;
         if let Some(path) = lock_path.filter(|_| accepting) {
             let file = LockFile {
-                plugins: self.plugins().iter().map(|p| p.locked()).collect(),
+                plugins: self
+                    .plugins()
+                    .iter()
+                    .filter(|p| !self.launch.is_installed(Path::new(p.path())))
+                    .map(|p| p.locked())
+                    .collect(),
             };
             file.save(&path).map_err(|error| {
                 let what = format!("cannot write {}", path.display());
@@ -187,7 +223,51 @@ impl App {
             command_line: self.command_line(),
             locked,
             cache_dir: self.cache_dir.clone(),
+            data_dir: self.data_dir.clone(),
         }
+    }
+
+    /// The installed plugins' files, their grants added to `options`; none
+    /// without a plugin home, with `--no-installed`, or for `plugin`
+    /// itself (a broken plugin must not stop its own removal).
+    fn installed(&mut self, options: &mut HostOptions) -> Vec<PathBuf> {
+        let Some(home) = self.launch.home.clone() else {
+            return Vec::new();
+        };
+        if options.no_installed || options.command.as_deref() == Some("plugin") {
+            return Vec::new();
+        }
+        let path = home.join(installed::RECORD);
+        let record = match InstalledFile::load(&path) {
+            Ok(record) => record,
+            Err(error) => {
+                eprintln!("error: no installed plugin is loaded: {error}");
+                return Vec::new();
+            }
+        };
+        for plugin in &record.plugins {
+            for grant in &plugin.grants {
+                match options::parse_grant(&plugin.name, grant) {
+                    Ok(grant) => options.grants.push(grant),
+                    Err(error) => eprintln!(
+                        "warning: installed plugin '{}' is not given '{}': {error}",
+                        plugin.name,
+                        crate::io::text::clean(grant, 200)
+                    ),
+                }
+            }
+        }
+        let paths = record
+            .plugins
+            .iter()
+            .map(|p| installed::file_in(&home, &p.name))
+            .collect();
+        self.launch.installed = Some(Lock {
+            file: record.as_lock(&home),
+            path,
+            accept: format!("{} plugin update NAME", self.prog_name()),
+        });
+        paths
     }
 
     /// The configuration as loaded, with every plugin's keys, as
@@ -220,16 +300,19 @@ impl App {
 }
 
 /// Every component to load: the configuration's, then those in the
-/// application's plugin directories and `--plugin-dir`'s, then `--plugin`'s.
+/// application's plugin directories and `--plugin-dir`'s, then the
+/// installed ones, then `--plugin`'s.
 fn plugin_paths(
     config: &Config,
     dirs: &[PathBuf],
+    installed: Vec<PathBuf>,
     options: &HostOptions,
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut paths = config.plugin_paths()?;
     for dir in dirs.iter().chain(&options.plugin_dirs) {
         paths.extend(config::components_in(dir)?);
     }
+    paths.extend(installed);
     paths.extend(options.plugins.iter().cloned());
     Ok(paths)
 }

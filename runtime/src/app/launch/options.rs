@@ -47,6 +47,8 @@ pub(crate) struct HostOptions {
     pub profile_startup: bool,
     /// `--watch`.
     pub watch: bool,
+    /// `--no-installed`: the installed plugins do not load this run.
+    pub no_installed: bool,
 }
 
 /// One grant given on the command line.
@@ -137,6 +139,7 @@ impl HostOptions {
             },
             profile_startup: one::<bool>(&m, "profile-startup").unwrap_or(false),
             watch: one::<bool>(&m, "watch").unwrap_or(false),
+            no_installed: one::<bool>(&m, "no-installed").unwrap_or(false),
         }
     }
 
@@ -224,6 +227,14 @@ pub(crate) fn update_lock_arg() -> Arg {
         .long("update-lock")
         .action(ArgAction::SetTrue)
         .help("Accept the plugins as they are now into the lockfile, then run")
+}
+
+/// `--no-installed`, for an application with installed plugins.
+pub(crate) fn no_installed_arg() -> Arg {
+    Arg::new("no-installed")
+        .long("no-installed")
+        .action(ArgAction::SetTrue)
+        .help("Do not load the installed plugins this run")
 }
 
 /// `-c/--config-file`, for an application whose configuration file is
@@ -335,6 +346,23 @@ pub(crate) fn plugin_args() -> Vec<Arg> {
             .value_parser(clap::value_parser!(PathBuf))
             .help("Keep each plugin's own data directory in DIR/NAME"),
     ]
+}
+
+/// A grant as the plugin home records it, for the plugin `plugin`: a
+/// flag's name and its value without `PLUGIN=` (`dir=HOST::GUEST`,
+/// `dir-rw=HOST::GUEST`, `env=VAR[=VALUE]`, `net=HOST:PORT`).
+pub(crate) fn parse_grant(plugin: &str, text: &str) -> Result<(String, Grant), String> {
+    let (kind, rest) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not a grant"))?;
+    let flag = format!("{plugin}={rest}");
+    match kind {
+        "dir" => parse_dir(&flag, false),
+        "dir-rw" => parse_dir(&flag, true),
+        "env" => parse_env(&flag),
+        "net" => Ok((plugin.to_string(), Grant::Net(rest.to_string()))),
+        _ => Err(format!("'{kind}' is not a grant: dir, dir-rw, env or net")),
+    }
 }
 
 fn split_plugin(text: &str) -> Result<(String, &str), String> {

@@ -1,0 +1,444 @@
+//! Installing a plugin into the plugin home: the bytes fetched from a
+//! file, a pinned URL or an OCI registry into a private temporary file
+//! under a size cap and checked against their digests; the component
+//! checked as `inspect` checks it; its grants taken from flags or asked
+//! for on a terminal; then moved into place and recorded. Nothing is kept
+//! before every check has passed.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::options::{Grant, parse_grant};
+use crate::app::App;
+use crate::io::text::clean;
+use crate::model::config::PluginOptions;
+use crate::plugin::usable_name;
+use crate::trust::capabilities::{Access, Capabilities};
+use crate::trust::installed::{Installed, file_in};
+use crate::trust::manifest::Manifest;
+use crate::trust::sandbox::Grants;
+
+/// The most bytes a plugin may have to be installed, unless `--max-mib`
+/// says otherwise.
+pub(crate) const DEFAULT_MAX_MIB: u64 = 256;
+
+/// Where a plugin is installed from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// A component on this machine.
+    File(PathBuf),
+    /// `https://…#sha256:HEX` (or `http://` to a loopback address).
+    Url { url: String, pin: String },
+    /// `REGISTRY/REPOSITORY[:TAG|@DIGEST]`.
+    #[cfg(feature = "registry")]
+    Oci(precept_registry::Reference),
+}
+
+impl Source {
+    /// Reads `text`: a URL, an existing file (or one ending `.wasm`), else
+    /// an OCI reference.
+    pub(crate) fn parse(text: &str) -> Result<Source, String> {
+        if let Some((scheme, _)) = text.split_once("://") {
+            if !matches!(scheme, "https" | "http") {
+                return Err(format!(
+                    "'{}': only https:// URLs are fetched",
+                    clean(text, 200)
+                ));
+            }
+            let (url, pin) = text.rsplit_once('#').ok_or_else(|| {
+                format!(
+                    "{} is not pinned: add its digest, URL#sha256:HEX",
+                    clean(text, 200)
+                )
+            })?;
+            return Ok(Source::Url {
+                url: url.to_string(),
+                pin: pin.to_string(),
+            });
+        }
+        let path = Path::new(text);
+        if path.exists() || text.ends_with(".wasm") {
+            return Ok(Source::File(path.to_path_buf()));
+        }
+        #[cfg(feature = "registry")]
+        {
+            precept_registry::Reference::parse(text)
+                .map(Source::Oci)
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "registry"))]
+        Err(format!(
+            "{} is not a file (this build fetches no plugins from registries)",
+            clean(text, 200)
+        ))
+    }
+
+    /// The plugin's name when neither its metadata nor its registry gives
+    /// one: the repository's last segment, or the file's stem.
+    fn fallback_name(&self) -> String {
+        let stem = |path: &str| {
+            let file = path.rsplit(['/', '\\']).next().unwrap_or_default();
+            file.strip_suffix(".wasm").unwrap_or(file).to_string()
+        };
+        match self {
+            Source::File(path) => stem(&path.to_string_lossy()),
+            Source::Url { url, .. } => stem(url.split(['?', '#']).next().unwrap_or_default()),
+            #[cfg(feature = "registry")]
+            Source::Oci(reference) => reference.name().to_string(),
+        }
+    }
+
+    /// The same source pinned to `digest`, the digest an earlier install
+    /// recorded: a reference's manifest, else the bytes'.
+    pub(crate) fn pinned(&self, digest: &str) -> Source {
+        match self {
+            Source::File(path) => Source::File(path.clone()),
+            Source::Url { url, .. } => Source::Url {
+                url: url.clone(),
+                pin: digest.to_string(),
+            },
+            #[cfg(feature = "registry")]
+            Source::Oci(reference) => Source::Oci(reference.pinned(digest)),
+        }
+    }
+}
+
+/// The bytes of a plugin, fetched into a private temporary file in the
+/// plugin home, removed when dropped unless placed.
+pub(crate) struct Download {
+    path: PathBuf,
+    /// What pins this version (see [`Installed::digest`]).
+    pub(crate) digest: String,
+    /// The SHA-256 digest of the bytes.
+    pub(crate) file_digest: String,
+    /// The title the registry gives it, if any.
+    title: Option<String>,
+    placed: bool,
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Fetches `source` into a new temporary file in `home`: at most `cap`
+/// bytes, every one checked against its digest.
+pub(crate) async fn download(source: &Source, home: &Path, cap: u64) -> Result<Download, String> {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let path = home.join(format!(".add-{}-{n}.part", std::process::id()));
+    let file = crate::io::files::create_file(&path)
+        .map_err(|e| format!("cannot write in {}: {e}", home.display()))?;
+    let mut download = Download {
+        path,
+        digest: String::new(),
+        file_digest: String::new(),
+        title: None,
+        placed: false,
+    };
+    match source {
+        Source::File(from) => {
+            let digest = copy_file(from, file, cap)?;
+            download.digest = digest.clone();
+            download.file_digest = digest;
+        }
+        #[cfg(feature = "registry")]
+        Source::Url { url, pin } => {
+            let mut out = tokio::fs::File::from_std(file);
+            let pulled = precept_registry::fetch(url, pin, cap, &mut out)
+                .await
+                .map_err(|e| e.to_string())?;
+            download.digest = pulled.manifest_digest;
+            download.file_digest = pulled.layer_digest;
+        }
+        #[cfg(feature = "registry")]
+        Source::Oci(reference) => {
+            let mut out = tokio::fs::File::from_std(file);
+            let pulled = precept_registry::pull(reference, cap, &mut out)
+                .await
+                .map_err(|e| e.to_string())?;
+            download.digest = pulled.manifest_digest;
+            download.file_digest = pulled.layer_digest;
+            download.title = pulled
+                .annotations
+                .get("org.opencontainers.image.title")
+                .cloned();
+        }
+        #[cfg(not(feature = "registry"))]
+        Source::Url { .. } => return Err("this build fetches no plugins from URLs".into()),
+    }
+    Ok(download)
+}
+
+/// Copies the file `from` into `to`, at most `cap` bytes; its SHA-256
+/// digest.
+fn copy_file(from: &Path, mut to: std::fs::File, cap: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let shown = clean(&from.display().to_string(), 200);
+    let file = std::fs::File::open(from).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{shown} is not a file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("{shown} is larger than {cap} bytes"));
+    }
+    to.write_all(&bytes)
+        .map_err(|e| format!("cannot write the copy: {e}"))?;
+    Ok(sha256(&bytes))
+}
+
+/// `sha256:` and the hex SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(bytes);
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// A downloaded component that passed `inspect`'s checks.
+pub(crate) struct Checked {
+    /// Its name.
+    pub(crate) name: String,
+    /// Who it says it is and what it declares.
+    pub(crate) manifest: Manifest,
+    /// The `precept:plugin` version it targets.
+    pub(crate) world: String,
+    /// The BLAKE3 hash of its file.
+    pub(crate) blake3: String,
+}
+
+/// Checks the downloaded component as `inspect` does: its file and
+/// metadata read with a load's bounds, its name usable, then loaded inert
+/// (compiled into `cache_dir` for its first run, `setup` given nothing).
+pub(crate) async fn check(
+    download: &Download,
+    source: &Source,
+    cache_dir: Option<PathBuf>,
+) -> Result<Checked, String> {
+    let path = download.path.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        crate::compile::cache::fingerprint(&path, crate::trust::manifest::read)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let (_, manifest) = read.map_err(|e| format!("cannot read the download: {e}"))?;
+    let manifest = manifest.map_err(|cause| format!("it is not a plugin: {cause}"))?;
+    let name = manifest
+        .identity
+        .name
+        .clone()
+        .or_else(|| download.title.clone())
+        .unwrap_or_else(|| source.fallback_name());
+    let name = usable_name(&name).map_err(|_| {
+        format!(
+            "its name '{}' is not usable as a plugin's: letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+            clean(&name, 80)
+        )
+    })?;
+    let mut app =
+        App::new("precept-inspect", env!("CARGO_PKG_VERSION")).map_err(|e| e.to_string())?;
+    app.catch_signals(false).cache_dir(cache_dir);
+    app.launch.inert = true;
+    app.plugin_stdout().to_stderr(true);
+    let options = PluginOptions::from(super::commands::stand_ins(&manifest.capabilities));
+    let plugin = app
+        .load_plugin_as(&download.path, &name, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (world, blake3) = (plugin.world_version().to_string(), plugin.digest());
+    drop(plugin);
+    app.shutdown().await;
+    Ok(Checked {
+        name,
+        manifest,
+        world,
+        blake3,
+    })
+}
+
+/// The grants for `checked`: `previous` ones, then those `given` by flags
+/// for its name, then, on a terminal, what the user grants when asked for
+/// each declared capability still without one. Fails closed, with the
+/// flags that would grant what is missing.
+pub(crate) fn grants(
+    checked: &Checked,
+    previous: &[String],
+    given: &[String],
+    ask: bool,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let name = &checked.name;
+    let mut chosen: Vec<String> = previous.to_vec();
+    chosen.extend(given.iter().cloned());
+    let declared = &checked.manifest.capabilities;
+    if ask && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        ask_for(declared, &mut chosen)?;
+    }
+    let mut grants = Grants::default();
+    for text in &chosen {
+        // `env=VAR` names the host's value when the plugin loads; here it
+        // needs none.
+        let with_value = match text.strip_prefix("env=") {
+            Some(var) if !var.contains('=') => format!("env={var}="),
+            _ => text.clone(),
+        };
+        match parse_grant(name, &with_value)?.1 {
+            Grant::Dir(dir) => grants.dirs.push(dir),
+            Grant::Env(var, value) => grants.env.push((var, value)),
+            Grant::Arg(arg) => grants.args.push(arg),
+            Grant::Net(host) => grants.net.push(host),
+        }
+    }
+    let granted = declared
+        .resolve(name, &grants)
+        .map_err(|e| format!("{name} {e}"))?;
+    Ok((chosen, granted.iter().map(ToString::to_string).collect()))
+}
+
+/// Asks, on the terminal, for each declared capability not yet granted.
+fn ask_for(declared: &Capabilities, chosen: &mut Vec<String>) -> Result<(), String> {
+    let has = |chosen: &[String], prefix: &str, what: &str| {
+        chosen.iter().any(|c| {
+            c.strip_prefix(prefix).is_some_and(|rest| {
+                rest.split("::").last() == Some(what) || rest.split('=').next() == Some(what)
+            })
+        })
+    };
+    let need = |required: bool| if required { "required" } else { "optional" };
+    for dir in &declared.dirs {
+        if has(chosen, "dir=", &dir.path) || has(chosen, "dir-rw=", &dir.path) {
+            continue;
+        }
+        let answer = prompt(&format!(
+            "grant directory {} ({}, {}: {})? host directory, or empty for no: ",
+            dir.path,
+            dir.access.as_str(),
+            need(dir.required),
+            clean(&dir.purpose, 200)
+        ))?;
+        if !answer.is_empty() {
+            let kind = if dir.access == Access::ReadWrite {
+                "dir-rw"
+            } else {
+                "dir"
+            };
+            chosen.push(format!("{kind}={answer}::{}", dir.path));
+        }
+    }
+    for env in &declared.env {
+        if has(chosen, "env=", &env.name) {
+            continue;
+        }
+        let question = format!(
+            "grant environment variable {} ({}: {}), its value when the plugin runs? [y/N] ",
+            env.name,
+            need(env.required),
+            clean(&env.purpose, 200)
+        );
+        if prompt(&question)?.eq_ignore_ascii_case("y") {
+            chosen.push(format!("env={}", env.name));
+        }
+    }
+    for net in &declared.net {
+        if chosen
+            .iter()
+            .any(|c| c.strip_prefix("net=").is_some_and(|h| net.covers(h)))
+        {
+            continue;
+        }
+        let wildcard = net.host.contains('*');
+        let question = if wildcard {
+            format!(
+                "grant network access within {} ({}: {})? HOST:PORT, or empty for no: ",
+                net.host,
+                need(net.required),
+                clean(&net.purpose, 200)
+            )
+        } else {
+            format!(
+                "grant network host {} ({}: {})? [y/N] ",
+                net.host,
+                need(net.required),
+                clean(&net.purpose, 200)
+            )
+        };
+        let answer = prompt(&question)?;
+        if wildcard && !answer.is_empty() {
+            chosen.push(format!("net={answer}"));
+        } else if !wildcard && answer.eq_ignore_ascii_case("y") {
+            chosen.push(format!("net={}", net.host));
+        }
+    }
+    Ok(())
+}
+
+/// Asks `question` on standard error; the answer, trimmed.
+fn prompt(question: &str) -> Result<String, String> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(line.trim().to_string())
+}
+
+/// Shows the user what is about to be installed.
+pub(crate) fn show(checked: &Checked, source: &str, download: &Download) {
+    let identity = &checked.manifest.identity;
+    let version = identity.version.as_deref().unwrap_or("(no version)");
+    let mut text = format!(
+        "plugin {} {} (precept:plugin@{})\n  from {} ({})\n",
+        checked.name,
+        clean(version, 80),
+        checked.world,
+        clean(source, 300),
+        download.digest
+    );
+    if let Some(description) = &identity.description {
+        text.push_str(&format!("  {}\n", clean(description, 300)));
+    }
+    let declares = checked.manifest.capabilities.describe();
+    if declares.is_empty() {
+        text.push_str("  declares nothing: no files, no environment, no network\n");
+    }
+    for capability in declares {
+        text.push_str(&format!("  declares {}\n", clean(&capability, 300)));
+    }
+    eprint!("{text}");
+}
+
+/// Moves the download into place as `home/NAME.wasm` and returns its
+/// record.
+pub(crate) fn place(
+    mut download: Download,
+    checked: Checked,
+    source: &str,
+    grants: (Vec<String>, Vec<String>),
+    home: &Path,
+) -> Result<Installed, String> {
+    let to = file_in(home, &checked.name);
+    std::fs::rename(&download.path, &to)
+        .map_err(|e| format!("cannot move it into {}: {e}", home.display()))?;
+    download.placed = true;
+    Ok(Installed {
+        name: checked.name,
+        source: source.to_string(),
+        digest: std::mem::take(&mut download.digest),
+        file_digest: std::mem::take(&mut download.file_digest),
+        blake3: checked.blake3,
+        world: checked.world,
+        declares: checked.manifest.capabilities.describe(),
+        grants: grants.0,
+        granted: grants.1,
+        identity: checked.manifest.identity,
+    })
+}

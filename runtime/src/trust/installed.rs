@@ -1,0 +1,249 @@
+//! Installed plugins: an application's plugin home (`PROG/plugins` in the
+//! user's data directory), where `plugin add` keeps each plugin as
+//! `NAME.wasm` and records in `installed.toml` where it came from, its
+//! digests, who it is, what it declares and what it was granted. Every
+//! plugin recorded there loads at start with its grants, as an installed
+//! package's entry points connect to a precept application.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::trust::lock::{LockFile, Locked};
+use crate::trust::manifest::Identity;
+
+/// The record's file name in the plugin home.
+pub(crate) const RECORD: &str = "installed.toml";
+
+/// Where an application's installed plugins live: `$PROG_PLUGIN_HOME`
+/// (the program's name in upper case, `-` as `_`), else
+/// `$XDG_DATA_HOME/PROG/plugins`, else `~/.local/share/PROG/plugins`.
+pub fn default_home(prog_name: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(home_var(prog_name)) {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/share")))?;
+    Some(base.join(prog_name).join("plugins"))
+}
+
+/// The environment variable that moves `prog_name`'s plugin home.
+pub fn home_var(prog_name: &str) -> String {
+    let snake: String = prog_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{snake}_PLUGIN_HOME")
+}
+
+/// One installed plugin, as `installed.toml` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Installed {
+    /// Its name, and so its file `NAME.wasm`.
+    pub(crate) name: String,
+    /// What it was added from: a file, a URL or an OCI reference.
+    pub(crate) source: String,
+    /// What pins this version: the manifest's digest for an OCI
+    /// reference, else the SHA-256 digest of the file.
+    pub(crate) digest: String,
+    /// The SHA-256 digest of the component's bytes.
+    pub(crate) file_digest: String,
+    /// The BLAKE3 hash of the file, in hex.
+    pub(crate) blake3: String,
+    /// The `precept:plugin` version it targets.
+    pub(crate) world: String,
+    /// What it declares, one capability per entry.
+    pub(crate) declares: Vec<String>,
+    /// What it was granted, one capability per entry.
+    pub(crate) granted: Vec<String>,
+    /// The grants as flags give them, without `PLUGIN=`: `dir=HOST::GUEST`,
+    /// `dir-rw=HOST::GUEST`, `env=VAR[=VALUE]` (without a value, the
+    /// variable's value when the plugin loads), `net=HOST:PORT`.
+    #[serde(default)]
+    pub(crate) grants: Vec<String>,
+    /// Who it says it is.
+    pub(crate) identity: Identity,
+}
+
+impl Installed {
+    /// The record as the lockfile check reads it, its file at `path`.
+    pub(crate) fn locked(&self, path: &Path) -> Locked {
+        Locked {
+            name: self.name.clone(),
+            path: path.display().to_string(),
+            blake3: self.blake3.clone(),
+            world: self.world.clone(),
+            declares: self.declares.clone(),
+            granted: self.granted.clone(),
+            identity: self.identity.clone(),
+        }
+    }
+
+    /// One line for `plugin list`.
+    pub(crate) fn summary(&self) -> String {
+        let version = self.identity.version.as_deref().unwrap_or("(no version)");
+        let granted = if self.granted.is_empty() {
+            "nothing granted".to_string()
+        } else {
+            format!("granted {}", self.granted.join(", "))
+        };
+        let digest = self.digest.get(..19).unwrap_or(&self.digest);
+        format!(
+            "{} {version} from {} ({digest}…): {granted}",
+            self.name, self.source
+        )
+    }
+}
+
+/// `installed.toml`: every installed plugin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstalledFile {
+    /// One entry per plugin, in the order they were added.
+    #[serde(rename = "plugin", default)]
+    pub(crate) plugins: Vec<Installed>,
+}
+
+const HEADER: &str = "# The installed plugins: where each came from, its digests, what it may use.\n\
+# Written by `plugin add`, `update`, `remove` and `install`; each loads at start.\n\n";
+
+impl InstalledFile {
+    /// The record at `path`; empty when there is none.
+    pub(crate) fn load(path: &Path) -> Result<InstalledFile, String> {
+        let text = match read_bounded(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(InstalledFile::default());
+            }
+            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        };
+        let text =
+            String::from_utf8(text).map_err(|_| format!("{} is not UTF-8", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            format!(
+                "{} is not a record of installed plugins: {}",
+                path.display(),
+                e.message()
+            )
+        })
+    }
+
+    /// Writes the record to `path`, replacing it at once.
+    pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = toml::to_string(self).map_err(std::io::Error::other)?;
+        crate::io::files::write_aside(path, format!("{HEADER}{text}").as_bytes())
+    }
+
+    /// The plugin named `name` (without regard to case).
+    pub(crate) fn find(&self, name: &str) -> Option<&Installed> {
+        self.plugins
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Adds `plugin`, or replaces the one of its name.
+    pub(crate) fn put(&mut self, plugin: Installed) {
+        match self
+            .plugins
+            .iter_mut()
+            .find(|p| p.name.eq_ignore_ascii_case(&plugin.name))
+        {
+            Some(kept) => *kept = plugin,
+            None => self.plugins.push(plugin),
+        }
+    }
+
+    /// The record as a lockfile, each plugin's file in `home`.
+    pub(crate) fn as_lock(&self, home: &Path) -> LockFile {
+        LockFile {
+            plugins: self
+                .plugins
+                .iter()
+                .map(|p| p.locked(&file_in(home, &p.name)))
+                .collect(),
+        }
+    }
+}
+
+/// The file at `path`, refused beyond 16 MiB.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take((16 << 20) + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > 16 << 20 {
+        return Err(std::io::Error::other("it is larger than 16 MiB"));
+    }
+    Ok(bytes)
+}
+
+/// The file of the installed plugin `name` in `home`, absolute.
+pub(crate) fn file_in(home: &Path, name: &str) -> PathBuf {
+    let path = home.join(format!("{}.wasm", name.to_ascii_lowercase()));
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// The plugin home, held by this process alone while it changes it: two
+/// `plugin` commands at once take turns.
+pub(crate) struct HomeLock {
+    _file: File,
+}
+
+impl HomeLock {
+    /// Creates `home` (private to the user) when missing, and waits for
+    /// its lock.
+    pub(crate) fn take(home: &Path) -> std::io::Result<HomeLock> {
+        crate::io::files::create_dir(home)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(home.join(".lock"))?;
+        file.lock()?;
+        Ok(HomeLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_home_is_named_after_the_program() {
+        assert_eq!(home_var("precept-run"), "PRECEPT_RUN_PLUGIN_HOME");
+        assert_eq!(home_var("my.app"), "MY_APP_PLUGIN_HOME");
+    }
+
+    #[test]
+    fn the_record_reads_back_as_written() {
+        let mut file = InstalledFile::default();
+        let plugin = Installed {
+            name: "hello".into(),
+            source: "127.0.0.1:5000/demo/hello:0.1.0".into(),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            file_digest: format!("sha256:{}", "b".repeat(64)),
+            blake3: "c".repeat(64),
+            world: "0.2.0".into(),
+            declares: vec!["network host example.com:443 (optional)".into()],
+            granted: vec![],
+            grants: vec!["env=TOKEN".into()],
+            identity: Identity::default(),
+        };
+        file.put(plugin.clone());
+        file.put(plugin.clone());
+        assert_eq!(file.plugins.len(), 1);
+        assert!(file.find("HELLO").is_some());
+        let text = toml::to_string(&file).unwrap();
+        assert_eq!(toml::from_str::<InstalledFile>(&text).unwrap(), file);
+    }
+}
