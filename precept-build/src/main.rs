@@ -93,7 +93,9 @@ fn publish(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
     let reference = reference
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the reference is not UTF-8"))?;
-    let pinned = precept_build::publish::publish(std::path::Path::new(what), reference, &builder)?;
+    let out_dir = std::path::Path::new("target/plugins");
+    let pinned =
+        precept_build::publish::publish(std::path::Path::new(what), reference, &builder, out_dir)?;
     eprintln!("published {reference}\n  pinned: {pinned}");
     Ok(())
 }

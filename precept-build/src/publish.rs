@@ -3,14 +3,19 @@
 //! applications install it with `plugin add REFERENCE`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 
 /// Publishes `what` (a component, or a plugin directory built first into
-/// `target/plugins/`) to `reference`; returns the pinned reference
+/// `out_dir/NAME.wasm`) to `reference`; returns the pinned reference
 /// (`REPOSITORY@DIGEST`).
-pub fn publish(what: &Path, reference: &str, builder: &crate::Builder) -> anyhow::Result<String> {
+pub fn publish(
+    what: &Path,
+    reference: &str,
+    builder: &crate::Builder,
+    out_dir: &Path,
+) -> anyhow::Result<String> {
     let reference = precept_registry::Reference::parse(reference)?;
     let file = if what.is_dir() {
         let name = what
@@ -18,7 +23,7 @@ pub fn publish(what: &Path, reference: &str, builder: &crate::Builder) -> anyhow
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plugin".into());
-        let out = PathBuf::from(format!("target/plugins/{name}.wasm"));
+        let out = out_dir.join(format!("{name}.wasm"));
         builder.build(what, &out)?;
         out
     } else {

@@ -1,5 +1,6 @@
 //! Credentials, found as OCI tools find them: `PRECEPT_REGISTRY_USERNAME`
-//! and `PRECEPT_REGISTRY_PASSWORD`, else the registry's entry in Docker's
+//! and `PRECEPT_REGISTRY_PASSWORD` for the registry `PRECEPT_REGISTRY_HOST`
+//! names (never sent to another), else the registry's entry in Docker's
 //! `config.json` (in `$DOCKER_CONFIG`, else `~/.docker`), else none (an
 //! anonymous pull, which still goes through a registry's token flow).
 
@@ -13,9 +14,14 @@ pub const USERNAME_VAR: &str = "PRECEPT_REGISTRY_USERNAME";
 /// The environment variable with the password or token.
 pub const PASSWORD_VAR: &str = "PRECEPT_REGISTRY_PASSWORD";
 
+/// The environment variable naming the one registry they are for.
+pub const HOST_VAR: &str = "PRECEPT_REGISTRY_HOST";
+
 /// The credentials for `registry`.
 pub(crate) fn credentials(registry: &str) -> RegistryAuth {
-    if let (Ok(user), Ok(password)) = (std::env::var(USERNAME_VAR), std::env::var(PASSWORD_VAR)) {
+    let for_this = std::env::var(HOST_VAR).is_ok_and(|host| host == registry);
+    let user = std::env::var(USERNAME_VAR);
+    if let (true, Ok(user), Ok(password)) = (for_this, user, std::env::var(PASSWORD_VAR)) {
         return RegistryAuth::Basic(user, password);
     }
     let Some(path) = docker_config() else {

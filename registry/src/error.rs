@@ -24,7 +24,7 @@ pub enum Error {
     NotFound(String),
     /// The registry refused the credentials, or asked for some.
     #[error(
-        "{0}: not authorized (credentials: DOCKER_CONFIG's config.json or PRECEPT_REGISTRY_USERNAME and PRECEPT_REGISTRY_PASSWORD)"
+        "{0}: not authorized (credentials: DOCKER_CONFIG's config.json, or PRECEPT_REGISTRY_HOST, _USERNAME and _PASSWORD)"
     )]
     Unauthorized(String),
     /// The manifest is not a wasm component's.
@@ -114,19 +114,20 @@ impl Error {
 }
 
 /// The error of an HTTP request to `host`.
+/// Its message names no URL, which may carry a token.
 pub(crate) fn from_request(error: &reqwest::Error, host: &str) -> Error {
+    // The source chain's last says why (refused, unknown name, TLS).
+    let mut cause = String::from("the request failed");
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
     if error.is_connect() || error.is_timeout() {
-        // The source chain says why (refused, unknown name, TLS).
-        let mut cause = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(inner) = source {
-            cause = inner.to_string();
-            source = inner.source();
-        }
         return Error::Unreachable {
             registry: host.to_string(),
             cause: one_line(&cause),
         };
     }
-    Error::Registry(one_line(&format!("{host}: {error}")))
+    Error::Registry(one_line(&format!("{host}: {cause}")))
 }

@@ -158,7 +158,7 @@ async fn copy_checked<E: std::fmt::Display>(
     let actual = format!("sha256:{}", crate::hex(&hasher.finalize()));
     if actual != digest {
         return Err(Error::Digest {
-            expected: digest.to_string(),
+            expected: one_line(digest),
             actual,
         });
     }

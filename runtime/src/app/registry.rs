@@ -24,7 +24,7 @@ use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginFile};
 use crate::services::Registered;
 use crate::trust::capabilities::{DATA_PATH, Granted};
-use crate::trust::sandbox::DirGrant;
+use crate::trust::sandbox::{DirGrant, Grants};
 
 /// The application's commands and services, and the plugins it loaded with
 /// what each contributed. Shared with a running lifecycle, so that a plugin
@@ -208,6 +208,17 @@ pub(crate) struct Contributed {
     pub(crate) profile: LoadProfile,
 }
 
+/// A plugin file to load, the name it is loaded under when not its own,
+/// and grants of its own beside those its name is given.
+pub(crate) struct ToLoad {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Its name, when the file's own is not used.
+    pub(crate) rename: Option<String>,
+    /// Its own grants.
+    pub(crate) grants: Grants,
+}
+
 impl App {
     /// The compile cache, opened at its first use; `None` without a cache
     /// directory, or when it is refused.
@@ -269,9 +280,26 @@ impl App {
         paths: impl IntoIterator<Item = P>,
         options_of: impl Fn(&str) -> PluginOptions + Sync,
     ) {
-        let paths: Vec<P> = paths.into_iter().collect();
-        if paths.len() > 1 {
-            let owned: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let items = paths
+            .into_iter()
+            .map(|path| ToLoad {
+                path: path.as_ref().to_path_buf(),
+                rename: None,
+                grants: Grants::default(),
+            })
+            .collect();
+        self.load_all(items, options_of).await;
+    }
+
+    /// Loads every plugin of `items`, in order, as
+    /// [`App::load_plugins_with`] does; each with its own grants besides.
+    pub(crate) async fn load_all(
+        &mut self,
+        items: Vec<ToLoad>,
+        options_of: impl Fn(&str) -> PluginOptions + Sync,
+    ) {
+        if items.len() > 1 {
+            let owned: Vec<PathBuf> = items.iter().map(|item| item.path.clone()).collect();
             let (engine, policy) = (self.engine.clone(), self.code_policy());
             // Compiling takes seconds for large components: off the executor.
             let what = format!("{} plugins", owned.len());
@@ -282,8 +310,18 @@ impl App {
                 std::panic::resume_unwind(error.into_panic());
             }
         }
-        for path in paths {
-            if let Err(error) = self.load_counted(path.as_ref(), None, &options_of).await {
+        for item in items {
+            let with_grants = |name: &str| {
+                let mut options = options_of(name);
+                let grants = &mut options.sandbox.grants;
+                grants.dirs.extend(item.grants.dirs.iter().cloned());
+                grants.env.extend(item.grants.env.iter().cloned());
+                grants.args.extend(item.grants.args.iter().cloned());
+                grants.net.extend(item.grants.net.iter().cloned());
+                options
+            };
+            let rename = item.rename.as_deref();
+            if let Err(error) = self.load_counted(&item.path, rename, &with_grants).await {
                 logging::report(&error);
                 if self.fail_fast {
                     break;

@@ -193,6 +193,15 @@ pub(crate) fn file_in(home: &Path, name: &str) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// Whether the plugin home, if there is one, is the user's and closed to
+/// others: whoever may write it decides what loads and with what grants.
+pub(crate) fn check_home(home: &Path) -> Result<(), String> {
+    if std::fs::symlink_metadata(home).is_err() {
+        return Ok(());
+    }
+    crate::io::files::check(home, 0o022).map_err(|e| format!("the plugin home is not private: {e}"))
+}
+
 /// The plugin home, held by this process alone while it changes it: two
 /// `plugin` commands at once take turns.
 pub(crate) struct HomeLock {
@@ -200,16 +209,32 @@ pub(crate) struct HomeLock {
 }
 
 impl HomeLock {
-    /// Creates `home` (private to the user) when missing, and waits for
-    /// its lock.
-    pub(crate) fn take(home: &Path) -> std::io::Result<HomeLock> {
-        crate::io::files::create_dir(home)?;
+    /// Creates `home` (private to the user) when missing, checks it, and
+    /// waits for its lock (saying so once when another command holds
+    /// it); then removes what a command that died half-way left there.
+    pub(crate) fn take(home: &Path) -> Result<HomeLock, String> {
+        let shown = home.display();
+        crate::io::files::create_dir(home).map_err(|e| format!("cannot create {shown}: {e}"))?;
+        check_home(home)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(home.join(".lock"))?;
-        file.lock()?;
+            .open(home.join(".lock"))
+            .map_err(|e| format!("cannot lock {shown}: {e}"))?;
+        if file.try_lock().is_err() {
+            eprintln!("waiting for another plugin command to finish with {shown}");
+            file.lock()
+                .map_err(|e| format!("cannot lock {shown}: {e}"))?;
+        }
+        for entry in std::fs::read_dir(home).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if (name.starts_with(".add-") && name.ends_with(".part")) || name.ends_with(".partial")
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         Ok(HomeLock { _file: file })
     }
 }

@@ -28,6 +28,7 @@ pub fn precept_run_in(dir: &Path, args: &[&str]) -> Output {
         .env_remove("XDG_DATA_HOME")
         .env_remove("PRECEPT_CACHE_DIR")
         .env_remove("PRECEPT_DATA_DIR")
+        .env_remove("PRECEPT_RUN_PLUGIN_HOME")
         .output()
         .expect("run precept-run")
 }

@@ -57,8 +57,14 @@ impl Source {
                 pin: pin.to_string(),
             });
         }
+        // A file is named as one (`./hello`, `/srv/hello.wasm`): a
+        // reference never reads a file that happens to have its name.
         let path = Path::new(text);
-        if path.exists() || text.ends_with(".wasm") {
+        let file = path.is_absolute()
+            || text.starts_with("./")
+            || text.starts_with("../")
+            || text.ends_with(".wasm");
+        if file {
             return Ok(Source::File(path.to_path_buf()));
         }
         #[cfg(feature = "registry")]
@@ -86,6 +92,16 @@ impl Source {
             Source::Url { url, .. } => stem(url.split(['?', '#']).next().unwrap_or_default()),
             #[cfg(feature = "registry")]
             Source::Oci(reference) => reference.name().to_string(),
+        }
+    }
+
+    /// The source as the record keeps it: a file by its absolute path (an
+    /// update must not read another directory's file), else as `text`.
+    pub(crate) fn recorded(&self, text: &str) -> String {
+        match self {
+            Source::File(path) => std::fs::canonicalize(path)
+                .map_or_else(|_| text.to_string(), |p| p.display().to_string()),
+            _ => text.to_string(),
         }
     }
 
@@ -140,6 +156,28 @@ pub(crate) async fn download(source: &Source, home: &Path, cap: u64) -> Result<D
         title: None,
         placed: false,
     };
+    let fetched = tokio::time::timeout(DOWNLOAD_TIME, fetch(source, file, cap, &mut download));
+    let fetched = fetched.await;
+    fetched.map_err(|_| {
+        format!(
+            "the download took longer than {} s",
+            DOWNLOAD_TIME.as_secs()
+        )
+    })??;
+    Ok(download)
+}
+
+/// The longest a download may take, however slowly its bytes come: the
+/// plugin home stays locked meanwhile.
+const DOWNLOAD_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Fetches `source` into `file`, noting its digests in `download`.
+async fn fetch(
+    source: &Source,
+    file: std::fs::File,
+    cap: u64,
+    download: &mut Download,
+) -> Result<(), String> {
     match source {
         Source::File(from) => {
             let digest = copy_file(from, file, cap)?;
@@ -171,7 +209,7 @@ pub(crate) async fn download(source: &Source, home: &Path, cap: u64) -> Result<D
         #[cfg(not(feature = "registry"))]
         Source::Url { .. } => return Err("this build fetches no plugins from URLs".into()),
     }
-    Ok(download)
+    Ok(())
 }
 
 /// Copies the file `from` into `to`, at most `cap` bytes; its SHA-256
@@ -247,7 +285,8 @@ pub(crate) async fn check(
         App::new("precept-inspect", env!("CARGO_PKG_VERSION")).map_err(|e| e.to_string())?;
     app.catch_signals(false).cache_dir(cache_dir);
     app.launch.inert = true;
-    app.plugin_stdout().to_stderr(true);
+    // What it prints at setup is not the report: kept, then dropped.
+    app.plugin_stdout().capture();
     let options = PluginOptions::from(super::commands::stand_ins(&manifest.capabilities));
     let plugin = app
         .load_plugin_as(&download.path, &name, &options)

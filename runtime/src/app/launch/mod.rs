@@ -19,14 +19,16 @@ pub use commands::Builtin;
 pub(crate) use options::{HostOptions, config_arg, no_installed_arg, plugin_args, update_lock_arg};
 
 use crate::app::App;
+use crate::app::registry::ToLoad;
 use crate::app::status::ExitStatus;
 use crate::events::trace::{EventTrace, TraceFormat};
 use crate::io::logging;
 use crate::model::config::{self, Config, PluginDump, PluginOptions};
 use crate::trust::installed::{self, InstalledFile};
 use crate::trust::lock::{self, LockFile};
-use crate::trust::sandbox::Limits;
+use crate::trust::sandbox::{Grants, Limits};
 use commands::Snapshot;
+use options::Grant;
 
 /// What an application reads and loads when it starts, beyond the plugins
 /// its code loaded itself.
@@ -105,7 +107,7 @@ impl App {
     pub(crate) async fn launch(&mut self, args: &[OsString]) -> Result<(), ExitStatus> {
         let reads = self.launch.reads_anything();
         // Read also when nothing else is: the event trace may be asked for.
-        let mut options = HostOptions::read(self.command_line(), args);
+        let options = HostOptions::read(self.command_line(), args);
         if let Some(format) = options.trace.or_else(TraceFormat::from_env) {
             self.events.trace_to(Some(EventTrace::stderr(format)));
         }
@@ -123,16 +125,14 @@ impl App {
                 .map_err(|error| fail(ExitStatus::Usage, "", error))?,
             None => (Config::default(), String::new()),
         };
-        let installed = self.installed(&mut options);
-        let paths = plugin_paths(&config, &self.launch.plugin_dirs, installed, &options).map_err(
-            |error| {
-                fail(
-                    ExitStatus::PluginNotLoaded,
-                    "cannot list the plugins",
-                    error,
-                )
-            },
-        )?;
+        let installed = self.installed(&options);
+        let paths = plugin_paths(&config, &self.launch.plugin_dirs, &options).map_err(|error| {
+            fail(
+                ExitStatus::PluginNotLoaded,
+                "cannot list the plugins",
+                error,
+            )
+        })?;
 
         if options.watch {
             self.watch(true);
@@ -163,7 +163,17 @@ impl App {
         }
         let given = self.given_options();
         let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
-        self.load_plugins_with(&paths, options_of).await;
+        // The configuration's and the directories', the installed ones,
+        // then `--plugin`'s.
+        let given = |path: &PathBuf| ToLoad {
+            path: path.clone(),
+            rename: None,
+            grants: Grants::default(),
+        };
+        let mut items: Vec<ToLoad> = paths.iter().map(given).collect();
+        items.extend(installed);
+        items.extend(options.plugins.iter().map(given));
+        self.load_all(items, options_of).await;
         if options.profile_startup {
             let report =
                 crate::compile::profile::report(&self.load_profiles(), self.created.elapsed());
@@ -227,10 +237,11 @@ impl App {
         }
     }
 
-    /// The installed plugins' files, their grants added to `options`; none
-    /// without a plugin home, with `--no-installed`, or for `plugin`
-    /// itself (a broken plugin must not stop its own removal).
-    fn installed(&mut self, options: &mut HostOptions) -> Vec<PathBuf> {
+    /// The installed plugins, each with its recorded grants; none without
+    /// a plugin home, with `--no-installed`, or for `plugin` itself (a
+    /// broken plugin must not stop its own removal). Each is loaded under
+    /// its recorded name and checked against its record.
+    fn installed(&mut self, options: &HostOptions) -> Vec<ToLoad> {
         let Some(home) = self.launch.home.clone() else {
             return Vec::new();
         };
@@ -238,17 +249,23 @@ impl App {
             return Vec::new();
         }
         let path = home.join(installed::RECORD);
-        let record = match InstalledFile::load(&path) {
+        let record = installed::check_home(&home).and_then(|()| InstalledFile::load(&path));
+        let record = match record {
             Ok(record) => record,
             Err(error) => {
                 eprintln!("error: no installed plugin is loaded: {error}");
                 return Vec::new();
             }
         };
+        let mut items = Vec::new();
         for plugin in &record.plugins {
+            let mut grants = Grants::default();
             for grant in &plugin.grants {
                 match options::parse_grant(&plugin.name, grant) {
-                    Ok(grant) => options.grants.push(grant),
+                    Ok((_, Grant::Dir(dir))) => grants.dirs.push(dir),
+                    Ok((_, Grant::Env(var, value))) => grants.env.push((var, value)),
+                    Ok((_, Grant::Arg(arg))) => grants.args.push(arg),
+                    Ok((_, Grant::Net(host))) => grants.net.push(host),
                     Err(error) => eprintln!(
                         "warning: installed plugin '{}' is not given '{}': {error}",
                         plugin.name,
@@ -256,18 +273,18 @@ impl App {
                     ),
                 }
             }
+            items.push(ToLoad {
+                path: installed::file_in(&home, &plugin.name),
+                rename: Some(plugin.name.clone()),
+                grants,
+            });
         }
-        let paths = record
-            .plugins
-            .iter()
-            .map(|p| installed::file_in(&home, &p.name))
-            .collect();
         self.launch.installed = Some(Lock {
             file: record.as_lock(&home),
             path,
             accept: format!("{} plugin update NAME", self.prog_name()),
         });
-        paths
+        items
     }
 
     /// The configuration as loaded, with every plugin's keys, as
@@ -299,21 +316,17 @@ impl App {
     }
 }
 
-/// Every component to load: the configuration's, then those in the
-/// application's plugin directories and `--plugin-dir`'s, then the
-/// installed ones, then `--plugin`'s.
+/// The components the configuration names, then those in the
+/// application's plugin directories and `--plugin-dir`'s.
 fn plugin_paths(
     config: &Config,
     dirs: &[PathBuf],
-    installed: Vec<PathBuf>,
     options: &HostOptions,
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut paths = config.plugin_paths()?;
     for dir in dirs.iter().chain(&options.plugin_dirs) {
         paths.extend(config::components_in(dir)?);
     }
-    paths.extend(installed);
-    paths.extend(options.plugins.iter().cloned());
     Ok(paths)
 }
 

@@ -85,7 +85,14 @@ fn command(prog: &str) -> Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .help(format!("The record [default: the plugin home's {RECORD}]")),
                 )
-                .arg(max),
+                .arg(
+                    Arg::new("with-grants")
+                        .long("with-grants")
+                        .action(ArgAction::SetTrue)
+                        .help("Grant what FILE records besides what the flags grant"),
+                )
+                .arg(max)
+                .args(grant_args()),
         )
 }
 
@@ -195,24 +202,25 @@ async fn remove(m: &ArgMatches, home: &Path, data: Option<&Path>) -> Result<(), 
     Ok(())
 }
 
-/// The grant flags given for `name`, as the record keeps them.
-fn given(m: &ArgMatches, name: &str) -> Result<Vec<String>, String> {
+/// The grant flags given for `name`, as the record keeps them; with
+/// `only`, a flag for another plugin is an error (`add` installs one).
+/// No message shows a grant past its variable's name: a value may be a
+/// secret.
+fn given(m: &ArgMatches, name: &str, only: bool) -> Result<Vec<String>, String> {
     let mut grants = Vec::new();
     for kind in ["dir", "dir-rw", "env", "net"] {
-        for text in m.get_many::<String>(kind).into_iter().flatten() {
+        let texts = m.try_get_many::<String>(kind).ok().flatten();
+        for text in texts.into_iter().flatten() {
+            let shown = || clean(&text.split('=').take(2).collect::<Vec<_>>().join("="), 200);
             let (plugin, rest) = text
                 .split_once('=')
                 .filter(|(p, r)| !p.is_empty() && !r.is_empty())
-                .ok_or_else(|| {
-                    format!("--{kind}: expected PLUGIN=..., got '{}'", clean(text, 200))
-                })?;
-            if !plugin.eq_ignore_ascii_case(name) {
-                return Err(format!(
-                    "--{kind} {}: the plugin is {name}",
-                    clean(text, 200)
-                ));
+                .ok_or_else(|| format!("--{kind}: expected PLUGIN=..., got '{}'", shown()))?;
+            if plugin.eq_ignore_ascii_case(name) {
+                grants.push(format!("{kind}={rest}"));
+            } else if only {
+                return Err(format!("--{kind} {}…: the plugin is {name}", shown()));
             }
-            grants.push(format!("{kind}={rest}"));
         }
     }
     Ok(grants)
@@ -248,9 +256,10 @@ async fn add(
         )));
     }
     install::show(&checked, text, &download);
-    let given = given(m, &checked.name).map_err(failed)?;
+    let given = given(m, &checked.name, true).map_err(failed)?;
     let grants = install::grants(&checked, &[], &given, true).map_err(failed)?;
-    let installed = install::place(download, checked, text, grants, home).map_err(failed)?;
+    let recorded = source.recorded(text);
+    let installed = install::place(download, checked, &recorded, grants, home).map_err(failed)?;
     record.put(installed.clone());
     record.save(&path).map_err(|e| failed(e.to_string()))?;
     eprintln!("installed {}", clean(&installed.summary(), 2000));
@@ -306,9 +315,9 @@ async fn update(
                 (checked.blake3.clone(), checked.world.clone(), declared);
             now.identity = checked.manifest.identity.clone();
             if let Err(changes) = before.check(&now) {
-                eprintln!("{name}: {changes}");
+                eprintln!("{name}: {}", clean(&changes, 2000));
             }
-            let given = given(m, &name)?;
+            let given = given(m, &name, false)?;
             let grants = install::grants(&checked, &old.grants, &given, true)
                 .map_err(|e| format!("{e} (`{prog} plugin update {name} --FLAG {name}=...`)"))?;
             install::place(download, checked, &old.source, grants, home).map(Some)
@@ -344,32 +353,39 @@ async fn install_locked(
         .cloned()
         .unwrap_or_else(|| own.clone());
     let wanted = InstalledFile::load(&from)?;
+    // Another's record may name any grant: those are taken only when asked.
+    let own_record = from == own || m.get_flag("with-grants");
     let _lock = lock(home).await?;
     let mut record = InstalledFile::load(&own)?;
     let mut failures = 0;
     for want in &wanted.plugins {
-        let name = &want.name;
-        if record.find(name) == Some(want) && file_in(home, name).is_file() {
-            eprintln!("{name} is installed ({})", want.digest);
+        let name = clean(&want.name, 80);
+        if record.find(&want.name) == Some(want) && file_in(home, &want.name).is_file() {
+            eprintln!("{name} is installed ({})", clean(&want.digest, 80));
             continue;
         }
         let installed = async {
+            crate::plugin::usable_name(&want.name)?;
             let source = Source::parse(&want.source)?.pinned(&want.digest);
             let download = install::download(&source, home, cap).await?;
             if download.file_digest != want.file_digest {
                 return Err(format!(
                     "its bytes are {}, not {}",
-                    download.file_digest, want.file_digest
+                    download.file_digest,
+                    clean(&want.file_digest, 80)
                 ));
             }
             let checked = install::check(&download, &source, cache.clone()).await?;
-            if checked.name != *name || checked.blake3 != want.blake3 {
+            if checked.name != want.name || checked.blake3 != want.blake3 {
                 return Err(format!(
                     "it is not the plugin recorded (named {}, blake3 {})",
                     checked.name, checked.blake3
                 ));
             }
-            let grants = install::grants(&checked, &want.grants, &[], false)?;
+            install::show(&checked, &want.source, &download);
+            let recorded: &[String] = if own_record { &want.grants } else { &[] };
+            let given = given(m, &want.name, false)?;
+            let grants = install::grants(&checked, recorded, &given, !own_record)?;
             install::place(download, checked, &want.source, grants, home)
         };
         match installed.await {
