@@ -21,7 +21,8 @@ pub fn build() -> Result<App, precept::Error> {
     app.about("Count down, with plugins listening")
         .cache_dir(precept::compile::default_cache_dir())
         .config_file("countdown.toml")?
-        .plugin_flags()?;
+        .plugin_flags()?
+        .installed_plugins()?;
     let count = Command::new("count").about("Count down to liftoff").arg(
         Arg::new("from")
             .long("from")

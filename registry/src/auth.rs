@@ -19,15 +19,21 @@ pub const HOST_VAR: &str = "PRECEPT_REGISTRY_HOST";
 
 /// The credentials for `registry`.
 pub(crate) fn credentials(registry: &str) -> RegistryAuth {
-    let for_this = std::env::var(HOST_VAR).is_ok_and(|host| host == registry);
-    let user = std::env::var(USERNAME_VAR);
-    if let (true, Ok(user), Ok(password)) = (for_this, user, std::env::var(PASSWORD_VAR)) {
+    credentials_from(registry, |var| std::env::var(var).ok(), docker_config())
+}
+
+/// The credentials for `registry` from the variables `var` gives and the
+/// Docker configuration at `config`.
+fn credentials_from(
+    registry: &str,
+    var: impl Fn(&str) -> Option<String>,
+    config: Option<PathBuf>,
+) -> RegistryAuth {
+    let for_this = var(HOST_VAR).is_some_and(|host| host == registry);
+    if let (true, Some(user), Some(password)) = (for_this, var(USERNAME_VAR), var(PASSWORD_VAR)) {
         return RegistryAuth::Basic(user, password);
     }
-    let Some(path) = docker_config() else {
-        return RegistryAuth::Anonymous;
-    };
-    match from_docker_config(&path, registry) {
+    match config.and_then(|path| from_docker_config(&path, registry)) {
         Some((user, password)) => RegistryAuth::Basic(user, password),
         None => RegistryAuth::Anonymous,
     }
@@ -101,6 +107,27 @@ mod tests {
         );
         assert_eq!(from_docker_config(&path, "quay.io"), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn variables_give_credentials_to_the_one_registry_they_name() {
+        let env = |var: &str| match var {
+            HOST_VAR => Some("ghcr.io".to_string()),
+            USERNAME_VAR => Some("me".to_string()),
+            PASSWORD_VAR => Some("s3cret".to_string()),
+            _ => None,
+        };
+        let basic = RegistryAuth::Basic("me".into(), "s3cret".into());
+        assert_eq!(credentials_from("ghcr.io", env, None), basic);
+        assert_eq!(
+            credentials_from("evil.example", env, None),
+            RegistryAuth::Anonymous
+        );
+        let no_host = |var: &str| env(var).filter(|_| var != HOST_VAR);
+        assert_eq!(
+            credentials_from("ghcr.io", no_host, None),
+            RegistryAuth::Anonymous
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! plugin, with `hello` compiled (no cache) and with `hello` mapped from
 //! the cache; and the first load of a never-seen component with each of
 //! wasmtime's compilers: Cranelift (optimizing), Winch (baseline) and the
-//! Pulley interpreter; and two plugins whose service starts are CPU-bound,
-//! started alone and together.
+//! Pulley interpreter; two plugins whose service starts are CPU-bound,
+//! started alone and together; and ten plugins, installed (`plugin add`)
+//! beside the same ten given by `--plugin`.
 //!
 //! `cargo bench -p precept --bench startup`
 
@@ -55,6 +56,48 @@ fn processes(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Runs `precept-run` with `home` as its plugin home.
+fn run_with_home(home: &std::path::Path, args: &[&str]) {
+    let output = Command::new(PRECEPT_RUN)
+        .args(args)
+        .env("PRECEPT_RUN_PLUGIN_HOME", home)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
+
+/// Ten plugins at start-up: installed, and the same files given by
+/// `--plugin` (the baseline), both mapped from one warm cache.
+fn ten_plugins(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("precept-ten-{}", std::process::id()));
+    let (files, home, empty) = (dir.join("files"), dir.join("home"), dir.join("empty"));
+    let cache = dir.join("cache");
+    let cache = cache.to_str().unwrap();
+    let mut flags = vec!["--cache-dir", cache];
+    let paths: Vec<String> = (0..10)
+        .map(|n| {
+            let path =
+                precept_tests::copy_named(precept_tests::HELLO, &format!("hello{n}"), &files);
+            path.to_str().unwrap().to_string()
+        })
+        .collect();
+    for path in &paths {
+        run_with_home(&home, &["--cache-dir", cache, "plugin", "add", path]);
+        flags.extend(["--plugin", path.as_str()]);
+    }
+    flags.extend(["dispatch", "x"]);
+    let mut group = c.benchmark_group("ten plugins at start-up");
+    group.sample_size(20);
+    group.bench_function("given by --plugin", |b| {
+        b.iter(|| run_with_home(&empty, &flags))
+    });
+    group.bench_function("installed", |b| {
+        b.iter(|| run_with_home(&home, &["--cache-dir", cache, "dispatch", "x"]))
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Chooses a compiler on an engine configuration.
@@ -137,5 +180,11 @@ fn parallel_services(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, processes, first_load, parallel_services);
+criterion_group!(
+    benches,
+    processes,
+    first_load,
+    parallel_services,
+    ten_plugins
+);
 criterion_main!(benches);

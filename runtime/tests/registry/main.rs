@@ -68,6 +68,12 @@ fn main() {
             "plain_http_to_a_non_loopback_address_is_refused",
             plain_http,
         ),
+        ("another_record_grants_nothing_unasked", foreign_record),
+        (
+            "installed_grants_go_to_the_installed_file_only",
+            grants_stay_with_the_file,
+        ),
+        ("a_plugin_home_open_to_others_loads_nothing", open_home),
     ];
     let oras_tests: &[(&str, Test)] = &[
         (
@@ -500,15 +506,7 @@ fn new_capability() -> Result<(), Failed> {
     ok(&run(&dir, &["plugin", "add", &reference]))?;
     let before = std::fs::read(home(&dir).join("hello.wasm"))?;
     // The tag moves to a build that asks for the network.
-    let manifest = b"[plugin]\nname = \"hello\"\n\n[[net]]\nhost = \"example.com:443\"\npurpose = \"to phone home\"\n";
-    let v2 = with_section(
-        std::fs::read(precept_tests::HELLO)?,
-        "precept-manifest",
-        manifest,
-    );
-    let file = std::env::temp_dir().join(format!("precept-hello-net-{}.wasm", std::process::id()));
-    std::fs::write(&file, v2)?;
-    publish(file.to_str().unwrap(), &reference);
+    publish_networked_hello(&reference)?;
     let refused = run(&dir, &["plugin", "update"]);
     let stderr = text(&refused.stderr);
     assert!(!refused.status.success(), "{stderr}");
@@ -540,6 +538,122 @@ fn new_capability() -> Result<(), Failed> {
     let again = run(&dir, &["plugin", "update"]);
     ok(&again)?;
     assert!(text(&again.stderr).contains("hello is up to date"));
+    Ok(())
+}
+
+/// Publishes hello with a manifest that requires `example.com:443` to
+/// `reference`.
+fn publish_networked_hello(reference: &str) -> Result<(), Failed> {
+    let manifest = b"[plugin]\nname = \"hello\"\n\n[[net]]\nhost = \"example.com:443\"\npurpose = \"to phone home\"\n";
+    let bytes = with_section(
+        std::fs::read(precept_tests::HELLO)?,
+        "precept-manifest",
+        manifest,
+    );
+    let file = std::env::temp_dir().join(format!(
+        "precept-hello-net-{}-{}.wasm",
+        std::process::id(),
+        reference.len()
+    ));
+    std::fs::write(&file, bytes)?;
+    publish(file.to_str().unwrap(), reference);
+    Ok(())
+}
+
+fn foreign_record() -> Result<(), Failed> {
+    let (dir, registry) = setup("foreign");
+    let reference = format!("{}/demo/hello:net", registry.addr);
+    publish_networked_hello(&reference)?;
+    let grant = ["--net", "hello=example.com:443"];
+    ok(&run(
+        &dir,
+        &["plugin", "add", &reference, grant[0], grant[1]],
+    ))?;
+    let record = home(&dir).join("installed.toml");
+    let record = record.to_str().unwrap();
+    let other = scratch("registry-foreign-other");
+    let out = run(&other, &["plugin", "install", "--locked", record]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("--net hello=example.com:443"), "{stderr}");
+    assert_eq!(installed(&other), (vec![], vec![]));
+    // Granted by a flag, or taken from the record when asked.
+    ok(&run(
+        &other,
+        &["plugin", "install", "--locked", record, grant[0], grant[1]],
+    ))?;
+    let third = scratch("registry-foreign-third");
+    ok(&run(
+        &third,
+        &["plugin", "install", "--locked", record, "--with-grants"],
+    ))?;
+    assert_eq!(
+        installed(&third),
+        (vec!["hello.wasm".into()], vec!["hello".into()])
+    );
+    Ok(())
+}
+
+fn grants_stay_with_the_file() -> Result<(), Failed> {
+    let (dir, registry) = setup("same-name");
+    let reference = format!("{}/demo/hello:net", registry.addr);
+    publish_networked_hello(&reference)?;
+    ok(&run(
+        &dir,
+        &[
+            "plugin",
+            "add",
+            &reference,
+            "--net",
+            "hello=example.com:443",
+        ],
+    ))?;
+    // Another file named hello, given with --plugin: refused as a second
+    // hello, and never given the installed one's grant.
+    let other =
+        std::env::temp_dir().join(format!("precept-other-hello-{}.wasm", std::process::id()));
+    std::fs::copy(precept_tests::HELLO, &other)?;
+    let out = run(
+        &dir,
+        &["--plugin", other.to_str().unwrap(), "dispatch", "x"],
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("hello"), "{stderr}");
+    assert_eq!(hello_lines(&text(&out.stdout)), HELLO_LIFECYCLE, "{stderr}");
+    let alone = run(
+        &dir,
+        &[
+            "--no-installed",
+            "--plugin",
+            other.to_str().unwrap(),
+            "dispatch",
+            "x",
+        ],
+    );
+    ok(&alone)?;
+    assert_eq!(hello_lines(&text(&alone.stdout)), HELLO_LIFECYCLE);
+    Ok(())
+}
+
+fn open_home() -> Result<(), Failed> {
+    let (dir, registry) = setup("open-home");
+    let reference = format!("{}/demo/hello:1", registry.addr);
+    publish(precept_tests::HELLO, &reference);
+    ok(&run(&dir, &["plugin", "add", &reference]))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(home(&dir), std::fs::Permissions::from_mode(0o777))?;
+        let out = run(&dir, &["dispatch", "x"]);
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("the plugin home is not private"),
+            "{stderr}"
+        );
+        assert!(hello_lines(&text(&out.stdout)).is_empty());
+        let add = run(&dir, &["plugin", "add", &reference]);
+        assert!(text(&add.stderr).contains("not private"));
+    }
     Ok(())
 }
 
