@@ -19,8 +19,8 @@ it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 README saying how to build and run it.
 `publish` pushes a component (building DIR first) to an OCI registry as a
 wasm artifact, annotated from its metadata; credentials from Docker's
-config.json ($DOCKER_CONFIG) or PRECEPT_REGISTRY_USERNAME and
-PRECEPT_REGISTRY_PASSWORD.";
+config.json ($DOCKER_CONFIG), or PRECEPT_REGISTRY_USERNAME and
+PRECEPT_REGISTRY_PASSWORD for the one registry PRECEPT_REGISTRY_HOST names.";
 
 fn main() -> ExitCode {
     match run() {
@@ -37,6 +37,7 @@ fn run() -> anyhow::Result<()> {
     if all.first().and_then(|a| a.to_str()) == Some("new") {
         return new(&all[1..]);
     }
+    #[cfg(feature = "publish")]
     if all.first().and_then(|a| a.to_str()) == Some("publish") {
         return publish(&all[1..]);
     }
@@ -74,6 +75,7 @@ fn run() -> anyhow::Result<()> {
 
 /// `publish DIR|FILE REFERENCE [--wit DIR]`: builds DIR if it is one, and
 /// pushes the component.
+#[cfg(feature = "publish")]
 fn publish(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
     let (mut positional, mut builder) = (Vec::new(), Builder::new());
     let mut args = args.iter();

@@ -5,7 +5,33 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
+/// Why a component could not be published.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// Building the plugin directory failed.
+    #[error(transparent)]
+    Build(#[from] crate::BuildError),
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a component whose metadata can be read.
+    #[error("{path} is not a component: {cause}")]
+    NotAComponent {
+        /// The file.
+        path: String,
+        /// Why, in one line.
+        cause: String,
+    },
+    /// The registry refused it, or could not be reached.
+    #[error(transparent)]
+    Registry(#[from] precept_registry::Error),
+}
 
 /// Publishes `what` (a component, or a plugin directory built first into
 /// `out_dir/NAME.wasm`) to `reference`; returns the pinned reference
@@ -15,11 +41,16 @@ pub fn publish(
     reference: &str,
     builder: &crate::Builder,
     out_dir: &Path,
-) -> anyhow::Result<String> {
+) -> Result<String, PublishError> {
     let reference = precept_registry::Reference::parse(reference)?;
+    let read_error = |source| PublishError::Read {
+        path: what.display().to_string(),
+        source,
+    };
     let file = if what.is_dir() {
         let name = what
-            .canonicalize()?
+            .canonicalize()
+            .map_err(read_error)?
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plugin".into());
@@ -29,21 +60,23 @@ pub fn publish(
     } else {
         what.to_path_buf()
     };
-    let component =
-        std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let annotations = annotations(&component)
-        .with_context(|| format!("{} is not a component", file.display()))?;
+    let component = std::fs::read(&file).map_err(read_error)?;
+    let annotations = annotations(&component).map_err(|cause| PublishError::NotAComponent {
+        path: file.display().to_string(),
+        cause,
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(read_error)?;
     let digest = runtime.block_on(precept_registry::push(&reference, component, annotations))?;
     Ok(reference.pinned(&digest).to_string())
 }
 
 /// The OCI annotations of `component`'s metadata: title, version,
 /// description, source, URL, revision, licences and authors.
-pub fn annotations(component: &[u8]) -> anyhow::Result<BTreeMap<String, String>> {
-    let payload = wasm_metadata::Payload::from_binary(component)?;
+pub fn annotations(component: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let payload = wasm_metadata::Payload::from_binary(component).map_err(|e| format!("{e:#}"))?;
     let metadata = payload.metadata();
     let mut annotations = BTreeMap::new();
     let mut put = |key: &str, value: Option<String>| {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use oci_client::secrets::RegistryAuth;
 
-/// The environment variable with the user name for every registry.
+/// The environment variable with the user name for the registry
+/// [`HOST_VAR`] names.
 pub const USERNAME_VAR: &str = "PRECEPT_REGISTRY_USERNAME";
 /// The environment variable with the password or token.
 pub const PASSWORD_VAR: &str = "PRECEPT_REGISTRY_PASSWORD";

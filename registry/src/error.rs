@@ -76,39 +76,53 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 impl Error {
-    /// The error of a request about `what` at `registry`.
+    /// The error of a request about `what` at `registry`, in words of
+    /// its own: the client's messages name URLs, which may carry tokens.
     pub(crate) fn from_oci(
         error: oci_client::errors::OciDistributionError,
         registry: &str,
         what: &str,
     ) -> Error {
         use oci_client::errors::OciDistributionError as E;
+        use oci_client::errors::OciErrorCode as Code;
+        let not_found = |code: &Code| {
+            matches!(
+                code,
+                Code::ManifestUnknown | Code::NameUnknown | Code::BlobUnknown
+            )
+        };
         match error {
             E::ImageManifestNotFoundError(_) => Error::NotFound(what.to_string()),
             E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => {
                 Error::Unauthorized(what.to_string())
             }
             E::RegistryError { envelope, .. }
-                if envelope.errors.iter().any(|e| {
-                    matches!(
-                        e.code,
-                        oci_client::errors::OciErrorCode::ManifestUnknown
-                            | oci_client::errors::OciErrorCode::NameUnknown
-                            | oci_client::errors::OciErrorCode::BlobUnknown
-                    )
-                }) =>
+                if envelope.errors.iter().any(|e| not_found(&e.code)) =>
             {
                 Error::NotFound(what.to_string())
+            }
+            E::RegistryError { envelope, .. } => {
+                let said: Vec<String> = envelope.errors.iter().map(|e| e.message.clone()).collect();
+                Error::Registry(one_line(&format!(
+                    "{what}: the registry answered: {}",
+                    said.join("; ")
+                )))
             }
             E::ServerError { code: 404, .. } => Error::NotFound(what.to_string()),
             E::ServerError {
                 code: 401 | 403, ..
             } => Error::Unauthorized(what.to_string()),
-            E::RequestError(error) => from_request(&error, registry),
-            E::DigestError(error) => Error::Registry(one_line(&format!(
-                "the bytes do not match their digest: {error}"
+            E::ServerError { code, message, .. } => Error::Registry(one_line(&format!(
+                "{what}: the registry answered {code}: {message}"
             ))),
-            other => Error::Registry(one_line(&format!("{what}: {other}"))),
+            E::RequestError(error) => from_request(&error, registry),
+            E::DigestError(_) => {
+                Error::Registry(format!("{what}: the manifest does not match its digest"))
+            }
+            E::IoError(error) => Error::Write(error),
+            _ => Error::Registry(format!(
+                "{what}: the registry's answer is not one this client reads"
+            )),
         }
     }
 }

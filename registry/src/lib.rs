@@ -10,6 +10,8 @@
 //! loopback address. Credentials are read as OCI tools read them
 //! ([`auth`]), and never appear in a message.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 mod error;
 mod pull;
@@ -37,9 +39,18 @@ pub(crate) fn tls() {
 /// `sha256:` and the hex SHA-256 of `bytes`: an OCI digest.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     use sha2::Digest;
-    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
+    digest_of(sha2::Sha256::digest(bytes).as_slice())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// `sha256:` and `hash` in hex.
+pub(crate) fn digest_of(hash: &[u8]) -> String {
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// `url` as it may be shown: without its query or fragment, which may
+/// carry a token.
+pub fn shown_url(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    error::one_line(&url[..end])
 }

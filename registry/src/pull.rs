@@ -112,7 +112,7 @@ fn component_layer<'m>(
 
 /// Copies `stream` into `out`: exactly `expected` bytes when known, at
 /// most `cap`, whose SHA-256 digest is `digest`.
-async fn copy_checked<E: std::fmt::Display>(
+async fn copy_checked<E>(
     mut stream: impl futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     expected: Option<u64>,
     cap: u64,
@@ -127,8 +127,9 @@ async fn copy_checked<E: std::fmt::Display>(
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
-            Err(error) => {
-                failed = Some(one_line(&error.to_string()));
+            // Its text may name the URL: only that it failed is kept.
+            Err(_) => {
+                failed = Some("the connection failed".to_string());
                 break;
             }
         };
@@ -155,7 +156,7 @@ async fn copy_checked<E: std::fmt::Display>(
             cause: failed.unwrap_or_else(|| "the connection closed".into()),
         });
     }
-    let actual = format!("sha256:{}", crate::hex(&hasher.finalize()));
+    let actual = crate::digest_of(hasher.finalize().as_slice());
     if actual != digest {
         return Err(Error::Digest {
             expected: one_line(digest),
@@ -202,7 +203,7 @@ pub async fn fetch(
         .map_err(|e| from_request(&e, &host))?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_FOUND {
-        return Err(Error::NotFound(one_line(url)));
+        return Err(Error::NotFound(crate::shown_url(url)));
     }
     if !status.is_success() {
         return Err(Error::Registry(format!("{host} answered {status}")));
@@ -212,7 +213,7 @@ pub async fn fetch(
         && expected > cap
     {
         return Err(Error::TooLarge {
-            what: format!("{} ({expected} bytes)", one_line(url)),
+            what: format!("{} ({expected} bytes)", crate::shown_url(url)),
             cap,
         });
     }
@@ -223,7 +224,15 @@ pub async fn fetch(
             Err(error) => Some((Err(error), response)),
         }
     });
-    let written = copy_checked(Box::pin(stream), expected, cap, pin, &one_line(url), out).await?;
+    let written = copy_checked(
+        Box::pin(stream),
+        expected,
+        cap,
+        pin,
+        &crate::shown_url(url),
+        out,
+    )
+    .await?;
     Ok(Pulled {
         manifest_digest: pin.to_string(),
         layer_digest: pin.to_string(),
@@ -232,11 +241,12 @@ pub async fn fetch(
     })
 }
 
-/// The host of `url`, once its scheme is checked.
+/// The host of `url`, once its scheme is checked: `https`, or `http` to a
+/// loopback address; never with a user name.
 fn url_host(url: &str) -> Result<String, Error> {
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| Error::Source(format!("'{}' is not a URL", one_line(url))))?;
+        .ok_or_else(|| Error::Source(format!("'{}' is not a URL", crate::shown_url(url))))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err(Error::Source(
@@ -249,7 +259,54 @@ fn url_host(url: &str) -> Result<String, Error> {
         "http" => Err(Error::Insecure(one_line(authority))),
         _ => Err(Error::Source(format!(
             "'{}': only https:// URLs are fetched",
-            one_line(url)
+            crate::shown_url(url)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_urls_without_users_are_fetched() {
+        assert_eq!(
+            url_host("https://example.com/a.wasm").unwrap(),
+            "example.com"
+        );
+        assert_eq!(
+            url_host("http://127.0.0.1:8080/a.wasm").unwrap(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(url_host("http://[::1]/a").unwrap(), "[::1]");
+        for insecure in [
+            "http://example.com/a",
+            "http://10.0.0.1/a",
+            "http://127.0.0.1.nip.io/a",
+        ] {
+            assert!(
+                matches!(url_host(insecure), Err(Error::Insecure(_))),
+                "{insecure}"
+            );
+        }
+        for refused in [
+            "https://me:pw@example.com/a",
+            "http://me@127.0.0.1/a",
+            "ftp://example.com/a",
+            "example.com/a",
+        ] {
+            assert!(
+                matches!(url_host(refused), Err(Error::Source(_))),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shown_url_has_no_query() {
+        assert_eq!(
+            crate::shown_url("https://h/a.wasm?token=s3cret#sha256:00"),
+            "https://h/a.wasm"
+        );
     }
 }

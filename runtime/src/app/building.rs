@@ -165,9 +165,13 @@ impl App {
     /// of the program's name), and every plugin installed there loads at
     /// start with what it was granted, after the configuration's and
     /// before `--plugin`'s. `--no-installed` skips them for one run.
+    /// Without a home directory to find the plugin home in, nothing is
+    /// added.
     pub fn installed_plugins(&mut self) -> Result<&mut App, Error> {
-        let home = crate::trust::installed::default_home(self.prog_name());
-        self.plugin_home(home.unwrap_or_else(|| PathBuf::from("plugins")))
+        match crate::trust::installed::default_home(self.prog_name()) {
+            Some(home) => self.plugin_home(home),
+            None => Ok(self),
+        }
     }
 
     /// Like [`App::installed_plugins`], with the plugin home in `dir`;

@@ -313,11 +313,7 @@ impl App {
         for item in items {
             let with_grants = |name: &str| {
                 let mut options = options_of(name);
-                let grants = &mut options.sandbox.grants;
-                grants.dirs.extend(item.grants.dirs.iter().cloned());
-                grants.env.extend(item.grants.env.iter().cloned());
-                grants.args.extend(item.grants.args.iter().cloned());
-                grants.net.extend(item.grants.net.iter().cloned());
+                options.sandbox.grants.extend(&item.grants);
                 options
             };
             let rename = item.rename.as_deref();

@@ -44,6 +44,16 @@ pub struct Grants {
     pub net: Vec<String>,
 }
 
+impl Grants {
+    /// Adds every grant of `other`.
+    pub(crate) fn extend(&mut self, other: &Grants) {
+        self.dirs.extend(other.dirs.iter().cloned());
+        self.env.extend(other.env.iter().cloned());
+        self.args.extend(other.args.iter().cloned());
+        self.net.extend(other.net.iter().cloned());
+    }
+}
+
 /// One host directory made visible to a plugin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirGrant {

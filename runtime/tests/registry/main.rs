@@ -74,6 +74,10 @@ fn main() {
             grants_stay_with_the_file,
         ),
         ("a_plugin_home_open_to_others_loads_nothing", open_home),
+        (
+            "on_a_terminal_add_asks_for_each_capability",
+            asks_on_a_terminal,
+        ),
     ];
     let oras_tests: &[(&str, Test)] = &[
         (
@@ -264,7 +268,7 @@ fn install_locked() -> Result<(), Failed> {
     ok(&run(&dir, &["plugin", "add", &hello]))?;
     ok(&run(&dir, &["plugin", "add", &greet]))?;
     // The tag moves on; the record still pins the first version.
-    publish(precept_tests::PONG, &hello.replace(":1", ":2"));
+    publish(precept_tests::PONG, &hello);
     let record = home(&dir).join("installed.toml");
     let other = scratch("registry-locked-other");
     let out = run(
@@ -297,6 +301,34 @@ fn install_locked() -> Result<(), Failed> {
     );
     ok(&again)?;
     assert!(text(&again.stderr).contains("hello is installed"));
+    // A record whose hash is not the bytes': that plugin is not installed,
+    // the other is.
+    let tampered = std::fs::read_to_string(&record)?;
+    let hello_hash = tampered
+        .lines()
+        .find(|l| l.starts_with("blake3"))
+        .unwrap()
+        .to_string();
+    let forged = dir.join("forged.toml");
+    std::fs::write(
+        &forged,
+        tampered.replacen(&hello_hash, &format!("blake3 = \"{}\"", "0".repeat(64)), 1),
+    )?;
+    let third = scratch("registry-locked-third");
+    let out = run(
+        &third,
+        &["plugin", "install", "--locked", forged.to_str().unwrap()],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot install hello: it is not the plugin recorded"),
+        "{stderr}"
+    );
+    assert_eq!(
+        installed(&third),
+        (vec!["greet.wasm".into()], vec!["greet".into()])
+    );
     Ok(())
 }
 
@@ -370,7 +402,7 @@ fn over_the_cap() -> Result<(), Failed> {
     let reference = format!("{}/demo/bulky:1", registry.addr);
     publish(precept_tests::BULKY, &reference);
     let out = run(&dir, &["plugin", "add", "--max-mib", "1", &reference]);
-    refused(&dir, &out, "is larger than 1048576 bytes")
+    refused(&dir, &out, " bytes) is larger than 1048576 bytes")
 }
 
 fn lying_size() -> Result<(), Failed> {
@@ -463,7 +495,7 @@ fn not_a_component() -> Result<(), Failed> {
     refused(
         &dir,
         &run(&dir, &["plugin", "add", &reference]),
-        "cannot add",
+        "could not be compiled",
     )?;
     // A component of another world.
     let reference = format!("{}/demo/other:1", registry.addr);
@@ -471,7 +503,7 @@ fn not_a_component() -> Result<(), Failed> {
     refused(
         &dir,
         &run(&dir, &["plugin", "add", &reference]),
-        "cannot add",
+        "does not fit the precept:plugin world",
     )
 }
 
@@ -608,30 +640,29 @@ fn grants_stay_with_the_file() -> Result<(), Failed> {
             "hello=example.com:443",
         ],
     ))?;
-    // Another file named hello, given with --plugin: refused as a second
-    // hello, and never given the installed one's grant.
-    let other =
-        std::env::temp_dir().join(format!("precept-other-hello-{}.wasm", std::process::id()));
-    std::fs::copy(precept_tests::HELLO, &other)?;
+    // Another file named hello that needs the same host, in a plugin
+    // directory (loaded before the installed plugins): it gets none of
+    // the installed one's grants, so it is refused for want of one; the
+    // installed one runs.
+    let other_dir = dir.join("other");
+    std::fs::create_dir_all(&other_dir)?;
+    let networked = std::fs::read(std::env::temp_dir().join(format!(
+        "precept-hello-net-{}-{}.wasm",
+        std::process::id(),
+        reference.len()
+    )))?;
+    let other_bytes = with_section(networked, "other", b"x");
+    std::fs::write(other_dir.join("hello.wasm"), other_bytes)?;
     let out = run(
         &dir,
-        &["--plugin", other.to_str().unwrap(), "dispatch", "x"],
+        &["--plugin-dir", other_dir.to_str().unwrap(), "dispatch", "x"],
     );
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("hello"), "{stderr}");
-    assert_eq!(hello_lines(&text(&out.stdout)), HELLO_LIFECYCLE, "{stderr}");
-    let alone = run(
-        &dir,
-        &[
-            "--no-installed",
-            "--plugin",
-            other.to_str().unwrap(),
-            "dispatch",
-            "x",
-        ],
+    assert!(
+        stderr.contains("needs what it was not granted: network host example.com:443"),
+        "{stderr}"
     );
-    ok(&alone)?;
-    assert_eq!(hello_lines(&text(&alone.stdout)), HELLO_LIFECYCLE);
+    assert_eq!(hello_lines(&text(&out.stdout)), HELLO_LIFECYCLE, "{stderr}");
     Ok(())
 }
 
@@ -654,6 +685,40 @@ fn open_home() -> Result<(), Failed> {
         let add = run(&dir, &["plugin", "add", &reference]);
         assert!(text(&add.stderr).contains("not private"));
     }
+    Ok(())
+}
+
+/// `precept-run ARGS` on a terminal (`script` gives it one), answering
+/// `input`; what the terminal showed, and whether it succeeded.
+fn on_terminal(dir: &Path, args: &[&str], input: &str) -> Result<(String, bool), Failed> {
+    use std::io::Write as _;
+    let command = format!("{} {}", common::PRECEPT_RUN, args.join(" "));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", dir)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("PRECEPT_RUN_PLUGIN_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    child.stdin.take().unwrap().write_all(input.as_bytes())?;
+    let out = child.wait_with_output()?;
+    Ok((text(&out.stdout), out.status.success()))
+}
+
+fn asks_on_a_terminal() -> Result<(), Failed> {
+    let (dir, registry) = setup("terminal");
+    let reference = format!("{}/demo/hello:net", registry.addr);
+    publish_networked_hello(&reference)?;
+    let question = "grant network host example.com:443 (required: to phone home)? [y/N]";
+    let (shown, added) = on_terminal(&dir, &["plugin", "add", &reference], "n\n")?;
+    assert!(!added && shown.contains(question), "{shown}");
+    assert!(shown.contains("--net hello=example.com:443"), "{shown}");
+    assert_eq!(installed(&dir), (vec![], vec![]));
+    let (shown, added) = on_terminal(&dir, &["plugin", "add", &reference], "y\n")?;
+    assert!(added && shown.contains(question), "{shown}");
+    let record = std::fs::read_to_string(home(&dir).join("installed.toml"))?;
+    assert!(record.contains("net=example.com:443"), "{record}");
     Ok(())
 }
 
@@ -708,6 +773,25 @@ fn two_adds_at_once() -> Result<(), Failed> {
     names.sort();
     assert_eq!(files, ["greet.wasm", "hello.wasm"]);
     assert_eq!(names, ["greet", "hello"]);
+    // A third waits for the lock another holds, and says so.
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(home(&dir).join(".lock"))?;
+    lock.lock()?;
+    let pong = format!("{}/demo/pong:1", registry.addr);
+    publish(precept_tests::PONG, &pong);
+    let waiting = std::thread::scope(|s| {
+        let third = s.spawn(|| spawn(&pong));
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        lock.unlock().unwrap();
+        third.join().unwrap()
+    })?;
+    ok(&waiting)?;
+    let stderr = text(&waiting.stderr);
+    assert!(
+        stderr.contains("waiting for another plugin command to finish"),
+        "{stderr}"
+    );
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::options::{Grant, parse_grant};
+use super::options::parse_grant;
 use crate::app::App;
 use crate::io::text::clean;
 use crate::model::config::PluginOptions;
@@ -36,8 +36,8 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    /// Reads `text`: a URL, an existing file (or one ending `.wasm`), else
-    /// an OCI reference.
+    /// Reads `text`: a URL; a file, named as one (an absolute path, `./`,
+    /// `../`, or ending `.wasm`); else an OCI reference.
     pub(crate) fn parse(text: &str) -> Result<Source, String> {
         if let Some((scheme, _)) = text.split_once("://") {
             if !matches!(scheme, "https" | "http") {
@@ -92,6 +92,19 @@ impl Source {
             Source::Url { url, .. } => stem(url.split(['?', '#']).next().unwrap_or_default()),
             #[cfg(feature = "registry")]
             Source::Oci(reference) => reference.name().to_string(),
+        }
+    }
+
+    /// The source as messages show it: a URL without its query.
+    pub(crate) fn shown(&self) -> String {
+        match self {
+            Source::File(path) => clean(&path.display().to_string(), 300),
+            #[cfg(feature = "registry")]
+            Source::Url { url, .. } => precept_registry::shown_url(url),
+            #[cfg(not(feature = "registry"))]
+            Source::Url { url, .. } => clean(url, 300),
+            #[cfg(feature = "registry")]
+            Source::Oci(reference) => clean(&reference.to_string(), 300),
         }
     }
 
@@ -180,7 +193,9 @@ async fn fetch(
 ) -> Result<(), String> {
     match source {
         Source::File(from) => {
-            let digest = copy_file(from, file, cap)?;
+            let (from, cap) = (from.clone(), cap);
+            let copied = tokio::task::spawn_blocking(move || copy_file(&from, file, cap));
+            let digest = copied.await.map_err(|e| e.to_string())??;
             download.digest = digest.clone();
             download.file_digest = digest;
         }
@@ -212,33 +227,50 @@ async fn fetch(
     Ok(())
 }
 
-/// Copies the file `from` into `to`, at most `cap` bytes; its SHA-256
-/// digest.
-fn copy_file(from: &Path, mut to: std::fs::File, cap: u64) -> Result<String, String> {
+/// Copies the file `from` into `to`, at most `cap` bytes, as it hashes
+/// them; their SHA-256 digest.
+fn copy_file(from: &Path, to: std::fs::File, cap: u64) -> Result<String, String> {
     use std::io::Read as _;
     let shown = clean(&from.display().to_string(), 200);
     let file = std::fs::File::open(from).map_err(|e| format!("cannot read {shown}: {e}"))?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err(format!("{shown} is not a file"));
     }
-    let mut bytes = Vec::new();
-    file.take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > cap {
+    let mut hashing = Hashing {
+        to,
+        hasher: sha2::Sha256::default(),
+    };
+    let copied = std::io::copy(&mut file.take(cap + 1), &mut hashing)
+        .map_err(|e| format!("cannot copy {shown}: {e}"))?;
+    if copied > cap {
         return Err(format!("{shown} is larger than {cap} bytes"));
     }
-    to.write_all(&bytes)
-        .map_err(|e| format!("cannot write the copy: {e}"))?;
-    Ok(sha256(&bytes))
+    use sha2::Digest as _;
+    let hex: String = hashing
+        .hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hex}"))
 }
 
-/// `sha256:` and the hex SHA-256 of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+/// A file that hashes what is written to it.
+struct Hashing {
+    to: std::fs::File,
+    hasher: sha2::Sha256,
+}
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.to.write(bytes)?;
+        sha2::Digest::update(&mut self.hasher, &bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.to.flush()
+    }
 }
 
 /// A downloaded component that passed `inspect`'s checks.
@@ -288,10 +320,12 @@ pub(crate) async fn check(
     // What it prints at setup is not the report: kept, then dropped.
     app.plugin_stdout().capture();
     let options = PluginOptions::from(super::commands::stand_ins(&manifest.capabilities));
+    // Its errors name the temporary file: the source is named instead.
+    let temporary = crate::io::text::clean(&download.path.display().to_string(), 1000);
     let plugin = app
         .load_plugin_as(&download.path, &name, &options)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string().replace(&temporary, &source.shown()))?;
     let (world, blake3) = (plugin.world_version().to_string(), plugin.digest());
     drop(plugin);
     app.shutdown().await;
@@ -328,12 +362,7 @@ pub(crate) fn grants(
             Some(var) if !var.contains('=') => format!("env={var}="),
             _ => text.clone(),
         };
-        match parse_grant(name, &with_value)?.1 {
-            Grant::Dir(dir) => grants.dirs.push(dir),
-            Grant::Env(var, value) => grants.env.push((var, value)),
-            Grant::Arg(arg) => grants.args.push(arg),
-            Grant::Net(host) => grants.net.push(host),
-        }
+        parse_grant(name, &with_value)?.1.add_to(&mut grants);
     }
     let granted = declared
         .resolve(name, &grants)

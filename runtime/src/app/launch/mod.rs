@@ -28,7 +28,6 @@ use crate::trust::installed::{self, InstalledFile};
 use crate::trust::lock::{self, LockFile};
 use crate::trust::sandbox::{Grants, Limits};
 use commands::Snapshot;
-use options::Grant;
 
 /// What an application reads and loads when it starts, beyond the plugins
 /// its code loaded itself.
@@ -165,14 +164,14 @@ impl App {
         let options_of = |name: &str| options.plugin_options(&config, &source, name, given(name));
         // The configuration's and the directories', the installed ones,
         // then `--plugin`'s.
-        let given = |path: &PathBuf| ToLoad {
+        let as_named = |path: &PathBuf| ToLoad {
             path: path.clone(),
             rename: None,
             grants: Grants::default(),
         };
-        let mut items: Vec<ToLoad> = paths.iter().map(given).collect();
+        let mut items: Vec<ToLoad> = paths.iter().map(as_named).collect();
         items.extend(installed);
-        items.extend(options.plugins.iter().map(given));
+        items.extend(options.plugins.iter().map(as_named));
         self.load_all(items, options_of).await;
         if options.profile_startup {
             let report =
@@ -262,10 +261,7 @@ impl App {
             let mut grants = Grants::default();
             for grant in &plugin.grants {
                 match options::parse_grant(&plugin.name, grant) {
-                    Ok((_, Grant::Dir(dir))) => grants.dirs.push(dir),
-                    Ok((_, Grant::Env(var, value))) => grants.env.push((var, value)),
-                    Ok((_, Grant::Arg(arg))) => grants.args.push(arg),
-                    Ok((_, Grant::Net(host))) => grants.net.push(host),
+                    Ok((_, grant)) => grant.add_to(&mut grants),
                     Err(error) => eprintln!(
                         "warning: installed plugin '{}' is not given '{}': {error}",
                         plugin.name,

@@ -13,7 +13,7 @@ use crate::io::logging::LogSettings;
 use crate::model::config::{
     Config, ConfigError, LimitsConfig, MAX_MEMORY_MIB, MAX_MS, PluginOptions,
 };
-use crate::trust::sandbox::DirGrant;
+use crate::trust::sandbox::{DirGrant, Grants};
 
 /// The options given on the command line, before the plugins are loaded.
 #[derive(Debug, Default, PartialEq)]
@@ -180,12 +180,7 @@ impl HostOptions {
             if plugin != name {
                 continue;
             }
-            match grant.clone() {
-                Grant::Dir(dir) => sandbox.grants.dirs.push(dir),
-                Grant::Env(var, value) => sandbox.grants.env.push((var, value)),
-                Grant::Arg(arg) => sandbox.grants.args.push(arg),
-                Grant::Net(host) => sandbox.grants.net.push(host),
-            }
+            grant.clone().add_to(&mut sandbox.grants);
         }
         options
     }
@@ -256,13 +251,7 @@ pub(crate) fn config_arg(name: &str) -> Arg {
 /// The options that choose plugins, grant them, limit them and keep them
 /// compiled.
 pub(crate) fn plugin_args() -> Vec<Arg> {
-    let grant = |id: &'static str, value_name: &'static str, help: &'static str| {
-        Arg::new(id)
-            .long(id)
-            .value_name(value_name)
-            .action(ArgAction::Append)
-            .help(help)
-    };
+    let [dir, dir_rw, env, net] = grant_args();
     vec![
         Arg::new("plugin")
             .long("plugin")
@@ -276,39 +265,22 @@ pub(crate) fn plugin_args() -> Vec<Arg> {
             .value_parser(clap::value_parser!(PathBuf))
             .action(ArgAction::Append)
             .help("Load every component (*.wasm) in DIR (repeatable)"),
-        grant(
-            "dir",
-            "PLUGIN=HOST[::GUEST]",
-            "Let PLUGIN read the host directory HOST, seen as GUEST (default: the same path)",
-        )
-        .value_parser(|s: &str| parse_dir(s, false)),
-        grant(
-            "dir-rw",
-            "PLUGIN=HOST[::GUEST]",
-            "Like --dir, and let PLUGIN write there too",
-        )
-        .value_parser(|s: &str| parse_dir(s, true)),
-        grant(
-            "env",
-            "PLUGIN=VAR[=VALUE]",
-            "Give PLUGIN the environment variable VAR (its host value unless VALUE is given)",
-        )
-        .value_parser(parse_env),
-        grant("arg", "PLUGIN=ARG", "Add ARG to PLUGIN's command-line arguments").value_parser(
-            |s: &str| {
-                let (plugin, arg) = split_plugin(s)?;
-                Ok::<_, String>((plugin, Grant::Arg(arg.to_string())))
-            },
-        ),
-        grant(
-            "net",
-            "PLUGIN=HOST:PORT",
-            "Grant PLUGIN the network host HOST:PORT it declares",
-        )
-        .value_parser(|s: &str| {
+        dir.value_parser(|s: &str| parse_dir(s, false)),
+        dir_rw.value_parser(|s: &str| parse_dir(s, true)),
+        env.value_parser(parse_env),
+        net.value_parser(|s: &str| {
             let (plugin, host) = split_plugin(s)?;
             Ok::<_, String>((plugin, Grant::Net(host.to_string())))
         }),
+        Arg::new("arg")
+            .long("arg")
+            .value_name("PLUGIN=ARG")
+            .action(ArgAction::Append)
+            .help("Add ARG to PLUGIN's command-line arguments")
+            .value_parser(|s: &str| {
+                let (plugin, arg) = split_plugin(s)?;
+                Ok::<_, String>((plugin, Grant::Arg(arg.to_string())))
+            }),
         Arg::new("deadline")
             .long("deadline")
             .value_name("MS")
@@ -365,7 +337,55 @@ pub(crate) fn parse_grant(plugin: &str, text: &str) -> Result<(String, Grant), S
     }
 }
 
-fn split_plugin(text: &str) -> Result<(String, &str), String> {
+/// The grant flags `--dir`, `--dir-rw`, `--env` and `--net`, each
+/// `PLUGIN=...`, without what reads their values: the run's resolve them,
+/// `plugin add`'s keep them as given.
+pub(crate) fn grant_args() -> [Arg; 4] {
+    let grant = |id: &'static str, value_name: &'static str, help: &'static str| {
+        Arg::new(id)
+            .long(id)
+            .value_name(value_name)
+            .action(ArgAction::Append)
+            .help(help)
+    };
+    [
+        grant(
+            "dir",
+            "PLUGIN=HOST[::GUEST]",
+            "Let PLUGIN read the host directory HOST, seen as GUEST (default: the same path)",
+        ),
+        grant(
+            "dir-rw",
+            "PLUGIN=HOST[::GUEST]",
+            "Like --dir, and let PLUGIN write there too",
+        ),
+        grant(
+            "env",
+            "PLUGIN=VAR[=VALUE]",
+            "Give PLUGIN the environment variable VAR (its host value unless VALUE is given)",
+        ),
+        grant(
+            "net",
+            "PLUGIN=HOST:PORT",
+            "Grant PLUGIN the network host HOST:PORT it declares",
+        ),
+    ]
+}
+
+impl Grant {
+    /// Adds this grant to `grants`.
+    pub(crate) fn add_to(self, grants: &mut Grants) {
+        match self {
+            Grant::Dir(dir) => grants.dirs.push(dir),
+            Grant::Env(var, value) => grants.env.push((var, value)),
+            Grant::Arg(arg) => grants.args.push(arg),
+            Grant::Net(host) => grants.net.push(host),
+        }
+    }
+}
+
+/// `PLUGIN` and the rest of `PLUGIN=...`.
+pub(crate) fn split_plugin(text: &str) -> Result<(String, &str), String> {
     match text.split_once('=') {
         Some((plugin, rest)) if !plugin.is_empty() && !rest.is_empty() => {
             Ok((plugin.to_string(), rest))

@@ -96,37 +96,11 @@ fn command(prog: &str) -> Command {
         )
 }
 
-/// The grant flags of `add` and `update`, as the application's own.
-fn grant_args() -> Vec<Arg> {
-    let grant = |id: &'static str, value: &'static str, help: &'static str| {
-        Arg::new(id)
-            .long(id)
-            .value_name(value)
-            .action(ArgAction::Append)
-            .help(help)
-    };
-    vec![
-        grant(
-            "dir",
-            "PLUGIN=HOST[::GUEST]",
-            "Let PLUGIN read the host directory HOST, seen as GUEST",
-        ),
-        grant(
-            "dir-rw",
-            "PLUGIN=HOST[::GUEST]",
-            "Like --dir, and let PLUGIN write there too",
-        ),
-        grant(
-            "env",
-            "PLUGIN=VAR[=VALUE]",
-            "Give PLUGIN the variable VAR (without VALUE: its value at each run)",
-        ),
-        grant(
-            "net",
-            "PLUGIN=HOST:PORT",
-            "Grant PLUGIN the network host HOST:PORT it declares",
-        ),
-    ]
+/// The grant flags of `add`, `update` and `install`, as the run's own;
+/// their values are kept as given (an `--env VAR` grant names the
+/// variable's value at each run, not now).
+fn grant_args() -> [Arg; 4] {
+    super::options::grant_args()
 }
 
 async fn run(ctx: Context, shared: &Shared, home: &Path, prog: &str) -> Result<(), CommandError> {
@@ -212,10 +186,8 @@ fn given(m: &ArgMatches, name: &str, only: bool) -> Result<Vec<String>, String> 
         let texts = m.try_get_many::<String>(kind).ok().flatten();
         for text in texts.into_iter().flatten() {
             let shown = || clean(&text.split('=').take(2).collect::<Vec<_>>().join("="), 200);
-            let (plugin, rest) = text
-                .split_once('=')
-                .filter(|(p, r)| !p.is_empty() && !r.is_empty())
-                .ok_or_else(|| format!("--{kind}: expected PLUGIN=..., got '{}'", shown()))?;
+            let (plugin, rest) = super::options::split_plugin(text)
+                .map_err(|_| format!("--{kind}: expected PLUGIN=..., got '{}'", shown()))?;
             if plugin.eq_ignore_ascii_case(name) {
                 grants.push(format!("{kind}={rest}"));
             } else if only {
@@ -234,7 +206,8 @@ async fn add(
     prog: &str,
 ) -> Result<(), CommandError> {
     let text = m.get_one::<String>("source").expect("required");
-    let shown = clean(text, 300);
+    // A URL's query may carry a token: never shown.
+    let shown = clean(&text[..text.find(['?', '#']).unwrap_or(text.len())], 300);
     let failed = |e: String| -> CommandError { format!("cannot add {shown}: {e}").into() };
     let source = Source::parse(text).map_err(failed)?;
     let _lock = lock(home).await?;
