@@ -88,6 +88,26 @@ fn ten_plugins(c: &mut Criterion) {
         flags.extend(["--plugin", path.as_str()]);
     }
     flags.extend(["dispatch", "x"]);
+    // Interleaved pairs first: on a shared machine start-up times drift
+    // between criterion's groups, and each pair sees the same moment.
+    let (mut given, mut installed) = (Vec::new(), Vec::new());
+    for _ in 0..60 {
+        let started = std::time::Instant::now();
+        run_with_home(&empty, &flags);
+        given.push(started.elapsed());
+        let started = std::time::Instant::now();
+        run_with_home(&home, &["--cache-dir", cache, "dispatch", "x"]);
+        installed.push(started.elapsed());
+    }
+    let median = |times: &mut Vec<std::time::Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (given_median, installed_median) = (median(&mut given), median(&mut installed));
+    println!(
+        "ten plugins, 60 interleaved pairs: --plugin {given_median:.2?}, installed {installed_median:.2?} (median), {:.3}x",
+        installed_median.as_secs_f64() / given_median.as_secs_f64()
+    );
     let mut group = c.benchmark_group("ten plugins at start-up");
     group.sample_size(20);
     group.bench_function("given by --plugin", |b| {
