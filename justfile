@@ -2,7 +2,7 @@
 
 # Run precept-run with the example plugins.
 demo:
-    cargo run --example demo
+    cargo run -p precept-demo --example demo
 
 # Run every test (builds the test plugins from source first).
 test:

@@ -2,7 +2,7 @@
 //! plugin-to-plugin events and stop propagation:
 //!
 //! ```text
-//! cargo run --example demo
+//! cargo run -p precept-demo --example demo
 //! ```
 
 use std::process::ExitCode;
