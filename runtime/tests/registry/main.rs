@@ -570,6 +570,18 @@ fn new_capability() -> Result<(), Failed> {
     let again = run(&dir, &["plugin", "update"]);
     ok(&again)?;
     assert!(text(&again.stderr).contains("hello is up to date"));
+    // The tag moves back to a build that declares nothing: the grant
+    // goes with the capability.
+    publish(precept_tests::HELLO, &reference);
+    let back = run(&dir, &["plugin", "update", "hello"]);
+    ok(&back)?;
+    let stderr = text(&back.stderr);
+    assert!(
+        stderr.contains("hello no longer declares network host example.com:443"),
+        "{stderr}"
+    );
+    let record = std::fs::read_to_string(home(&dir).join("installed.toml"))?;
+    assert!(!record.contains("net=example.com:443"), "{record}");
     Ok(())
 }
 

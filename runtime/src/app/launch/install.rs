@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::io::text::clean;
 use crate::model::config::PluginOptions;
 use crate::plugin::usable_name;
-use crate::trust::capabilities::{Access, Capabilities};
+use crate::trust::capabilities::{Access, Capabilities, CapabilityError};
 use crate::trust::installed::{Installed, file_in};
 use crate::trust::manifest::Manifest;
 use crate::trust::sandbox::Grants;
@@ -348,26 +348,41 @@ pub(crate) fn grants(
     ask: bool,
 ) -> Result<(Vec<String>, Vec<String>), String> {
     let name = &checked.name;
-    let mut chosen: Vec<String> = previous.to_vec();
-    chosen.extend(given.iter().cloned());
     let declared = &checked.manifest.capabilities;
+    // A grant of what a new version no longer declares is dropped, not
+    // kept against it.
+    let mut chosen: Vec<String> = Vec::new();
+    for text in previous {
+        let mut one = Grants::default();
+        parse_grant(name, &with_value(text))?.1.add_to(&mut one);
+        match declared.resolve(name, &one) {
+            Err(CapabilityError::Undeclared(what) | CapabilityError::NotAHost(what)) => {
+                eprintln!("{name} no longer declares {what}: that grant is dropped");
+            }
+            _ => chosen.push(text.clone()),
+        }
+    }
+    chosen.extend(given.iter().cloned());
     if ask && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         ask_for(declared, &mut chosen)?;
     }
     let mut grants = Grants::default();
     for text in &chosen {
-        // `env=VAR` names the host's value when the plugin loads; here it
-        // needs none.
-        let with_value = match text.strip_prefix("env=") {
-            Some(var) if !var.contains('=') => format!("env={var}="),
-            _ => text.clone(),
-        };
-        parse_grant(name, &with_value)?.1.add_to(&mut grants);
+        parse_grant(name, &with_value(text))?.1.add_to(&mut grants);
     }
     let granted = declared
         .resolve(name, &grants)
         .map_err(|e| format!("{name} {e}"))?;
     Ok((chosen, granted.iter().map(ToString::to_string).collect()))
+}
+
+/// A recorded grant with a value to check: `env=VAR` names the host's
+/// value when the plugin loads, and needs none here.
+fn with_value(text: &str) -> String {
+    match text.strip_prefix("env=") {
+        Some(var) if !var.contains('=') => format!("env={var}="),
+        _ => text.to_string(),
+    }
 }
 
 /// Asks, on the terminal, for each declared capability not yet granted.
