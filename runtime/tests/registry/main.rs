@@ -78,6 +78,10 @@ fn main() {
             "on_a_terminal_add_asks_for_each_capability",
             asks_on_a_terminal,
         ),
+        (
+            "credentials_come_from_docker_config_or_the_named_host_and_are_never_shown",
+            credentials,
+        ),
     ];
     let oras_tests: &[(&str, Test)] = &[
         (
@@ -731,6 +735,65 @@ fn asks_on_a_terminal() -> Result<(), Failed> {
     assert!(added && shown.contains(question), "{shown}");
     let record = std::fs::read_to_string(home(&dir).join("installed.toml"))?;
     assert!(record.contains("net=example.com:443"), "{record}");
+    Ok(())
+}
+
+fn credentials() -> Result<(), Failed> {
+    let dir = scratch("registry-auth");
+    // Published while the registry is open, then served asking for a user.
+    let open = Registry::start(&dir);
+    publish(precept_tests::HELLO, &format!("{}/demo/hello:1", open.addr));
+    drop(open);
+    let password = "s3cret-pw";
+    let hash = bcrypt::hash(password, 4)?;
+    let registry = Registry::start_with(&dir, Some(&format!("me:{hash}")));
+    let reference = format!("{}/demo/hello:1", registry.addr);
+    let config = dir.join("docker");
+    std::fs::create_dir_all(&config)?;
+    let add = |env: &[(&str, &str)]| {
+        Command::new(common::PRECEPT_RUN)
+            .args(["plugin", "add", &reference])
+            .env("HOME", &dir)
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("PRECEPT_RUN_PLUGIN_HOME")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("PRECEPT_REGISTRY_HOST")
+            .envs(env.iter().copied())
+            .output()
+    };
+    let docker = |user: &str, password: &str| -> Result<(), Failed> {
+        let auths = serde_json::json!({
+            "auths": { registry.addr.as_str(): { "username": user, "password": password } }
+        });
+        std::fs::write(config.join("config.json"), auths.to_string())?;
+        Ok(())
+    };
+    let config_dir = config.to_str().unwrap();
+    let shown = |out: &Output| text(&out.stderr) + &text(&out.stdout);
+    refused(&dir, &add(&[])?, "not authorized")?;
+    let elsewhere = [
+        ("PRECEPT_REGISTRY_HOST", "ghcr.io"),
+        ("PRECEPT_REGISTRY_USERNAME", "me"),
+        ("PRECEPT_REGISTRY_PASSWORD", password),
+    ];
+    refused(&dir, &add(&elsewhere)?, "not authorized")?;
+    docker("me", "wrong-pw")?;
+    let wrong = add(&[("DOCKER_CONFIG", config_dir)])?;
+    refused(&dir, &wrong, "not authorized")?;
+    assert!(!shown(&wrong).contains("wrong-pw"));
+    docker("me", password)?;
+    let right = add(&[("DOCKER_CONFIG", config_dir)])?;
+    ok(&right)?;
+    assert!(!shown(&right).contains(password));
+    ok(&run(&dir, &["plugin", "remove", "hello"]))?;
+    let here = [
+        ("PRECEPT_REGISTRY_HOST", registry.addr.as_str()),
+        ("PRECEPT_REGISTRY_USERNAME", "me"),
+        ("PRECEPT_REGISTRY_PASSWORD", password),
+    ];
+    let by_variables = add(&here)?;
+    ok(&by_variables)?;
+    assert!(!shown(&by_variables).contains(password));
     Ok(())
 }
 

@@ -35,6 +35,13 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry with its storage in `dir`.
     pub fn start(dir: &Path) -> Registry {
+        Registry::start_with(dir, None)
+    }
+
+    /// Starts a registry with its storage in `dir` (another's before it
+    /// included), asking for the user and bcrypt hash `htpasswd` gives
+    /// when there is one.
+    pub fn start_with(dir: &Path, htpasswd: Option<&str>) -> Registry {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -45,14 +52,19 @@ impl Registry {
             let root = dir.join("registry");
             std::fs::create_dir_all(&root).unwrap();
             let config = dir.join("registry.yml");
-            std::fs::write(
-                &config,
-                format!(
-                    "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
-                    root.display()
-                ),
-            )
-            .unwrap();
+            let mut text = format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+                root.display()
+            );
+            if let Some(line) = htpasswd {
+                let file = dir.join("htpasswd");
+                std::fs::write(&file, format!("{line}\n")).unwrap();
+                text.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: precept-test\n    path: {}\n",
+                    file.display()
+                ));
+            }
+            std::fs::write(&config, text).unwrap();
             let mut child = Command::new(REGISTRY)
                 .arg("serve")
                 .arg(&config)
@@ -65,7 +77,9 @@ impl Registry {
                 if child.try_wait().unwrap().is_some() {
                     break; // The port was taken meanwhile: another one.
                 }
-                if request(&addr, "GET", "/v2/", "", &[]).is_ok_and(|r| r.status == 200) {
+                // Up: it answers, asking for credentials or not.
+                let up = request(&addr, "GET", "/v2/", "", &[]);
+                if up.is_ok_and(|r| r.status == 200 || r.status == 401) {
                     return Registry { child, addr, root };
                 }
                 std::thread::sleep(Duration::from_millis(50));
