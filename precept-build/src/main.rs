@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use precept_build::{Builder, Language};
 
-const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR] [--vet]
+const USAGE: &str = "usage: precept-build DIR [-o FILE.wasm] [--wit DIR] [--vet] [--debug-info]
        precept-build new NAME --lang rust|c|python|javascript|go
        precept-build publish DIR|FILE REGISTRY/REPOSITORY:TAG [--wit DIR]
 
@@ -13,6 +13,7 @@ Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 --vet also checks a Go plugin and the Go SDK with `go vet`.
+--debug-info keeps a Rust plugin's debug information (without it, none).
 DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a
@@ -53,6 +54,7 @@ fn run() -> anyhow::Result<()> {
                 builder = builder.wit_dir(wit);
             }
             Some("--vet") => builder = builder.vet(true),
+            Some("--debug-info") => builder = builder.debug_info(true),
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 return Ok(());

@@ -7,10 +7,28 @@ use std::process::{Command, Stdio};
 
 use crate::{BuildError, toolchain};
 
-pub(crate) fn build(dir: &Path, target_dir: Option<&Path>, out: &Path) -> Result<(), BuildError> {
+/// Builds the crate in `dir` into the component `out`, with debug
+/// information only when `debug_info` (whatever the release profile of a
+/// workspace around it says).
+pub(crate) fn build(
+    dir: &Path,
+    target_dir: Option<&Path>,
+    debug_info: bool,
+    out: &Path,
+) -> Result<(), BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
     command.args(["build", "--release", "--target", toolchain::RUST_TARGET]);
+    match debug_info {
+        // Also past a configuration that strips it (as this repository's).
+        true => command
+            .env("CARGO_PROFILE_RELEASE_DEBUG", "true")
+            .env("CARGO_PROFILE_RELEASE_STRIP", "none")
+            .env("CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS", ""),
+        false => command
+            .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+            .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo"),
+    };
     if let Some(target_dir) = target_dir {
         command.arg("--target-dir").arg(target_dir);
     }
