@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::events::faults::{Faults, Verdict};
@@ -82,6 +82,39 @@ struct Scope {
     dispatch: Option<u64>,
 }
 
+/// The cascade a dispatch belongs to: the one of the delivery that made
+/// it, or, for a top-level dispatch, one made only when something in it
+/// first needs it (a dispatch from a handler): an event no handler of
+/// which dispatches allocates none.
+struct CascadeSlot {
+    cascade: OnceLock<Arc<Cascade>>,
+    started: Instant,
+}
+
+impl CascadeSlot {
+    /// The slot of a top-level dispatch made at `started`.
+    fn starting(started: Instant) -> Self {
+        CascadeSlot {
+            cascade: OnceLock::new(),
+            started,
+        }
+    }
+
+    /// The slot of a dispatch within `cascade`.
+    fn within(cascade: Arc<Cascade>) -> Self {
+        let started = cascade.started;
+        CascadeSlot {
+            cascade: OnceLock::from(cascade),
+            started,
+        }
+    }
+
+    /// The cascade, made now if it was not yet.
+    fn get(&self) -> &Arc<Cascade> {
+        self.cascade.get_or_init(|| Cascade::new(self.started))
+    }
+}
+
 tokio::task_local! {
     /// The cascade of the native handler running on this task, so that a
     /// dispatch it awaits counts against the same budget, one level deeper.
@@ -89,11 +122,12 @@ tokio::task_local! {
 }
 
 impl Cascade {
-    fn new() -> Arc<Self> {
+    /// The budget of a top-level dispatch made at `started`.
+    fn new(started: Instant) -> Arc<Self> {
         Arc::new(Cascade {
             deliveries: AtomicUsize::new(0),
             dispatches: AtomicUsize::new(0),
-            started: Instant::now(),
+            started,
             ended: AtomicBool::new(false),
             made: Mutex::new(Vec::new()),
         })
@@ -158,10 +192,13 @@ pub struct SubscriptionId(u64);
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, Flow> + Send + Sync>;
+type ImmediateHandler = Arc<dyn Fn(&Event) -> Flow + Send + Sync>;
 
 #[derive(Clone)]
 enum Subscriber {
     Native(Handler),
+    /// A native handler that answers at once, without awaiting.
+    Immediate(ImmediateHandler),
     Plugin(Arc<Plugin>),
 }
 
@@ -219,6 +256,18 @@ impl Events {
         self.push(name, Subscriber::Native(handler))
     }
 
+    /// Calls `handler` for every event named `name`, after the subscribers
+    /// already there, for a handler that answers at once: it is called
+    /// in place, with no future, which makes it the cheapest subscriber.
+    /// It cannot await, so it cannot dispatch within the event (a handler
+    /// that does is [`Events::subscribe`]'s).
+    pub fn subscribe_sync<F>(&self, name: &str, handler: F) -> SubscriptionId
+    where
+        F: Fn(&Event) -> Flow + Send + Sync + 'static,
+    {
+        self.push(name, Subscriber::Immediate(Arc::new(handler)))
+    }
+
     /// Removes a native subscription; `false` if it was already gone.
     pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
         let mut table = self.inner.table.lock().unwrap();
@@ -242,11 +291,11 @@ impl Events {
             }
             Ok(scope) => {
                 let at = (scope.depth + 1, scope.dispatch);
-                self.dispatch_at(name, payload, at, None, &scope.cascade)
-                    .await
+                let cascade = CascadeSlot::within(scope.cascade);
+                self.dispatch_at(name, payload, at, None, &cascade).await
             }
             Err(_) => {
-                let cascade = Cascade::new();
+                let cascade = CascadeSlot::starting(Instant::now());
                 self.dispatch_at(name, payload, (0, None), None, &cascade)
                     .await
             }
@@ -379,9 +428,11 @@ impl Events {
         depth: usize,
     ) -> BoxFuture<'a, ()> {
         let (cascade, cause) = SCOPE
-            .try_with(|scope| (scope.cascade.clone(), scope.dispatch))
-            .unwrap_or_else(|_| (Cascade::new(), None));
-        self.apply_in(plugin, ops, (depth, cause), cascade)
+            .try_with(|scope| (CascadeSlot::within(scope.cascade.clone()), scope.dispatch))
+            .unwrap_or_else(|_| (CascadeSlot::starting(Instant::now()), None));
+        Box::pin(async move {
+            self.apply_in(plugin, ops, (depth, cause), &cascade).await;
+        })
     }
 
     /// Carries out `plugin`'s requests; its dispatches are made at `depth +
@@ -391,7 +442,7 @@ impl Events {
         plugin: &'a Arc<Plugin>,
         mut ops: Requests,
         (depth, cause): (usize, Option<u64>),
-        cascade: Arc<Cascade>,
+        cascade: &'a CascadeSlot,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             // Each request stays counted against the plugin until it has
@@ -416,7 +467,7 @@ impl Events {
                     }
                     HostOp::Dispatch(name, payload) => {
                         let at = (depth + 1, cause);
-                        self.dispatch_at(&name, payload, at, Some(plugin), &cascade)
+                        self.dispatch_at(&name, payload, at, Some(plugin), cascade)
                             .await;
                     }
                     HostOp::SetupOnly(what, name) => self.report(setup_only(plugin, what, name)),
@@ -437,7 +488,7 @@ impl Events {
         payload: Payload,
         (depth, cause): (usize, Option<u64>),
         source: Option<&Arc<Plugin>>,
-        cascade: &Arc<Cascade>,
+        cascade: &CascadeSlot,
     ) {
         let trace = self.trace();
         let traced = trace.as_ref().map(|trace| {
@@ -453,7 +504,7 @@ impl Events {
         });
         let dispatch = traced.as_ref().map(|(_, id)| *id);
         if depth > 0 {
-            cascade.dispatched(source);
+            cascade.get().dispatched(source);
         }
         let Some((name, subscribers)) = self.snapshot(name) else {
             return;
@@ -461,17 +512,28 @@ impl Events {
         // A plugin's payload reaches only plugins whose own payload limit
         // takes it; the others are not entered with it.
         let bytes = source.map(|_| payload_size(&payload));
+        // The one clock reading of a top-level dispatch is its cascade's
+        // start.
+        let now = if depth == 0 {
+            cascade.started
+        } else {
+            Instant::now()
+        };
         let mut event = Event {
             name,
             payload: Arc::new(payload),
             num: 0,
-            timestamp: now_micros(),
+            timestamp: micros_at(now),
         };
         let mut delivery = Delivery::default();
         for subscriber in subscribers.iter() {
             // The event's own subscribers always get it; what it causes
             // is what the budget bounds.
-            let spent = if depth == 0 { Ok(()) } else { cascade.spend() };
+            let spent = if depth == 0 {
+                Ok(())
+            } else {
+                cascade.get().spend()
+            };
             if let Err(Cut { reason, culprit }) = spent {
                 if let Some((trace, id)) = &traced {
                     trace.cut(*id, depth, reason.as_deref().unwrap_or_default());
@@ -498,18 +560,19 @@ impl Events {
                 }
             };
             let flow = match &subscriber.subscriber {
+                Subscriber::Immediate(handler) => {
+                    let flow = handler(&event);
+                    delivered(Reached::Native(subscriber.id.0), flow.into());
+                    flow
+                }
                 Subscriber::Native(handler) => {
                     let scope = Scope {
-                        cascade: cascade.clone(),
+                        cascade: cascade.get().clone(),
                         depth,
                         dispatch,
                     };
                     let flow = SCOPE.scope(scope, handler(event.clone())).await;
-                    let outcome = match flow {
-                        Flow::Stop => Outcome::Stop,
-                        Flow::Continue => Outcome::Continue,
-                    };
-                    delivered(Reached::Native(subscriber.id.0), outcome);
+                    delivered(Reached::Native(subscriber.id.0), flow.into());
                     flow
                 }
                 Subscriber::Plugin(plugin) if bytes > Some(plugin.limits().payload_bytes) => {
@@ -520,7 +583,10 @@ impl Events {
                     continue;
                 }
                 Subscriber::Plugin(plugin) => {
-                    let Some(called) = plugin.on_event(&event, &mut delivery).await else {
+                    // Boxed: the call's future is large, and a dispatch to
+                    // native subscribers alone would carry it.
+                    let call = Box::pin(plugin.on_event(&event, &mut delivery));
+                    let Some(called) = call.await else {
                         delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
                         continue;
                     };
@@ -532,8 +598,10 @@ impl Events {
                         };
                         delivered(Reached::Plugin(plugin.name()), outcome);
                     }
-                    self.apply_in(plugin, called.ops, (depth, dispatch), cascade.clone())
-                        .await;
+                    if !called.ops.is_empty() {
+                        self.apply_in(plugin, called.ops, (depth, dispatch), cascade)
+                            .await;
+                    }
                     match called.result {
                         Ok(true) => Flow::Stop,
                         Ok(false) => Flow::Continue,
@@ -588,9 +656,9 @@ impl Events {
                 };
                 let events = Events { inner };
                 let payload = timer.payload.clone();
-                let at = (0, None);
+                let (at, cascade) = ((0, None), CascadeSlot::starting(Instant::now()));
                 events
-                    .dispatch_at(&timer.event, payload, at, Some(&source), &Cascade::new())
+                    .dispatch_at(&timer.event, payload, at, Some(&source), &cascade)
                     .await;
                 let Some(every) = timer.every else { break };
                 next = (next + every).max(tokio::time::Instant::now());
@@ -679,10 +747,19 @@ fn setup_only(plugin: &Plugin, what: &'static str, name: String) -> PluginFailur
     }
 }
 
-pub(crate) fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+/// `at` in microseconds since the Unix epoch: the system clock read once,
+/// at the first dispatch, and the monotonic clock since, so that a dispatch
+/// reads one clock, once.
+fn micros_at(at: Instant) -> u64 {
+    static ANCHOR: OnceLock<(Instant, u64)> = OnceLock::new();
+    let (instant, micros) = *ANCHOR.get_or_init(|| {
+        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+        (
+            Instant::now(),
+            since_epoch.map_or(0, |d| d.as_micros() as u64),
+        )
+    });
+    micros + at.saturating_duration_since(instant).as_micros() as u64
 }
 
 #[cfg(test)]
@@ -713,6 +790,51 @@ mod tests {
         }
         events.dispatch("go", Payload::new()).await;
         assert_eq!(taken(&log), ["a:go:0", "b:go:1", "c:go:2"]);
+    }
+
+    #[tokio::test]
+    async fn immediate_handlers_are_peers_of_the_others() {
+        let (events, log) = (Events::new(), Log::default());
+        recorder(&events, "go", "a", &log, Flow::Continue);
+        let seen = log.clone();
+        events.subscribe_sync("go", move |event| {
+            let entry = format!("sync:{}:{}", event.name, event.num);
+            seen.lock().unwrap().push(entry);
+            match event.get::<String>("stop").as_deref() {
+                Some("yes") => Flow::Stop,
+                _ => Flow::Continue,
+            }
+        });
+        recorder(&events, "go", "c", &log, Flow::Continue);
+        events.dispatch("go", Payload::new()).await;
+        assert_eq!(taken(&log), ["a:go:0", "sync:go:1", "c:go:2"]);
+        events.dispatch("go", payload([("stop", "yes")])).await;
+        assert_eq!(taken(&log), ["a:go:0", "sync:go:1"]);
+    }
+
+    #[tokio::test]
+    async fn timestamps_follow_the_system_clock_and_never_go_back() {
+        let events = Events::new();
+        let stamps: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let kept = stamps.clone();
+        events.subscribe_sync("t", move |event| {
+            kept.lock().unwrap().push(event.timestamp);
+            Flow::Continue
+        });
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        for _ in 0..3 {
+            events.dispatch("t", Payload::new()).await;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let stamps = stamps.lock().unwrap().clone();
+        assert!(
+            stamps.windows(2).all(|w| w[1] >= w[0] + 2_000),
+            "{stamps:?}"
+        );
+        // Within a second of the system clock (the anchor is read once).
+        let (low, high) = (before.as_micros() as u64, after.as_micros() as u64);
+        assert!(stamps[0] + 1_000_000 >= low && stamps[2] <= high + 1_000_000);
     }
 
     #[tokio::test]

@@ -75,6 +75,15 @@ pub(crate) enum Outcome<'a> {
     Skipped,
 }
 
+impl From<crate::model::event::Flow> for Outcome<'_> {
+    fn from(flow: crate::model::event::Flow) -> Self {
+        match flow {
+            crate::model::event::Flow::Continue => Outcome::Continue,
+            crate::model::event::Flow::Stop => Outcome::Stop,
+        }
+    }
+}
+
 impl Outcome<'_> {
     /// Its name, as the JSON lines give it.
     fn flow(&self) -> &'static str {

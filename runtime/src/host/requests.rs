@@ -264,6 +264,11 @@ impl Requests {
         self.ops.pop_front()
     }
 
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
     /// The requests, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &HostOp> {
         self.ops.iter().map(|(op, _)| op)

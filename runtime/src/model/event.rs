@@ -13,7 +13,9 @@ pub struct Event {
     pub payload: Arc<Payload>,
     /// How many subscribers handled it before this one.
     pub num: u32,
-    /// When it was dispatched, in microseconds since the Unix epoch.
+    /// When it was dispatched, in microseconds since the Unix epoch (the
+    /// system clock as the process first read it, and its monotonic
+    /// clock since: never earlier than an event dispatched before it).
     pub timestamp: u64,
 }
 
