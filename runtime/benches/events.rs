@@ -32,8 +32,11 @@ fn dispatch_prebuilt(b: &mut Bencher, rt: &tokio::runtime::Runtime, app: &App) {
     )
 }
 
+/// A multi-threaded runtime, as `#[tokio::main]`'s: the one on which
+/// plugins that cannot wait are called synchronously.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .unwrap()

@@ -73,6 +73,8 @@ pub(crate) struct Prepared {
 pub(crate) struct PluginEngine {
     pub(crate) engine: wasmtime::Engine,
     linker: Linker<HostState>,
+    /// The imports of plugins called synchronously: those that never wait.
+    synchronous: Linker<HostState>,
     /// Which compiler `engine` uses.
     compiler: Compiler,
     /// Components compiled and linked recently, by content hash, with how
@@ -211,10 +213,15 @@ impl PluginEngine {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| Error::Engine(one_line(&e)))?;
         wit::add_to_linker(&mut linker).map_err(|e| Error::Engine(one_line(&e)))?;
+        let mut synchronous = Linker::new(&engine);
+        crate::host::synchronous::add_to_linker(&mut synchronous)
+            .and_then(|()| wit::add_to_linker(&mut synchronous))
+            .map_err(|e| Error::Engine(one_line(&e)))?;
         Ok(PluginEngine {
             engine,
             compiler,
             linker,
+            synchronous,
             prepared: Mutex::default(),
             compiling: Mutex::default(),
         })
@@ -322,7 +329,9 @@ impl PluginEngine {
         let version = Version::of(&component, &self.engine).map_err(PrepareError::WorldVersion)?;
         let link = |e: wasmtime::Error| PrepareError::Link(one_line(&e));
         let linked = self.linker.instantiate_pre(&component).map_err(link)?;
-        let pre = PluginPre::new(version, linked).map_err(link)?;
+        // Linked synchronously too when it imports nothing that can wait.
+        let synchronous = self.synchronous.instantiate_pre(&component).ok();
+        let pre = PluginPre::new(version, linked, synchronous).map_err(link)?;
         let image = pre.component().image_range();
         let size = (image.end as usize).saturating_sub(image.start as usize);
         let prepared = Prepared {

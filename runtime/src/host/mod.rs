@@ -12,6 +12,7 @@ mod contributions;
 mod events;
 mod log;
 pub(crate) mod requests;
+pub(crate) mod synchronous;
 pub(crate) mod timers;
 mod timing;
 
@@ -81,6 +82,11 @@ pub(crate) struct HostState {
     pub(crate) ticks_left: u64,
     /// The running call's time allowance, for the message when it is spent.
     pub(crate) allowance: Duration,
+    /// The running call's clock bound, for its waits and its epoch ticks.
+    bound: synchronous::WaitBound,
+    /// Whether the running call is synchronous: its epoch ticks cannot
+    /// yield to the executor.
+    synchronous: bool,
 }
 
 /// How many commands and services the plugin added.
@@ -126,7 +132,6 @@ impl HostState {
             pending: Arc::default(),
             live: None,
             in_setup: false,
-            disabled,
             payload_bytes: limits.payload_bytes,
             budget: limits.host.clone(),
             subscribed: HashSet::new(),
@@ -139,6 +144,12 @@ impl HostState {
             timers: Arc::default(),
             ticks_left: u64::MAX,
             allowance: Duration::MAX,
+            bound: synchronous::WaitBound {
+                until: None,
+                disabled: disabled.clone(),
+            },
+            synchronous: false,
+            disabled,
         }
     }
 
@@ -146,6 +157,23 @@ impl HostState {
     pub(crate) fn allow(&mut self, allowance: Option<Duration>) {
         self.allowance = allowance.unwrap_or(Duration::MAX);
         self.ticks_left = allowance.map_or(u64::MAX, crate::trust::sandbox::ticks);
+    }
+
+    /// Makes the coming call synchronous, bounded by `wait` by the clock
+    /// from now (`None`: no bound); or, with `false`, asynchronous.
+    pub(crate) fn call_synchronously(&mut self, synchronous: bool, wait: Option<Duration>) {
+        self.synchronous = synchronous;
+        self.bound.until = wait.map(|wait| (Instant::now() + wait, wait));
+    }
+
+    /// Whether the running call is synchronous.
+    pub(crate) fn is_synchronous(&self) -> bool {
+        self.synchronous
+    }
+
+    /// When the running call's clock bound passes, and that bound.
+    pub(crate) fn clock_bound(&self) -> Option<(Instant, Duration)> {
+        self.bound.until
     }
 
     /// Takes the requests recorded since the last call.

@@ -10,6 +10,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(unix)]
 static LISTENING: AtomicUsize = AtomicUsize::new(0);
 
+/// Returns when SIGINT or SIGTERM comes while a run listens for them;
+/// never otherwise. For a wait that holds a run's task (a synchronous
+/// plugin call waiting for its output pipe), so that the signal still
+/// ends it at once.
+pub(crate) async fn interrupted() {
+    #[cfg(unix)]
+    if LISTENING.load(Ordering::SeqCst) > 0 {
+        use tokio::signal::unix::{SignalKind, signal};
+        let both = signal(SignalKind::interrupt()).and_then(|interrupt| {
+            signal(SignalKind::terminate()).map(|terminate| (interrupt, terminate))
+        });
+        if let Ok((mut interrupt, mut terminate)) = both {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    std::future::pending().await
+}
+
 /// Listens for SIGINT and SIGTERM from when it is created.
 pub(crate) struct Signals {
     #[cfg(unix)]

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedMutexGuard;
 use wasmtime::{Store, UpdateDeadline};
@@ -16,7 +16,7 @@ use crate::host::HostState;
 use crate::host::requests::Requests;
 use crate::model::error::{FailureKind, PluginFailure, one_line};
 use crate::trust::sandbox::LimitExceeded;
-use crate::wit::Exports;
+use crate::wit::{Answer, Exports};
 
 /// What one call into a plugin produced: its result and the requests it
 /// made of the dispatcher, to carry out in order.
@@ -43,11 +43,12 @@ impl<T> Called<T> {
 
 /// Makes the store count the plugin's own running time: running wasm
 /// reaches an epoch deadline at every tick (every 10 ms of the engine's
-/// clock), yields to the executor there, and spends one tick of the call's
-/// allowance. Time spent waiting for the executor or in the host is not
-/// counted: a busy plugin cannot make another one time out. A plugin
-/// disabled while it runs (e.g. its running command) stops at the next
-/// tick.
+/// clock), spends one tick of the call's allowance there, and, in an
+/// asynchronous call, yields to the executor. Time spent waiting for the
+/// executor or in the host is not counted: a busy plugin cannot make
+/// another one time out. At each tick the call's clock bound is checked
+/// too, and a plugin disabled while it runs (e.g. its running command)
+/// stops.
 pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Duration) {
     store.data_mut().allow(Some(allowance));
     store.set_epoch_deadline(1);
@@ -60,7 +61,15 @@ pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Durati
             return Err(LimitExceeded::Time(state.allowance).into());
         }
         state.ticks_left -= 1;
-        Ok(UpdateDeadline::Yield(1))
+        if let Some((until, bound)) = state.clock_bound()
+            && Instant::now() >= until
+        {
+            return Err(LimitExceeded::Wait(bound).into());
+        }
+        Ok(match state.is_synchronous() {
+            true => UpdateDeadline::Continue(1),
+            false => UpdateDeadline::Yield(1),
+        })
     });
 }
 
@@ -108,9 +117,38 @@ pub(super) async fn watched<T>(
 }
 
 impl Entered<'_> {
-    /// The store and the exports, to make the call with, and the
-    /// instance's flag.
-    pub(super) fn parts(&mut self) -> (&mut Store<HostState>, &Exports, &AtomicBool) {
+    /// Makes a synchronous call with `call`, on this thread, bounded by
+    /// `wait` by the clock, if the instance is called so (`None`: it is
+    /// not); and whether the call ran for an epoch tick or more.
+    pub(super) fn call_now<T>(
+        &mut self,
+        wait: Duration,
+        call: impl FnOnce(&mut Store<HostState>, &Exports) -> Option<Answer<T>>,
+    ) -> Option<(Answer<T>, bool)> {
+        let (store, exports, _) = self.parts();
+        if !exports.is_synchronous() {
+            return None;
+        }
+        let ticks = store.data().ticks_left;
+        store.data_mut().call_synchronously(true, Some(wait));
+        let result = call(store, exports);
+        store.data_mut().call_synchronously(false, None);
+        result.map(|result| (result, store.data().ticks_left < ticks))
+    }
+
+    /// The store and the exports, to make an asynchronous call with,
+    /// bounded by `wait` by the clock, and the instance's flag.
+    pub(super) fn parts_async(
+        &mut self,
+        wait: Option<Duration>,
+    ) -> (&mut Store<HostState>, &Exports, &AtomicBool) {
+        let (store, exports, disabled) = self.parts();
+        store.data_mut().call_synchronously(false, wait);
+        (store, exports, disabled)
+    }
+
+    /// The store and the exports, and the instance's flag.
+    fn parts(&mut self) -> (&mut Store<HostState>, &Exports, &AtomicBool) {
         let instance = self.guard.as_mut().expect("entered with an instance");
         (&mut instance.store, &instance.exports, &self.disabled)
     }

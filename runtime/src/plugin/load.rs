@@ -207,14 +207,26 @@ impl Plugin {
         store.set_hostcall_fuel(sandbox.limits.host.copy_bytes);
         call::count_running_time(&mut store, sandbox.limits.call);
         let wait = Some(sandbox.limits.wait);
-        let instantiated = call::bounded(wait, pre.instantiate_async(&mut store));
-        let exports = instantiated.await.map_err(|e| LoadError::Instantiate {
+        let now = crate::host::synchronous::available()
+            .then(|| {
+                store.data_mut().call_synchronously(true, wait);
+                let instantiated = pre.instantiate_now(&mut store);
+                store.data_mut().call_synchronously(false, None);
+                instantiated
+            })
+            .flatten();
+        let instantiated = match now {
+            Some(instantiated) => instantiated,
+            None => call::bounded(wait, pre.instantiate_async(&mut store)).await,
+        };
+        let exports = instantiated.map_err(|e| LoadError::Instantiate {
             name: name.to_string(),
             cause: one_line(&e),
         })?;
         let timers = store.data().timers().clone();
         profile.instantiate = instantiating.elapsed();
         let loaded = Loaded {
+            synchronous: exports.is_synchronous(),
             instance: Arc::new(Mutex::new(Some(Instance { store, exports }))),
             disabled,
             timers,

@@ -65,6 +65,8 @@ struct Loaded {
     /// Shared with its store, so that a running call sees it.
     disabled: Arc<AtomicBool>,
     timers: Arc<TimerBook>,
+    /// Whether `setup` and `on-event` are called synchronously.
+    synchronous: bool,
     /// Its compiled component, for the names of its imports and exports
     /// (shared by every plugin of the same component).
     component: (wasmtime::Engine, wasmtime::component::Component),
@@ -215,6 +217,13 @@ impl Plugin {
         Arc::ptr_eq(&loaded.timers, book) && !loaded.disabled.load(Ordering::Acquire)
     }
 
+    /// Whether its `setup` and `on-event` are called synchronously, on
+    /// the caller's thread without a fiber: it imports nothing that can
+    /// wait, and it was loaded on a multi-threaded runtime.
+    pub fn is_called_synchronously(&self) -> bool {
+        self.current().synchronous
+    }
+
     /// Whether the plugin was disabled after a trap, a timeout or a limit.
     pub fn is_disabled(&self) -> bool {
         self.current().disabled.load(Ordering::Acquire)
@@ -261,34 +270,59 @@ impl Plugin {
         let Some(mut entered) = self.enter(Some(self.limits.call)).await else {
             return Called::disabled(self, "setup");
         };
-        let (store, exports, disabled) = entered.parts();
-        store.data_mut().begin_setup();
-        let call = exports.setup(store);
-        let result = call::watched(disabled, Some(self.limits.wait), call).await;
+        let now = entered.call_now(self.limits.wait, |store, exports| {
+            store.data_mut().begin_setup();
+            exports.setup_now(store)
+        });
+        let result = match now {
+            Some((result, _)) => result,
+            None => {
+                let wait = Some(self.limits.wait);
+                let (store, exports, disabled) = entered.parts_async(wait);
+                store.data_mut().begin_setup();
+                call::watched(disabled, wait, exports.setup(store)).await
+            }
+        };
         entered.settle(result, "setup", None)
     }
 
     /// Calls the plugin's `on-event` export; `None` when it is disabled.
-    /// `Ok(true)` means the plugin stopped the event.
+    /// `Ok(true)` means the plugin stopped the event. A synchronous call
+    /// that ran for an epoch tick or more yields to the executor after
+    /// it, as an asynchronous one does at each tick.
     pub(crate) async fn on_event(
         &self,
         event: &Event,
         delivery: &mut Delivery,
     ) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let (store, exports, disabled) = entered.parts();
-        let call = exports.on_event(store, event, delivery);
-        let result = call::watched(disabled, Some(self.limits.wait), call).await;
-        Some(entered.settle(result, "on-event", Some(&event.name)))
+        let now = entered.call_now(self.limits.wait, |store, exports| {
+            exports.on_event_now(store, event, delivery)
+        });
+        let (result, ticked) = match now {
+            Some(done) => done,
+            None => {
+                let wait = Some(self.limits.wait);
+                let (store, exports, disabled) = entered.parts_async(wait);
+                let call = exports.on_event(store, event, delivery);
+                (call::watched(disabled, wait, call).await, false)
+            }
+        };
+        let called = entered.settle(result, "on-event", Some(&event.name));
+        if ticked {
+            tokio::task::yield_now().await;
+        }
+        Some(called)
     }
 
     /// Calls one of the plugin's service exports for the service `name`;
     /// `None` when it is disabled.
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
-        let (store, exports, disabled) = entered.parts();
+        let wait = Some(self.limits.wait);
+        let (store, exports, disabled) = entered.parts_async(wait);
         let call = exports.service(store, step, name);
-        let result = call::watched(disabled, Some(self.limits.wait), call).await;
+        let result = call::watched(disabled, wait, call).await;
         Some(entered.settle(result, step.export(), Some(name)))
     }
 
@@ -301,7 +335,7 @@ impl Plugin {
         live: Live,
     ) -> Option<Called<()>> {
         let mut entered = self.enter(self.limits.command).await?;
-        let (store, exports, disabled) = entered.parts();
+        let (store, exports, disabled) = entered.parts_async(self.limits.command);
         store.data_mut().go_live(live);
         let call = exports.run_command(store, name, args);
         let result = call::watched(disabled, self.limits.command, call).await;

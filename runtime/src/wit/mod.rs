@@ -113,65 +113,124 @@ impl ServiceStep {
     }
 }
 
-/// A component compiled and linked for its version, ready to instantiate.
+/// A component compiled and linked for its version, ready to instantiate:
+/// with the host's imports, and, when it imports nothing that can wait,
+/// with the synchronous ones too (`crate::host::synchronous`).
 #[derive(Clone)]
-pub(crate) enum PluginPre {
+pub(crate) struct PluginPre {
+    linked: Linked,
+    synchronous: Option<InstancePre<HostState>>,
+}
+
+#[derive(Clone)]
+enum Linked {
     V0_1(v0_1::PluginPre<HostState>),
     V0_2(v0_2::PluginPre<HostState>),
 }
 
 impl PluginPre {
-    /// Checks that the linked component has the exports of `version`.
-    pub(crate) fn new(version: Version, pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
-        Ok(match version {
-            Version::V0_1 => PluginPre::V0_1(v0_1::PluginPre::new(pre)?),
-            Version::V0_2 => PluginPre::V0_2(v0_2::PluginPre::new(pre)?),
+    /// Checks that the linked component has the exports of `version`;
+    /// `synchronous` is the same component linked with the synchronous
+    /// imports, if it could be.
+    pub(crate) fn new(
+        version: Version,
+        pre: InstancePre<HostState>,
+        synchronous: Option<InstancePre<HostState>>,
+    ) -> wasmtime::Result<Self> {
+        let linked = match version {
+            Version::V0_1 => Linked::V0_1(v0_1::PluginPre::new(pre)?),
+            Version::V0_2 => Linked::V0_2(v0_2::PluginPre::new(pre)?),
+        };
+        Ok(PluginPre {
+            linked,
+            synchronous,
         })
     }
 
     /// The compiled component.
     pub(crate) fn component(&self) -> &Component {
-        match self {
-            PluginPre::V0_1(pre) => pre.instance_pre().component(),
-            PluginPre::V0_2(pre) => pre.instance_pre().component(),
+        match &self.linked {
+            Linked::V0_1(pre) => pre.instance_pre().component(),
+            Linked::V0_2(pre) => pre.instance_pre().component(),
         }
     }
 
     /// The version it was built for.
     pub(crate) fn version(&self) -> Version {
-        match self {
-            PluginPre::V0_1(_) => Version::V0_1,
-            PluginPre::V0_2(_) => Version::V0_2,
+        match self.linked {
+            Linked::V0_1(_) => Version::V0_1,
+            Linked::V0_2(_) => Version::V0_2,
         }
     }
 
-    /// Instantiates it in `store`.
+    /// Instantiates it in `store`, to be called asynchronously.
     pub(crate) async fn instantiate_async(
         &self,
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Exports> {
-        Ok(match self {
-            PluginPre::V0_1(pre) => Exports::V0_1(pre.instantiate_async(store).await?),
-            PluginPre::V0_2(pre) => Exports::V0_2(pre.instantiate_async(store).await?),
-        })
+        let calls = match &self.linked {
+            Linked::V0_1(pre) => Calls::V0_1(pre.instantiate_async(store).await?),
+            Linked::V0_2(pre) => Calls::V0_2(pre.instantiate_async(store).await?),
+        };
+        let now = None;
+        Ok(Exports { calls, now })
+    }
+
+    /// Instantiates it in `store` with the synchronous imports, on this
+    /// thread: its `setup` and `on-event` are then called synchronously,
+    /// the others asynchronously. `None` when it imports something that
+    /// can wait.
+    pub(crate) fn instantiate_now(
+        &self,
+        store: &mut Store<HostState>,
+    ) -> Option<wasmtime::Result<Exports>> {
+        let pre = self.synchronous.as_ref()?;
+        Some((|| {
+            let instance = pre.instantiate(&mut *store)?;
+            let (calls, now) = match &self.linked {
+                Linked::V0_1(_) => (
+                    Calls::V0_1(v0_1::Plugin::new(&mut *store, &instance)?),
+                    NowCalls::V0_1(v0_1::SyncPlugin::new(&mut *store, &instance)?),
+                ),
+                Linked::V0_2(_) => (
+                    Calls::V0_2(v0_2::Plugin::new(&mut *store, &instance)?),
+                    NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
+                ),
+            };
+            Ok(Exports {
+                calls,
+                now: Some(now),
+            })
+        })())
     }
 }
 
-/// An instance's exports, for its version.
-pub(crate) enum Exports {
+/// An instance's exports, for its version: called asynchronously, and,
+/// for an instance of the synchronous imports, synchronously.
+pub(crate) struct Exports {
+    calls: Calls,
+    now: Option<NowCalls>,
+}
+
+enum Calls {
     V0_1(v0_1::Plugin),
     V0_2(v0_2::Plugin),
 }
 
+enum NowCalls {
+    V0_1(v0_1::SyncPlugin),
+    V0_2(v0_2::SyncPlugin),
+}
+
 /// A call's result: a trap, or the plugin's answer.
-type Answer<T> = wasmtime::Result<Result<T, String>>;
+pub(crate) type Answer<T> = wasmtime::Result<Result<T, String>>;
 
 /// Makes the same call through whichever version's bindings `$exports` has.
 macro_rules! each_version {
     ($exports:expr, $plugin:ident => $call:expr) => {
-        match $exports {
-            Exports::V0_1($plugin) => $call,
-            Exports::V0_2($plugin) => $call,
+        match &$exports.calls {
+            Calls::V0_1($plugin) => $call,
+            Calls::V0_2($plugin) => $call,
         }
     };
 }
@@ -189,22 +248,42 @@ impl Exports {
         event: &Event,
         delivery: &mut Delivery,
     ) -> Answer<bool> {
-        match self {
-            Exports::V0_1(plugin) => {
-                let wit = delivery
-                    .v0_1
-                    .get_or_insert_with(|| v0_1::event_to_wit(event));
-                wit.num = event.num;
+        match &self.calls {
+            Calls::V0_1(plugin) => {
+                let wit = delivery.v0_1(event);
                 plugin.call_on_event(store, wit).await
             }
-            Exports::V0_2(plugin) => {
-                let wit = delivery
-                    .v0_2
-                    .get_or_insert_with(|| v0_2::event_to_wit(event));
-                wit.num = event.num;
+            Calls::V0_2(plugin) => {
+                let wit = delivery.v0_2(event);
                 plugin.call_on_event(store, wit).await
             }
         }
+    }
+
+    /// Whether `setup` and `on-event` are called synchronously.
+    pub(crate) fn is_synchronous(&self) -> bool {
+        self.now.is_some()
+    }
+
+    /// Calls `setup` synchronously; `None` if it is not called so.
+    pub(crate) fn setup_now(&self, store: &mut Store<HostState>) -> Option<Answer<()>> {
+        Some(match self.now.as_ref()? {
+            NowCalls::V0_1(plugin) => plugin.call_setup(store),
+            NowCalls::V0_2(plugin) => plugin.call_setup(store),
+        })
+    }
+
+    /// Calls `on-event` synchronously; `None` if it is not called so.
+    pub(crate) fn on_event_now(
+        &self,
+        store: &mut Store<HostState>,
+        event: &Event,
+        delivery: &mut Delivery,
+    ) -> Option<Answer<bool>> {
+        Some(match self.now.as_ref()? {
+            NowCalls::V0_1(plugin) => plugin.call_on_event(store, delivery.v0_1(event)),
+            NowCalls::V0_2(plugin) => plugin.call_on_event(store, delivery.v0_2(event)),
+        })
     }
 
     /// Calls the service export of `step` for the service `name`.
@@ -228,12 +307,12 @@ impl Exports {
         name: &str,
         args: &Payload,
     ) -> Answer<()> {
-        match self {
-            Exports::V0_1(plugin) => {
+        match &self.calls {
+            Calls::V0_1(plugin) => {
                 let args = v0_1::payload_to_wit(args);
                 plugin.call_run_command(store, name, &args).await
             }
-            Exports::V0_2(plugin) => {
+            Calls::V0_2(plugin) => {
                 let args = v0_2::payload_to_wit(args);
                 plugin.call_run_command(store, name, &args).await
             }
@@ -247,4 +326,20 @@ impl Exports {
 pub(crate) struct Delivery {
     v0_1: Option<v0_1::WitEvent>,
     v0_2: Option<v0_2::WitEvent>,
+}
+
+impl Delivery {
+    /// `event` as 0.1.0 plugins receive it, converted on first use.
+    fn v0_1(&mut self, event: &Event) -> &v0_1::WitEvent {
+        let wit = self.v0_1.get_or_insert_with(|| v0_1::event_to_wit(event));
+        wit.num = event.num;
+        wit
+    }
+
+    /// `event` as 0.2.0 plugins receive it, converted on first use.
+    fn v0_2(&mut self, event: &Event) -> &v0_2::WitEvent {
+        let wit = self.v0_2.get_or_insert_with(|| v0_2::event_to_wit(event));
+        wit.num = event.num;
+        wit
+    }
 }

@@ -14,6 +14,26 @@ mod bindings {
 
 pub(crate) use bindings::{Plugin, PluginPre};
 
+/// The same world with synchronous exports, sharing the types above: the
+/// calls of a plugin that cannot wait (see `crate::host::synchronous`).
+mod synchronous {
+    wasmtime::component::bindgen!({
+        path: "../wit/0.1.0",
+        world: "plugin",
+        with: {
+            "precept:plugin/types": super::bindings::precept::plugin::types,
+            "precept:plugin/events": super::bindings::precept::plugin::events,
+            "precept:plugin/app": super::bindings::precept::plugin::app,
+            "precept:plugin/log": super::bindings::precept::plugin::log,
+            "precept:plugin/commands": super::bindings::precept::plugin::commands,
+            "precept:plugin/services": super::bindings::precept::plugin::services,
+            "precept:plugin/config": super::bindings::precept::plugin::config,
+        },
+    });
+}
+
+pub(crate) use synchronous::Plugin as SyncPlugin;
+
 super::shared::since_0_1!();
 
 /// The version of the `precept:plugin` package this module binds.

@@ -16,6 +16,28 @@ mod bindings {
 
 pub(crate) use bindings::{Plugin, PluginPre};
 
+/// The same world with synchronous exports, sharing the types above: the
+/// calls of a plugin that cannot wait (see `crate::host::synchronous`).
+mod synchronous {
+    wasmtime::component::bindgen!({
+        path: "../wit/0.2.0",
+        world: "plugin",
+        with: {
+            "precept:plugin/types": super::bindings::precept::plugin::types,
+            "precept:plugin/events": super::bindings::precept::plugin::events,
+            "precept:plugin/app": super::bindings::precept::plugin::app,
+            "precept:plugin/log": super::bindings::precept::plugin::log,
+            "precept:plugin/commands": super::bindings::precept::plugin::commands,
+            "precept:plugin/services": super::bindings::precept::plugin::services,
+            "precept:plugin/config": super::bindings::precept::plugin::config,
+            "precept:plugin/capabilities": super::bindings::precept::plugin::capabilities,
+            "precept:plugin/timers": super::bindings::precept::plugin::timers,
+        },
+    });
+}
+
+pub(crate) use synchronous::Plugin as SyncPlugin;
+
 use self::bindings::precept::plugin::capabilities::{self, DirectoryGrant, Grant};
 use self::bindings::precept::plugin::timers;
 use crate::trust::capabilities::{Access, Granted};

@@ -147,19 +147,65 @@ fn a_stalled_reader_only_makes_the_writing_plugin_wait() {
 }
 
 #[test]
-fn ctrl_c_ends_a_run_blocked_on_a_full_pipe_within_a_second() {
+fn a_stalled_reader_bounds_a_synchronous_plugin_by_its_clock_bound() {
+    let config = scratch("containment-stalled-sync").join("limits.toml");
+    std::fs::write(&config, "[limits]\nwait-ms = 1000\n").unwrap();
     let mut child = precept_run(&[
+        "-c",
+        config.to_str().unwrap(),
         "--plugin",
-        precept_tests::HOSTILE,
-        "--arg",
-        "hostile=big-write",
+        precept_tests::FLOOD,
         "dispatch",
         "noop",
     ])
+    // Nobody ever reads standard output.
     .stdout(Stdio::piped())
-    .stderr(Stdio::null())
+    .stderr(Stdio::piped())
     .spawn()
     .unwrap();
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || read_all(stderr));
+    let started = Instant::now();
+    let (status, _) = wait_measuring(&mut child, Duration::from_secs(30));
+    let stderr = reader.join().unwrap();
+
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: plugin 'flood' timed out in on-event(cli_started): took longer than 1s by the clock"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_a_run_blocked_on_a_full_pipe_within_a_second() {
+    for plugin in [
+        &[
+            "--plugin",
+            precept_tests::HOSTILE,
+            "--arg",
+            "hostile=big-write",
+        ][..],
+        &["--plugin", precept_tests::FLOOD],
+    ] {
+        ctrl_c_within_a_second(plugin);
+    }
+}
+
+/// Ctrl-C ends a run whose plugin (`plugin`, its flags) fills its pipe
+/// and blocks, within a second, with code 130.
+fn ctrl_c_within_a_second(plugin: &[&str]) {
+    let mut child = precept_run(&[plugin, &["dispatch", "noop"]].concat())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     // Let it fill the pipe and block.
     std::thread::sleep(Duration::from_millis(1500));
     let sent = Instant::now();

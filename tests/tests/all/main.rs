@@ -13,4 +13,5 @@ mod lifecycle;
 mod loading;
 mod reference;
 mod services;
+mod synchronous;
 mod timers;
