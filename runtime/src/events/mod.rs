@@ -33,7 +33,7 @@ use crate::host::timers::{Timer, Timers};
 use crate::model::error::{FailureKind, PluginFailure};
 pub use crate::model::event::{Event, Flow};
 use crate::model::value::{Payload, payload_size};
-use crate::plugin::Plugin;
+use crate::plugin::{Now, Plugin};
 use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -282,6 +282,48 @@ impl Events {
     /// a native handler, the dispatch is part of the handler's cascade, one
     /// level deeper.
     pub async fn dispatch(&self, name: &str, payload: Payload) {
+        let Err(payload) = self.dispatch_now(name, payload) else {
+            return;
+        };
+        // Boxed: the dispatch's future is large, and one that ends at once
+        // need not carry it.
+        Box::pin(self.dispatch_in_scope(name, payload)).await
+    }
+
+    /// Delivers a top-level dispatch at once, in place, when every
+    /// subscriber of `name` answers at once (`subscribe_sync`) and no
+    /// trace is written: nothing it does can nest, so it needs no cascade
+    /// and no future. `Err` gives the payload back otherwise.
+    fn dispatch_now(&self, name: &str, payload: Payload) -> Result<(), Payload> {
+        if self.inner.traced.load(Ordering::Acquire) || SCOPE.try_with(|_| ()).is_ok() {
+            return Err(payload);
+        }
+        let Some((name, subscribers)) = self.snapshot(name) else {
+            return Ok(());
+        };
+        let immediate = |entry: &Entry| matches!(entry.subscriber, Subscriber::Immediate(_));
+        if !subscribers.iter().all(immediate) {
+            return Err(payload);
+        }
+        let mut event = Event {
+            name,
+            payload: Arc::new(payload),
+            num: 0,
+            timestamp: micros_at(Instant::now()),
+        };
+        for subscriber in subscribers.iter() {
+            let Subscriber::Immediate(handler) = &subscriber.subscriber else {
+                unreachable!("checked above")
+            };
+            if handler(&event) == Flow::Stop {
+                break;
+            }
+            event.num += 1;
+        }
+        Ok(())
+    }
+
+    async fn dispatch_in_scope(&self, name: &str, payload: Payload) {
         match SCOPE.try_with(Scope::clone) {
             Ok(scope) if scope.depth >= MAX_DISPATCH_DEPTH => {
                 tracing::warn!(
@@ -583,12 +625,23 @@ impl Events {
                     continue;
                 }
                 Subscriber::Plugin(plugin) => {
-                    // Boxed: the call's future is large, and a dispatch to
-                    // native subscribers alone would carry it.
-                    let call = Box::pin(plugin.on_event(&event, &mut delivery));
-                    let Some(called) = call.await else {
-                        delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
-                        continue;
+                    let (called, ticked) = match plugin.on_event_now(&event, &mut delivery) {
+                        Now::Done(called, ticked) => (called, ticked),
+                        Now::Disabled => {
+                            delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
+                            continue;
+                        }
+                        Now::Later => {
+                            // Boxed: the call's future is large, and a
+                            // dispatch to native subscribers alone would
+                            // carry it.
+                            let call = Box::pin(plugin.on_event(&event, &mut delivery));
+                            let Some(called) = call.await else {
+                                delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
+                                continue;
+                            };
+                            (called, false)
+                        }
                     };
                     if traced.is_some() {
                         let outcome = match &called.result {
@@ -601,6 +654,12 @@ impl Events {
                     if !called.ops.is_empty() {
                         self.apply_in(plugin, called.ops, (depth, dispatch), cascade)
                             .await;
+                    }
+                    // A synchronous call that ran for a tick or more lets
+                    // the executor's other tasks run, as an asynchronous
+                    // one does at each tick.
+                    if ticked {
+                        tokio::task::yield_now().await;
                     }
                     match called.result {
                         Ok(true) => Flow::Stop,

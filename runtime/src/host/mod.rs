@@ -145,6 +145,7 @@ impl HostState {
             ticks_left: u64::MAX,
             allowance: Duration::MAX,
             bound: synchronous::WaitBound {
+                wait: None,
                 until: None,
                 disabled: disabled.clone(),
             },
@@ -163,7 +164,7 @@ impl HostState {
     /// from now (`None`: no bound); or, with `false`, asynchronous.
     pub(crate) fn call_synchronously(&mut self, synchronous: bool, wait: Option<Duration>) {
         self.synchronous = synchronous;
-        self.bound.until = wait.map(|wait| (Instant::now() + wait, wait));
+        self.bound.start(wait);
     }
 
     /// Whether the running call is synchronous.
@@ -171,9 +172,10 @@ impl HostState {
         self.synchronous
     }
 
-    /// When the running call's clock bound passes, and that bound.
-    pub(crate) fn clock_bound(&self) -> Option<(Instant, Duration)> {
-        self.bound.until
+    /// Whether the running call's clock bound has passed (the bound, if
+    /// it has), seen `now`.
+    pub(crate) fn clock_bound_passed(&mut self, now: Instant) -> Option<Duration> {
+        self.bound.passed(now)
     }
 
     /// Takes the requests recorded since the last call.
@@ -181,7 +183,11 @@ impl HostState {
         self.left = Waiting::default();
         self.live = None;
         self.in_setup = false;
-        std::mem::take(&mut self.ops).made_by(self.disabled.clone())
+        let ops = std::mem::take(&mut self.ops);
+        match ops.is_empty() {
+            true => ops,
+            false => ops.made_by(self.disabled.clone()),
+        }
     }
 
     /// Marks the coming call as the plugin's `setup`, the only call that

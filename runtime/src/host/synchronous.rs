@@ -206,16 +206,34 @@ fn answer<T>(table: &mut ResourceTable, result: StreamResult<T>) -> WitStreamRes
 /// What bounds a running call's waits: its clock bound, and the plugin's
 /// flag, set when it is disabled.
 pub(crate) struct WaitBound {
-    /// When the running call's clock bound passes, and that bound.
-    pub(crate) until: Option<(Instant, Duration)>,
+    /// The running call's clock bound, if it has one.
+    pub(crate) wait: Option<Duration>,
+    /// When it passes: set when the call first needs the clock (its first
+    /// epoch tick or its first wait), so that a call that needs neither
+    /// reads no clock. It is then later than the call's start by less than
+    /// a tick.
+    pub(crate) until: Option<Instant>,
     pub(crate) disabled: std::sync::Arc<AtomicBool>,
 }
 
 impl WaitBound {
+    /// A call bounded by `wait` by the clock (`None`: no bound) starts.
+    pub(crate) fn start(&mut self, wait: Option<Duration>) {
+        (self.wait, self.until) = (wait, None);
+    }
+
+    /// Whether the clock bound has passed (the bound, if it has), seen
+    /// `now`.
+    pub(crate) fn passed(&mut self, now: Instant) -> Option<Duration> {
+        let wait = self.wait?;
+        let until = *self.until.get_or_insert(now + wait);
+        (now >= until).then_some(wait)
+    }
+
     /// Runs `future` to its end within a synchronous call: at once when it
     /// is ready; else in `block_in_place`, until the call's clock bound
     /// passes or the plugin is disabled.
-    fn drive<F: Future>(&self, future: F) -> wasmtime::Result<F::Output> {
+    fn drive<F: Future>(&mut self, future: F) -> wasmtime::Result<F::Output> {
         let mut future = pin!(future);
         if let Poll::Ready(done) = future
             .as_mut()
@@ -235,14 +253,12 @@ impl WaitBound {
                         return Err(LimitExceeded::Disabled.into());
                     }
                     // Waits a tick at a time, to see the flag.
-                    let mut slice = EPOCH_TICK;
-                    if let Some((until, bound)) = self.until {
-                        let left = until.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            return Err(LimitExceeded::Wait(bound).into());
-                        }
-                        slice = slice.min(left);
+                    let now = Instant::now();
+                    if let Some(bound) = self.passed(now) {
+                        return Err(LimitExceeded::Wait(bound).into());
                     }
+                    let left = self.until.map(|until| until.saturating_duration_since(now));
+                    let slice = left.map_or(EPOCH_TICK, |left| left.min(EPOCH_TICK));
                     tokio::select! {
                         done = tokio::time::timeout(slice, future.as_mut()) => {
                             if let Ok(done) = done {

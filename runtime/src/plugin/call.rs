@@ -61,9 +61,7 @@ pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Durati
             return Err(LimitExceeded::Time(state.allowance).into());
         }
         state.ticks_left -= 1;
-        if let Some((until, bound)) = state.clock_bound()
-            && Instant::now() >= until
-        {
+        if let Some(bound) = state.clock_bound_passed(Instant::now()) {
             return Err(LimitExceeded::Wait(bound).into());
         }
         Ok(match state.is_synchronous() {
@@ -99,6 +97,44 @@ impl Plugin {
             disabled: loaded.disabled.clone(),
             guard,
         })
+    }
+}
+
+/// What a call made at once, if it could be, gave.
+pub(crate) enum Now<T> {
+    /// The answer, and whether the call ran for an epoch tick or more.
+    Done(Called<T>, bool),
+    /// The plugin is disabled.
+    Disabled,
+    /// It could not be made at once: the plugin is called asynchronously,
+    /// or a call holds its store.
+    Later,
+}
+
+impl Plugin {
+    /// Locks the plugin's store for one call, as [`Plugin::enter`] does,
+    /// if the plugin is called synchronously and no call holds its store:
+    /// `None` when it is not so, `Some(None)` when the plugin is disabled.
+    pub(super) fn enter_now(&self, allowance: Option<Duration>) -> Option<Option<Entered<'_>>> {
+        let loaded = self.current();
+        if !loaded.synchronous {
+            return None;
+        }
+        let mut guard = loaded.instance.clone().try_lock_owned().ok()?;
+        if loaded.disabled.load(Ordering::Acquire) {
+            guard.take();
+            return Some(None);
+        }
+        let Some(instance) = guard.as_mut() else {
+            return Some(None);
+        };
+        instance.store.data_mut().allow(allowance);
+        instance.store.set_epoch_deadline(1);
+        Some(Some(Entered {
+            plugin: self,
+            disabled: loaded.disabled.clone(),
+            guard,
+        }))
     }
 }
 

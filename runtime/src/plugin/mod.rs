@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use wasmtime::Store;
 
 pub use crate::model::config::PluginOptions;
-pub(crate) use call::Called;
+pub(crate) use call::{Called, Now};
 pub(crate) use load::PluginFile;
 
 use crate::host::timers::TimerBook;
@@ -313,6 +313,26 @@ impl Plugin {
             tokio::task::yield_now().await;
         }
         Some(called)
+    }
+
+    /// Calls the plugin's `on-event` export at once, on this thread, if
+    /// it is called synchronously and no call holds its store: no future,
+    /// no fiber. [`Now::Later`] when that cannot be done now: the caller
+    /// then calls [`Plugin::on_event`].
+    pub(crate) fn on_event_now(&self, event: &Event, delivery: &mut Delivery) -> Now<bool> {
+        let mut entered = match self.enter_now(Some(self.limits.call)) {
+            None => return Now::Later,
+            Some(None) => return Now::Disabled,
+            Some(Some(entered)) => entered,
+        };
+        let now = entered.call_now(self.limits.wait, |store, exports| {
+            exports.on_event_now(store, event, delivery)
+        });
+        let Some((result, ticked)) = now else {
+            return Now::Later;
+        };
+        let called = entered.settle(result, "on-event", Some(&event.name));
+        Now::Done(called, ticked)
     }
 
     /// Calls one of the plugin's service exports for the service `name`;
