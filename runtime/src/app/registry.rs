@@ -43,8 +43,9 @@ struct Kept {
     config_keys: Vec<(String, ConfigKey)>,
     /// How each plugin's load went.
     profiles: Vec<LoadProfile>,
-    /// Where each plugin was loaded from, by name, to load it again.
-    sources: HashMap<String, Source>,
+    /// Where each plugin was loaded from, by name, to load it again
+    /// (boxed: a source is large, and the table keeps room for more).
+    sources: HashMap<String, Box<Source>>,
     /// How many loads failed.
     load_failures: usize,
 }
@@ -144,7 +145,10 @@ impl Registry {
 
     /// Where `plugin` was loaded from, and how.
     pub(crate) fn source(&self, plugin: &str) -> Option<Source> {
-        self.kept().sources.get(plugin).cloned()
+        self.kept()
+            .sources
+            .get(plugin)
+            .map(|source| (**source).clone())
     }
 
     /// Keeps a new plugin and what it contributes.
@@ -157,7 +161,7 @@ impl Registry {
         let keys = contributed.declared.into_iter();
         kept.config_keys.extend(keys.map(|key| (name.clone(), key)));
         kept.profiles.push(contributed.profile);
-        kept.sources.insert(name, contributed.source);
+        kept.sources.insert(name, Box::new(contributed.source));
     }
 
     /// Replaces what `plugin`, loaded again, contributes: its commands
@@ -178,7 +182,7 @@ impl Registry {
         if let Some(profile) = kept.profiles.iter_mut().find(|p| p.plugin == name) {
             *profile = contributed.profile;
         }
-        kept.sources.insert(name, contributed.source);
+        kept.sources.insert(name, Box::new(contributed.source));
     }
 
     /// Forgets the plugin `name` and what it contributed; its services, to

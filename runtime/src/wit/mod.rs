@@ -11,8 +11,10 @@ pub(crate) mod v0_2;
 /// The newest version: the one place that names it.
 use v0_2 as newest;
 
+use std::sync::OnceLock;
 use wasmtime::Store;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
 
 use crate::host::HostState;
 use crate::model::event::Event;
@@ -172,8 +174,11 @@ impl PluginPre {
             Linked::V0_1(pre) => Calls::V0_1(pre.instantiate_async(store).await?),
             Linked::V0_2(pre) => Calls::V0_2(pre.instantiate_async(store).await?),
         };
-        let now = None;
-        Ok(Exports { calls, now })
+        Ok(Exports {
+            instance: None,
+            calls: OnceLock::from(Box::new(calls)),
+            now: None,
+        })
     }
 
     /// Instantiates it in `store` with the synchronous imports, on this
@@ -187,18 +192,13 @@ impl PluginPre {
         let pre = self.synchronous.as_ref()?;
         Some((|| {
             let instance = pre.instantiate(&mut *store)?;
-            let (calls, now) = match &self.linked {
-                Linked::V0_1(_) => (
-                    Calls::V0_1(v0_1::Plugin::new(&mut *store, &instance)?),
-                    NowCalls::V0_1(v0_1::SyncPlugin::new(&mut *store, &instance)?),
-                ),
-                Linked::V0_2(_) => (
-                    Calls::V0_2(v0_2::Plugin::new(&mut *store, &instance)?),
-                    NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
-                ),
+            let now = match &self.linked {
+                Linked::V0_1(_) => NowCalls::V0_1(v0_1::SyncPlugin::new(&mut *store, &instance)?),
+                Linked::V0_2(_) => NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
             };
             Ok(Exports {
-                calls,
+                instance: Some((instance, self.version())),
+                calls: OnceLock::new(),
                 now: Some(now),
             })
         })())
@@ -208,7 +208,12 @@ impl PluginPre {
 /// An instance's exports, for its version: called asynchronously, and,
 /// for an instance of the synchronous imports, synchronously.
 pub(crate) struct Exports {
-    calls: Calls,
+    /// The instance, while its asynchronous calls are not bound yet.
+    instance: Option<(Instance, Version)>,
+    /// Its asynchronous calls; an instance called synchronously binds
+    /// them at its first asynchronous call (a service's or a command's),
+    /// as most never make one.
+    calls: OnceLock<Box<Calls>>,
     now: Option<NowCalls>,
 }
 
@@ -222,13 +227,28 @@ enum NowCalls {
     V0_2(v0_2::SyncPlugin),
 }
 
+impl Exports {
+    /// The asynchronous calls, bound now if they were not.
+    fn calls(&self, store: &mut Store<HostState>) -> wasmtime::Result<&Calls> {
+        if let Some(calls) = self.calls.get() {
+            return Ok(calls);
+        }
+        let (instance, version) = self.instance.as_ref().expect("an instance to bind");
+        let calls = match version {
+            Version::V0_1 => Calls::V0_1(v0_1::Plugin::new(&mut *store, instance)?),
+            Version::V0_2 => Calls::V0_2(v0_2::Plugin::new(&mut *store, instance)?),
+        };
+        Ok(self.calls.get_or_init(|| Box::new(calls)))
+    }
+}
+
 /// A call's result: a trap, or the plugin's answer.
 pub(crate) type Answer<T> = wasmtime::Result<Result<T, String>>;
 
 /// Makes the same call through whichever version's bindings `$exports` has.
 macro_rules! each_version {
-    ($exports:expr, $plugin:ident => $call:expr) => {
-        match &$exports.calls {
+    ($exports:expr, $store:expr, $plugin:ident => $call:expr) => {
+        match $exports.calls($store)? {
             Calls::V0_1($plugin) => $call,
             Calls::V0_2($plugin) => $call,
         }
@@ -238,7 +258,7 @@ macro_rules! each_version {
 impl Exports {
     /// Calls `setup`.
     pub(crate) async fn setup(&self, store: &mut Store<HostState>) -> Answer<()> {
-        each_version!(self, plugin => plugin.call_setup(store).await)
+        each_version!(self, store, plugin => plugin.call_setup(store).await)
     }
 
     /// Calls `on-event` with `event`, converted once per dispatch.
@@ -248,7 +268,7 @@ impl Exports {
         event: &Event,
         delivery: &mut Delivery,
     ) -> Answer<bool> {
-        match &self.calls {
+        match self.calls(store)? {
             Calls::V0_1(plugin) => {
                 let wit = delivery.v0_1(event);
                 plugin.call_on_event(store, wit).await
@@ -293,7 +313,7 @@ impl Exports {
         step: ServiceStep,
         name: &str,
     ) -> Answer<()> {
-        each_version!(self, plugin => match step {
+        each_version!(self, store, plugin => match step {
             ServiceStep::Setup => plugin.call_service_setup(store, name).await,
             ServiceStep::Start => plugin.call_service_start(store, name).await,
             ServiceStep::Stop => plugin.call_service_stop(store, name).await,
@@ -307,7 +327,7 @@ impl Exports {
         name: &str,
         args: &Payload,
     ) -> Answer<()> {
-        match &self.calls {
+        match self.calls(store)? {
             Calls::V0_1(plugin) => {
                 let args = v0_1::payload_to_wit(args);
                 plugin.call_run_command(store, name, &args).await
