@@ -231,6 +231,30 @@ impl CompileCache {
         Ok(component)
     }
 
+    /// Counts one more start that loaded Winch's code for `digest` because
+    /// Cranelift's was not there yet (a run that ended before its
+    /// background compile did), and returns how many there were; a count
+    /// that cannot be kept counts as the first.
+    pub(crate) fn count_start_without(&self, engine: &wasmtime::Engine, digest: &str) -> u32 {
+        let path = self.entry(engine, digest).with_extension("waiting");
+        let before = std::fs::read_to_string(&path).ok();
+        let count = before
+            .and_then(|text| text.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+            + 1;
+        let kept = files::create_dir(path.parent().expect("entries are in a directory"))
+            .and_then(|()| files::write_aside(&path, count.to_string().as_bytes()));
+        if let Err(error) = kept {
+            tracing::debug!("cannot count the starts of {}: {error}", path.display());
+        }
+        count
+    }
+
+    /// Forgets the starts counted for `digest` (its code is there now).
+    pub(crate) fn forget_starts(&self, engine: &wasmtime::Engine, digest: &str) {
+        let _ = std::fs::remove_file(self.entry(engine, digest).with_extension("waiting"));
+    }
+
     /// Writes the compiled component to `path` and its tag beside it, each
     /// written aside and renamed into place.
     fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {

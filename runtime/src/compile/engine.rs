@@ -95,6 +95,12 @@ pub const WINCH_FIRST_BYTES: u64 = 1 << 20;
 /// component for the cache, on a thread of its own.
 const COMPILE_LATER_AFTER: Duration = Duration::from_secs(2);
 
+/// After how many starts that mapped Winch's code from the cache (runs too
+/// short for the background compile to end) Cranelift compiles the
+/// component in the foreground instead: a user whose runs are all short
+/// still gets its faster code, once.
+const WINCH_STARTS_BEFORE_COMPILING: u32 = 3;
+
 /// Where compiled code is kept, and which first loads Winch compiles.
 #[derive(Clone)]
 pub(crate) struct CodePolicy {
@@ -255,8 +261,20 @@ impl PluginEngine {
             let winch = PluginEngine::shared(Compiler::Winch)
                 .map_err(|e| PrepareError::Compile(e.to_string()))?;
             let (pre, prepared) = winch.prepare_here(path, digest, Some(cache))?;
-            self.compile_later(path, digest, cache);
-            return Ok((winch, pre, prepared));
+            // A start that maps Winch's code while no compile for the cache
+            // runs in this process is one that ended too soon before.
+            let compiling = self.compiling.lock().unwrap().contains(digest);
+            let short_runs = match prepared.cache {
+                CacheUse::Hit if !compiling => cache.count_start_without(&self.engine, digest),
+                _ => 0,
+            };
+            if short_runs < WINCH_STARTS_BEFORE_COMPILING {
+                self.compile_later(path, digest, cache);
+                return Ok((winch, pre, prepared));
+            }
+            let compiled = self.compile(path, digest, Some(cache))?;
+            cache.forget_starts(&self.engine, digest);
+            return Ok((self.clone(), compiled.0, compiled.1));
         }
         // Not found above: compile.
         let (pre, prepared) = self.compile(path, digest, cache.map(|c| &**c))?;

@@ -98,6 +98,13 @@ pub fn trials() -> Vec<Trial> {
             ));
         }
     }
+    trials.push(trial(
+        "short_runs_of_a_large_plugin_get_cranelifts_code_at_the_fourth_start".into(),
+        // Large enough to load on Winch first (4.7 MiB), the quickest such
+        // to compile.
+        precept_tests::HELLO_GO,
+        short_runs_get_cranelifts_code,
+    ));
     trials.push(Trial::test(
         "the_rust_hello_world_prints_its_lifecycle",
         || {
@@ -475,4 +482,47 @@ fn as_a_process(component: &str) {
     let ready = format!("{}: conformance plugin ready", name.to_string_lossy());
     assert!(logged.contains(&ready), "{logged}");
     std::fs::remove_file(&log).unwrap();
+}
+
+/// A large component's first start compiles it with Winch (Cranelift's
+/// compile, in the background, needs longer than a short run); the next
+/// starts map Winch's code; the fourth compiles it with Cranelift for the
+/// cache, and the fifth maps Cranelift's code.
+fn short_runs_get_cranelifts_code(component: &str) {
+    let cache = std::env::temp_dir().join(format!("precept-short-runs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let output = Command::new(env!("CARGO_BIN_EXE_precept-run"))
+            .args([
+                "--profile-startup",
+                "--plugin",
+                component,
+                "dispatch",
+                "noop",
+            ])
+            .env("PRECEPT_CACHE_DIR", &cache)
+            .output()
+            .expect("run precept-run");
+        assert!(output.status.success(), "{output:?}");
+        let text = String::from_utf8_lossy(&output.stderr).into_owned();
+        let row = text
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            // plugin, read (a number and its unit), cache, code, ...
+            .find(|cells| cells.get(3).is_some_and(|c| ["hit", "miss"].contains(c)))
+            .unwrap_or_else(|| panic!("no profile row in {text}"));
+        seen.push(format!("{} {}", row[3], row[4]));
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    assert_eq!(
+        seen,
+        [
+            "miss winch",
+            "hit winch",
+            "hit winch",
+            "miss cranelift",
+            "hit cranelift"
+        ]
+    );
 }
