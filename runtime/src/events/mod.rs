@@ -33,7 +33,7 @@ use crate::host::timers::{Timer, Timers};
 use crate::model::error::{FailureKind, PluginFailure};
 pub use crate::model::event::{Event, Flow};
 use crate::model::value::{Payload, payload_size};
-use crate::plugin::{Now, Plugin};
+use crate::plugin::{Called, Now, Plugin};
 use crate::wit::Delivery;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -186,6 +186,57 @@ impl Cascade {
     }
 }
 
+/// What a dispatch begun in place leaves to deliver asynchronously.
+enum Pending {
+    /// All of it: the payload, untouched.
+    Untouched(Payload),
+    /// The rest of a dispatch begun.
+    Begun(Begun),
+}
+
+/// A top-level dispatch begun in place, to go on with from its subscriber
+/// `next`; `made` is what that subscriber's synchronous call gave, if one
+/// was made.
+struct Begun {
+    event: Event,
+    subscribers: Arc<[Entry]>,
+    next: usize,
+    made: Option<(Called<bool>, bool)>,
+    delivery: Delivery,
+    /// When it was made: its cascade's start.
+    started: Instant,
+}
+
+impl Begun {
+    fn at(
+        event: Event,
+        subscribers: Arc<[Entry]>,
+        next: usize,
+        made: Option<(Called<bool>, bool)>,
+        delivery: Delivery,
+        started: Instant,
+    ) -> Self {
+        Begun {
+            event,
+            subscribers,
+            next,
+            made,
+            delivery,
+            started,
+        }
+    }
+}
+
+/// An event on its way to its subscribers, from its `from`th on; `made`
+/// is what that subscriber's call gave, if it was made before.
+struct Delivering {
+    event: Event,
+    subscribers: Arc<[Entry]>,
+    from: usize,
+    made: Option<(Called<bool>, bool)>,
+    delivery: Delivery,
+}
+
 /// Identifies one native subscription, to unsubscribe it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SubscriptionId(u64);
@@ -282,45 +333,106 @@ impl Events {
     /// a native handler, the dispatch is part of the handler's cascade, one
     /// level deeper.
     pub async fn dispatch(&self, name: &str, payload: Payload) {
-        let Err(payload) = self.dispatch_now(name, payload) else {
-            return;
-        };
         // Boxed: the dispatch's future is large, and one that ends at once
         // need not carry it.
-        Box::pin(self.dispatch_in_scope(name, payload)).await
+        match self.dispatch_now(name, payload) {
+            Ok(()) => {}
+            Err(Pending::Untouched(payload)) => {
+                Box::pin(self.dispatch_in_scope(name, payload)).await
+            }
+            Err(Pending::Begun(begun)) => Box::pin(self.go_on(begun)).await,
+        }
     }
 
-    /// Delivers a top-level dispatch at once, in place, when every
-    /// subscriber of `name` answers at once (`subscribe_sync`) and no
-    /// trace is written: nothing it does can nest, so it needs no cascade
-    /// and no future. `Err` gives the payload back otherwise.
-    fn dispatch_now(&self, name: &str, payload: Payload) -> Result<(), Payload> {
+    /// Delivers a top-level dispatch at once, in place, as far as it can:
+    /// to subscribers that answer at once (`subscribe_sync`) and to
+    /// plugins called synchronously whose call asks nothing of the
+    /// dispatcher, fails nothing and runs under a tick. Nothing of that
+    /// can nest, so it needs no cascade and no future. `Err` gives back
+    /// what is left to deliver asynchronously: the payload untouched (a
+    /// trace is written, or the dispatch is nested), or the dispatch begun.
+    fn dispatch_now(&self, name: &str, payload: Payload) -> Result<(), Pending> {
         if self.inner.traced.load(Ordering::Acquire) || SCOPE.try_with(|_| ()).is_ok() {
-            return Err(payload);
+            return Err(Pending::Untouched(payload));
         }
         let Some((name, subscribers)) = self.snapshot(name) else {
             return Ok(());
         };
-        let immediate = |entry: &Entry| matches!(entry.subscriber, Subscriber::Immediate(_));
-        if !subscribers.iter().all(immediate) {
-            return Err(payload);
-        }
+        let started = Instant::now();
         let mut event = Event {
             name,
             payload: Arc::new(payload),
             num: 0,
-            timestamp: micros_at(Instant::now()),
+            timestamp: micros_at(started),
         };
-        for subscriber in subscribers.iter() {
-            let Subscriber::Immediate(handler) = &subscriber.subscriber else {
-                unreachable!("checked above")
+        let mut delivery = Delivery::default();
+        for (next, entry) in subscribers.iter().enumerate() {
+            let made = match &entry.subscriber {
+                Subscriber::Immediate(_) => None,
+                Subscriber::Plugin(plugin) => match plugin.on_event_now(&event, &mut delivery) {
+                    Now::Disabled => continue,
+                    Now::Done(called, ticked) => Some((called, ticked)),
+                    Now::Later => {
+                        return Err(Pending::Begun(Begun::at(
+                            event,
+                            subscribers,
+                            next,
+                            None,
+                            delivery,
+                            started,
+                        )));
+                    }
+                },
+                Subscriber::Native(_) => {
+                    return Err(Pending::Begun(Begun::at(
+                        event,
+                        subscribers,
+                        next,
+                        None,
+                        delivery,
+                        started,
+                    )));
+                }
             };
-            if handler(&event) == Flow::Stop {
+            let flow = match (&entry.subscriber, made) {
+                (Subscriber::Immediate(handler), _) => handler(&event),
+                (_, Some((called, false))) if called.ops.is_empty() && called.result.is_ok() => {
+                    match called.result {
+                        Ok(true) => Flow::Stop,
+                        _ => Flow::Continue,
+                    }
+                }
+                (_, made) => {
+                    return Err(Pending::Begun(Begun::at(
+                        event,
+                        subscribers,
+                        next,
+                        made,
+                        delivery,
+                        started,
+                    )));
+                }
+            };
+            if flow == Flow::Stop {
                 break;
             }
             event.num += 1;
         }
         Ok(())
+    }
+
+    /// Goes on with a top-level dispatch begun in place.
+    async fn go_on(&self, begun: Begun) {
+        let cascade = CascadeSlot::starting(begun.started);
+        let delivering = Delivering {
+            event: begun.event,
+            subscribers: begun.subscribers,
+            from: begun.next,
+            made: begun.made,
+            delivery: begun.delivery,
+        };
+        self.deliver(delivering, (0, None), None, None, None, &cascade)
+            .await
     }
 
     async fn dispatch_in_scope(&self, name: &str, payload: Payload) {
@@ -561,14 +673,52 @@ impl Events {
         } else {
             Instant::now()
         };
-        let mut event = Event {
+        let event = Event {
             name,
             payload: Arc::new(payload),
             num: 0,
             timestamp: micros_at(now),
         };
-        let mut delivery = Delivery::default();
-        for subscriber in subscribers.iter() {
+        let delivering = Delivering {
+            event,
+            subscribers,
+            from: 0,
+            made: None,
+            delivery: Delivery::default(),
+        };
+        let traced = traced.as_ref().map(|(trace, id)| (&***trace, *id));
+        self.deliver(
+            delivering,
+            (depth, dispatch),
+            traced,
+            source,
+            bytes,
+            cascade,
+        )
+        .await
+    }
+
+    /// Delivers `delivering`'s event to its subscribers from its `from`th
+    /// on, at `depth`, as the dispatch `dispatch` of the trace `traced`,
+    /// within `cascade`'s budget; `source` made it (`None`: native code),
+    /// with a payload of `bytes` (counted for a plugin's only).
+    async fn deliver(
+        &self,
+        delivering: Delivering,
+        (depth, dispatch): (usize, Option<u64>),
+        traced: Option<(&EventTrace, u64)>,
+        source: Option<&Arc<Plugin>>,
+        bytes: Option<usize>,
+        cascade: &CascadeSlot,
+    ) {
+        let Delivering {
+            mut event,
+            subscribers,
+            from,
+            mut made,
+            mut delivery,
+        } = delivering;
+        for subscriber in subscribers.iter().skip(from) {
             // The event's own subscribers always get it; what it causes
             // is what the budget bounds.
             let spent = if depth == 0 {
@@ -577,8 +727,8 @@ impl Events {
                 cascade.get().spend()
             };
             if let Err(Cut { reason, culprit }) = spent {
-                if let Some((trace, id)) = &traced {
-                    trace.cut(*id, depth, reason.as_deref().unwrap_or_default());
+                if let Some((trace, id)) = traced {
+                    trace.cut(id, depth, reason.as_deref().unwrap_or_default());
                 }
                 match (reason, culprit) {
                     (Some(reason), Some(culprit)) => self.report(PluginFailure {
@@ -595,10 +745,10 @@ impl Events {
                 }
                 break;
             }
-            let started = traced.as_ref().map(|_| Instant::now());
+            let started = traced.map(|_| Instant::now());
             let delivered = |to: Reached, outcome: Outcome| {
-                if let (Some((trace, id)), Some(started)) = (&traced, started) {
-                    trace.delivered(*id, depth, to, outcome, started.elapsed());
+                if let (Some((trace, id)), Some(started)) = (traced, started) {
+                    trace.delivered(id, depth, to, outcome, started.elapsed());
                 }
             };
             let flow = match &subscriber.subscriber {
@@ -625,7 +775,12 @@ impl Events {
                     continue;
                 }
                 Subscriber::Plugin(plugin) => {
-                    let (called, ticked) = match plugin.on_event_now(&event, &mut delivery) {
+                    // A call made in place before this went on here.
+                    let now = match made.take() {
+                        Some((called, ticked)) => Now::Done(called, ticked),
+                        None => plugin.on_event_now(&event, &mut delivery),
+                    };
+                    let (called, ticked) = match now {
                         Now::Done(called, ticked) => (called, ticked),
                         Now::Disabled => {
                             delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
