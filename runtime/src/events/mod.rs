@@ -190,8 +190,8 @@ impl Cascade {
 enum Pending {
     /// All of it: the payload, untouched.
     Untouched(Payload),
-    /// The rest of a dispatch begun.
-    Begun(Begun),
+    /// The rest of a dispatch begun (boxed: it is large, and rarer).
+    Begun(Box<Begun>),
 }
 
 /// A top-level dispatch begun in place, to go on with from its subscriber
@@ -215,15 +215,15 @@ impl Begun {
         made: Option<(Called<bool>, bool)>,
         delivery: Delivery,
         started: Instant,
-    ) -> Self {
-        Begun {
+    ) -> Box<Self> {
+        Box::new(Begun {
             event,
             subscribers,
             next,
             made,
             delivery,
             started,
-        }
+        })
     }
 }
 
@@ -340,7 +340,7 @@ impl Events {
             Err(Pending::Untouched(payload)) => {
                 Box::pin(self.dispatch_in_scope(name, payload)).await
             }
-            Err(Pending::Begun(begun)) => Box::pin(self.go_on(begun)).await,
+            Err(Pending::Begun(begun)) => Box::pin(self.go_on(*begun)).await,
         }
     }
 
@@ -366,52 +366,31 @@ impl Events {
             timestamp: micros_at(started),
         };
         let mut delivery = Delivery::default();
-        for (next, entry) in subscribers.iter().enumerate() {
-            let made = match &entry.subscriber {
-                Subscriber::Immediate(_) => None,
+        for next in 0..subscribers.len() {
+            let mut made = None;
+            let flow = match &subscribers[next].subscriber {
+                Subscriber::Immediate(handler) => Some(handler(&event)),
                 Subscriber::Plugin(plugin) => match plugin.on_event_now(&event, &mut delivery) {
                     Now::Disabled => continue,
-                    Now::Done(called, ticked) => Some((called, ticked)),
-                    Now::Later => {
-                        return Err(Pending::Begun(Begun::at(
-                            event,
-                            subscribers,
-                            next,
-                            None,
-                            delivery,
-                            started,
-                        )));
+                    Now::Done(called, false) if called.ops.is_empty() => match called.result {
+                        Ok(true) => Some(Flow::Stop),
+                        Ok(false) => Some(Flow::Continue),
+                        Err(_) => {
+                            made = Some((called, false));
+                            None
+                        }
+                    },
+                    Now::Done(called, ticked) => {
+                        made = Some((called, ticked));
+                        None
                     }
+                    Now::Later => None,
                 },
-                Subscriber::Native(_) => {
-                    return Err(Pending::Begun(Begun::at(
-                        event,
-                        subscribers,
-                        next,
-                        None,
-                        delivery,
-                        started,
-                    )));
-                }
+                Subscriber::Native(_) => None,
             };
-            let flow = match (&entry.subscriber, made) {
-                (Subscriber::Immediate(handler), _) => handler(&event),
-                (_, Some((called, false))) if called.ops.is_empty() && called.result.is_ok() => {
-                    match called.result {
-                        Ok(true) => Flow::Stop,
-                        _ => Flow::Continue,
-                    }
-                }
-                (_, made) => {
-                    return Err(Pending::Begun(Begun::at(
-                        event,
-                        subscribers,
-                        next,
-                        made,
-                        delivery,
-                        started,
-                    )));
-                }
+            let Some(flow) = flow else {
+                let begun = Begun::at(event, subscribers, next, made, delivery, started);
+                return Err(Pending::Begun(begun));
             };
             if flow == Flow::Stop {
                 break;
