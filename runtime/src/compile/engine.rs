@@ -272,9 +272,12 @@ impl PluginEngine {
                 self.compile_later(path, digest, cache);
                 return Ok((winch, pre, prepared));
             }
-            let compiled = self.compile(path, digest, Some(cache))?;
             cache.forget_starts(&self.engine, digest);
-            return Ok((self.clone(), compiled.0, compiled.1));
+            // Winch's code, which is in hand, if Cranelift cannot compile it.
+            return match self.compile(path, digest, Some(cache)) {
+                Ok((pre, prepared)) => Ok((self.clone(), pre, prepared)),
+                Err(_) => Ok((winch, pre, prepared)),
+            };
         }
         // Not found above: compile.
         let (pre, prepared) = self.compile(path, digest, cache.map(|c| &**c))?;
@@ -383,8 +386,10 @@ impl PluginEngine {
                 let Ok(bytes) = std::fs::read(&path) else {
                     return;
                 };
-                if crate::compile::cache::digest(&bytes) == digest {
-                    let _ = cache.compile_into(&engine.engine, &bytes, &digest);
+                if crate::compile::cache::digest(&bytes) == digest
+                    && cache.compile_into(&engine.engine, &bytes, &digest).is_ok()
+                {
+                    cache.forget_starts(&engine.engine, &digest);
                 }
             });
         if let Err(error) = spawned {

@@ -336,7 +336,10 @@ impl Events {
         // Boxed: the dispatch's future is large, and one that ends at once
         // need not carry it.
         match self.dispatch_now(name, payload) {
-            Ok(()) => {}
+            // Nothing awaited: spends the task's cooperative budget as an
+            // awaited lock would, so that a loop of dispatches made in
+            // place still lets the executor's other tasks run.
+            Ok(()) => tokio::task::coop::consume_budget().await,
             Err(Pending::Untouched(payload)) => {
                 Box::pin(self.dispatch_in_scope(name, payload)).await
             }

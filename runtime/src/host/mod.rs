@@ -148,6 +148,7 @@ impl HostState {
                 wait: None,
                 until: None,
                 disabled: disabled.clone(),
+                signals: 0,
             },
             synchronous: false,
             disabled,
@@ -170,6 +171,11 @@ impl HostState {
     /// Whether the running call is synchronous.
     pub(crate) fn is_synchronous(&self) -> bool {
         self.synchronous
+    }
+
+    /// Whether SIGINT or SIGTERM came since the running call started.
+    pub(crate) fn interrupted(&self) -> bool {
+        self.bound.interrupted()
     }
 
     /// Whether the running call's clock bound has passed (the bound, if

@@ -214,12 +214,22 @@ pub(crate) struct WaitBound {
     /// a tick.
     pub(crate) until: Option<Instant>,
     pub(crate) disabled: std::sync::Arc<AtomicBool>,
+    /// The process's count of SIGINT and SIGTERM when the call started.
+    pub(crate) signals: u64,
 }
 
 impl WaitBound {
     /// A call bounded by `wait` by the clock (`None`: no bound) starts.
     pub(crate) fn start(&mut self, wait: Option<Duration>) {
         (self.wait, self.until) = (wait, None);
+        self.signals = crate::io::signals::received();
+    }
+
+    /// Whether SIGINT or SIGTERM came since the call started: the run is
+    /// ending, and a call holding its task stops, as a dropped
+    /// asynchronous call would.
+    pub(crate) fn interrupted(&self) -> bool {
+        crate::io::signals::received() != self.signals
     }
 
     /// Whether the clock bound has passed (the bound, if it has), seen
@@ -247,27 +257,22 @@ impl WaitBound {
         };
         tokio::task::block_in_place(|| {
             handle.block_on(async {
-                let mut interrupted = pin!(crate::io::signals::interrupted());
                 loop {
                     if self.disabled.load(Ordering::Acquire) {
                         return Err(LimitExceeded::Disabled.into());
                     }
-                    // Waits a tick at a time, to see the flag.
+                    if self.interrupted() {
+                        wasmtime::bail!("interrupted while it waited for its output");
+                    }
+                    // Waits a tick at a time, to see the flag and signals.
                     let now = Instant::now();
                     if let Some(bound) = self.passed(now) {
                         return Err(LimitExceeded::Wait(bound).into());
                     }
                     let left = self.until.map(|until| until.saturating_duration_since(now));
                     let slice = left.map_or(EPOCH_TICK, |left| left.min(EPOCH_TICK));
-                    tokio::select! {
-                        done = tokio::time::timeout(slice, future.as_mut()) => {
-                            if let Ok(done) = done {
-                                return Ok(done);
-                            }
-                        }
-                        () = interrupted.as_mut() => {
-                            wasmtime::bail!("interrupted while it waited for its output")
-                        }
+                    if let Ok(done) = tokio::time::timeout(slice, future.as_mut()).await {
+                        return Ok(done);
                     }
                 }
             })

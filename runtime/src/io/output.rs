@@ -1,7 +1,8 @@
 //! Plugin standard output and standard error: bounded, asynchronous pipes
-//! drained by one writer thread. A plugin that writes waits (asynchronously,
-//! so its clock bound and Ctrl-C still apply) only when its own pipe is
-//! full; a stalled reader never blocks the executor. The host's own output
+//! drained by one writer thread. A plugin that writes waits only when its
+//! own pipe is full: asynchronously, or, called synchronously, in
+//! `block_in_place` (`host::synchronous`); either way its clock bound and
+//! Ctrl-C still apply, and a stalled reader never blocks the executor. The host's own output
 //! ([`print()`]) goes through the same writer, so everything keeps the order
 //! in which it was written.
 //!

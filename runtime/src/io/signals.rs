@@ -3,33 +3,24 @@
 //! outside a run a signal ends the process as it would without precept.
 
 #[cfg(unix)]
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How many listeners exist: while none does, SIGINT and SIGTERM take their
 /// default action.
 #[cfg(unix)]
 static LISTENING: AtomicUsize = AtomicUsize::new(0);
 
-/// Returns when SIGINT or SIGTERM comes while a run listens for them;
-/// never otherwise. For a wait that holds a run's task (a synchronous
-/// plugin call waiting for its output pipe), so that the signal still
-/// ends it at once.
-pub(crate) async fn interrupted() {
-    #[cfg(unix)]
-    if LISTENING.load(Ordering::SeqCst) > 0 {
-        use tokio::signal::unix::{SignalKind, signal};
-        let both = signal(SignalKind::interrupt()).and_then(|interrupt| {
-            signal(SignalKind::terminate()).map(|terminate| (interrupt, terminate))
-        });
-        if let Ok((mut interrupt, mut terminate)) = both {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-    }
-    std::future::pending().await
+/// How many SIGINT and SIGTERM the process has received since a run
+/// first listened for them, counted by the signal handler itself: a wait
+/// or a synchronous call that holds a run's task sees a signal that came
+/// before it began, or while no task could look.
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// The number of signals received so far; a call notes it when it starts
+/// and stops when it changes (see `host::synchronous`).
+pub(crate) fn received() -> u64 {
+    RECEIVED.load(Ordering::Acquire)
 }
 
 /// Listens for SIGINT and SIGTERM from when it is created.
@@ -100,12 +91,13 @@ fn release_when_idle() {
     INSTALLED.call_once(|| {
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             let idle_default = move || {
+                RECEIVED.fetch_add(1, Ordering::AcqRel);
                 if LISTENING.load(Ordering::SeqCst) == 0 {
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                 }
             };
-            // SAFETY: the action only reads an atomic and calls
-            // `emulate_default_handler`, both async-signal-safe.
+            // SAFETY: the action only updates atomics and calls
+            // `emulate_default_handler`, all async-signal-safe.
             if let Err(error) = unsafe { signal_hook::low_level::register(signal, idle_default) } {
                 tracing::debug!("cannot release signal {signal} after runs: {error}");
             }

@@ -47,8 +47,8 @@ impl<T> Called<T> {
 /// asynchronous call, yields to the executor. Time spent waiting for the
 /// executor or in the host is not counted: a busy plugin cannot make
 /// another one time out. At each tick the call's clock bound is checked
-/// too, and a plugin disabled while it runs (e.g. its running command)
-/// stops.
+/// too, a plugin disabled while it runs (e.g. its running command) stops,
+/// and so does a synchronous call once SIGINT or SIGTERM came.
 pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Duration) {
     store.data_mut().allow(Some(allowance));
     store.set_epoch_deadline(1);
@@ -64,10 +64,15 @@ pub(crate) fn count_running_time(store: &mut Store<HostState>, allowance: Durati
         if let Some(bound) = state.clock_bound_passed(Instant::now()) {
             return Err(LimitExceeded::Wait(bound).into());
         }
-        Ok(match state.is_synchronous() {
-            true => UpdateDeadline::Continue(1),
-            false => UpdateDeadline::Yield(1),
-        })
+        if !state.is_synchronous() {
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        // A synchronous call holds its task: a signal that ends the run
+        // stops it, as it drops an asynchronous one.
+        if state.interrupted() {
+            wasmtime::bail!("interrupted");
+        }
+        Ok(UpdateDeadline::Continue(1))
     });
 }
 

@@ -274,16 +274,23 @@ impl Plugin {
             store.data_mut().begin_setup();
             exports.setup_now(store)
         });
-        let result = match now {
-            Some((result, _)) => result,
+        let (result, ticked) = match now {
+            Some(done) => done,
             None => {
                 let wait = Some(self.limits.wait);
                 let (store, exports, disabled) = entered.parts_async(wait);
                 store.data_mut().begin_setup();
-                call::watched(disabled, wait, exports.setup(store)).await
+                (
+                    call::watched(disabled, wait, exports.setup(store)).await,
+                    false,
+                )
             }
         };
-        entered.settle(result, "setup", None)
+        let called = entered.settle(result, "setup", None);
+        if ticked {
+            tokio::task::yield_now().await;
+        }
+        called
     }
 
     /// Calls the plugin's `on-event` export; `None` when it is disabled.

@@ -185,29 +185,54 @@ fn a_stalled_reader_bounds_a_synchronous_plugin_by_its_clock_bound() {
 
 #[test]
 fn ctrl_c_ends_a_run_blocked_on_a_full_pipe_within_a_second() {
-    for plugin in [
-        &[
-            "--plugin",
-            precept_tests::HOSTILE,
-            "--arg",
-            "hostile=big-write",
-        ][..],
-        &["--plugin", precept_tests::FLOOD],
-    ] {
-        ctrl_c_within_a_second(plugin);
-    }
+    let hostile = [
+        "--plugin",
+        precept_tests::HOSTILE,
+        "--arg",
+        "hostile=big-write",
+    ];
+    // An asynchronous plugin, then one called synchronously.
+    ctrl_c_within_a_second(&hostile, "x");
+    ctrl_c_within_a_second(&["--plugin", precept_tests::FLOOD], "x");
 }
 
-/// Ctrl-C ends a run whose plugin (`plugin`, its flags) fills its pipe
-/// and blocks, within a second, with code 130.
-fn ctrl_c_within_a_second(plugin: &[&str]) {
+#[test]
+fn ctrl_c_stops_a_synchronous_plugin_spinning_within_a_second() {
+    // Called synchronously, it holds its task: the signal stops it at its
+    // next tick, long before its 10 s allowance or 5 s clock bound.
+    let looping = ["--deadline", "10000", "--plugin", precept_tests::LOOP];
+    let hello = ["--plugin", precept_tests::HELLO];
+    ctrl_c_within_a_second(&[&looping[..], &hello].concat(), "hello: cli_parsed");
+}
+
+/// Ctrl-C ends a run whose plugin (`plugin`, its flags) blocks, by a full
+/// pipe or a loop, within a second, with code 130. The signal is sent half
+/// a second after `ready` shows on standard output (the run has begun);
+/// standard output is read no further.
+fn ctrl_c_within_a_second(plugin: &[&str], ready: &'static str) {
     let mut child = precept_run(&[plugin, &["dispatch", "noop"]].concat())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Let it fill the pipe and block.
-    std::thread::sleep(Duration::from_millis(1500));
+    let stdout = child.stdout.take().unwrap();
+    let (began, begun) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdout = std::io::BufReader::new(stdout);
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains(ready) {
+            let mut byte = [0u8];
+            if std::io::Read::read(&mut stdout, &mut byte).unwrap_or(0) == 0 {
+                break;
+            }
+            seen.push(byte[0]);
+        }
+        // Kept open and unread from here on.
+        let _ = began.send(stdout);
+    });
+    let stdout = begun.recv_timeout(Duration::from_secs(60)).unwrap();
+    // Let it block again.
+    std::thread::sleep(Duration::from_millis(500));
     let sent = Instant::now();
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -216,10 +241,11 @@ fn ctrl_c_within_a_second(plugin: &[&str]) {
     assert!(kill.success());
     let (status, _) = wait_measuring(&mut child, Duration::from_secs(30));
     let latency = sent.elapsed();
-    assert_eq!(status.code(), Some(130));
+    drop(stdout);
+    assert_eq!(status.code(), Some(130), "{plugin:?}");
     assert!(
         latency < Duration::from_secs(1),
-        "ended {latency:?} after SIGINT"
+        "{plugin:?} ended {latency:?} after SIGINT"
     );
 }
 
