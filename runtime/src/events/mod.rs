@@ -194,41 +194,15 @@ enum Pending {
     Begun(Box<Begun>),
 }
 
-/// A top-level dispatch begun in place, to go on with from its subscriber
-/// `next`; `made` is what that subscriber's synchronous call gave, if one
-/// was made.
+/// A top-level dispatch begun in place, made at `started` (its cascade's
+/// start), to go on with asynchronously.
 struct Begun {
-    event: Event,
-    subscribers: Arc<[Entry]>,
-    next: usize,
-    made: Option<(Called<bool>, bool)>,
-    delivery: Delivery,
-    /// When it was made: its cascade's start.
+    delivering: Delivering,
     started: Instant,
 }
 
-impl Begun {
-    fn at(
-        event: Event,
-        subscribers: Arc<[Entry]>,
-        next: usize,
-        made: Option<(Called<bool>, bool)>,
-        delivery: Delivery,
-        started: Instant,
-    ) -> Box<Self> {
-        Box::new(Begun {
-            event,
-            subscribers,
-            next,
-            made,
-            delivery,
-            started,
-        })
-    }
-}
-
 /// An event on its way to its subscribers, from its `from`th on; `made`
-/// is what that subscriber's call gave, if it was made before.
+/// is what that subscriber's synchronous call gave, if it was made before.
 struct Delivering {
     event: Event,
     subscribers: Arc<[Entry]>,
@@ -392,8 +366,18 @@ impl Events {
                 Subscriber::Native(_) => None,
             };
             let Some(flow) = flow else {
-                let begun = Begun::at(event, subscribers, next, made, delivery, started);
-                return Err(Pending::Begun(begun));
+                let delivering = Delivering {
+                    event,
+                    subscribers,
+                    from: next,
+                    made,
+                    delivery,
+                };
+                let begun = Begun {
+                    delivering,
+                    started,
+                };
+                return Err(Pending::Begun(Box::new(begun)));
             };
             if flow == Flow::Stop {
                 break;
@@ -406,14 +390,7 @@ impl Events {
     /// Goes on with a top-level dispatch begun in place.
     async fn go_on(&self, begun: Begun) {
         let cascade = CascadeSlot::starting(begun.started);
-        let delivering = Delivering {
-            event: begun.event,
-            subscribers: begun.subscribers,
-            from: begun.next,
-            made: begun.made,
-            delivery: begun.delivery,
-        };
-        self.deliver(delivering, (0, None), None, None, None, &cascade)
+        self.deliver(begun.delivering, (0, None), None, None, None, &cascade)
             .await
     }
 
