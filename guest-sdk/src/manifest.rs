@@ -177,6 +177,41 @@ macro_rules! __manifest {
     };
 }
 
+/// Declares what the plugin's `setup` does, so that it may be loaded
+/// lazily: the events it subscribes to and the commands it adds, in the
+/// manifest's `[lazy]` table. Each line is one TOML key: `events`, a list
+/// of names; `commands`, a list of inline tables with the fields of
+/// [`Command`](crate::commands::Command) and its arguments (`name`,
+/// `help`, `args`; for an argument `name`, `help`, `style` = `"flag"`,
+/// `"count"`, `"option"` or `"positional"`, `kind` = `"text"`,
+/// `"integer"`, `"float"` or `"boolean"`, `short`, `required`,
+/// `repeated`, `default`).
+///
+/// ```ignore
+/// precept_guest::lazy! {
+///     events = ["cli_stopped"];
+///     commands = [{ name = "greet", help = "Greet someone", args = [
+///         { name = "name", help = "Who to greet", required = true },
+///     ] }];
+/// }
+/// ```
+///
+/// The plugin is then loaded when one of those events is first dispatched
+/// or one of those commands runs, not at start; its `setup` must do just
+/// what it declares (the runtime checks), and may provide no service.
+#[macro_export]
+macro_rules! lazy {
+    ($($key:ident = $value:tt);* $(;)?) => {
+        $crate::__manifest!(
+            $crate::manifest::Piece::Raw("\n[lazy]"),
+            $($crate::manifest::Piece::Raw(
+                concat!("\n", stringify!($key), " = ", stringify!($value))
+            ),)*
+            $crate::manifest::Piece::Raw("\n"),
+        );
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

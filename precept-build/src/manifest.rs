@@ -2,9 +2,11 @@
 //! needs, written into the component it builds. The identity (`[plugin]`:
 //! name, version, description, authors, licenses, homepage, source,
 //! revision) becomes the standard metadata sections, as `wasm-tools
-//! metadata add` writes them; the name and the capabilities (`[[dir]]`,
-//! `[[env]]`, `[[net]]`, `[data]`) become the `precept-manifest` section. The
-//! runtime checks the capabilities when it loads the plugin.
+//! metadata add` writes them; the name, the capabilities (`[[dir]]`,
+//! `[[env]]`, `[[net]]`, `[data]`) and what `setup` does (`[lazy]`: its
+//! events and commands, for a plugin loaded lazily) become the
+//! `precept-manifest` section. The runtime checks them when it loads the
+//! plugin.
 
 use std::path::Path;
 
@@ -68,12 +70,12 @@ pub(crate) fn apply(dir: &Path, out: &Path) -> Result<(), BuildError> {
                     identity.insert(field, value);
                 }
             }
-            "dir" | "env" | "net" | "data" => {
+            "dir" | "env" | "net" | "data" | "lazy" => {
                 manifest.insert(key, value);
             }
             other => {
                 return Err(invalid(format!(
-                    "unknown key {other}: expected [plugin], [[dir]], [[env]] or [[net]]"
+                    "unknown key {other}: expected [plugin], [[dir]], [[env]], [[net]], [data] or [lazy]"
                 )));
             }
         }

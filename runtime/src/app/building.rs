@@ -54,6 +54,17 @@ impl App {
         self
     }
 
+    /// Whether the plugins [`App::start`] and [`App::load`] load that
+    /// declare what their `setup` does (a `[lazy]` table in their
+    /// manifest) are loaded when one of their events or commands first
+    /// occurs rather than at start; on by default. Off, every plugin is
+    /// loaded at start. Plugins loaded by [`App::load_plugin`] and its
+    /// kin always are.
+    pub fn lazy_plugins(&mut self, lazy: bool) -> &mut App {
+        self.lazy_plugins = lazy;
+        self
+    }
+
     /// Makes any plugin failure fatal: a plugin that cannot be loaded stops
     /// the loading and [`App::start`] runs nothing; a plugin that fails
     /// while running ends the run as Ctrl-C would (services stopped,

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{ArgMatches, Command};
 use tokio::sync::mpsc::unbounded_channel;
 
+use crate::app::lazy::NotLoaded;
 use crate::app::status::ExitStatus;
 use crate::app::{App, BoxFuture, CommandError, Context, Runner};
 use crate::events::Events;
@@ -227,7 +228,7 @@ impl App {
             };
             let commanding = self.registry.command(&name).and_then(|c| match c.runner {
                 Runner::Plugin(plugin) => Some(plugin.id()),
-                Runner::Native(_) => None,
+                Runner::Native(_) | Runner::Lazy(_) => None,
             });
             let started = vec![("command".to_string(), Value::from(name.clone()))];
             let command_run = self.run_command(&mut command, &matches, chosen);
@@ -269,6 +270,10 @@ impl App {
             Some(Ended::Services(failures)) => {
                 failures.iter().for_each(ServiceFailure::report);
                 status = status.max(ExitStatus::ServiceFailed);
+            }
+            Some(Ended::Command(error)) if error.is::<NotLoaded>() => {
+                // Its plugin's load failed, and said why.
+                status = status.max(ExitStatus::PluginNotLoaded);
             }
             Some(Ended::Command(error)) => {
                 // A plugin's failure was reported by the fault policy.
@@ -341,6 +346,16 @@ impl App {
             Runner::Plugin(plugin) => {
                 let args = command_spec::args_payload(&found.command, &matches);
                 run_plugin_command(self.events.clone(), plugin.clone(), name, args)
+            }
+            Runner::Lazy(lazy) => {
+                let args = command_spec::args_payload(&found.command, &matches);
+                let (events, lazy) = (self.events.clone(), lazy.clone());
+                Box::pin(async move {
+                    let Some(plugin) = lazy.clone().woken().await else {
+                        return Err(NotLoaded(lazy.name().to_string()).into());
+                    };
+                    run_plugin_command(events, plugin, name, args).await
+                })
             }
         }
     }

@@ -6,7 +6,9 @@
 
 mod building;
 pub(crate) mod launch;
+mod lazy;
 mod lifecycle;
+mod loader;
 mod registry;
 pub(crate) mod status;
 pub mod testing;
@@ -60,6 +62,8 @@ pub struct Context {
 pub(crate) enum Runner {
     Native(RunCommand),
     Plugin(Arc<Plugin>),
+    /// A plugin loaded lazily, loaded when the command runs.
+    Lazy(Arc<lazy::LazyPlugin>),
 }
 
 /// A command of the application or of a plugin, with who runs it.
@@ -72,7 +76,11 @@ pub(crate) struct AppCommand {
 impl AppCommand {
     /// Whether the plugin named `plugin` added it.
     pub(crate) fn is_of(&self, plugin: &str) -> bool {
-        matches!(&self.runner, Runner::Plugin(p) if p.name() == plugin)
+        match &self.runner {
+            Runner::Native(_) => false,
+            Runner::Plugin(p) => p.name() == plugin,
+            Runner::Lazy(lazy) => lazy.name() == plugin,
+        }
     }
 
     /// Who added it, as an error names them.
@@ -80,6 +88,7 @@ impl AppCommand {
         match &self.runner {
             Runner::Native(_) => "the application".into(),
             Runner::Plugin(plugin) => format!("plugin '{}'", plugin.name()),
+            Runner::Lazy(lazy) => format!("plugin '{}'", lazy.name()),
         }
     }
 }
@@ -97,8 +106,12 @@ pub struct App {
     /// load; `None`: never.
     pub(crate) winch_first: Option<u64>,
     pub(crate) args: Vec<clap::Arg>,
-    /// The plugins, commands and services.
-    pub(crate) registry: Registry,
+    /// The plugins, commands and services (shared with the plugins loaded
+    /// lazily, which add theirs when they load).
+    pub(crate) registry: Arc<Registry>,
+    /// Whether plugins that declare what their `setup` does are loaded
+    /// when first needed rather than at start.
+    pub(crate) lazy_plugins: bool,
     pub(crate) catch_signals: bool,
     pub(crate) fail_fast: bool,
     pub(crate) sandbox: Sandbox,
@@ -143,7 +156,8 @@ impl App {
             created: Instant::now(),
             winch_first: Some(crate::compile::engine::WINCH_FIRST_BYTES),
             args: building::global_args(),
-            registry: Registry::default(),
+            registry: Arc::default(),
+            lazy_plugins: true,
             catch_signals: true,
             fail_fast: false,
             sandbox: Sandbox::default(),

@@ -11,20 +11,19 @@ use std::time::{Duration, Instant};
 
 use clap::Command;
 
+use super::lazy::LazyPlugin;
+use super::loader::Loader;
 use super::{App, AppCommand, Runner};
 use crate::compile::cache::CompileCache;
 use crate::compile::engine::{CacheUse, CodePolicy, Compiler};
 use crate::compile::profile::LoadProfile;
-use crate::host::requests::{HostOp, Requests};
 use crate::io::logging;
-use crate::model::command_spec;
 use crate::model::config::ConfigKey;
 use crate::model::config::PluginOptions;
 use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginFile};
 use crate::services::Registered;
-use crate::trust::capabilities::{DATA_PATH, Granted};
-use crate::trust::sandbox::{DirGrant, Grants};
+use crate::trust::sandbox::Grants;
 
 /// The application's commands and services, and the plugins it loaded with
 /// what each contributed. Shared with a running lifecycle, so that a plugin
@@ -46,6 +45,8 @@ struct Kept {
     /// Where each plugin was loaded from, by name, to load it again
     /// (boxed: a source is large, and the table keeps room for more).
     sources: HashMap<String, Box<Source>>,
+    /// The plugins to load lazily that are not loaded yet.
+    sleeping: Vec<Arc<LazyPlugin>>,
     /// How many loads failed.
     load_failures: usize,
 }
@@ -68,6 +69,42 @@ impl Registry {
             .iter()
             .find(|p| p.name().eq_ignore_ascii_case(name));
         found.cloned()
+    }
+
+    /// Whether a plugin named `name`, in any case, is loaded or waits to
+    /// be loaded lazily.
+    pub(crate) fn has_name(&self, name: &str) -> bool {
+        let kept = self.kept();
+        let loaded = kept.plugins.iter().map(|p| p.name());
+        let sleeping = kept.sleeping.iter().map(|l| l.name());
+        loaded.chain(sleeping).any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// The names of the plugins to load lazily that are not loaded yet,
+    /// in load order.
+    pub(crate) fn sleeping(&self) -> Vec<String> {
+        let kept = self.kept();
+        kept.sleeping.iter().map(|l| l.name().to_string()).collect()
+    }
+
+    /// Keeps a plugin to load lazily, with the commands it declares (their
+    /// names were checked to be new).
+    pub(crate) fn keep_sleeping(&self, lazy: Arc<LazyPlugin>, commands: Vec<AppCommand>) {
+        let mut kept = self.kept();
+        kept.commands.extend(commands);
+        kept.sleeping.push(lazy);
+    }
+
+    /// Forgets the plugin to load lazily named `name`: it was loaded, or
+    /// failed to load (`failed`: its commands go too, and the failure is
+    /// counted).
+    pub(crate) fn woke(&self, name: &str, failed: bool) {
+        let mut kept = self.kept();
+        kept.sleeping.retain(|l| l.name() != name);
+        if failed {
+            kept.commands.retain(|c| !c.is_of(name));
+            kept.load_failures += 1;
+        }
     }
 
     /// The command `name`, with who runs it.
@@ -122,7 +159,7 @@ impl Registry {
     }
 
     /// Counts a load that failed.
-    fn load_failed(&self) {
+    pub(crate) fn load_failed(&self) {
         self.kept().load_failures += 1;
     }
 
@@ -151,11 +188,13 @@ impl Registry {
             .map(|source| (**source).clone())
     }
 
-    /// Keeps a new plugin and what it contributes.
-    fn keep(&self, plugin: &Arc<Plugin>, contributed: Contributed) {
+    /// Keeps a new plugin and what it contributes; its commands replace
+    /// those it declared to be loaded lazily.
+    pub(crate) fn keep(&self, plugin: &Arc<Plugin>, contributed: Contributed) {
         let name = plugin.name().to_string();
         let mut kept = self.kept();
         kept.plugins.push(plugin.clone());
+        kept.commands.retain(|c| !c.is_of(&name));
         kept.commands.extend(contributed.commands);
         kept.services.extend(contributed.services);
         let keys = contributed.declared.into_iter();
@@ -247,6 +286,21 @@ impl App {
         }
     }
 
+    /// What loading a plugin needs of the application, as it is now.
+    pub(crate) fn loader(&self) -> Loader {
+        Loader {
+            engine: self.engine.clone(),
+            info: self.info.clone(),
+            events: self.events.clone(),
+            registry: self.registry.clone(),
+            policy: self.code_policy(),
+            data_dir: self.data_dir.clone(),
+            locks: self.launch.locks.clone(),
+            inert: self.launch.inert,
+            args: self.args.clone().into(),
+        }
+    }
+
     /// Loads the plugin at `path` and runs its `setup`: its commands and
     /// services are added, its subscriptions take effect and its dispatches
     /// are delivered before this returns. On error nothing of the plugin is
@@ -292,16 +346,40 @@ impl App {
                 grants: Grants::default(),
             })
             .collect();
-        self.load_all(items, options_of).await;
+        self.load_all(items, options_of, false).await;
     }
 
     /// Loads every plugin of `items`, in order, as
     /// [`App::load_plugins_with`] does; each with its own grants besides.
+    /// With `lazily`, a plugin that declares what its `setup` does is kept
+    /// to load when first needed instead (see `lazy`).
     pub(crate) async fn load_all(
         &mut self,
         items: Vec<ToLoad>,
         options_of: impl Fn(&str) -> PluginOptions + Sync,
+        lazily: bool,
     ) {
+        let mut loading = Vec::with_capacity(items.len());
+        let loader = lazily.then(|| Arc::new(self.loader()));
+        for item in items {
+            // Peeked first, in order: a plugin kept to load lazily holds
+            // its place among the subscribers of its events.
+            let lazy = loader
+                .as_ref()
+                .and_then(|loader| self.keep_lazy(&item, &options_of, loader));
+            match lazy {
+                Some(Ok(())) => {}
+                Some(Err(error)) => {
+                    logging::report(&error);
+                    self.registry.load_failed();
+                    if self.fail_fast {
+                        return;
+                    }
+                }
+                None => loading.push(item),
+            }
+        }
+        let items = loading;
         if items.len() > 1 {
             let owned: Vec<PathBuf> = items.iter().map(|item| item.path.clone()).collect();
             let (engine, policy) = (self.engine.clone(), self.code_policy());
@@ -383,7 +461,7 @@ impl App {
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         // Names that differ only by case would share a data directory on a
         // case-insensitive file system: one name, however it is written.
-        if self.registry.plugin(&name).is_some() {
+        if self.registry.has_name(&name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
         let source = Source {
@@ -392,179 +470,18 @@ impl App {
             options: options_of(&name),
             stamp,
         };
-        let candidate = self.set_up(file, source).await?;
-        let plugin = candidate.plugin.clone();
-        self.keep(candidate).await;
+        let loader = self.loader();
+        let candidate = loader.set_up(file, source).await?;
+        let (plugin, requests) = loader.keep(candidate);
+        self.events.apply(&plugin, requests, 0).await;
         Ok(plugin)
     }
 
-    /// Checks `file` against its grants, the data directory and the
-    /// lockfile, loads it and runs its `setup`, then checks what it
-    /// contributes against what the application has (leaving out what a
-    /// plugin of the same name has: the one it would replace). Nothing is
-    /// kept yet.
-    pub(crate) async fn set_up(
-        &self,
-        file: ReadFile,
-        source: Source,
-    ) -> Result<Candidate, LoadError> {
-        let ReadFile { file, mut profile } = file;
-        let (name, shown) = (file.name.clone(), file.shown.clone());
-        let mut options = source.options.clone();
-        let granted = file.granted(&options.sandbox.grants)?;
-        // Granted (for a version with capabilities) and declared as `[data]`.
-        let data = file.manifest.capabilities.data.is_some() && !self.launch.inert;
-        if data && granted.iter().any(Granted::is_data) {
-            let dir = match &self.data_dir {
-                Some(root) => {
-                    crate::trust::data::plugin_dir(root, &name).map_err(|e| e.to_string())
-                }
-                None => Err("no data directory is set (--data-dir)".to_string()),
-            };
-            let dir = dir.map_err(|cause| LoadError::Grant {
-                name: name.clone(),
-                cause: format!("cannot give it its data directory: {cause}"),
-            })?;
-            options.sandbox.grants.dirs.push(DirGrant {
-                host: dir,
-                guest: DATA_PATH.into(),
-                writable: true,
-            });
-        }
-        if let Some(lock) = self.launch.lock_for(&file.path) {
-            lock.file
-                .check(&file.locked(&granted))
-                .map_err(|change| LoadError::Locked {
-                    name: name.clone(),
-                    path: shown.clone(),
-                    lockfile: lock.path.display().to_string(),
-                    change,
-                    accept: lock.accept.clone(),
-                })?;
-        }
-        if self.launch.inert {
-            options.sandbox.grants = crate::trust::sandbox::Grants::default();
-        }
-        let (policy, info) = (self.code_policy(), self.info.clone());
-        let plugin = Plugin::load(
-            &self.engine,
-            file,
-            granted,
-            info,
-            &options,
-            policy,
-            &mut profile,
-        )
-        .await?;
-        let plugin = Arc::new(plugin);
-        let setting_up = Instant::now();
-        let called = plugin.setup().await;
-        called.result?;
-
-        // Check everything the plugin contributes before keeping any of it.
-        let clash = |what, item: &str, owner: String| LoadError::Clash {
-            name: name.clone(),
-            path: shown.clone(),
-            what,
-            item: item.to_string(),
-            owner,
-        };
-        let (kept_commands, kept_services) = (self.registry.commands(), self.registry.services());
-        let mut commands: Vec<AppCommand> = Vec::new();
-        let mut services: Vec<Arc<Registered>> = Vec::new();
-        let mut declared: Vec<ConfigKey> = Vec::new();
-        let (mut ops, mut rest) = (called.ops, Requests::default());
-        while let Some((op, counted)) = ops.next() {
-            match op {
-                HostOp::AddCommand(spec) => {
-                    let command =
-                        command_spec::command_from_spec(&spec, &self.args).map_err(|cause| {
-                            LoadError::BadCommand {
-                                name: name.clone(),
-                                path: shown.clone(),
-                                cause,
-                            }
-                        })?;
-                    let other = kept_commands
-                        .iter()
-                        .filter(|c| !c.is_of(&name))
-                        .chain(&commands)
-                        .find(|c| c.command.get_name() == spec.name);
-                    if let Some(other) = other {
-                        return Err(clash("the command", &spec.name, other.owner()));
-                    }
-                    commands.push(AppCommand {
-                        command,
-                        runner: Runner::Plugin(plugin.clone()),
-                    });
-                }
-                HostOp::AddService(service, command) => {
-                    let other = kept_services
-                        .iter()
-                        .filter(|s| s.plugin_name() != Some(name.as_str()))
-                        .chain(&services)
-                        .find(|s| s.name() == service);
-                    if let Some(other) = other {
-                        return Err(clash("the service", &service, other.owner()));
-                    }
-                    services.push(Arc::new(Registered::plugin(
-                        plugin.clone(),
-                        service,
-                        command,
-                    )));
-                }
-                HostOp::DeclareConfig(key) => {
-                    declared.retain(|k| k.key != key.key);
-                    declared.push(key);
-                }
-                op => rest.push(op, counted),
-            }
-        }
-        check_config(&name, &options, &declared).map_err(|cause| LoadError::Config {
-            name: name.clone(),
-            cause,
-        })?;
-        Ok(Candidate {
-            plugin,
-            requests: rest,
-            setting_up,
-            contributed: Contributed {
-                source,
-                commands,
-                services,
-                declared,
-                profile,
-            },
-        })
-    }
-
-    /// Keeps a new plugin: its commands, services and configuration keys
-    /// are added, its subscriptions take effect and its dispatches are
-    /// delivered.
-    async fn keep(&mut self, candidate: Candidate) {
-        let Candidate {
-            plugin,
-            requests,
-            setting_up,
-            mut contributed,
-        } = candidate;
-        let name = plugin.name().to_string();
-        if contributed.source.options.fatal {
-            self.events.faults().mark_fatal(&name);
-        }
-        self.events.register(&plugin);
-        for service in &contributed.services {
-            self.info.services.add(service.name(), service.running());
-        }
-        contributed.profile.setup = setting_up.elapsed();
-        tracing::debug!(
-            "loaded {} in {:.1?} (compile cache: {:?})",
-            crate::io::text::Clean::new(&name),
-            contributed.profile.total(),
-            contributed.profile.cache
-        );
-        self.registry.keep(&plugin, contributed);
-        self.events.apply(&plugin, requests, 0).await;
+    /// The plugins kept to load when first needed (see
+    /// [`App::lazy_plugins`]) that are not loaded yet, by name, in load
+    /// order.
+    pub fn waiting_plugins(&self) -> Vec<String> {
+        self.registry.sleeping()
     }
 
     /// How each plugin's load went, step by step, in the order loaded.
@@ -623,7 +540,7 @@ pub(crate) fn stamp(path: &Path) -> Stamp {
 /// A plugin's file, read, with the profile of its load begun.
 pub(crate) struct ReadFile {
     pub(crate) file: PluginFile,
-    profile: LoadProfile,
+    pub(crate) profile: LoadProfile,
 }
 
 /// Reads the plugin file at `path`, named `rename` if given.
@@ -640,49 +557,4 @@ pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadF
         setup: Duration::ZERO,
     };
     Ok(ReadFile { file, profile })
-}
-
-/// A plugin loaded and set up, with what it contributes, checked but not
-/// kept yet.
-pub(crate) struct Candidate {
-    pub(crate) plugin: Arc<Plugin>,
-    /// What it asked for in `setup` besides what it contributes:
-    /// subscriptions, dispatches, timers.
-    pub(crate) requests: Requests,
-    /// When its `setup` began.
-    pub(crate) setting_up: Instant,
-    pub(crate) contributed: Contributed,
-}
-
-/// Checks the plugin's configuration values against what it declared: every
-/// key declared, every value of its default's type.
-fn check_config(
-    plugin: &str,
-    options: &PluginOptions,
-    declared: &[ConfigKey],
-) -> Result<(), String> {
-    let source = options.config_source.as_deref().unwrap_or("configuration");
-    for (key, value) in &options.config {
-        let at = format!("{source}: plugin.{plugin}.config.{key}");
-        let Some(declared) = declared.iter().find(|k| k.key == *key) else {
-            let known: Vec<&str> = declared.iter().map(|k| k.key.as_str()).collect();
-            return Err(format!(
-                "{at}: unknown key; {plugin} declares {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ));
-        };
-        if !crate::model::value::same_kind(&declared.default, value) {
-            return Err(format!(
-                "{at}: expected {} like the default {}, found {}",
-                crate::model::value::kind_name(&declared.default),
-                declared.default,
-                crate::model::value::kind_name(value)
-            ));
-        }
-    }
-    Ok(())
 }

@@ -13,7 +13,8 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::App;
-use super::registry::{self, Candidate, Stamp, stamp};
+use super::loader::Candidate;
+use super::registry::{self, Stamp, stamp};
 use crate::io::changes::Changes;
 use crate::io::text::Clean;
 use crate::model::error::LoadError;
@@ -204,7 +205,7 @@ impl App {
         if file.file.name != name {
             return Err(refuse(format!("it is named '{}' now", file.file.name)));
         }
-        let candidate = self.set_up(file, source).await?;
+        let candidate = self.loader().set_up(file, source).await?;
         let had = self.plugin_services(name);
         let has: Vec<(String, Option<String>)> = candidate
             .contributed

@@ -49,6 +49,21 @@ pub(crate) fn fingerprint<T>(
     path: &Path,
     look: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<(Fingerprint, T)> {
+    mapped(path, |bytes| {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_rayon(bytes);
+        let fingerprint = Fingerprint {
+            header: bytes[..bytes.len().min(8)].to_vec(),
+            digest: hasher.finalize().to_hex().to_string(),
+        };
+        (fingerprint, look(bytes))
+    })
+}
+
+/// Gives the bytes of the file at `path`, mapped, to `look`, without
+/// hashing them: only the pages `look` reads are read. The same checks as
+/// [`fingerprint`]: a regular file of at most [`MAX_COMPONENT_BYTES`].
+pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -68,15 +83,7 @@ pub(crate) fn fingerprint<T>(
     } else {
         Some(unsafe { memmap2::Mmap::map(&file)? })
     };
-    let bytes: &[u8] = mapped.as_deref().unwrap_or_default();
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_rayon(bytes);
-    let fingerprint = Fingerprint {
-        header: bytes[..bytes.len().min(8)].to_vec(),
-        digest: hasher.finalize().to_hex().to_string(),
-    };
-    let seen = look(bytes);
-    Ok((fingerprint, seen))
+    Ok(look(mapped.as_deref().unwrap_or_default()))
 }
 
 /// The BLAKE3 hash of `bytes`, in hex.

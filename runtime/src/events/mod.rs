@@ -16,6 +16,7 @@
 //! nested dispatch, native re-dispatches included.
 
 pub(crate) mod faults;
+mod sleeping;
 mod table;
 pub(crate) mod trace;
 
@@ -35,6 +36,7 @@ pub use crate::model::event::{Event, Flow};
 use crate::model::value::{Payload, payload_size};
 use crate::plugin::{Called, Now, Plugin};
 use crate::wit::Delivery;
+pub(crate) use sleeping::Sleeper;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
 /// this depth is dropped, and the plugin that made it is reported and
@@ -225,6 +227,8 @@ enum Subscriber {
     /// A native handler that answers at once, without awaiting.
     Immediate(ImmediateHandler),
     Plugin(Arc<Plugin>),
+    /// A plugin not loaded yet, loaded when the event occurs.
+    Sleeping(Arc<dyn Sleeper>),
 }
 
 #[derive(Clone)]
@@ -363,7 +367,7 @@ impl Events {
                     }
                     Now::Later => None,
                 },
-                Subscriber::Native(_) => None,
+                Subscriber::Native(_) | Subscriber::Sleeping(_) => None,
             };
             let Some(flow) = flow else {
                 let delivering = Delivering {
@@ -710,7 +714,32 @@ impl Events {
                     trace.delivered(id, depth, to, outcome, started.elapsed());
                 }
             };
+            // A plugin not loaded yet is loaded, within this delivery's
+            // cascade, and gets the event in its place if its `setup`
+            // subscribed to it.
+            let woken;
+            let subscriber = match &subscriber.subscriber {
+                Subscriber::Sleeping(sleeper) => {
+                    let scope = Scope {
+                        cascade: cascade.get().clone(),
+                        depth,
+                        dispatch,
+                    };
+                    match SCOPE.scope(scope, sleeper.clone().wake()).await {
+                        Some(plugin) if self.is_subscribed(&event.name, &plugin) => {
+                            woken = Entry {
+                                id: subscriber.id,
+                                subscriber: Subscriber::Plugin(plugin),
+                            };
+                            &woken
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => subscriber,
+            };
             let flow = match &subscriber.subscriber {
+                Subscriber::Sleeping(_) => continue,
                 Subscriber::Immediate(handler) => {
                     let flow = handler(&event);
                     delivered(Reached::Native(subscriber.id.0), flow.into());

@@ -4,58 +4,75 @@
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde::Deserialize;
 
 use crate::model::value::{Payload, Scalar, Value};
 
-/// A command a plugin adds, as every WIT version describes it.
-#[derive(Debug, Clone, PartialEq)]
+/// A command a plugin adds, as every WIT version describes it, and as a
+/// manifest declares it (`[[lazy.commands]]`, the same fields in TOML).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CommandSpec {
     /// The command's name, as typed after the program name.
     pub(crate) name: String,
     /// One line of help.
+    #[serde(default)]
     pub(crate) help: String,
     /// Its arguments.
+    #[serde(default)]
     pub(crate) args: Vec<ArgSpec>,
 }
 
 /// One argument of a plugin's command.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ArgSpec {
     /// Its id, long option and payload key.
     pub(crate) name: String,
     /// One line of help.
+    #[serde(default)]
     pub(crate) help: String,
     /// How it appears on the command line.
+    #[serde(default)]
     pub(crate) style: ArgStyle,
     /// The type of its values.
+    #[serde(default)]
     pub(crate) kind: ValueKind,
     /// A one-letter alias.
+    #[serde(default)]
     pub(crate) short: Option<char>,
     /// Whether it must be given.
+    #[serde(default)]
     pub(crate) required: bool,
     /// Whether it may be given several times.
+    #[serde(default)]
     pub(crate) repeated: bool,
     /// The value used when it is not given, as typed on a command line.
+    #[serde(default)]
     pub(crate) default: Option<String>,
 }
 
 /// How an argument appears on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum ArgStyle {
     /// `--name`, no value.
     Flag,
     /// `--name`, repeatable, counted.
     Count,
     /// `--name VALUE`.
+    #[default]
     Option,
     /// A bare value.
     Positional,
 }
 
 /// The type of an argument's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum ValueKind {
     /// Any string.
+    #[default]
     Text,
     /// A signed integer.
     Integer,

@@ -172,6 +172,17 @@ pub enum LoadError {
         /// What is wrong with it.
         cause: String,
     },
+    /// The plugin's `setup` does other than its manifest's `[lazy]` table
+    /// declares.
+    #[error("plugin '{name}' ({path}) does not do what its [lazy] table declares: {cause}")]
+    Undeclared {
+        /// The plugin's name.
+        name: String,
+        /// The file it was loaded from.
+        path: String,
+        /// What it did that was not declared, or did not do.
+        cause: String,
+    },
     /// The plugin's file changed into one that cannot take the running
     /// plugin's place.
     #[error("plugin '{name}' ({path}) cannot replace the running one: {cause}")]

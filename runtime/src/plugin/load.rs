@@ -24,6 +24,50 @@ use crate::trust::manifest::{self, Manifest};
 use crate::trust::sandbox::Grants;
 use crate::wit::{PluginPre, Version};
 
+/// The error of a plugin file that cannot be read.
+fn unreadable(path: &Path, source: std::io::Error) -> LoadError {
+    LoadError::Read {
+        name: plugin_name(path),
+        path: shown_path(path),
+        source,
+    }
+}
+
+/// Checks a plugin file's header and manifest, and gives the name it is
+/// loaded under: `rename`, else the one its metadata gives, else its file
+/// stem.
+fn named(
+    path: &Path,
+    rename: Option<&str>,
+    header: &[u8],
+    manifest: Result<Manifest, String>,
+) -> Result<(String, Manifest), LoadError> {
+    let (stem, shown) = (plugin_name(path), shown_path(path));
+    check_header(header, &stem, &shown)?;
+    let manifest = manifest.map_err(|cause| LoadError::Manifest {
+        name: stem.clone(),
+        path: shown.clone(),
+        cause,
+    })?;
+    // The name names its data directory, grants and log lines: given,
+    // from the metadata or from the file stem alike, it is checked.
+    let name = match (rename, &manifest.identity.name) {
+        (Some(name), _) => {
+            usable_name(name).map_err(|cause| cause.replace("its name", "the name given"))
+        }
+        (None, Some(name)) => usable_name(name),
+        (None, None) => {
+            usable_name(&stem).map_err(|cause| cause.replace("its name", "its file name"))
+        }
+    };
+    let name = name.map_err(|cause| LoadError::Manifest {
+        name: stem,
+        path: shown,
+        cause,
+    })?;
+    Ok((name, manifest))
+}
+
 /// A plugin's file, read and checked, before any of its code is compiled
 /// or run: its bytes, its hash, and what it says about itself.
 pub(crate) struct PluginFile {
@@ -53,45 +97,28 @@ impl PluginFile {
     }
 
     fn read_now(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
-        let stem = plugin_name(path);
-        let shown = shown_path(path);
-        let (read, manifest) =
-            crate::compile::cache::fingerprint(path, manifest::read).map_err(|source| {
-                LoadError::Read {
-                    name: stem.clone(),
-                    path: shown.clone(),
-                    source,
-                }
-            })?;
-        check_header(&read.header, &stem, &shown)?;
-        let manifest = manifest.map_err(|cause| LoadError::Manifest {
-            name: stem.clone(),
-            path: shown.clone(),
-            cause,
-        })?;
-        // The name names its data directory, grants and log lines: given,
-        // from the metadata or from the file stem alike, it is checked.
-        let name = match (rename, &manifest.identity.name) {
-            (Some(name), _) => {
-                usable_name(name).map_err(|cause| cause.replace("its name", "the name given"))
-            }
-            (None, Some(name)) => usable_name(name),
-            (None, None) => {
-                usable_name(&stem).map_err(|cause| cause.replace("its name", "its file name"))
-            }
-        };
-        let name = name.map_err(|cause| LoadError::Manifest {
-            name: stem.clone(),
-            path: shown.clone(),
-            cause,
-        })?;
+        let read = crate::compile::cache::fingerprint(path, manifest::read);
+        let (read, manifest) = read.map_err(|source| unreadable(path, source))?;
+        let (name, manifest) = named(path, rename, &read.header, manifest)?;
         Ok(PluginFile {
             name,
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
-            shown,
+            shown: shown_path(path),
             manifest,
             digest: read.digest,
         })
+    }
+
+    /// The name and manifest of the plugin file at `path`, named `rename`
+    /// if given, read as [`PluginFile::read`] reads them but without
+    /// hashing the file: what a plugin loaded lazily needs at start. Its
+    /// load reads and checks the file again.
+    pub(crate) fn peek(path: &Path, rename: Option<&str>) -> Result<(String, Manifest), LoadError> {
+        let header = |bytes: &[u8]| bytes[..bytes.len().min(8)].to_vec();
+        let read =
+            crate::compile::cache::mapped(path, |bytes| (header(bytes), manifest::read(bytes)));
+        let (header, manifest) = read.map_err(|source| unreadable(path, source))?;
+        named(path, rename, &header, manifest)
     }
 
     /// The BLAKE3 hash of the file, in hex.
@@ -322,7 +349,7 @@ fn plugin_name(path: &Path) -> String {
 }
 
 /// A plugin's file as shown in messages: one safe line.
-fn shown_path(path: &Path) -> String {
+pub(crate) fn shown_path(path: &Path) -> String {
     crate::io::text::clean(
         &path.display().to_string(),
         crate::io::text::MAX_SHOWN_CHARS,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use wasmparser::{Chunk, ComponentName, KnownCustom, Parser, Payload};
 
+use crate::model::command_spec::CommandSpec;
 use crate::trust::capabilities::{
     Capabilities, DataCapability, DirCapability, EnvCapability, NetCapability,
 };
@@ -101,10 +102,76 @@ pub struct Manifest {
     pub capabilities: Capabilities,
     /// The `precept:plugin` version its imports name, e.g. `0.2.0`.
     pub world: Option<String>,
+    /// What its `setup` does, declared so that it may be loaded lazily.
+    pub lazy: Option<Declared>,
 }
 
+/// What a plugin's `setup` does, declared in its manifest's `[lazy]`
+/// table: the events it subscribes to and the commands it adds. A plugin
+/// that declares them may be loaded when one of them first occurs instead
+/// of at start (docs/ARCHITECTURE.md, "Plugins loaded lazily").
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    /// The events its `setup` subscribes to.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The commands its `setup` adds, as it adds them.
+    #[serde(default)]
+    pub(crate) commands: Vec<CommandSpec>,
+}
+
+impl Declared {
+    /// The names of the commands it declares.
+    pub fn command_names(&self) -> impl Iterator<Item = &str> {
+        self.commands.iter().map(|c| c.name.as_str())
+    }
+
+    /// Checks its size: a bounded number of events and commands, each
+    /// event named once.
+    fn check(&self) -> Result<(), String> {
+        if self.events.len() > MAX_DECLARED_EVENTS {
+            return Err(format!(
+                "[lazy] declares {} events; at most {MAX_DECLARED_EVENTS} are allowed",
+                self.events.len()
+            ));
+        }
+        if self.commands.len() > MAX_DECLARED_COMMANDS {
+            return Err(format!(
+                "[lazy] declares {} commands; at most {MAX_DECLARED_COMMANDS} are allowed",
+                self.commands.len()
+            ));
+        }
+        for (i, event) in self.events.iter().enumerate() {
+            if event.is_empty() || event.len() > MAX_EVENT_NAME_BYTES {
+                return Err(format!(
+                    "[lazy] declares an event name of {} bytes; 1 to {MAX_EVENT_NAME_BYTES} are allowed",
+                    event.len()
+                ));
+            }
+            if self.events[..i].contains(event) {
+                return Err(format!(
+                    "[lazy] declares the event '{}' twice",
+                    crate::io::text::clean(event, MAX_FIELD_CHARS)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most events a `[lazy]` table declares.
+const MAX_DECLARED_EVENTS: usize = 256;
+
+/// The most commands a `[lazy]` table declares.
+const MAX_DECLARED_COMMANDS: usize = 64;
+
+/// The longest event name a `[lazy]` table declares.
+const MAX_EVENT_NAME_BYTES: usize = 256;
+
 /// The `precept-manifest` section: `[plugin]` with its name, then one
-/// `[[dir]]`, `[[env]]` or `[[net]]` table per capability, and `[data]`.
+/// `[[dir]]`, `[[env]]` or `[[net]]` table per capability, `[data]`, and
+/// `[lazy]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestSection {
@@ -118,6 +185,8 @@ struct ManifestSection {
     net: Vec<NetCapability>,
     #[serde(default)]
     data: Option<DataCapability>,
+    #[serde(default)]
+    lazy: Option<Declared>,
 }
 
 impl Manifest {
@@ -223,19 +292,19 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Manifest, String> {
             _ => {}
         }
     }
-    let mut capabilities = Capabilities::default();
+    let mut section = Section::default();
     if let Some((_, data)) = manifest {
-        let (name, declared) = parse_section(data)?;
+        section = parse_section(data)?;
         if outer.name.is_none() {
-            outer.name = name.as_deref().and_then(shown);
+            outer.name = section.name.as_deref().and_then(shown);
         }
-        capabilities = declared;
     }
     outer.fill_from(inner);
     Ok(Manifest {
         identity: outer,
-        capabilities,
+        capabilities: section.capabilities,
         world,
+        lazy: section.lazy,
     })
 }
 
@@ -245,9 +314,17 @@ struct PluginTable {
     name: Option<String>,
 }
 
-/// Parses and checks a `precept-manifest` section: the name it gives and
-/// the capabilities it declares.
-fn parse_section(data: &[u8]) -> Result<(Option<String>, Capabilities), String> {
+/// What a `precept-manifest` section says, checked.
+#[derive(Debug, Default)]
+struct Section {
+    name: Option<String>,
+    capabilities: Capabilities,
+    lazy: Option<Declared>,
+}
+
+/// Parses and checks a `precept-manifest` section: the name it gives, the
+/// capabilities it declares, and what its `setup` does.
+fn parse_section(data: &[u8]) -> Result<Section, String> {
     if data.len() > MAX_MANIFEST_BYTES {
         return Err(format!(
             "its {MANIFEST_SECTION} section has {} bytes; at most {MAX_MANIFEST_BYTES} are read",
@@ -265,7 +342,14 @@ fn parse_section(data: &[u8]) -> Result<(Option<String>, Capabilities), String> 
         data: section.data,
     };
     declared.check().map_err(|e| invalid(&e))?;
-    Ok((section.plugin.name, declared))
+    if let Some(lazy) = &section.lazy {
+        lazy.check().map_err(|e| invalid(&e))?;
+    }
+    Ok(Section {
+        name: section.plugin.name,
+        capabilities: declared,
+        lazy: section.lazy,
+    })
 }
 
 /// One field as shown: a safe line, `None` when empty.
@@ -288,6 +372,55 @@ mod tests {
         );
         let huge = vec![b' '; MAX_MANIFEST_BYTES + 1];
         assert!(parse_section(&huge).unwrap_err().contains("bytes"));
+    }
+
+    #[test]
+    fn a_lazy_table_declares_events_and_commands_as_setup_adds_them() {
+        let section = parse_section(
+            br#"
+            [lazy]
+            events = ["wake-up"]
+            commands = [{ name = "nap", help = "Take a nap", args = [
+                { name = "minutes", kind = "integer", default = "5" },
+                { name = "who", style = "positional", required = true, short = "w" },
+            ] }]
+            "#,
+        )
+        .unwrap();
+        let lazy = section.lazy.unwrap();
+        assert_eq!(lazy.events, ["wake-up"]);
+        let nap = &lazy.commands[0];
+        assert_eq!(
+            (nap.name.as_str(), nap.help.as_str()),
+            ("nap", "Take a nap")
+        );
+        let minutes = &nap.args[0];
+        assert_eq!(minutes.kind, crate::model::command_spec::ValueKind::Integer);
+        assert_eq!(minutes.style, crate::model::command_spec::ArgStyle::Option);
+        assert_eq!(minutes.default.as_deref(), Some("5"));
+        let who = &nap.args[1];
+        assert_eq!(who.style, crate::model::command_spec::ArgStyle::Positional);
+        assert!(who.required && who.short == Some('w'));
+
+        assert!(
+            parse_section(b"[lazy]\nevents = [\"a\", \"a\"]")
+                .unwrap_err()
+                .contains("twice")
+        );
+        assert!(
+            parse_section(b"[lazy]\nevents = [\"\"]")
+                .unwrap_err()
+                .contains("1 to 256")
+        );
+        let many: Vec<String> = (0..257).map(|i| format!("\"e{i}\"")).collect();
+        let many = format!("[lazy]\nevents = [{}]", many.join(","));
+        assert!(
+            parse_section(many.as_bytes())
+                .unwrap_err()
+                .contains("at most 256")
+        );
+        let colour = parse_section(b"[lazy]\ncommands = [{ name = \"a\", colour = 1 }]");
+        assert!(colour.unwrap_err().contains("colour"));
     }
 
     #[test]

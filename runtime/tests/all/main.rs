@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod data;
 mod first_load;
+mod lazy;
 mod network;
 mod process_containment;
 mod trace;

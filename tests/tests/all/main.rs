@@ -9,6 +9,7 @@ mod building;
 mod containment;
 mod dispatch;
 mod hostile;
+mod lazy;
 mod lifecycle;
 mod loading;
 mod reference;

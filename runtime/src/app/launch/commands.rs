@@ -295,6 +295,10 @@ async fn inspect(ctx: Context) -> Result<(), CommandError> {
         "services": services,
         "commands": commands,
         "config": config,
+        "lazy": manifest.lazy.as_ref().map(|lazy| json!({
+            "events": lazy.events.iter().map(|e| shown(e)).collect::<Vec<_>>(),
+            "commands": lazy.command_names().map(shown).collect::<Vec<_>>(),
+        })),
     });
     if ctx.matches.get_flag("json") {
         let json = serde_json::to_string_pretty(&report)? + "\n";
@@ -449,5 +453,23 @@ fn as_text(report: &serde_json::Value) -> String {
         })
         .collect();
     line("config", or_none(config));
+    let lazy = &report["lazy"];
+    let loads = match lazy.is_null() {
+        true => "at start".to_string(),
+        false => {
+            let names = |key: &str| -> Vec<String> {
+                let items = lazy[key].as_array().into_iter().flatten();
+                items
+                    .map(|i| i.as_str().unwrap_or_default().to_string())
+                    .collect()
+            };
+            format!(
+                "when first needed: events {}; commands {}",
+                or_none(names("events")),
+                or_none(names("commands"))
+            )
+        }
+    };
+    line("loads", loads);
     out
 }

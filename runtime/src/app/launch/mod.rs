@@ -48,9 +48,8 @@ pub(crate) struct Launch {
     pub(crate) describing: Vec<&'static str>,
     /// What was loaded, for `dump-config` and `completions`.
     pub(crate) snapshot: Arc<OnceLock<Snapshot>>,
-    /// The lockfile the plugins must match, when there is one and the run
-    /// does not accept them anew.
-    pub(crate) lock: Option<Lock>,
+    /// The lockfiles the plugins are checked against.
+    pub(crate) locks: Locks,
     /// Whether plugins run with nothing of their grants: no directories
     /// (nor a data directory), no environment, no network. What they are
     /// granted is still checked and answered, so that their `setup` runs
@@ -58,9 +57,17 @@ pub(crate) struct Launch {
     pub(crate) inert: bool,
     /// The plugin home, when installed plugins load at start.
     pub(crate) home: Option<PathBuf>,
+}
+
+/// The lockfiles plugins are checked against when they load.
+#[derive(Clone, Default)]
+pub(crate) struct Locks {
+    /// The lockfile the plugins must match, when there is one and the run
+    /// does not accept them anew.
+    pub(crate) lock: Option<Arc<Lock>>,
     /// The installed plugins loaded this run, as a lockfile: each is
     /// checked against its record, not against `lock`.
-    pub(crate) installed: Option<Lock>,
+    pub(crate) installed: Option<Arc<Lock>>,
 }
 
 /// A lockfile in force.
@@ -81,14 +88,16 @@ impl Launch {
             || !self.plugin_dirs.is_empty()
             || self.home.is_some()
     }
+}
 
+impl Locks {
     /// The lockfile the plugin loaded from `path` is checked against: the
     /// plugin home's record for an installed plugin, else the lockfile.
     pub(crate) fn lock_for(&self, path: &Path) -> Option<&Lock> {
         if self.is_installed(path) {
-            return self.installed.as_ref();
+            return self.installed.as_deref();
         }
-        self.lock.as_ref()
+        self.lock.as_deref()
     }
 
     /// Whether the plugin at `path` is one of the installed plugins.
@@ -154,10 +163,12 @@ impl App {
             && !accepting
         {
             let file = LockFile::load(path).map_err(|error| fail(ExitStatus::Usage, "", error))?;
-            self.launch.lock = file.map(|file| Lock {
-                file,
-                path: path.clone(),
-                accept: format!("{} lock", self.prog_name()),
+            self.launch.locks.lock = file.map(|file| {
+                Arc::new(Lock {
+                    file,
+                    path: path.clone(),
+                    accept: format!("{} lock", self.prog_name()),
+                })
             });
         }
         let given = self.given_options();
@@ -172,7 +183,14 @@ impl App {
         let mut items: Vec<ToLoad> = paths.iter().map(as_named).collect();
         items.extend(installed);
         items.extend(options.plugins.iter().map(as_named));
-        self.load_all(items, options_of).await;
+        // Every plugin loads at start for the commands that describe them,
+        // and under `--watch`, which watches the loaded ones.
+        let describing = options
+            .command
+            .as_deref()
+            .is_some_and(|command| self.launch.describing.contains(&command));
+        let lazily = self.lazy_plugins && !describing && !self.watch;
+        self.load_all(items, options_of, lazily).await;
         if options.profile_startup {
             let report =
                 crate::compile::profile::report(&self.load_profiles(), self.created.elapsed());
@@ -185,7 +203,7 @@ impl App {
                 plugins: self
                     .plugins()
                     .iter()
-                    .filter(|p| !self.launch.is_installed(Path::new(p.path())))
+                    .filter(|p| !self.launch.locks.is_installed(Path::new(p.path())))
                     .map(|p| p.locked())
                     .collect(),
             };
@@ -275,11 +293,11 @@ impl App {
                 grants,
             });
         }
-        self.launch.installed = Some(Lock {
+        self.launch.locks.installed = Some(Arc::new(Lock {
             file: record.as_lock(&home),
             path,
             accept: format!("{} plugin update NAME", self.prog_name()),
-        });
+        }));
         items
     }
 

@@ -1,0 +1,131 @@
+//! Plugins loaded lazily, through `precept-run`: `sleeper` declares the
+//! event its `setup` subscribes to (`wake-up`) and the command it adds
+//! (`nap`), and prints a line when its `setup` runs.
+
+use std::path::Path;
+
+use crate::common::{HELLO_LIFECYCLE, hello_lines, precept_run_in, scratch, text};
+
+const SETUP_LINE: &str = "sleeper: setup";
+
+/// Runs `precept-run` in `dir` with sleeper and hello as plugins.
+fn run(dir: &Path, args: &[&str]) -> (std::process::Output, String) {
+    let mut all = vec![
+        "--plugin",
+        precept_tests::SLEEPER,
+        "--plugin",
+        precept_tests::HELLO,
+    ];
+    all.extend_from_slice(args);
+    let output = precept_run_in(dir, &all);
+    let stdout = text(&output.stdout);
+    (output, stdout)
+}
+
+#[test]
+fn a_lazy_plugin_is_not_set_up_when_nothing_needs_it_and_help_lists_its_command() {
+    let dir = scratch("lazy-idle");
+
+    let (output, stdout) = run(&dir, &["dispatch", "other"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE, "{stdout}");
+    assert!(!stdout.contains(SETUP_LINE), "{stdout}");
+
+    let (output, stdout) = run(&dir, &["--help"]);
+    assert!(output.status.success(), "{output:?}");
+    let nap = stdout.lines().find(|l| l.trim_start().starts_with("nap"));
+    assert!(nap.is_some_and(|l| l.contains("Take a nap")), "{stdout}");
+    assert!(!stdout.contains(SETUP_LINE), "{stdout}");
+
+    let (output, stdout) = run(&dir, &["nap", "--help"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout.contains("--minutes <MINUTES>"), "{stdout}");
+    assert!(!stdout.contains(SETUP_LINE), "{stdout}");
+}
+
+#[test]
+fn its_command_loads_it_then_runs() {
+    let dir = scratch("lazy-command");
+
+    let (output, stdout) = run(&dir, &["nap", "--minutes", "3"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let setup = stdout.find("sleeper: setup (1 set up)");
+    let nap = stdout.find("sleeper: nap for 3 minutes");
+    assert!(setup.is_some() && setup < nap, "{stdout}");
+    // Loaded after `cli_started` was dispatched, which it did not declare.
+    assert_eq!(hello_lines(&stdout), HELLO_LIFECYCLE, "{stdout}");
+}
+
+#[test]
+fn its_event_loads_it_and_reaches_it_in_its_place() {
+    let dir = scratch("lazy-event");
+
+    let (output, stdout) = run(&dir, &["dispatch", "wake-up"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let setup = stdout.find("sleeper: setup (1 set up)");
+    // The first subscriber: loaded before hello, which did not subscribe.
+    let got = stdout.find("sleeper: got wake-up as subscriber #0");
+    assert!(setup.is_some() && setup < got, "{stdout}");
+    assert_eq!(stdout.matches(SETUP_LINE).count(), 1, "{stdout}");
+}
+
+/// Runs sleeper, configured by `config` (trusted), with `args`.
+fn run_configured(dir: &Path, config: &str, args: &[&str]) -> (std::process::Output, String) {
+    let config = format!("plugins = [{:?}]\n{config}", precept_tests::SLEEPER);
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(dir, &["trust"]).status.success());
+    let output = precept_run_in(dir, args);
+    let stderr = text(&output.stderr);
+    (output, stderr)
+}
+
+#[test]
+fn a_setup_that_adds_another_command_than_declared_fails_its_load_in_one_line() {
+    let dir = scratch("lazy-other-command");
+    let config = "[plugin.sleeper.config]\ncommand = \"snooze\"\n";
+
+    let (output, stderr) = run_configured(&dir, config, &["nap"]);
+
+    // Exit code 3: a plugin could not be loaded (its command failed too).
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let line = "error: plugin 'sleeper' (";
+    let reason = "does not do what its [lazy] table declares: it adds the command 'snooze', which it does not declare";
+    let found = stderr
+        .lines()
+        .filter(|l| l.starts_with(line) && l.ends_with(reason));
+    assert_eq!(found.count(), 1, "{stderr}");
+    assert!(!text(&output.stdout).contains("sleeper: nap"), "{output:?}");
+}
+
+#[test]
+fn a_setup_that_subscribes_to_an_undeclared_event_fails_and_the_dispatch_goes_on() {
+    let dir = scratch("lazy-other-event");
+    let config = "[plugin.sleeper.config]\nevent = \"other\"\n";
+
+    let (output, stderr) = run_configured(&dir, config, &["dispatch", "wake-up"]);
+
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let reason = "it subscribes to 'other', which it does not declare";
+    assert_eq!(
+        stderr.lines().filter(|l| l.ends_with(reason)).count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn inspect_loads_it_and_says_when_it_would_load() {
+    let dir = scratch("lazy-inspect");
+
+    let output = precept_run_in(&dir, &["inspect", precept_tests::SLEEPER]);
+
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("nap — Take a nap"), "{stdout}");
+    assert!(
+        stdout.contains("loads         when first needed: events wake-up; commands nap"),
+        "{stdout}"
+    );
+}
