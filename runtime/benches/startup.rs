@@ -3,8 +3,10 @@
 //! the cache; and the first load of a never-seen component with each of
 //! wasmtime's compilers: Cranelift (optimizing), Winch (baseline) and the
 //! Pulley interpreter; two plugins whose service starts are CPU-bound,
-//! started alone and together; and ten plugins, installed (`plugin add`)
-//! beside the same ten given by `--plugin`.
+//! started alone and together; ten plugins, installed (`plugin add`)
+//! beside the same ten given by `--plugin`; and a hundred plugins in a
+//! plugin directory running the command of one of them, loaded lazily and
+//! eagerly, beside a start with no plugin.
 //!
 //! `cargo bench -p precept --bench startup`
 
@@ -120,6 +122,94 @@ fn ten_plugins(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Runs `precept-run` in `dir`, with `dir` as its home.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let output = Command::new(PRECEPT_RUN)
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("PRECEPT_RUN_PLUGIN_HOME")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    output
+}
+
+/// A hundred plugins in a plugin directory (copies of `sleeper`, each
+/// with a command of its own) and a command of one of them: each declaring
+/// its event and command so that only that one is loaded, and the same
+/// hundred declaring nothing, every one loaded; beside a start with no
+/// plugin. One warm cache holds every copy's compiled code.
+fn hundred_plugins(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("precept-hundred-{}", std::process::id()));
+    let (lazy, eager, empty) = (dir.join("lazy"), dir.join("eager"), dir.join("empty"));
+    let cache = dir.join("cache");
+    let cache = cache.to_str().unwrap();
+    for (at, lazily) in [(&lazy, true), (&eager, false)] {
+        precept_tests::sleepers(at, 100, lazily);
+        run_in(at, &["trust"]);
+    }
+    std::fs::create_dir_all(&empty).unwrap();
+    let command = ["--cache-dir", cache, "nap-42", "--minutes", "1"];
+    // Every copy compiled into the cache.
+    let warm = run_in(&eager, &command);
+    assert_eq!(
+        String::from_utf8_lossy(&warm.stdout)
+            .matches("setup")
+            .count(),
+        100
+    );
+    let lazily = run_in(&lazy, &command);
+    assert_eq!(
+        String::from_utf8_lossy(&lazily.stdout)
+            .matches("setup")
+            .count(),
+        1
+    );
+    let none = ["--cache-dir", cache, "dispatch", "x"];
+    let rows: [(&str, &std::path::Path, &[&str]); 3] = [
+        ("no plugin", &empty, &none),
+        ("100 lazy plugins, the command of one", &lazy, &command),
+        (
+            "100 plugins declaring nothing, the same command",
+            &eager,
+            &command,
+        ),
+    ];
+    // Interleaved rounds, medians: start-up times drift on a shared
+    // machine, and each round sees the same moment.
+    let mut times = vec![Vec::new(); rows.len()];
+    for _ in 0..41 {
+        for ((_, at, args), times) in rows.iter().zip(&mut times) {
+            let started = std::time::Instant::now();
+            run_in(at, args);
+            times.push(started.elapsed());
+        }
+    }
+    let medians: Vec<std::time::Duration> = times
+        .iter_mut()
+        .map(|times| {
+            times.sort();
+            times[times.len() / 2]
+        })
+        .collect();
+    for ((label, ..), median) in rows.iter().zip(&medians) {
+        println!(
+            "{label}: {median:.2?} (median of 41 interleaved rounds), {:.2}x no plugin",
+            median.as_secs_f64() / medians[0].as_secs_f64()
+        );
+    }
+    let mut group = c.benchmark_group("a hundred plugins at start-up");
+    group.sample_size(20);
+    for (label, at, args) in rows {
+        group.bench_function(label, |b| b.iter(|| run_in(at, args)));
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Chooses a compiler on an engine configuration.
 type Configure = fn(&mut wasmtime::Config);
 
@@ -205,6 +295,7 @@ criterion_group!(
     processes,
     first_load,
     parallel_services,
-    ten_plugins
+    ten_plugins,
+    hundred_plugins
 );
 criterion_main!(benches);

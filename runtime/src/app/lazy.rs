@@ -7,8 +7,10 @@
 //! commands run, loads it through every check of a load at start, and its
 //! `setup` must do what it declared (checked by `Loader::set_up`).
 
+use std::path::Path;
 use std::sync::Arc;
 
+use super::launch::Locks;
 use super::loader::Loader;
 use super::registry::{Source, ToLoad};
 use super::{App, AppCommand, BoxFuture, Runner};
@@ -18,16 +20,20 @@ use crate::io::logging;
 use crate::io::text::clean;
 use crate::model::config::PluginOptions;
 use crate::model::error::LoadError;
-use crate::plugin::{Plugin, PluginFile, shown_path};
-use crate::trust::manifest::Declared;
+use crate::plugin::{Plugin, PluginFile, granted, shown_path};
+use crate::trust::manifest::{Declared, Manifest};
 
 /// A plugin kept to load when first needed.
 pub(crate) struct LazyPlugin {
+    /// Its name, kept by the application from start.
     name: String,
     /// Where it is loaded from, and with which options.
     source: Source,
+    /// What its manifest declares its `setup` does.
     declared: Declared,
+    /// What loading it needs of the application.
     loader: Arc<Loader>,
+    /// Whether it was loaded; held while it loads, so that it loads once.
     state: tokio::sync::Mutex<State>,
 }
 
@@ -35,7 +41,8 @@ pub(crate) struct LazyPlugin {
 enum State {
     Asleep,
     Awake(Arc<Plugin>),
-    Failed,
+    /// It failed to load, or was unloaded before it loaded.
+    Gone,
 }
 
 impl LazyPlugin {
@@ -53,7 +60,7 @@ impl LazyPlugin {
         let mut state = self.state.lock().await;
         match &*state {
             State::Awake(plugin) => return Some(plugin.clone()),
-            State::Failed => return None,
+            State::Gone => return None,
             State::Asleep => {}
         }
         let sleeper: Arc<dyn Sleeper> = self.clone();
@@ -64,7 +71,7 @@ impl LazyPlugin {
                 logging::report(&error);
                 events.wake_in_place(&sleeper, None, &Requests::default());
                 self.loader.registry.woke(&self.name, true);
-                *state = State::Failed;
+                *state = State::Gone;
                 return None;
             }
         };
@@ -76,8 +83,22 @@ impl LazyPlugin {
         // that reaches it again finds it loaded.
         drop(state);
         tracing::debug!("loaded plugin '{}' lazily", clean(&self.name, 200));
-        events.apply(&plugin, requests, 0).await;
+        events.apply_woken(&plugin, requests).await;
         Some(plugin)
+    }
+
+    /// Ends its wait: it is not loaded from now on, and its places go.
+    /// `false` when it was loaded meanwhile.
+    pub(crate) async fn cancel(self: Arc<Self>) -> bool {
+        let mut state = self.state.lock().await;
+        if !matches!(*state, State::Asleep) {
+            return false;
+        }
+        *state = State::Gone;
+        let sleeper: Arc<dyn Sleeper> = self.clone();
+        let events = &self.loader.events;
+        events.wake_in_place(&sleeper, None, &Requests::default());
+        true
     }
 
     /// Reads, checks, loads and sets up the plugin, as at start.
@@ -158,26 +179,75 @@ pub(crate) fn check_commands_added(declared: &Declared, added: &[&str]) -> Resul
     }
 }
 
+/// A plugin file read at start for what its manifest declares, to keep
+/// it to load when first needed.
+pub(crate) struct Peeked {
+    /// The name it loads under.
+    name: String,
+    /// What it says about itself.
+    manifest: Manifest,
+    /// What its `[lazy]` table declares.
+    declared: Declared,
+    /// The file read and hashed, when a lockfile pins it.
+    pinned: Option<PluginFile>,
+}
+
+impl Peeked {
+    /// The plugin file at `path` (named `rename`), read for its manifest
+    /// when it declares what its `setup` does; read whole and hashed when
+    /// one of `locks` pins it. `None`: it is to be loaded at start (it
+    /// declares nothing, or cannot be read, which its load reports).
+    pub(crate) fn read(path: &Path, rename: Option<&str>, locks: &Locks) -> Option<Peeked> {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let (name, manifest, pinned) = match locks.lock_for(&absolute) {
+            None => {
+                let (name, manifest) = PluginFile::peek(path, rename).ok()?;
+                (name, manifest, None)
+            }
+            Some(_) => {
+                let file = PluginFile::read_now(path, rename).ok()?;
+                (file.name.clone(), file.manifest.clone(), Some(file))
+            }
+        };
+        let declared = manifest.lazy.clone()?;
+        Some(Peeked {
+            name,
+            manifest,
+            declared,
+            pinned,
+        })
+    }
+}
+
 impl App {
-    /// Keeps the plugin `item` to load when first needed, if its manifest
-    /// declares what its `setup` does: its declared commands go on the
-    /// command line, and it holds its place among the subscribers of each
-    /// declared event. `None`: it is to be loaded now (it declares
-    /// nothing, or its file cannot be read, which its load reports).
+    /// Keeps the plugin `item`, `peeked`, to load when first needed: what
+    /// can be checked without running it is checked now (its name is new,
+    /// its required capabilities are granted, the lockfile that pins it
+    /// accepts it, its commands are usable and new); its declared commands
+    /// go on the command line, and it holds its place among the
+    /// subscribers of each declared event.
     pub(super) fn keep_lazy(
         &self,
         item: &ToLoad,
+        peeked: Peeked,
         options_of: &(dyn Fn(&str) -> PluginOptions + Sync),
         loader: &Arc<Loader>,
-    ) -> Option<Result<(), LoadError>> {
-        let (name, manifest) = PluginFile::peek(&item.path, item.rename.as_deref()).ok()?;
-        let declared = manifest.lazy?;
+    ) -> Result<(), LoadError> {
+        let Peeked {
+            name,
+            manifest,
+            declared,
+            pinned,
+        } = peeked;
         let shown = shown_path(&item.path);
         if self.registry.has_name(&name) {
-            return Some(Err(LoadError::Duplicate { name, path: shown }));
+            return Err(LoadError::Duplicate { name, path: shown });
         }
-        let mut options = options_of(&name);
-        options.sandbox.grants.extend(&item.grants);
+        let options = options_of(&name);
+        let granted = granted(&name, &shown, &manifest, &options.sandbox.grants)?;
+        if let Some(file) = &pinned {
+            loader.check_lock(file, &granted)?;
+        }
         let lazy = Arc::new(LazyPlugin {
             name: name.clone(),
             source: Source {
@@ -190,14 +260,9 @@ impl App {
             loader: loader.clone(),
             state: tokio::sync::Mutex::new(State::Asleep),
         });
-        let kept = self.registry.commands();
         let mut commands = Vec::new();
         for spec in &lazy.declared.commands {
-            let command = loader.new_command((&name, &shown), spec, &kept, &commands);
-            let command = match command {
-                Ok(command) => command,
-                Err(error) => return Some(Err(error)),
-            };
+            let command = loader.new_command((&name, &shown), spec, &commands)?;
             commands.push(AppCommand {
                 command,
                 runner: Runner::Lazy(lazy.clone()),
@@ -207,6 +272,6 @@ impl App {
             self.events.subscribe_sleeper(event, lazy.clone());
         }
         self.registry.keep_sleeping(lazy, commands);
-        Some(Ok(()))
+        Ok(())
     }
 }

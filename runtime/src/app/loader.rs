@@ -21,7 +21,7 @@ use crate::model::app_info::AppInfo;
 use crate::model::command_spec::{self, CommandSpec};
 use crate::model::config::{ConfigKey, PluginOptions};
 use crate::model::error::LoadError;
-use crate::plugin::Plugin;
+use crate::plugin::{Plugin, PluginFile};
 use crate::services::Registered;
 use crate::trust::capabilities::{DATA_PATH, Granted};
 use crate::trust::sandbox::DirGrant;
@@ -30,12 +30,19 @@ use crate::trust::sandbox::DirGrant;
 /// the settings of the run, taken when it is made.
 #[derive(Clone)]
 pub(crate) struct Loader {
+    /// The engine plugins are compiled for.
     pub(crate) engine: Arc<PluginEngine>,
+    /// What plugins are told of the application, and share with it.
     pub(crate) info: Arc<AppInfo>,
+    /// The dispatcher their subscriptions join.
     pub(crate) events: Events,
+    /// Where what they contribute is kept.
     pub(crate) registry: Arc<Registry>,
+    /// Where their compiled code is kept.
     pub(crate) policy: CodePolicy,
+    /// Where their data directories are.
     pub(crate) data_dir: Option<PathBuf>,
+    /// The lockfiles they are checked against.
     pub(crate) locks: Locks,
     /// Whether plugins run with nothing of their grants (`inspect`).
     pub(crate) inert: bool,
@@ -78,17 +85,7 @@ impl Loader {
                 writable: true,
             });
         }
-        if let Some(lock) = self.locks.lock_for(&file.path) {
-            lock.file
-                .check(&file.locked(&granted))
-                .map_err(|change| LoadError::Locked {
-                    name: name.clone(),
-                    path: shown.clone(),
-                    lockfile: lock.path.display().to_string(),
-                    change,
-                    accept: lock.accept.clone(),
-                })?;
-        }
+        self.check_lock(&file, &granted)?;
         if self.inert {
             options.sandbox.grants = crate::trust::sandbox::Grants::default();
         }
@@ -109,7 +106,7 @@ impl Loader {
         called.result?;
 
         // Check everything the plugin contributes before keeping any of it.
-        let (kept_commands, kept_services) = (self.registry.commands(), self.registry.services());
+        let kept_services = self.registry.services();
         let mut commands: Vec<AppCommand> = Vec::new();
         let mut services: Vec<Arc<Registered>> = Vec::new();
         let mut declared: Vec<ConfigKey> = Vec::new();
@@ -126,8 +123,7 @@ impl Loader {
             }
             match op {
                 HostOp::AddCommand(spec) => {
-                    let command =
-                        self.new_command((&name, &shown), &spec, &kept_commands, &commands)?;
+                    let command = self.new_command((&name, &shown), &spec, &commands)?;
                     commands.push(AppCommand {
                         command,
                         runner: Runner::Plugin(plugin.clone()),
@@ -183,14 +179,34 @@ impl Loader {
         })
     }
 
+    /// Checks `file`, granted `granted`, against the lockfile or record
+    /// that pins it, if one does.
+    pub(crate) fn check_lock(
+        &self,
+        file: &PluginFile,
+        granted: &[Granted],
+    ) -> Result<(), LoadError> {
+        let Some(lock) = self.locks.lock_for(&file.path) else {
+            return Ok(());
+        };
+        lock.file
+            .check(&file.locked(granted))
+            .map_err(|change| LoadError::Locked {
+                name: file.name.clone(),
+                path: file.shown.clone(),
+                lockfile: lock.path.display().to_string(),
+                change,
+                accept: lock.accept.clone(),
+            })
+    }
+
     /// The command `spec` that the plugin `(name, shown)` adds, checked:
-    /// usable on a command line, and named as no command of `kept` (but
-    /// the plugin's own, which it replaces) nor of `added` is.
+    /// usable on a command line, and named as no command the application
+    /// keeps (but the plugin's own, which it replaces) nor of `added` is.
     pub(crate) fn new_command(
         &self,
         (name, shown): (&str, &str),
         spec: &CommandSpec,
-        kept: &[AppCommand],
         added: &[AppCommand],
     ) -> Result<Command, LoadError> {
         let command = command_spec::command_from_spec(spec, &self.args).map_err(|cause| {
@@ -200,17 +216,15 @@ impl Loader {
                 cause,
             }
         })?;
-        let others = kept.iter().filter(|c| !c.is_of(name)).chain(added);
-        match others
-            .into_iter()
-            .find(|c| c.command.get_name() == spec.name)
-        {
-            Some(other) => Err(LoadError::Clash {
+        let added = added.iter().find(|c| c.command.get_name() == spec.name);
+        let owner = added.map(AppCommand::owner);
+        match owner.or_else(|| self.registry.command_owner(&spec.name, name)) {
+            Some(owner) => Err(LoadError::Clash {
                 name: name.to_string(),
                 path: shown.to_string(),
                 what: "the command",
                 item: spec.name.clone(),
-                owner: other.owner(),
+                owner,
             }),
             None => Ok(command),
         }
@@ -250,12 +264,14 @@ impl Loader {
 /// A plugin loaded and set up, with what it contributes, checked but not
 /// kept yet.
 pub(crate) struct Candidate {
+    /// The plugin, set up.
     pub(crate) plugin: Arc<Plugin>,
     /// What it asked for in `setup` besides what it contributes:
     /// subscriptions, dispatches, timers.
     pub(crate) requests: Requests,
     /// When its `setup` began.
     pub(crate) setting_up: Instant,
+    /// Its commands, services and configuration keys, checked.
     pub(crate) contributed: Contributed,
 }
 

@@ -1,8 +1,7 @@
-//! The loaded plugins and what they contributed, and loading them: a
-//! plugin is read, checked against its grants, the lockfile and its data
-//! directory, compiled, instantiated and set up, and everything it adds
-//! (commands, services, configuration keys) is checked before any of it is
-//! kept.
+//! The loaded plugins, those waiting to be loaded lazily, and what they
+//! contributed; and the application's ways to load plugins, in order, each
+//! at once (`loader`) or, when it declares what its `setup` does, when
+//! first needed (`lazy`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Command;
 
-use super::lazy::LazyPlugin;
+use super::lazy::{LazyPlugin, Peeked};
 use super::loader::Loader;
 use super::{App, AppCommand, Runner};
 use crate::compile::cache::CompileCache;
@@ -95,16 +94,27 @@ impl Registry {
         kept.sleeping.push(lazy);
     }
 
-    /// Forgets the plugin to load lazily named `name`: it was loaded, or
-    /// failed to load (`failed`: its commands go too, and the failure is
-    /// counted).
+    /// Forgets the plugin to load lazily named `name` as waiting: it was
+    /// loaded, or failed to load (`failed`: counted). Its commands stay
+    /// until the loaded plugin's replace them: a command parsed already
+    /// finds it, and says it could not be loaded.
     pub(crate) fn woke(&self, name: &str, failed: bool) {
         let mut kept = self.kept();
         kept.sleeping.retain(|l| l.name() != name);
-        if failed {
-            kept.commands.retain(|c| !c.is_of(name));
-            kept.load_failures += 1;
-        }
+        kept.load_failures += usize::from(failed);
+    }
+
+    /// Removes the plugin to load lazily named `name` (in any case) that
+    /// is still waiting, with its commands.
+    pub(crate) fn remove_sleeping(&self, name: &str) -> Option<Arc<LazyPlugin>> {
+        let mut kept = self.kept();
+        let at = kept
+            .sleeping
+            .iter()
+            .position(|l| l.name().eq_ignore_ascii_case(name))?;
+        let lazy = kept.sleeping.remove(at);
+        kept.commands.retain(|c| !c.is_of(lazy.name()));
+        Some(lazy)
     }
 
     /// The command `name`, with who runs it.
@@ -112,6 +122,14 @@ impl Registry {
         let kept = self.kept();
         let found = kept.commands.iter().find(|c| c.command.get_name() == name);
         found.cloned()
+    }
+
+    /// Who provides the command `name`, unless the plugin `except` does.
+    pub(crate) fn command_owner(&self, name: &str, except: &str) -> Option<String> {
+        let kept = self.kept();
+        let mut commands = kept.commands.iter();
+        let found = commands.find(|c| c.command.get_name() == name && !c.is_of(except));
+        found.map(AppCommand::owner)
     }
 
     /// Every command, with who runs it.
@@ -359,47 +377,67 @@ impl App {
         options_of: impl Fn(&str) -> PluginOptions + Sync,
         lazily: bool,
     ) {
-        let mut loading = Vec::with_capacity(items.len());
-        let loader = lazily.then(|| Arc::new(self.loader()));
-        for item in items {
-            // Peeked first, in order: a plugin kept to load lazily holds
-            // its place among the subscribers of its events.
-            let lazy = loader
-                .as_ref()
-                .and_then(|loader| self.keep_lazy(&item, &options_of, loader));
-            match lazy {
-                Some(Ok(())) => {}
-                Some(Err(error)) => {
-                    logging::report(&error);
-                    self.registry.load_failed();
-                    if self.fail_fast {
-                        return;
-                    }
+        // Which plugins are kept to load when first needed, read for their
+        // manifests (hashed too when a lockfile pins them) off the executor.
+        let peeked = match lazily {
+            true => {
+                let paths: Vec<_> = items
+                    .iter()
+                    .map(|i| (i.path.clone(), i.rename.clone()))
+                    .collect();
+                let locks = self.launch.locks.clone();
+                let peeking = move || -> Vec<Option<Peeked>> {
+                    let peek = |(path, rename): &(PathBuf, Option<String>)| {
+                        Peeked::read(path, rename.as_deref(), &locks)
+                    };
+                    paths.iter().map(peek).collect()
+                };
+                match tokio::task::spawn_blocking(peeking).await {
+                    Ok(peeked) => peeked,
+                    Err(error) => std::panic::resume_unwind(error.into_panic()),
                 }
-                None => loading.push(item),
             }
-        }
-        let items = loading;
-        if items.len() > 1 {
-            let owned: Vec<PathBuf> = items.iter().map(|item| item.path.clone()).collect();
+            false => items.iter().map(|_| None).collect(),
+        };
+        let eager: Vec<PathBuf> = items
+            .iter()
+            .zip(&peeked)
+            .filter(|(_, peeked)| peeked.is_none())
+            .map(|(item, _)| item.path.clone())
+            .collect();
+        if eager.len() > 1 {
             let (engine, policy) = (self.engine.clone(), self.code_policy());
             // Compiling takes seconds for large components: off the executor.
-            let what = format!("{} plugins", owned.len());
+            let what = format!("{} plugins", eager.len());
             let preparing =
-                tokio::task::spawn_blocking(move || engine.prepare_all(&owned, &policy));
+                tokio::task::spawn_blocking(move || engine.prepare_all(&eager, &policy));
             let prepared = crate::compile::progress::while_compiling(&what, "", preparing).await;
             if let Err(error) = prepared {
                 std::panic::resume_unwind(error.into_panic());
             }
         }
-        for item in items {
+        // In order: a plugin kept to load lazily holds its place among the
+        // subscribers of its events, and its name and commands, as one
+        // loaded now does.
+        let loader = lazily.then(|| Arc::new(self.loader()));
+        for (item, peeked) in items.into_iter().zip(peeked) {
             let with_grants = |name: &str| {
                 let mut options = options_of(name);
                 options.sandbox.grants.extend(&item.grants);
                 options
             };
-            let rename = item.rename.as_deref();
-            if let Err(error) = self.load_counted(&item.path, rename, &with_grants).await {
+            let kept = match (peeked, &loader) {
+                (Some(peeked), Some(loader)) => {
+                    let kept = self.keep_lazy(&item, peeked, &with_grants, loader);
+                    kept.inspect_err(|_| self.registry.load_failed())
+                }
+                _ => {
+                    let rename = item.rename.as_deref();
+                    let loaded = self.load_counted(&item.path, rename, &with_grants).await;
+                    loaded.map(|_| ())
+                }
+            };
+            if let Err(error) = kept {
                 logging::report(&error);
                 if self.fail_fast {
                     break;

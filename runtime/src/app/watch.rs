@@ -86,9 +86,17 @@ impl App {
     /// Unloads the plugin `name`: its running services are stopped (their
     /// failures are returned), then its subscriptions, commands, services
     /// and configuration keys are removed and its instance is released;
-    /// its timers end. `None` when no plugin of that name is loaded.
+    /// its timers end. A plugin waiting to be loaded lazily is not loaded,
+    /// and its commands and places go. `None` when no plugin of that name
+    /// is loaded or waiting.
     pub async fn unload_plugin(&self, name: &str) -> Option<Vec<ServiceFailure>> {
         let _one_at_a_time = self.reloading.lock().await;
+        // One waiting to be loaded lazily has nothing running.
+        if let Some(lazy) = self.registry.remove_sleeping(name)
+            && lazy.cancel().await
+        {
+            return Some(Vec::new());
+        }
         let name = self.plugin(name)?.name().to_string();
         let (plugin, services) = self.registry.remove(&name)?;
         let running = services.iter().filter(|s| s.is_running()).cloned();

@@ -739,6 +739,7 @@ impl Events {
                 _ => subscriber,
             };
             let flow = match &subscriber.subscriber {
+                // Woken above, or skipped.
                 Subscriber::Sleeping(_) => continue,
                 Subscriber::Immediate(handler) => {
                     let flow = handler(&event);

@@ -74,6 +74,18 @@ impl Events {
         );
     }
 
+    /// Carries out what the `setup` of `plugin`, woken by a delivery, asked:
+    /// its dispatches are made one level deeper than that delivery, within
+    /// its cascade.
+    pub(crate) fn apply_woken<'a>(
+        &'a self,
+        plugin: &'a Arc<Plugin>,
+        requests: Requests,
+    ) -> super::BoxFuture<'a, ()> {
+        let depth = super::SCOPE.try_with(|scope| scope.depth).unwrap_or(0);
+        self.apply(plugin, requests, depth)
+    }
+
     /// Whether `plugin` is among the subscribers of `name`.
     pub(super) fn is_subscribed(&self, name: &str, plugin: &Arc<Plugin>) -> bool {
         let table = self.inner.table.lock().unwrap();

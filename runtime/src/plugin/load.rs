@@ -96,7 +96,8 @@ impl PluginFile {
         }
     }
 
-    fn read_now(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
+    /// [`PluginFile::read`], on this thread.
+    pub(crate) fn read_now(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
         let read = crate::compile::cache::fingerprint(path, manifest::read);
         let (read, manifest) = read.map_err(|source| unreadable(path, source))?;
         let (name, manifest) = named(path, rename, &read.header, manifest)?;
@@ -145,23 +146,35 @@ impl PluginFile {
     /// only what it declares, and every required capability. (A version
     /// this runtime does not provide is refused when it is prepared.)
     pub(crate) fn granted(&self, grants: &Grants) -> Result<Vec<Granted>, LoadError> {
-        // Without precept imports a component is taken as the newest.
-        let declares = match self.manifest.world.as_deref() {
-            None => true,
-            Some(version) => Version::named(version).is_some_and(Version::declares_capabilities),
-        };
-        if !declares {
-            return Ok(crate::trust::capabilities::given(grants));
-        }
-        self.manifest
-            .capabilities
-            .resolve(&self.name, grants)
-            .map_err(|cause| LoadError::Capability {
-                name: self.name.clone(),
-                path: self.shown.clone(),
-                cause,
-            })
+        granted(&self.name, &self.shown, &self.manifest, grants)
     }
+}
+
+/// What the plugin `name` (its file shown as `shown`), whose manifest is
+/// `manifest`, is granted of what it declares, given `grants`: see
+/// [`PluginFile::granted`].
+pub(crate) fn granted(
+    name: &str,
+    shown: &str,
+    manifest: &Manifest,
+    grants: &Grants,
+) -> Result<Vec<Granted>, LoadError> {
+    // Without precept imports a component is taken as the newest.
+    let declares = match manifest.world.as_deref() {
+        None => true,
+        Some(version) => Version::named(version).is_some_and(Version::declares_capabilities),
+    };
+    if !declares {
+        return Ok(crate::trust::capabilities::given(grants));
+    }
+    manifest
+        .capabilities
+        .resolve(name, grants)
+        .map_err(|cause| LoadError::Capability {
+            name: name.to_string(),
+            path: shown.to_string(),
+            cause,
+        })
 }
 
 impl Plugin {

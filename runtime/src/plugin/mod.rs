@@ -5,7 +5,7 @@
 mod call;
 mod load;
 
-pub(crate) use load::{shown_path, usable_name};
+pub(crate) use load::{granted, shown_path, usable_name};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

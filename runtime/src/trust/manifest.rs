@@ -163,8 +163,9 @@ impl Declared {
 /// The most events a `[lazy]` table declares.
 const MAX_DECLARED_EVENTS: usize = 256;
 
-/// The most commands a `[lazy]` table declares.
-const MAX_DECLARED_COMMANDS: usize = 64;
+/// The most commands a `[lazy]` table declares: the default limit of
+/// commands a plugin adds (`Limits::commands`).
+const MAX_DECLARED_COMMANDS: usize = 32;
 
 /// The longest event name a `[lazy]` table declares.
 const MAX_EVENT_NAME_BYTES: usize = 256;

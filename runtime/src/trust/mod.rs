@@ -17,5 +17,5 @@ pub use capabilities::{
 };
 pub use data::default_dir as default_data_dir;
 pub use installed::{default_home as default_plugin_home, home_var as plugin_home_var};
-pub use manifest::{Identity, MANIFEST_SECTION, Manifest};
+pub use manifest::{Declared, Identity, MANIFEST_SECTION, Manifest};
 pub use sandbox::{DirGrant, Grants};

@@ -129,3 +129,149 @@ fn inspect_loads_it_and_says_when_it_would_load() {
         "{stdout}"
     );
 }
+
+/// `count` copies of sleeper in `dir`, loaded by its trusted
+/// `precept.toml` (see `precept_tests::sleepers`).
+fn sleepers(dir: &Path, count: usize, lazy: bool) {
+    precept_tests::sleepers(dir, count, lazy);
+    assert!(precept_run_in(dir, &["trust"]).status.success());
+}
+
+#[test]
+fn of_many_copies_of_one_component_only_the_one_needed_is_set_up() {
+    let dir = scratch("lazy-many");
+    sleepers(&dir, 3, true);
+
+    let output = precept_run_in(&dir, &["nap-1", "--minutes", "2"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.matches(SETUP_LINE).count(), 1, "{stdout}");
+    assert!(stdout.contains("sleeper: nap-1 for 2 minutes"), "{stdout}");
+
+    // Eager copies: every one is set up.
+    let dir = scratch("eager-many");
+    sleepers(&dir, 3, false);
+    let output = precept_run_in(&dir, &["nap-1"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(text(&output.stdout).matches(SETUP_LINE).count(), 3);
+}
+
+#[test]
+fn a_failed_load_before_its_command_runs_leaves_the_command_to_say_so() {
+    let dir = scratch("lazy-early-failure");
+    // Declares `cli_parsed` too, so that parsing wakes it before `nap`
+    // runs; its configured command is not the one it declares.
+    let declared = "[lazy]\nevents = [\"cli_parsed\", \"wake-up\"]\ncommands = [{ name = \"nap\", help = \"Take a nap\", args = [{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }] }]\n";
+    precept_tests::copy_with_manifest(precept_tests::SLEEPER, "sleeper", declared, &dir);
+    let config = "plugins = [\"sleeper.wasm\"]\n[plugin.sleeper.config]\ncommand = \"snooze\"\n";
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+
+    let output = precept_run_in(&dir, &["nap"]);
+
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].ends_with("it adds the command 'snooze', which it does not declare"));
+}
+
+#[test]
+fn it_holds_its_place_after_a_plugin_loaded_at_start_before_it() {
+    let dir = scratch("lazy-after-eager");
+    // `early`: the same component declaring nothing, loaded at start.
+    precept_tests::copy_with_manifest(precept_tests::SLEEPER, "early", "", &dir);
+    let config = format!(
+        "plugins = [\"early.wasm\", {:?}]\n[plugin.early.config]\ncommand = \"early-nap\"\n",
+        precept_tests::SLEEPER
+    );
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+
+    let output = precept_run_in(&dir, &["dispatch", "wake-up"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("sleeper: "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "sleeper: setup (1 set up)",
+            "sleeper: got wake-up as subscriber #0",
+            "sleeper: setup (2 set up)",
+            "sleeper: got wake-up as subscriber #1",
+        ],
+        "{stdout}"
+    );
+
+    // A command of the plugin before it is its own: the later one's
+    // clashes, at start.
+    let config = format!(
+        "plugins = [\"early.wasm\", {:?}]\n[plugin.early.config]\ncommand = \"nap\"\n",
+        precept_tests::SLEEPER
+    );
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+    let output = precept_run_in(&dir, &["nap", "--minutes", "1"]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("adds the command 'nap', which plugin 'early' already provides"),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).contains("sleeper: nap for 1 minutes"));
+}
+
+#[test]
+fn fail_fast_and_a_new_lockfile_load_every_plugin_at_start() {
+    let dir = scratch("lazy-eager-runs");
+    let config = format!("plugins = [{:?}]\n", precept_tests::SLEEPER);
+    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+
+    for args in [
+        &["--fail-fast", "dispatch", "x"][..],
+        &["--update-lock", "dispatch", "x"],
+    ] {
+        let output = precept_run_in(&dir, args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        assert!(
+            text(&output.stdout).contains(SETUP_LINE),
+            "{args:?}: {output:?}"
+        );
+    }
+    let lock = std::fs::read_to_string(dir.join("precept.lock")).unwrap();
+    assert!(lock.contains("sleeper"), "{lock}");
+}
+
+#[test]
+fn a_lockfile_that_pins_it_is_checked_at_start_though_nothing_needs_it() {
+    let dir = scratch("lazy-locked");
+    let plugin = precept_tests::copy_with_manifest(
+        precept_tests::SLEEPER,
+        "sleeper",
+        "[lazy]\nevents = [\"wake-up\"]\ncommands = [{ name = \"nap\", help = \"Take a nap\", args = [{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }] }]\n",
+        &dir,
+    );
+    std::fs::write(dir.join("precept.toml"), "plugins = [\"sleeper.wasm\"]\n").unwrap();
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+    assert!(precept_run_in(&dir, &["lock"]).status.success());
+    // The configuration is trusted with its lockfile.
+    assert!(precept_run_in(&dir, &["trust"]).status.success());
+    assert!(precept_run_in(&dir, &["dispatch", "x"]).status.success());
+
+    precept_tests::rebuild(&plugin, 1);
+    let output = precept_run_in(&dir, &["dispatch", "x"]);
+
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("error: plugin 'sleeper' (sleeper.wasm) is not as "),
+        "{stderr}"
+    );
+    assert!(!text(&output.stdout).contains(SETUP_LINE), "{output:?}");
+}

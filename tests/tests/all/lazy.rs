@@ -100,3 +100,18 @@ async fn a_name_taken_by_a_lazy_plugin_is_taken() {
     assert_eq!(app.waiting_plugins(), ["sleeper"]);
     assert_eq!(app.exit_status(), precept::ExitStatus::PluginNotLoaded);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_unloaded_before_it_was_needed_is_never_loaded() {
+    let app = loaded(&[precept_tests::SLEEPER], true).await;
+    assert!(app.command_line().find_subcommand("nap").is_some());
+
+    assert_eq!(app.unload_plugin("sleeper").await, Some(Vec::new()));
+
+    assert!(app.waiting_plugins().is_empty());
+    assert!(app.command_line().find_subcommand("nap").is_none());
+    app.events().dispatch("wake-up", Vec::new()).await;
+    assert_eq!(app.vars().get("sleepers_set_up"), None);
+    assert_eq!(app.events().subscriber_count("wake-up"), 0);
+    assert_eq!(app.unload_plugin("sleeper").await, None);
+}

@@ -183,13 +183,15 @@ impl App {
         let mut items: Vec<ToLoad> = paths.iter().map(as_named).collect();
         items.extend(installed);
         items.extend(options.plugins.iter().map(as_named));
-        // Every plugin loads at start for the commands that describe them,
-        // and under `--watch`, which watches the loaded ones.
+        // Every plugin loads at start for the commands that describe them;
+        // when the lockfile is written; under `--watch`, which watches the
+        // loaded ones; and with fail-fast, so that one that cannot load
+        // stops the run before it begins.
         let describing = options
             .command
             .as_deref()
             .is_some_and(|command| self.launch.describing.contains(&command));
-        let lazily = self.lazy_plugins && !describing && !self.watch;
+        let lazily = self.lazy_plugins && !describing && !accepting && !self.watch && !fail_fast;
         self.load_all(items, options_of, lazily).await;
         if options.profile_startup {
             let report =
