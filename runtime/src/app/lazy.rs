@@ -7,7 +7,7 @@
 //! commands run, loads it through every check of a load at start, and its
 //! `setup` must do what it declared (checked by `Loader::set_up`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::launch::Locks;
@@ -179,6 +179,9 @@ pub(crate) fn check_commands_added(declared: &Declared, added: &[&str]) -> Resul
     }
 }
 
+/// The fewest files one thread peeks: fewer are not worth a thread.
+const MIN_PEEKS_PER_THREAD: usize = 8;
+
 /// A plugin file read at start for what its manifest declares, to keep
 /// it to load when first needed.
 pub(crate) struct Peeked {
@@ -193,6 +196,33 @@ pub(crate) struct Peeked {
 }
 
 impl Peeked {
+    /// [`Peeked::read`] for each of `files` (a path and the name it is
+    /// given), in order, on every core.
+    pub(crate) fn read_all(
+        files: &[(PathBuf, Option<String>)],
+        locks: &Locks,
+    ) -> Vec<Option<Peeked>> {
+        let read = |(path, rename): &(PathBuf, Option<String>)| {
+            Peeked::read(path, rename.as_deref(), locks)
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = files.len().div_ceil(cores).max(MIN_PEEKS_PER_THREAD);
+        if files.len() <= chunk {
+            return files.iter().map(read).collect();
+        }
+        std::thread::scope(|scope| {
+            let peeking: Vec<_> = files
+                .chunks(chunk)
+                .map(|files| scope.spawn(move || files.iter().map(read).collect::<Vec<_>>()))
+                .collect();
+            let peeked = peeking.into_iter().map(|thread| match thread.join() {
+                Ok(peeked) => peeked,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
+            peeked.flatten().collect()
+        })
+    }
+
     /// The plugin file at `path` (named `rename`), read for its manifest
     /// when it declares what its `setup` does; read whole and hashed when
     /// one of `locks` pins it. `None`: it is to be loaded at start (it

@@ -386,12 +386,7 @@ impl App {
                     .map(|i| (i.path.clone(), i.rename.clone()))
                     .collect();
                 let locks = self.launch.locks.clone();
-                let peeking = move || -> Vec<Option<Peeked>> {
-                    let peek = |(path, rename): &(PathBuf, Option<String>)| {
-                        Peeked::read(path, rename.as_deref(), &locks)
-                    };
-                    paths.iter().map(peek).collect()
-                };
+                let peeking = move || Peeked::read_all(&paths, &locks);
                 match tokio::task::spawn_blocking(peeking).await {
                     Ok(peeked) => peeked,
                     Err(error) => std::panic::resume_unwind(error.into_panic()),

@@ -24,6 +24,24 @@ use crate::trust::manifest::{self, Manifest};
 use crate::trust::sandbox::Grants;
 use crate::wit::{PluginPre, Version};
 
+/// The largest plugin file [`PluginFile::peek`] reads whole; a larger one
+/// is mapped.
+const PEEK_READ_BYTES: u64 = 1 << 20;
+
+/// The bytes of the regular file at `path` if it has at most
+/// [`PEEK_READ_BYTES`]; `None` when it is larger or not a regular file.
+fn read_small(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || metadata.len() > PEEK_READ_BYTES {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(PEEK_READ_BYTES).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
 /// The error of a plugin file that cannot be read.
 fn unreadable(path: &Path, source: std::io::Error) -> LoadError {
     LoadError::Read {
@@ -115,9 +133,15 @@ impl PluginFile {
     /// hashing the file: what a plugin loaded lazily needs at start. Its
     /// load reads and checks the file again.
     pub(crate) fn peek(path: &Path, rename: Option<&str>) -> Result<(String, Manifest), LoadError> {
-        let header = |bytes: &[u8]| bytes[..bytes.len().min(8)].to_vec();
-        let read =
-            crate::compile::cache::mapped(path, |bytes| (header(bytes), manifest::read(bytes)));
+        let look = |bytes: &[u8]| (bytes[..bytes.len().min(8)].to_vec(), manifest::read(bytes));
+        // A small file is read: cheaper than mapping it, and than unmapping
+        // it while other threads run. A large one is mapped, and only the
+        // pages its sections' headers and custom sections are on are read.
+        let read = match read_small(path) {
+            Ok(Some(bytes)) => Ok(look(&bytes)),
+            Ok(None) => crate::compile::cache::mapped(path, look),
+            Err(error) => Err(error),
+        };
         let (header, manifest) = read.map_err(|source| unreadable(path, source))?;
         named(path, rename, &header, manifest)
     }
