@@ -120,11 +120,15 @@ fn a_plugin_value_of_the_wrong_type_or_key_is_refused() {
         );
         std::fs::write(dir.join("precept.toml"), config).unwrap();
         assert!(precept_run_in(&dir, &["trust"]).status.success());
-        let output = precept_run_in(&dir, &[]);
-        assert_eq!(output.status.code(), Some(3), "{output:?}");
-        let stderr = text(&output.stderr);
-        assert!(stderr.contains(expected), "{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        // greet is loaded lazily, by its command (its values are checked
+        // then), or at start with fail-fast.
+        for args in [&["greet", "-n", "Ada"][..], &["--fail-fast"]] {
+            let output = precept_run_in(&dir, args);
+            assert_eq!(output.status.code(), Some(3), "{output:?}");
+            let stderr = text(&output.stderr);
+            assert!(stderr.contains(expected), "{stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        }
     }
 }
 
@@ -428,7 +432,7 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
     // A valid compiled component and its tag, written by precept-run with
     // another key, planted where hello's entry is: the tag does not match.
     let elsewhere = dir.join("elsewhere");
-    plant(&cached_entry(&dir, &elsewhere, precept_tests::GREET));
+    plant(&cached_entry(&dir, &elsewhere, precept_tests::NOOP));
     let output = precept_run_in(&dir, &args);
     assert!(output.status.success(), "{output:?}");
     let stderr = text(&output.stderr);
@@ -445,7 +449,7 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
 
     // This cache's own entry for another component, moved to hello's name:
     // the tag covers the name too.
-    plant(&cached_entry(&dir, &cache, precept_tests::GREET));
+    plant(&cached_entry(&dir, &cache, precept_tests::NOOP));
     let output = precept_run_in(&dir, &args);
     let stderr = text(&output.stderr);
     assert!(stderr.contains("not written by this cache"), "{stderr}");

@@ -1,7 +1,16 @@
 //! Adds `greet --name NAME [--times N] [--shout]` to the application; the
-//! configuration key `greeting` sets the word it greets with.
+//! configuration key `greeting` sets the word it greets with. It declares
+//! its command, so that it is loaded only when the command runs.
 
 use precept_guest::prelude::*;
+
+precept_guest::lazy! {
+    commands = [{ name = "greet", help = "Greet someone, once or more", args = [
+        { name = "name", help = "Who to greet", short = "n", required = true },
+        { name = "times", help = "How many times", kind = "integer", default = "1" },
+        { name = "shout", help = "Greet in capitals", style = "flag" },
+    ] }];
+}
 
 #[derive(Default)]
 struct Greet;
