@@ -137,14 +137,16 @@ fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     output
 }
 
-/// A hundred plugins in a plugin directory (copies of `sleeper`, each
-/// with a command of its own) and a command of one of them: each declaring
-/// its event and command so that only that one is loaded, and the same
-/// hundred declaring nothing, every one loaded; beside a start with no
-/// plugin. One warm cache holds every copy's compiled code.
+/// A hundred plugins (builds of `sleeper`, each with a command of its own)
+/// and a command of one of them: installed with `plugin add`, each
+/// declaring its event and command so that only that one is loaded; the
+/// same hundred in a plugin directory; the hundred declaring nothing, every
+/// one loaded; beside a start with no plugin. One warm cache holds every
+/// build's compiled code.
 fn hundred_plugins(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("precept-hundred-{}", std::process::id()));
     let (lazy, eager, empty) = (dir.join("lazy"), dir.join("eager"), dir.join("empty"));
+    let installed = dir.join("installed");
     let cache = dir.join("cache");
     let cache = cache.to_str().unwrap();
     for (at, lazily) in [(&lazy, true), (&eager, false)] {
@@ -152,31 +154,43 @@ fn hundred_plugins(c: &mut Criterion) {
         run_in(at, &["trust"]);
     }
     std::fs::create_dir_all(&empty).unwrap();
+    for n in 0..100 {
+        let file = lazy.join(format!("plugins/sleeper-{n}.wasm"));
+        run_in(
+            &installed,
+            &[
+                "--cache-dir",
+                cache,
+                "plugin",
+                "add",
+                file.to_str().unwrap(),
+            ],
+        );
+    }
     let command = ["--cache-dir", cache, "nap-42", "--minutes", "1"];
-    // Every copy compiled into the cache.
-    let warm = run_in(&eager, &command);
-    assert_eq!(
-        String::from_utf8_lossy(&warm.stdout)
+    // Every build compiled into the cache.
+    let set_up = |output: std::process::Output| {
+        String::from_utf8_lossy(&output.stdout)
             .matches("setup")
-            .count(),
-        100
-    );
-    let lazily = run_in(&lazy, &command);
-    assert_eq!(
-        String::from_utf8_lossy(&lazily.stdout)
-            .matches("setup")
-            .count(),
-        1
-    );
+            .count()
+    };
+    assert_eq!(set_up(run_in(&eager, &command)), 100);
+    assert_eq!(set_up(run_in(&lazy, &command)), 1);
+    assert_eq!(set_up(run_in(&installed, &command)), 1);
     let none = ["--cache-dir", cache, "dispatch", "x"];
-    let rows: [(&str, &std::path::Path, &[&str]); 3] = [
+    let rows: [(&str, &std::path::Path, &[&str]); 4] = [
         ("no plugin", &empty, &none),
-        ("100 lazy plugins, the command of one", &lazy, &command),
         (
-            "100 plugins declaring nothing, the same command",
-            &eager,
+            "100 installed lazy plugins, the command of one",
+            &installed,
             &command,
         ),
+        (
+            "100 lazy plugins in a plugin directory, the same",
+            &lazy,
+            &command,
+        ),
+        ("100 plugins declaring nothing, the same", &eager, &command),
     ];
     // Interleaved rounds, medians: start-up times drift on a shared
     // machine, and each round sees the same moment.

@@ -86,22 +86,49 @@ fn leb128(mut value: usize) -> Vec<u8> {
     }
 }
 
-/// Writes `count` copies of `sleeper` into `dir/plugins`: `sleeper-N`
-/// adds the command `nap-N` and subscribes to `wake-N`, as configured by
-/// the `precept.toml` written into `dir`, which loads them all. With
-/// `lazy`, each declares that in a `[lazy]` table; without, nothing.
+/// Writes a build of `sleeper` into `dir` as `NAME.wasm`, named `name`,
+/// whose command and event are `nap-N` and `wake-up-N`: the suffix `-N`
+/// written over the one its bytes hold (see `tests/plugins/sleeper`).
+/// With `lazy`, it declares them in a `[lazy]` table of its own; without,
+/// it declares nothing.
+pub fn sleeper_build(
+    n: usize,
+    name: &str,
+    lazy: bool,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    const MARKER: &[u8; 16] = b"@sleeper-suffix@";
+    let mut bytes = std::fs::read(SLEEPER).unwrap();
+    let at = bytes
+        .windows(MARKER.len())
+        .position(|w| w == MARKER)
+        .expect("sleeper holds its suffix marker");
+    let mut suffix = [0u8; 16];
+    let text = format!("-{n}");
+    suffix[..text.len()].copy_from_slice(text.as_bytes());
+    bytes[at..at + 16].copy_from_slice(&suffix);
+    let declared = format!(
+        "[lazy]\nevents = [\"wake-up-{n}\"]\ncommands = [{{ name = \"nap-{n}\", help = \"Take a nap\", args = [{{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }}] }}]\n"
+    );
+    let built = dir.join(format!("{name}.build"));
+    std::fs::create_dir_all(dir).unwrap();
+    replace(&built, &bytes);
+    let path = copy_with_manifest(
+        built.to_str().unwrap(),
+        name,
+        if lazy { &declared } else { "" },
+        dir,
+    );
+    std::fs::remove_file(&built).unwrap();
+    path
+}
+
+/// Writes `count` builds of `sleeper` into `dir/plugins`, `sleeper-N`
+/// adding `nap-N` and subscribing to `wake-up-N` (see [`sleeper_build`]),
+/// and a `precept.toml` into `dir` that loads them all.
 pub fn sleepers(dir: &std::path::Path, count: usize, lazy: bool) {
-    let mut config = String::from("plugin-dir = \"plugins\"\n");
     for n in 0..count {
-        let name = format!("sleeper-{n}");
-        let declared = format!(
-            "[lazy]\nevents = [\"wake-{n}\"]\ncommands = [{{ name = \"nap-{n}\", help = \"Take a nap\", args = [{{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }}] }}]\n"
-        );
-        let manifest = if lazy { declared.as_str() } else { "" };
-        copy_with_manifest(SLEEPER, &name, manifest, &dir.join("plugins"));
-        config.push_str(&format!(
-            "[plugin.{name}.config]\ncommand = \"nap-{n}\"\nevent = \"wake-{n}\"\n"
-        ));
+        sleeper_build(n, &format!("sleeper-{n}"), lazy, &dir.join("plugins"));
     }
-    std::fs::write(dir.join("precept.toml"), config).unwrap();
+    std::fs::write(dir.join("precept.toml"), "plugin-dir = \"plugins\"\n").unwrap();
 }

@@ -7,7 +7,7 @@
 //! commands run, loads it through every check of a load at start, and its
 //! `setup` must do what it declared (checked by `Loader::set_up`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::launch::Locks;
@@ -182,29 +182,40 @@ pub(crate) fn check_commands_added(declared: &Declared, added: &[&str]) -> Resul
 /// The fewest files one thread peeks: fewer are not worth a thread.
 const MIN_PEEKS_PER_THREAD: usize = 8;
 
-/// A plugin file read at start for what its manifest declares, to keep
-/// it to load when first needed.
+/// A plugin to load, as [`Peeked::read_all`] takes it.
+pub(crate) struct ToPeek {
+    path: PathBuf,
+    rename: Option<String>,
+    recorded: Option<Declared>,
+}
+
+impl From<&ToLoad> for ToPeek {
+    fn from(item: &ToLoad) -> ToPeek {
+        ToPeek {
+            path: item.path.clone(),
+            rename: item.rename.clone(),
+            recorded: item.recorded.clone(),
+        }
+    }
+}
+
+/// What is known at start of a plugin to keep to load when first needed.
 pub(crate) struct Peeked {
     /// The name it loads under.
     name: String,
-    /// What it says about itself.
-    manifest: Manifest,
-    /// What its `[lazy]` table declares.
+    /// What it declares its `setup` does.
     declared: Declared,
+    /// What its file says about itself, when the file was read (not for
+    /// an installed plugin, whose record declares what it does).
+    manifest: Option<Manifest>,
     /// The file read and hashed, when a lockfile pins it.
     pinned: Option<PluginFile>,
 }
 
 impl Peeked {
-    /// [`Peeked::read`] for each of `files` (a path and the name it is
-    /// given), in order, on every core.
-    pub(crate) fn read_all(
-        files: &[(PathBuf, Option<String>)],
-        locks: &Locks,
-    ) -> Vec<Option<Peeked>> {
-        let read = |(path, rename): &(PathBuf, Option<String>)| {
-            Peeked::read(path, rename.as_deref(), locks)
-        };
+    /// [`Peeked::read`] for each of `files`, in order, on every core.
+    pub(crate) fn read_all(files: &[ToPeek], locks: &Locks) -> Vec<Option<Peeked>> {
+        let read = |file: &ToPeek| Peeked::read(file, locks);
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = files.len().div_ceil(cores).max(MIN_PEEKS_PER_THREAD);
         if files.len() <= chunk {
@@ -223,11 +234,26 @@ impl Peeked {
         })
     }
 
-    /// The plugin file at `path` (named `rename`), read for its manifest
-    /// when it declares what its `setup` does; read whole and hashed when
+    /// What is known of `file` if it declares what its `setup` does: an
+    /// installed plugin's record says so, and its file is not read; else
+    /// its file is read for its manifest, and read whole and hashed when
     /// one of `locks` pins it. `None`: it is to be loaded at start (it
     /// declares nothing, or cannot be read, which its load reports).
-    pub(crate) fn read(path: &Path, rename: Option<&str>, locks: &Locks) -> Option<Peeked> {
+    fn read(file: &ToPeek, locks: &Locks) -> Option<Peeked> {
+        let ToPeek {
+            path,
+            rename,
+            recorded,
+        } = file;
+        if let (Some(declared), Some(name)) = (recorded, rename) {
+            return Some(Peeked {
+                name: name.clone(),
+                declared: declared.clone(),
+                manifest: None,
+                pinned: None,
+            });
+        }
+        let rename = rename.as_deref();
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let (name, manifest, pinned) = match locks.lock_for(&absolute) {
             None => {
@@ -239,11 +265,10 @@ impl Peeked {
                 (file.name.clone(), file.manifest.clone(), Some(file))
             }
         };
-        let declared = manifest.lazy.clone()?;
         Some(Peeked {
             name,
-            manifest,
-            declared,
+            declared: manifest.lazy.clone()?,
+            manifest: Some(manifest),
             pinned,
         })
     }
@@ -252,8 +277,10 @@ impl Peeked {
 impl App {
     /// Keeps the plugin `item`, `peeked`, to load when first needed: what
     /// can be checked without running it is checked now (its name is new,
-    /// its required capabilities are granted, the lockfile that pins it
-    /// accepts it, its commands are usable and new); its declared commands
+    /// its commands are usable and new, and, but for an installed plugin,
+    /// which its record declares and whose file is checked against the
+    /// record when it loads: its required capabilities are granted, the
+    /// lockfile that pins it accepts it); its declared commands
     /// go on the command line, and it holds its place among the
     /// subscribers of each declared event.
     pub(super) fn keep_lazy(
@@ -265,8 +292,8 @@ impl App {
     ) -> Result<(), LoadError> {
         let Peeked {
             name,
-            manifest,
             declared,
+            manifest,
             pinned,
         } = peeked;
         let shown = shown_path(&item.path);
@@ -274,9 +301,11 @@ impl App {
             return Err(LoadError::Duplicate { name, path: shown });
         }
         let options = options_of(&name);
-        let granted = granted(&name, &shown, &manifest, &options.sandbox.grants)?;
-        if let Some(file) = &pinned {
-            loader.check_lock(file, &granted)?;
+        if let Some(manifest) = &manifest {
+            let granted = granted(&name, &shown, manifest, &options.sandbox.grants)?;
+            if let Some(file) = &pinned {
+                loader.check_lock(file, &granted)?;
+            }
         }
         let lazy = Arc::new(LazyPlugin {
             name: name.clone(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Command;
 
-use super::lazy::{LazyPlugin, Peeked};
+use super::lazy::{LazyPlugin, Peeked, ToPeek};
 use super::loader::Loader;
 use super::{App, AppCommand, Runner};
 use crate::compile::cache::CompileCache;
@@ -22,6 +22,7 @@ use crate::model::config::PluginOptions;
 use crate::model::error::LoadError;
 use crate::plugin::{Plugin, PluginFile};
 use crate::services::Registered;
+use crate::trust::manifest::Declared;
 use crate::trust::sandbox::Grants;
 
 /// The application's commands and services, and the plugins it loaded with
@@ -278,6 +279,9 @@ pub(crate) struct ToLoad {
     pub(crate) rename: Option<String>,
     /// Its own grants.
     pub(crate) grants: Grants,
+    /// What its `setup` does, as a record made when it was installed
+    /// declares it: it is then loaded lazily without reading its file.
+    pub(crate) recorded: Option<Declared>,
 }
 
 impl App {
@@ -362,6 +366,7 @@ impl App {
                 path: path.as_ref().to_path_buf(),
                 rename: None,
                 grants: Grants::default(),
+                recorded: None,
             })
             .collect();
         self.load_all(items, options_of, false).await;
@@ -381,12 +386,9 @@ impl App {
         // manifests (hashed too when a lockfile pins them) off the executor.
         let peeked = match lazily {
             true => {
-                let paths: Vec<_> = items
-                    .iter()
-                    .map(|i| (i.path.clone(), i.rename.clone()))
-                    .collect();
+                let files: Vec<_> = items.iter().map(ToPeek::from).collect();
                 let locks = self.launch.locks.clone();
-                let peeking = move || Peeked::read_all(&paths, &locks);
+                let peeking = move || Peeked::read_all(&files, &locks);
                 match tokio::task::spawn_blocking(peeking).await {
                     Ok(peeked) => peeked,
                     Err(error) => std::panic::resume_unwind(error.into_panic()),

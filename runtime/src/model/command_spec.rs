@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::value::{Payload, Scalar, Value};
 
 /// A command a plugin adds, as every WIT version describes it, and as a
 /// manifest declares it (`[[lazy.commands]]`, the same fields in TOML).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommandSpec {
     /// The command's name, as typed after the program name.
@@ -24,7 +24,7 @@ pub(crate) struct CommandSpec {
 }
 
 /// One argument of a plugin's command.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ArgSpec {
     /// Its id, long option and payload key.
@@ -53,7 +53,7 @@ pub(crate) struct ArgSpec {
 }
 
 /// How an argument appears on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ArgStyle {
     /// `--name`, no value.
@@ -68,7 +68,7 @@ pub(crate) enum ArgStyle {
 }
 
 /// The type of an argument's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ValueKind {
     /// Any string.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::trust::lock::{LockFile, Locked};
-use crate::trust::manifest::Identity;
+use crate::trust::manifest::{Declared, Identity};
 
 /// The record's file name in the plugin home.
 pub(crate) const RECORD: &str = "installed.toml";
@@ -72,6 +72,10 @@ pub(crate) struct Installed {
     pub(crate) grants: Vec<String>,
     /// Who it says it is.
     pub(crate) identity: Identity,
+    /// What its `setup` does, as its `[lazy]` table declares it: it is
+    /// then loaded when first needed, without reading its file at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lazy: Option<Declared>,
 }
 
 impl Installed {
@@ -262,6 +266,7 @@ mod tests {
             declares: vec!["network host example.com:443 (optional)".into()],
             granted: vec![],
             grants: vec!["env=TOKEN".into()],
+            lazy: None,
             identity: Identity::default(),
         };
         file.put(plugin.clone());

@@ -110,7 +110,7 @@ pub struct Manifest {
 /// table: the events it subscribes to and the commands it adds. A plugin
 /// that declares them may be loaded when one of them first occurs instead
 /// of at start (docs/ARCHITECTURE.md, "Plugins loaded lazily").
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Declared {
     /// The events its `setup` subscribes to.

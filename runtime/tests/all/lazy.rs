@@ -275,3 +275,37 @@ fn a_lockfile_that_pins_it_is_checked_at_start_though_nothing_needs_it() {
     );
     assert!(!text(&output.stdout).contains(SETUP_LINE), "{output:?}");
 }
+
+#[test]
+fn an_installed_plugin_is_kept_from_its_record_without_reading_its_file() {
+    let dir = scratch("lazy-installed");
+    let file = precept_tests::sleeper_build(7, "sleeper-7", true, &dir.join("builds"));
+    let added = precept_run_in(&dir, &["plugin", "add", file.to_str().unwrap()]);
+    assert!(added.status.success(), "{added:?}");
+    let home = dir.join(".local/share/precept-run/plugins");
+    let record = std::fs::read_to_string(home.join("installed.toml")).unwrap();
+    assert!(record.contains("[plugin.lazy]"), "{record}");
+    assert!(record.contains("wake-up-7"), "{record}");
+
+    // Its file is not read at start: unreadable, nothing is said until
+    // its command runs.
+    let installed = home.join("sleeper-7.wasm");
+    let bytes = std::fs::read(&installed).unwrap();
+    std::fs::write(&installed, b"not read").unwrap();
+    let output = precept_run_in(&dir, &["dispatch", "x"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(!text(&output.stdout).contains(SETUP_LINE), "{output:?}");
+    let output = precept_run_in(&dir, &["nap-7"]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: plugin 'sleeper-7'"), "{stderr}");
+
+    // Its own bytes again: checked against its record when it loads.
+    std::fs::write(&installed, &bytes).unwrap();
+    let output = precept_run_in(&dir, &["nap-7", "--minutes", "4"]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.matches(SETUP_LINE).count(), 1, "{stdout}");
+    assert!(stdout.contains("sleeper: nap-7 for 4 minutes"), "{stdout}");
+}

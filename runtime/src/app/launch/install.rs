@@ -522,6 +522,7 @@ pub(crate) fn place(
         declares: checked.manifest.capabilities.describe(),
         grants: grants.0,
         granted: grants.1,
+        lazy: checked.manifest.lazy,
         identity: checked.manifest.identity,
     })
 }

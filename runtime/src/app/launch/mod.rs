@@ -179,6 +179,7 @@ impl App {
             path: path.clone(),
             rename: None,
             grants: Grants::default(),
+            recorded: None,
         };
         let mut items: Vec<ToLoad> = paths.iter().map(as_named).collect();
         items.extend(installed);
@@ -293,6 +294,7 @@ impl App {
                 path: installed::file_in(&home, &plugin.name),
                 rename: Some(plugin.name.clone()),
                 grants,
+                recorded: plugin.lazy.clone(),
             });
         }
         self.launch.locks.installed = Some(Arc::new(Lock {
