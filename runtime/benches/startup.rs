@@ -154,6 +154,7 @@ fn hundred_plugins(c: &mut Criterion) {
         run_in(at, &["trust"]);
     }
     std::fs::create_dir_all(&empty).unwrap();
+    std::fs::create_dir_all(&installed).unwrap();
     for n in 0..100 {
         let file = lazy.join(format!("plugins/sleeper-{n}.wasm"));
         run_in(

@@ -152,14 +152,20 @@ fn publish(file: &str, reference: &str) -> String {
         .expect("publish")
 }
 
-/// What the plugin home holds besides its lock: files, and recorded names.
+/// What the plugin home holds besides its lock and its record (with the
+/// record's index): files, and recorded names.
 fn installed(dir: &Path) -> (Vec<String>, Vec<String>) {
     let home = home(dir);
     let mut files: Vec<String> = std::fs::read_dir(&home)
         .map(|entries| {
             entries
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n != ".lock" && n != "installed.toml")
+                .filter(|n| {
+                    !matches!(
+                        n.as_str(),
+                        ".lock" | "installed.toml" | "installed.index.json"
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
