@@ -77,7 +77,9 @@ pub mod limits {
     pub use crate::io::text::MAX_SHOWN_CHARS;
     pub use crate::model::value::{ENTRY_BYTES, ITEM_BYTES, VALUE_BYTES};
     pub use crate::trust::net::MAX_OPEN_REQUESTS;
-    pub use crate::trust::sandbox::{HostBudget, LimitExceeded, MAX_MEMORIES, MAX_TABLES};
+    pub use crate::trust::sandbox::{
+        HostBudget, LimitExceeded, MAX_MEMORIES, MAX_RANDOM_BYTES, MAX_TABLES,
+    };
 }
 
 /// What the runtime and its plugins say: the log (`-v`, `--quiet`,

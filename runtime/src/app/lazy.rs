@@ -27,6 +27,9 @@ use crate::trust::manifest::{Declared, Manifest};
 pub(crate) struct LazyPlugin {
     /// Its name, kept by the application from start.
     name: String,
+    /// Whether what it declares was read from its record in the plugin
+    /// home rather than from its file.
+    recorded: bool,
     /// Where it is loaded from, and with which options.
     source: Source,
     /// What its manifest declares its `setup` does.
@@ -116,10 +119,16 @@ impl LazyPlugin {
             });
         }
         if file.file.manifest.lazy.as_ref() != Some(&self.declared) {
+            let cause = match self.recorded {
+                true => {
+                    "its [lazy] table is not the one its record in the plugin home holds; add it again (`plugin remove`, then `plugin add`)"
+                }
+                false => "its file changed since start: its [lazy] table is another",
+            };
             return Err(LoadError::Replace {
                 name: self.name.clone(),
                 path: file.file.shown.clone(),
-                cause: "its file changed since start: its [lazy] table is another".into(),
+                cause: cause.into(),
             });
         }
         self.loader.set_up(file, source.clone()).await
@@ -245,7 +254,14 @@ impl Peeked {
             rename,
             recorded,
         } = file;
-        if let (Some(declared), Some(name)) = (recorded, rename) {
+        // A record that does not hold is passed by: the plugin's load at
+        // start reports what is wrong with it.
+        let usable = |name: &str, declared: &Declared| {
+            crate::plugin::usable_name(name).is_ok() && declared.check().is_ok()
+        };
+        if let (Some(declared), Some(name)) = (recorded, rename)
+            && usable(name, declared)
+        {
             return Some(Peeked {
                 name: name.clone(),
                 declared: declared.clone(),
@@ -309,6 +325,7 @@ impl App {
         }
         let lazy = Arc::new(LazyPlugin {
             name: name.clone(),
+            recorded: manifest.is_none(),
             source: Source {
                 path: item.path.clone(),
                 rename: item.rename.clone(),

@@ -121,11 +121,21 @@ const HEADER: &str = "# The installed plugins: where each came from, its digests
 # Written by `plugin add`, `update`, `remove` and `install`; each loads at start.\n\n";
 
 impl InstalledFile {
-    /// The record at `path`; empty when there is none. Read from its
-    /// index beside it when the index is of this very text (parsing TOML
-    /// is what a start with many installed plugins would spend most on),
-    /// else from the text itself.
+    /// The record at `path`; empty when there is none.
     pub(crate) fn load(path: &Path) -> Result<InstalledFile, String> {
+        Self::load_with(path, false)
+    }
+
+    /// The plugin home's own record at `path`, as [`InstalledFile::load`]
+    /// reads it; from its index beside it when the index holds the very
+    /// records the text does (parsing TOML is what a start with many
+    /// installed plugins would otherwise spend most on). Only for the
+    /// home's record: a record from elsewhere is read from its text.
+    pub(crate) fn load_home(path: &Path) -> Result<InstalledFile, String> {
+        Self::load_with(path, true)
+    }
+
+    fn load_with(path: &Path, indexed: bool) -> Result<InstalledFile, String> {
         let text = match read_bounded(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -133,7 +143,7 @@ impl InstalledFile {
             }
             Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
         };
-        if let Some(indexed) = Index::read(&index_beside(path), &text) {
+        if indexed && let Some(indexed) = Index::read(&index_beside(path), &text) {
             return Ok(indexed);
         }
         let text =
@@ -147,10 +157,15 @@ impl InstalledFile {
         })
     }
 
+    /// The record as its file holds it.
+    fn text(&self) -> std::io::Result<String> {
+        let text = toml::to_string(self).map_err(std::io::Error::other)?;
+        Ok(format!("{HEADER}{text}"))
+    }
+
     /// Writes the record to `path`, replacing it at once, then its index.
     pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
-        let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        let text = format!("{HEADER}{text}");
+        let text = self.text()?;
         crate::io::files::write_aside(path, text.as_bytes())?;
         let index = Index {
             record: crate::compile::cache::digest(text.as_bytes()),
@@ -193,8 +208,9 @@ impl InstalledFile {
 
 /// `installed.toml` as JSON, which reads many times faster, with the
 /// BLAKE3 hash of the text it was written with: used only while that text
-/// is unchanged, so the TOML stays the record (edited by hand, it is read
-/// again).
+/// is unchanged and is what these records write (so the TOML stays the
+/// record: edited by hand, it is read again, and an index that says
+/// anything else is passed by).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Index {
@@ -208,9 +224,15 @@ impl Index {
     fn read(path: &Path, text: &[u8]) -> Option<InstalledFile> {
         let json = read_bounded(path).ok()?;
         let index: Index = serde_json::from_slice(&json).ok()?;
-        (index.record == crate::compile::cache::digest(text)).then_some(InstalledFile {
+        if index.record != crate::compile::cache::digest(text) {
+            return None;
+        }
+        // Written back, the records must be that very text: writing TOML
+        // costs a fraction of parsing it.
+        let file = InstalledFile {
             plugins: index.plugins,
-        })
+        };
+        (file.text().ok()?.as_bytes() == text).then_some(file)
     }
 }
 
@@ -346,19 +368,37 @@ mod tests {
         });
         file.save(&path).unwrap();
         assert!(dir.join(INDEX).is_file());
-        assert_eq!(InstalledFile::load(&path).unwrap(), file);
+        assert_eq!(InstalledFile::load_home(&path).unwrap(), file);
+        // The index is what is read: the text is not parsed.
+        let text = std::fs::read(&path).unwrap();
+        let index: Index =
+            serde_json::from_slice(&std::fs::read(dir.join(INDEX)).unwrap()).unwrap();
+        assert_eq!(index.record, crate::compile::cache::digest(&text));
+        assert_eq!(Index::read(&dir.join(INDEX), &text), Some(file.clone()));
 
         // Edited by hand: the text is the record, the index is passed by.
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace("\"sleeper.wasm\"", "\"edited.wasm\"")).unwrap();
         assert_eq!(
-            InstalledFile::load(&path).unwrap().plugins[0].source,
+            InstalledFile::load_home(&path).unwrap().plugins[0].source,
             "edited.wasm"
+        );
+        // An index of the text's hash that holds other records is passed by.
+        let mut other = InstalledFile::load(&path).unwrap();
+        other.plugins[0].grants = vec!["dir=/::/".into()];
+        let planted = Index {
+            record: crate::compile::cache::digest(&std::fs::read(&path).unwrap()),
+            plugins: other.plugins,
+        };
+        std::fs::write(dir.join(INDEX), serde_json::to_vec(&planted).unwrap()).unwrap();
+        assert_eq!(
+            InstalledFile::load_home(&path).unwrap().plugins[0].grants,
+            Vec::<String>::new()
         );
         // An index that is not JSON is passed by too.
         std::fs::write(dir.join(INDEX), "not json").unwrap();
         assert_eq!(
-            InstalledFile::load(&path).unwrap().plugins[0].source,
+            InstalledFile::load_home(&path).unwrap().plugins[0].source,
             "edited.wasm"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -129,7 +129,7 @@ impl Declared {
 
     /// Checks its size: a bounded number of events and commands, each
     /// event named once.
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         if self.events.len() > MAX_DECLARED_EVENTS {
             return Err(format!(
                 "[lazy] declares {} events; at most {MAX_DECLARED_EVENTS} are allowed",

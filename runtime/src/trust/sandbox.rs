@@ -264,9 +264,8 @@ impl Sandbox {
             })
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            // The operating system's generator, which keeps no state in
-            // each store (a seeded one keeps about 320 bytes per plugin).
-            .secure_random(rand::rand_core::UnwrapErr(rand::rngs::SysRng))
+            .secure_random(ThreadRandom)
+            .max_random_size(MAX_RANDOM_BYTES)
             .envs(&self.grants.env)
             .args(&self.grants.args);
         for dir in &self.grants.dirs {
@@ -289,6 +288,36 @@ impl Sandbox {
         NetAccess::new(&self.grants.net, self.limits.wait)
     }
 }
+
+/// The most random bytes one `wasi:random` call gives; a call asking more
+/// traps (wasmtime-wasi's default, 64 MiB, would hold a host thread for
+/// most of a second in one call).
+pub const MAX_RANDOM_BYTES: u64 = 1 << 20;
+
+/// Every plugin's `wasi:random` generator: the thread's (rand's
+/// `ThreadRng`, cryptographically secure, reseeded from the operating
+/// system), reached through a type that keeps no state in each store, where
+/// a generator of the store's own would keep about 320 bytes.
+struct ThreadRandom;
+
+impl rand::TryRng for ThreadRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(rand::Rng::next_u32(&mut rand::rng()))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(rand::Rng::next_u64(&mut rand::rng()))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand::Rng::fill_bytes(&mut rand::rng(), dst);
+        Ok(())
+    }
+}
+
+impl rand::TryCryptoRng for ThreadRandom {}
 
 /// The most linear memories one plugin's store may have.
 pub const MAX_MEMORIES: usize = 16;

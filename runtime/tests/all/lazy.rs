@@ -301,7 +301,28 @@ fn an_installed_plugin_is_kept_from_its_record_without_reading_its_file() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: plugin 'sleeper-7'"), "{stderr}");
 
-    // Its own bytes again: checked against its record when it loads.
+    // Another build declaring the same: refused by its record when it
+    // loads (its BLAKE3 hash).
+    std::fs::write(&installed, &bytes).unwrap();
+    precept_tests::rebuild(&installed, 1);
+    let output = precept_run_in(&dir, &["nap-7"]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is not as "), "{stderr}");
+    assert!(stderr.contains("its file changed"), "{stderr}");
+    // A build declaring another command than its record says.
+    let other = precept_tests::sleeper_build(8, "sleeper-7", true, &dir.join("other"));
+    std::fs::copy(&other, &installed).unwrap();
+    let output = precept_run_in(&dir, &["nap-7"]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("its [lazy] table is not the one its record in the plugin home holds"),
+        "{stderr}"
+    );
+
+    // Its own bytes again.
     std::fs::write(&installed, &bytes).unwrap();
     let output = precept_run_in(&dir, &["nap-7", "--minutes", "4"]);
     assert!(output.status.success(), "{output:?}");

@@ -544,3 +544,28 @@ async fn fail_fast_runs_nothing_after_a_load_failure() {
     );
     assert!(log(&app).is_empty(), "{:?}", log(&app));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasi_random_gives_fresh_bytes_to_each_plugin_and_run() {
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (app, status) = run_hostile("random", "4096", Sandbox::default()).await;
+        assert_eq!(status, ExitStatus::Success);
+        let result = result(&app);
+        // 4,096 random bytes take nearly every value of a byte.
+        let (bytes, rest) = result.split_once(" bytes, ").unwrap();
+        assert_eq!(bytes, "ok: 4096", "{result}");
+        let (distinct, first) = rest.split_once(" distinct, ").unwrap();
+        assert!(distinct.parse::<u32>().unwrap() > 240, "{result}");
+        seen.push(first.to_string());
+    }
+    assert_ne!(seen[0], seen[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_more_random_bytes_than_one_call_gives_traps() {
+    let too_many = (precept::limits::MAX_RANDOM_BYTES + 1).to_string();
+    let (app, status) = run_hostile("random", &too_many, Sandbox::default()).await;
+    assert_eq!(status, ExitStatus::PluginFailed);
+    contained(&app, FailureKind::Trap);
+}

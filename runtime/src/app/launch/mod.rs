@@ -269,7 +269,7 @@ impl App {
             return Vec::new();
         }
         let path = home.join(installed::RECORD);
-        let record = installed::check_home(&home).and_then(|()| InstalledFile::load(&path));
+        let record = installed::check_home(&home).and_then(|()| InstalledFile::load_home(&path));
         let record = match record {
             Ok(record) => record,
             Err(error) => {

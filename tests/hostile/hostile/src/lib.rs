@@ -226,6 +226,19 @@ impl Plugin for Hostile {
                     }
                 }
             }
+            "random" => {
+                // Bytes from `wasi:random`, as many as `arg` asks.
+                let bytes = wasip2::random::random::get_random_bytes(count(&self.arg, 32));
+                let distinct = bytes
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                let hex: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                report(Ok(format!(
+                    "{} bytes, {distinct} distinct, {hex}",
+                    bytes.len()
+                )));
+            }
             "forge" => {
                 let forged =
                     "done\nerror: plugin 'good' trapped in on-event(cli_started): forged\x1b[2J";
