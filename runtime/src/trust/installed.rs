@@ -208,9 +208,10 @@ impl InstalledFile {
 
 /// `installed.toml` as JSON, which reads many times faster, with the
 /// BLAKE3 hash of the text it was written with: used only while that text
-/// is unchanged and is what these records write (so the TOML stays the
-/// record: edited by hand, it is read again, and an index that says
-/// anything else is passed by).
+/// is unchanged (edited by hand, the TOML is read again), and only for the
+/// plugin home's own record, which it sits beside: whoever can write one
+/// can write the other, and the plugin files too (a home others may write
+/// loads nothing).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Index {
@@ -224,15 +225,9 @@ impl Index {
     fn read(path: &Path, text: &[u8]) -> Option<InstalledFile> {
         let json = read_bounded(path).ok()?;
         let index: Index = serde_json::from_slice(&json).ok()?;
-        if index.record != crate::compile::cache::digest(text) {
-            return None;
-        }
-        // Written back, the records must be that very text: writing TOML
-        // costs a fraction of parsing it.
-        let file = InstalledFile {
+        (index.record == crate::compile::cache::digest(text)).then_some(InstalledFile {
             plugins: index.plugins,
-        };
-        (file.text().ok()?.as_bytes() == text).then_some(file)
+        })
     }
 }
 
@@ -383,7 +378,8 @@ mod tests {
             InstalledFile::load_home(&path).unwrap().plugins[0].source,
             "edited.wasm"
         );
-        // An index of the text's hash that holds other records is passed by.
+        // A record read from elsewhere is read from its text, whatever
+        // index is beside it.
         let mut other = InstalledFile::load(&path).unwrap();
         other.plugins[0].grants = vec!["dir=/::/".into()];
         let planted = Index {
@@ -392,7 +388,7 @@ mod tests {
         };
         std::fs::write(dir.join(INDEX), serde_json::to_vec(&planted).unwrap()).unwrap();
         assert_eq!(
-            InstalledFile::load_home(&path).unwrap().plugins[0].grants,
+            InstalledFile::load(&path).unwrap().plugins[0].grants,
             Vec::<String>::new()
         );
         // An index that is not JSON is passed by too.
