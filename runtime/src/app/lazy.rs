@@ -58,7 +58,7 @@ impl LazyPlugin {
     /// places it held and its commands replace those it declared, then
     /// what its `setup` asked is carried out. `None` when it could not be
     /// loaded: that is reported in one line and counted, and its places
-    /// and commands go.
+    /// go (its commands stay, and say it could not be loaded).
     pub(crate) async fn woken(self: Arc<Self>) -> Option<Arc<Plugin>> {
         let mut state = self.state.lock().await;
         match &*state {
@@ -109,7 +109,7 @@ impl LazyPlugin {
         let source = &self.source;
         let file = super::registry::read_file(&source.path, source.rename.as_deref()).await?;
         if file.file.name != self.name {
-            return Err(LoadError::Replace {
+            return Err(LoadError::Manifest {
                 name: self.name.clone(),
                 path: file.file.shown.clone(),
                 cause: format!(
@@ -125,7 +125,7 @@ impl LazyPlugin {
                 }
                 false => "its file changed since start: its [lazy] table is another",
             };
-            return Err(LoadError::Replace {
+            return Err(LoadError::Manifest {
                 name: self.name.clone(),
                 path: file.file.shown.clone(),
                 cause: cause.into(),
