@@ -270,20 +270,22 @@ impl Peeked {
             });
         }
         let rename = rename.as_deref();
+        let (name, manifest) = PluginFile::peek(path, rename).ok()?;
+        let declared = manifest.lazy.clone()?;
+        // Pinned by a lockfile or record: read whole and hashed, to check
+        // it now (a plugin that declares nothing is hashed by its load).
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let (name, manifest, pinned) = match locks.lock_for(&absolute) {
-            None => {
-                let (name, manifest) = PluginFile::peek(path, rename).ok()?;
-                (name, manifest, None)
-            }
-            Some(_) => {
-                let file = PluginFile::read_now(path, rename).ok()?;
-                (file.name.clone(), file.manifest.clone(), Some(file))
-            }
+        let pinned = match locks.lock_for(&absolute) {
+            None => None,
+            Some(_) => Some(PluginFile::read_now(path, rename).ok()?),
+        };
+        let (name, manifest) = match &pinned {
+            Some(file) => (file.name.clone(), file.manifest.clone()),
+            None => (name, manifest),
         };
         Some(Peeked {
             name,
-            declared: manifest.lazy.clone()?,
+            declared,
             manifest: Some(manifest),
             pinned,
         })
