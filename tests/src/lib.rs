@@ -55,7 +55,17 @@ pub fn copy_with_manifest(
     manifest: &str,
     dir: &std::path::Path,
 ) -> std::path::PathBuf {
-    let mut bytes = std::fs::read(component).unwrap();
+    write_with_manifest(std::fs::read(component).unwrap(), name, manifest, dir)
+}
+
+/// Writes `bytes`, a component, into `dir` as `NAME.wasm`, with a
+/// `precept-manifest` section of its own: see [`copy_with_manifest`].
+fn write_with_manifest(
+    mut bytes: Vec<u8>,
+    name: &str,
+    manifest: &str,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
     let text = format!("[plugin]\nname = {name:?}\n{manifest}");
     let section = b"precept-manifest";
     // A custom section: id 0, its size, then its name and contents, each
@@ -110,17 +120,7 @@ pub fn sleeper_build(
     let declared = format!(
         "[lazy]\nevents = [\"wake-up-{n}\"]\ncommands = [{{ name = \"nap-{n}\", help = \"Take a nap\", args = [{{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }}] }}]\n"
     );
-    let built = dir.join(format!("{name}.build"));
-    std::fs::create_dir_all(dir).unwrap();
-    replace(&built, &bytes);
-    let path = copy_with_manifest(
-        built.to_str().unwrap(),
-        name,
-        if lazy { &declared } else { "" },
-        dir,
-    );
-    std::fs::remove_file(&built).unwrap();
-    path
+    write_with_manifest(bytes, name, if lazy { &declared } else { "" }, dir)
 }
 
 /// Writes `count` builds of `sleeper` into `dir/plugins`, `sleeper-N`

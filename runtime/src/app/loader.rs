@@ -28,7 +28,6 @@ use crate::trust::sandbox::DirGrant;
 
 /// What loading a plugin needs of its application: shared handles, and
 /// the settings of the run, taken when it is made.
-#[derive(Clone)]
 pub(crate) struct Loader {
     /// The engine plugins are compiled for.
     pub(crate) engine: Arc<PluginEngine>,

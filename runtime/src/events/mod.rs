@@ -473,14 +473,7 @@ impl Events {
     /// ends its other subscriptions. The requests themselves are carried
     /// out afterwards.
     pub(crate) fn resubscribe(&self, plugin: &Arc<Plugin>, requests: &Requests) {
-        let mut subscribed = std::collections::HashSet::new();
-        for request in requests.iter() {
-            match request {
-                HostOp::Subscribe(name) => subscribed.insert(name.as_str()),
-                HostOp::Unsubscribe(name) => subscribed.remove(name.as_str()),
-                _ => false,
-            };
-        }
+        let subscribed = requests.subscribed();
         let mut table = self.inner.table.lock().unwrap();
         table.edit(
             None,

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{Entry, Events, Subscriber};
-use crate::host::requests::{HostOp, Requests};
+use crate::host::requests::Requests;
 use crate::plugin::Plugin;
 
 /// A plugin not loaded yet, which the dispatcher wakes when one of its
@@ -44,14 +44,7 @@ impl Events {
         plugin: Option<&Arc<Plugin>>,
         requests: &Requests,
     ) {
-        let mut subscribed = std::collections::HashSet::new();
-        for request in requests.iter() {
-            match request {
-                HostOp::Subscribe(name) => subscribed.insert(name.as_str()),
-                HostOp::Unsubscribe(name) => subscribed.remove(name.as_str()),
-                _ => false,
-            };
-        }
+        let subscribed = requests.subscribed();
         let mut table = self.inner.table.lock().unwrap();
         table.edit(
             None,

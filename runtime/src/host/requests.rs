@@ -273,6 +273,19 @@ impl Requests {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &HostOp> {
         self.ops.iter().map(|(op, _)| op)
     }
+
+    /// The event names these requests leave subscribed, applied in order.
+    pub(crate) fn subscribed(&self) -> std::collections::HashSet<&str> {
+        let mut subscribed = std::collections::HashSet::new();
+        for request in self.iter() {
+            match request {
+                HostOp::Subscribe(name) => subscribed.insert(name.as_str()),
+                HostOp::Unsubscribe(name) => subscribed.remove(name.as_str()),
+                _ => false,
+            };
+        }
+        subscribed
+    }
 }
 
 #[cfg(test)]

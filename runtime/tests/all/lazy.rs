@@ -251,12 +251,8 @@ fn fail_fast_and_a_new_lockfile_load_every_plugin_at_start() {
 #[test]
 fn a_lockfile_that_pins_it_is_checked_at_start_though_nothing_needs_it() {
     let dir = scratch("lazy-locked");
-    let plugin = precept_tests::copy_with_manifest(
-        precept_tests::SLEEPER,
-        "sleeper",
-        "[lazy]\nevents = [\"wake-up\"]\ncommands = [{ name = \"nap\", help = \"Take a nap\", args = [{ name = \"minutes\", help = \"How long\", kind = \"integer\", default = \"5\" }] }]\n",
-        &dir,
-    );
+    let plugin = dir.join("sleeper.wasm");
+    std::fs::copy(precept_tests::SLEEPER, &plugin).unwrap();
     std::fs::write(dir.join("precept.toml"), "plugins = [\"sleeper.wasm\"]\n").unwrap();
     assert!(precept_run_in(&dir, &["trust"]).status.success());
     assert!(precept_run_in(&dir, &["lock"]).status.success());
