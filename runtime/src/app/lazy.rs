@@ -14,6 +14,7 @@ use super::launch::Locks;
 use super::loader::Loader;
 use super::registry::{Source, ToLoad};
 use super::{App, AppCommand, BoxFuture, Runner};
+use crate::compile::cache::CompileCache;
 use crate::events::Sleeper;
 use crate::host::requests::{HostOp, Requests};
 use crate::io::logging;
@@ -107,7 +108,9 @@ impl LazyPlugin {
     /// Reads, checks, loads and sets up the plugin, as at start.
     async fn load(&self) -> Result<super::loader::Candidate, LoadError> {
         let source = &self.source;
-        let file = super::registry::read_file(&source.path, source.rename.as_deref()).await?;
+        let cache = self.loader.policy.cache.clone();
+        let file =
+            super::registry::read_file(&source.path, source.rename.as_deref(), cache).await?;
         if file.file.name != self.name {
             return Err(LoadError::Manifest {
                 name: self.name.clone(),
@@ -222,9 +225,14 @@ pub(crate) struct Peeked {
 }
 
 impl Peeked {
-    /// [`Peeked::read`] for each of `files`, in order, on every core.
-    pub(crate) fn read_all(files: &[ToPeek], locks: &Locks) -> Vec<Option<Peeked>> {
-        let read = |file: &ToPeek| Peeked::read(file, locks);
+    /// [`Peeked::read`] for each of `files`, in order, on every core;
+    /// `cache` remembers the hashes of files that are hashed.
+    pub(crate) fn read_all(
+        files: &[ToPeek],
+        locks: &Locks,
+        cache: Option<&CompileCache>,
+    ) -> Vec<Option<Peeked>> {
+        let read = |file: &ToPeek| Peeked::read(file, locks, cache);
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = files.len().div_ceil(cores).max(MIN_PEEKS_PER_THREAD);
         if files.len() <= chunk {
@@ -248,7 +256,7 @@ impl Peeked {
     /// its file is read for its manifest, and read whole and hashed when
     /// one of `locks` pins it. `None`: it is to be loaded at start (it
     /// declares nothing, or cannot be read, which its load reports).
-    fn read(file: &ToPeek, locks: &Locks) -> Option<Peeked> {
+    fn read(file: &ToPeek, locks: &Locks, cache: Option<&CompileCache>) -> Option<Peeked> {
         let ToPeek {
             path,
             rename,
@@ -277,7 +285,7 @@ impl Peeked {
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let pinned = match locks.lock_for(&absolute) {
             None => None,
-            Some(_) => Some(PluginFile::read_now(path, rename).ok()?),
+            Some(_) => Some(PluginFile::read_now(path, rename, cache).ok()?),
         };
         let (name, manifest) = match &pinned {
             Some(file) => (file.name.clone(), file.manifest.clone()),

@@ -287,7 +287,7 @@ pub(crate) struct ToLoad {
 impl App {
     /// The compile cache, opened at its first use; `None` without a cache
     /// directory, or when it is refused.
-    fn cache(&self) -> Option<Arc<CompileCache>> {
+    pub(super) fn cache(&self) -> Option<Arc<CompileCache>> {
         let dir = self.cache_dir.as_deref()?;
         let opened = self.cache.get_or_init(|| {
             CompileCache::open(dir)
@@ -387,8 +387,8 @@ impl App {
         let peeked = match lazily {
             true => {
                 let files: Vec<_> = items.iter().map(ToPeek::from).collect();
-                let locks = self.launch.locks.clone();
-                let peeking = move || Peeked::read_all(&files, &locks);
+                let (locks, cache) = (self.launch.locks.clone(), self.cache());
+                let peeking = move || Peeked::read_all(&files, &locks, cache.as_deref());
                 match tokio::task::spawn_blocking(peeking).await {
                     Ok(peeked) => peeked,
                     Err(error) => std::panic::resume_unwind(error.into_panic()),
@@ -492,7 +492,7 @@ impl App {
     ) -> Result<Arc<Plugin>, LoadError> {
         // Before reading: a change from here on is seen by `--watch`.
         let stamp = if self.watch { stamp(path) } else { None };
-        let file = read_file(path, rename).await?;
+        let file = read_file(path, rename, self.cache()).await?;
         let (name, shown) = (file.file.name.clone(), file.file.shown.clone());
         // Names that differ only by case would share a data directory on a
         // case-insensitive file system: one name, however it is written.
@@ -578,10 +578,15 @@ pub(crate) struct ReadFile {
     pub(crate) profile: LoadProfile,
 }
 
-/// Reads the plugin file at `path`, named `rename` if given.
-pub(crate) async fn read_file(path: &Path, rename: Option<&str>) -> Result<ReadFile, LoadError> {
+/// Reads the plugin file at `path`, named `rename` if given, its hash
+/// remembered in `cache` while the file is unchanged.
+pub(crate) async fn read_file(
+    path: &Path,
+    rename: Option<&str>,
+    cache: Option<Arc<CompileCache>>,
+) -> Result<ReadFile, LoadError> {
     let reading = Instant::now();
-    let file = PluginFile::read(path, rename).await?;
+    let file = PluginFile::read(path, rename, cache).await?;
     let profile = LoadProfile {
         plugin: file.name.clone(),
         read: reading.elapsed(),

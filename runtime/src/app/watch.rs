@@ -201,7 +201,8 @@ impl App {
             return Ok(None);
         };
         source.stamp = stamp(&source.path);
-        let file = registry::read_file(&source.path, source.rename.as_deref()).await?;
+        let file =
+            registry::read_file(&source.path, source.rename.as_deref(), self.cache()).await?;
         if file.file.digest() == current.digest() {
             return Ok(None);
         }

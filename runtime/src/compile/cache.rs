@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use wasmtime::component::Component;
 
+use super::seen::{Before, Kind, Seen};
 use crate::io::files::{self, Exposed};
 
 /// A component file as seen before compiling it: its first bytes, for
@@ -43,18 +44,36 @@ pub(crate) const MAX_COMPONENT_BYTES: u64 = 1 << 30;
 /// Hashes the file at `path`, mapped and on every core, and gives its bytes
 /// to `look` while they are mapped. This runs at every start, so it stays
 /// cheap for components of many megabytes (Python, JavaScript): the file is
-/// read into memory only when it has to be compiled. Only a regular file of
-/// at most [`MAX_COMPONENT_BYTES`] is read.
+/// read into memory only when it has to be compiled, and `cache`, when
+/// given, remembers its hash while the file is unchanged (see
+/// [`super::seen`]): only the pages `look` reads are read then. Only a
+/// regular file of at most [`MAX_COMPONENT_BYTES`] is read.
 pub(crate) fn fingerprint<T>(
     path: &Path,
+    cache: Option<&CompileCache>,
     look: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<(Fingerprint, T)> {
-    mapped(path, |bytes| {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update_rayon(bytes);
+    let absolute = std::path::absolute(path)?;
+    let file = open_component(path)?;
+    let before = cache.and_then(|_| Before::of(&file));
+    let remembered = cache
+        .zip(before.as_ref())
+        .and_then(|(cache, before)| cache.seen.recall(Kind::Content, &absolute, before));
+    map(&file, |bytes| {
+        let hash = remembered.unwrap_or_else(|| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update_rayon(bytes);
+            let hash = hasher.finalize();
+            if let (Some(cache), Some(before)) = (cache, &before) {
+                cache
+                    .seen
+                    .remember(Kind::Content, &absolute, &file, before, &hash);
+            }
+            hash
+        });
         let fingerprint = Fingerprint {
             header: bytes[..bytes.len().min(8)].to_vec(),
-            digest: hasher.finalize().to_hex().to_string(),
+            digest: hash.to_hex().to_string(),
         };
         (fingerprint, look(bytes))
     })
@@ -64,6 +83,12 @@ pub(crate) fn fingerprint<T>(
 /// hashing them: only the pages `look` reads are read. The same checks as
 /// [`fingerprint`]: a regular file of at most [`MAX_COMPONENT_BYTES`].
 pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
+    map(&open_component(path)?, look)
+}
+
+/// Opens the file at `path` when it is a regular file of at most
+/// [`MAX_COMPONENT_BYTES`].
+fn open_component(path: &Path) -> std::io::Result<std::fs::File> {
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -75,13 +100,18 @@ pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::
             MAX_COMPONENT_BYTES >> 20
         )));
     }
+    Ok(file)
+}
+
+/// Gives the bytes of `file`, mapped, to `look`.
+fn map<T>(file: &std::fs::File, look: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
     // SAFETY: the mapping lives only for this function. A file truncated
     // meanwhile by another process can fault, as any mapped read can; the
     // bytes are hashed once and everything compiled later is hashed again.
-    let mapped = if metadata.len() == 0 {
+    let mapped = if file.metadata()?.len() == 0 {
         None
     } else {
-        Some(unsafe { memmap2::Mmap::map(&file)? })
+        Some(unsafe { memmap2::Mmap::map(file)? })
     };
     Ok(look(mapped.as_deref().unwrap_or_default()))
 }
@@ -123,6 +153,7 @@ pub(crate) enum CacheError {
 pub(crate) struct CompileCache {
     root: PathBuf,
     key: [u8; blake3::KEY_LEN],
+    seen: Seen,
 }
 
 impl CompileCache {
@@ -144,12 +175,18 @@ impl CompileCache {
         Ok(CompileCache {
             root: root.to_path_buf(),
             key,
+            seen: Seen::new(root, key),
         })
     }
 
     /// The cache's directory.
     pub(crate) fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The hashes it remembers by file identity.
+    pub(crate) fn seen(&self) -> &Seen {
+        &self.seen
     }
 
     /// The directory of the entries `engine` can use: one per wasmtime
@@ -174,10 +211,32 @@ impl CompileCache {
         hasher.update(name.as_os_str().as_encoded_bytes());
         hasher.update(&[0]);
         match code {
-            Code::Bytes(bytes) => hasher.update(bytes),
-            Code::File => hasher.update_mmap_rayon(path)?,
+            Code::Bytes(bytes) => {
+                hasher.update(bytes);
+            }
+            Code::File(file) => {
+                map(file, |bytes| hasher.update_rayon(bytes))?;
+            }
         };
         Ok(hasher.finalize())
+    }
+
+    /// The tag of the entry at `path` as the file is now: remembered while
+    /// the file is unchanged since it was last hashed, else hashed.
+    fn entry_tag(&self, path: &Path) -> std::io::Result<blake3::Hash> {
+        let file = std::fs::File::open(path)?;
+        let before = Before::of(&file);
+        if let Some(tag) = before
+            .as_ref()
+            .and_then(|before| self.seen.recall(Kind::Tag, path, before))
+        {
+            return Ok(tag);
+        }
+        let tag = self.tag(path, Code::File(&file))?;
+        if let Some(before) = &before {
+            self.seen.remember(Kind::Tag, path, &file, before, &tag);
+        }
+        Ok(tag)
     }
 
     /// The component with `digest`, when it was compiled here before; `None`
@@ -196,7 +255,7 @@ impl CompileCache {
             tracing::debug!("{} has no tag; compiling again", path.display());
             return None;
         };
-        let matches = match self.tag(&path, Code::File) {
+        let matches = match self.entry_tag(&path) {
             Ok(tag) => blake3::Hash::from_slice(&stored).is_ok_and(|stored| stored == tag),
             Err(error) => return unusable(&path, &error.to_string()),
         };
@@ -265,14 +324,30 @@ impl CompileCache {
     }
 
     /// Writes the compiled component to `path` and its tag beside it, each
-    /// written aside and renamed into place.
+    /// written aside and renamed into place, the component synced to disk
+    /// first (see [`settle`]).
     fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
         let serialized = component.serialize().map_err(std::io::Error::other)?;
         let tag = self.tag(path, Code::Bytes(&serialized))?;
         files::create_dir(path.parent().expect("entries are in a directory"))?;
         files::write_aside(path, &serialized)?;
+        settle(path)?;
         files::write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
+}
+
+/// Writes the entry at `path` to disk and, on Linux, drops it from the page
+/// cache. The pages a large write leaves there are large folios, which the
+/// kernel maps whole (up to 2 MiB) at the first touch: every start would
+/// then count most of a Python component's 35 MB of compiled code as its
+/// memory. Read back on demand, only the pages a start touches are mapped.
+/// Synced, an entry is also never left empty by a crash.
+fn settle(path: &Path) -> std::io::Result<()> {
+    let entry = std::fs::File::open(path)?;
+    entry.sync_all()?;
+    #[cfg(target_os = "linux")]
+    rustix::fs::fadvise(&entry, 0, None, rustix::fs::Advice::DontNeed)?;
+    Ok(())
 }
 
 /// How often an entry's last use is written down: its tag's modification
@@ -298,11 +373,12 @@ pub(crate) fn last_used(tag: &Path) -> Option<SystemTime> {
     std::fs::metadata(tag).and_then(|m| m.modified()).ok()
 }
 
-/// What a tag covers: code in memory, or the entry's file as it is now.
+/// What a tag covers: code in memory, or the entry's file, open, as it is
+/// now.
 #[derive(Clone, Copy)]
 enum Code<'a> {
     Bytes(&'a [u8]),
-    File,
+    File(&'a std::fs::File),
 }
 
 /// Makes a new random key at `path`, unless another process just did: the

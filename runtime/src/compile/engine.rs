@@ -410,7 +410,11 @@ impl PluginEngine {
             for chunk in paths.chunks(per_thread) {
                 scope.spawn(move || {
                     for path in chunk {
-                        if let Ok((file, ())) = crate::compile::cache::fingerprint(path, |_| ()) {
+                        if let Ok((file, ())) = crate::compile::cache::fingerprint(
+                            path,
+                            policy.cache.as_deref(),
+                            |_| (),
+                        ) {
                             let _ = self.prepare(path, &file.digest, policy);
                         }
                     }

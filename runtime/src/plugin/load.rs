@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use wasmtime::Store;
 
 use super::{About, Instance, Loaded, Plugin, call};
+use crate::compile::cache::CompileCache;
 use crate::compile::engine::{CodePolicy, PluginEngine, PrepareError, Prepared};
 use crate::compile::profile::LoadProfile;
 use crate::host::HostState;
@@ -104,10 +105,15 @@ pub(crate) struct PluginFile {
 impl PluginFile {
     /// Reads and checks the file at `path`, off the executor (hashing a
     /// large component takes milliseconds); `rename` is the name the
-    /// application gives it instead of its own.
-    pub(crate) async fn read(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
+    /// application gives it instead of its own. `cache`, when given,
+    /// remembers the file's hash while the file is unchanged.
+    pub(crate) async fn read(
+        path: &Path,
+        rename: Option<&str>,
+        cache: Option<Arc<CompileCache>>,
+    ) -> Result<PluginFile, LoadError> {
         let (owned, rename) = (path.to_path_buf(), rename.map(str::to_string));
-        let read = move || PluginFile::read_now(&owned, rename.as_deref());
+        let read = move || PluginFile::read_now(&owned, rename.as_deref(), cache.as_deref());
         match tokio::task::spawn_blocking(read).await {
             Ok(file) => file,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
@@ -115,8 +121,12 @@ impl PluginFile {
     }
 
     /// [`PluginFile::read`], on this thread.
-    pub(crate) fn read_now(path: &Path, rename: Option<&str>) -> Result<PluginFile, LoadError> {
-        let read = crate::compile::cache::fingerprint(path, manifest::read);
+    pub(crate) fn read_now(
+        path: &Path,
+        rename: Option<&str>,
+        cache: Option<&CompileCache>,
+    ) -> Result<PluginFile, LoadError> {
+        let read = crate::compile::cache::fingerprint(path, cache, manifest::read);
         let (read, manifest) = read.map_err(|source| unreadable(path, source))?;
         let (name, manifest) = named(path, rename, &read.header, manifest)?;
         Ok(PluginFile {

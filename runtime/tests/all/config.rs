@@ -411,6 +411,10 @@ fn the_cache_directory_its_key_and_its_entries_are_private() {
     assert_eq!(mode(&entry), 0o600);
 }
 
+/// Longer than a file's last change must be old for the cache to remember
+/// its hash (`compile::seen`).
+const SETTLED: std::time::Duration = std::time::Duration::from_millis(1100);
+
 #[test]
 fn a_planted_cache_entry_is_compiled_again_never_mapped() {
     let dir = scratch("planted");
@@ -423,11 +427,26 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
         "--plugin",
         precept_tests::HELLO,
     ];
+    // Hello's entry checked once it is settled: its tag is remembered.
+    std::thread::sleep(SETTLED);
+    assert!(precept_run_in(&dir, &args).status.success());
+    assert!(cache.join("seen").read_dir().unwrap().count() >= 1);
 
     let plant = |entry: &Path| {
         std::fs::copy(entry, &hello).unwrap();
         std::fs::copy(entry.with_extension("tag"), hello.with_extension("tag")).unwrap();
     };
+
+    // Another entry of this cache written over hello's, whose remembered
+    // tag is kept: the file changed, so it is checked again.
+    std::fs::copy(cached_entry(&dir, &cache, precept_tests::NOOP), &hello).unwrap();
+    let output = precept_run_in(&dir, &args);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("not written by this cache"), "{stderr}");
+    assert!(
+        text(&output.stdout).contains("hello: cli_stopped"),
+        "{output:?}"
+    );
 
     // A valid compiled component and its tag, written by precept-run with
     // another key, planted where hello's entry is: the tag does not match.
@@ -464,6 +483,39 @@ fn a_planted_cache_entry_is_compiled_again_never_mapped() {
         text(&output.stderr).contains("mapped the compiled component"),
         "{output:?}"
     );
+}
+
+#[test]
+fn a_plugin_file_written_after_its_hash_was_remembered_is_hashed_again() {
+    let dir = scratch("remembered");
+    let cache = dir.join("cache");
+    let plugin = dir.join("plugin.wasm");
+    std::fs::copy(precept_tests::HELLO, &plugin).unwrap();
+    std::thread::sleep(SETTLED);
+    let args = [
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--plugin",
+        plugin.to_str().unwrap(),
+    ];
+    // The first start hashes the file and remembers its hash, the second
+    // uses it.
+    for _ in 0..2 {
+        let output = precept_run_in(&dir, &args);
+        assert!(
+            text(&output.stdout).contains("hello: cli_stopped"),
+            "{output:?}"
+        );
+    }
+    assert!(cache.join("seen").read_dir().unwrap().count() >= 1);
+
+    // Another component written into the same file: the code that runs is
+    // the file's, not what was compiled for the hash remembered.
+    std::fs::write(&plugin, std::fs::read(precept_tests::NOOP).unwrap()).unwrap();
+    let output = precept_run_in(&dir, &args);
+    assert!(output.status.success(), "{output:?}");
+    assert!(!text(&output.stdout).contains("hello"), "{output:?}");
+    assert_eq!(compiled_entries(&cache).len(), 2, "noop compiled");
 }
 
 #[test]

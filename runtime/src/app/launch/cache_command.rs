@@ -3,8 +3,9 @@
 //! more — entries of other wasmtime versions or settings, Winch's code of a
 //! component whose Cranelift code is there, files a process left half
 //! written — and entries not used for [`UNUSED_FOR`] (e.g. the builds of a
-//! plugin reloaded again and again with `--watch`); `clear` removes every
-//! entry (the key stays).
+//! plugin reloaded again and again with `--watch`), and the hashes
+//! remembered of files changed or gone since; `clear` removes every entry
+//! and remembered hash (the key stays).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use clap::{Arg, Command};
 use crate::app::{CommandError, Context};
 use crate::compile::cache::{CompileCache, ENTRY};
 use crate::compile::engine::{Compiler, PluginEngine};
+use crate::compile::seen::SEEN;
 
 /// A half-written file older than this belongs to a process that ended.
 const LEFT_BEHIND: Duration = Duration::from_secs(3600);
@@ -59,6 +61,7 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
             for engine in &dirs {
                 std::fs::remove_dir_all(&engine.path)?;
             }
+            cache.seen().clear()?;
             println!(
                 "cleared {}: {}, {}",
                 dir.display(),
@@ -68,6 +71,7 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
         }
         "prune" => {
             let (entries, bytes) = prune(&dirs)?;
+            cache.seen().prune()?;
             println!(
                 "pruned {}: {}, {}",
                 dir.display(),
@@ -111,7 +115,7 @@ fn engine_dirs(cache: &CompileCache) -> std::io::Result<Vec<EngineDir>> {
         let entry = entry?;
         // A symbolic link is never followed: only the cache's own
         // directories are looked into and pruned.
-        if !entry.file_type()?.is_dir() {
+        if !entry.file_type()?.is_dir() || entry.file_name() == SEEN {
             continue;
         }
         let path = entry.path();

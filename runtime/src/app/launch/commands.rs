@@ -237,8 +237,9 @@ fn parse_payload(matches: &ArgMatches) -> Result<Payload, CommandError> {
 async fn inspect(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("path").expect("required");
     // The same bounded read as a load: a regular file, at most 1 GiB.
-    let (_, manifest) = crate::compile::cache::fingerprint(path, crate::trust::manifest::read)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (_, manifest) =
+        crate::compile::cache::fingerprint(path, None, crate::trust::manifest::read)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let manifest = manifest?;
     let mut app = App::new("precept-inspect", env!("CARGO_PKG_VERSION"))?;
     app.catch_signals(false);

@@ -295,7 +295,7 @@ pub(crate) async fn check(
 ) -> Result<Checked, String> {
     let path = download.path.clone();
     let read = tokio::task::spawn_blocking(move || {
-        crate::compile::cache::fingerprint(&path, crate::trust::manifest::read)
+        crate::compile::cache::fingerprint(&path, None, crate::trust::manifest::read)
     })
     .await
     .map_err(|e| e.to_string())?;
