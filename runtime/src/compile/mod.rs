@@ -1,6 +1,7 @@
 //! Turning a component file into code that runs: the wasmtime engines and
 //! the linker, the compiled components kept in memory and on disk, the
-//! hashes remembered by file identity, the spinner while a large one compiles, and the start-up profile.
+//! hashes remembered by file identity, the spinner while a large one
+//! compiles, and the start-up profile.
 
 pub(crate) mod cache;
 pub(crate) mod engine;
