@@ -1,7 +1,8 @@
 //! The conformance plugin in every language (docs/CONFORMANCE.md), measured
 //! the same way: component size, first load (Cranelift compile), warm start
 //! of a whole `precept-run` process from the compiled-component cache, and
-//! the cost of one event (`conformance_tick`, which the plugin ignores).
+//! the cost of one event (`conformance_tick`, which the plugin ignores),
+//! and the peak memory of a warm start.
 //! Baselines in the same run: a native subscriber, and `precept-run` with
 //! no plugin.
 //!
@@ -75,9 +76,31 @@ fn run(args: &[&str]) {
     assert!(output.status.success(), "{output:?}");
 }
 
+/// The compile cache of this run's warm starts, filled once: each plugin
+/// started until Cranelift's code is in the cache (a large one is compiled
+/// by Winch for its first starts), then once more after a second, when the
+/// cache remembers the hashes of its file and of its compiled code (see
+/// `compile::seen`).
+fn warm_cache() -> &'static str {
+    static CACHE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = std::env::temp_dir().join(format!("precept-languages-{}", std::process::id()));
+        let cache = cache.to_str().unwrap().to_string();
+        for (_, path) in languages() {
+            for _ in 0..5 {
+                run(&["--cache-dir", &cache, "--plugin", path, "dispatch", "x"]);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        for (_, path) in languages() {
+            run(&["--cache-dir", &cache, "--plugin", path, "dispatch", "x"]);
+        }
+        cache
+    })
+}
+
 fn warm_start(c: &mut Criterion) {
-    let cache = std::env::temp_dir().join(format!("precept-languages-{}", std::process::id()));
-    let cache = cache.to_str().unwrap();
+    let cache = warm_cache();
     let mut group = c.benchmark_group("warm start");
     group.sample_size(20);
     group.bench_function("no plugin", |b| {
@@ -85,10 +108,69 @@ fn warm_start(c: &mut Criterion) {
     });
     for (language, path) in languages() {
         let args = ["--cache-dir", cache, "--plugin", path, "dispatch", "x"];
-        run(&args); // fills the cache
         group.bench_function(language, |b| b.iter(|| run(&args)));
     }
     group.finish();
+}
+
+/// GNU time, which reports the peak memory of the process it starts. A
+/// process started from this one would count this one's memory too (the
+/// kernel keeps a process's peak across `exec`): `precept-run` is started
+/// by this small one.
+const TIME: &str = "/usr/bin/time";
+
+/// The peak resident memory, in KiB, of a whole `precept-run` process run
+/// with `args`.
+fn peak_kib(args: &[&str]) -> u64 {
+    let output = Command::new(TIME)
+        .args(["-f", "%M", PRECEPT_RUN])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr.lines().last().unwrap().trim().parse().unwrap()
+}
+
+/// The median peak memory of 21 warm starts of each language's plugin and
+/// of no plugin, taken in turns.
+fn peak_memory(_: &mut Criterion) {
+    if !std::path::Path::new(TIME).exists() {
+        eprintln!("skipped peak memory: {TIME} (GNU time) is not installed");
+        return;
+    }
+    let cache = warm_cache();
+    let mut runs: Vec<(&str, Vec<&str>)> = vec![("no plugin", vec![])];
+    for (language, path) in languages() {
+        runs.push((language, vec!["--plugin", path]));
+    }
+    let mut peaks = vec![Vec::new(); runs.len()];
+    for _ in 0..21 {
+        for ((_, plugin), peaks) in runs.iter().zip(&mut peaks) {
+            let mut args = vec!["--cache-dir", cache];
+            args.extend(plugin);
+            args.extend(["dispatch", "x"]);
+            peaks.push(peak_kib(&args));
+        }
+    }
+    let medians: Vec<u64> = peaks
+        .iter_mut()
+        .map(|peaks| {
+            peaks.sort_unstable();
+            peaks[peaks.len() / 2]
+        })
+        .collect();
+    let rust = runs.iter().position(|(language, _)| *language == "rust");
+    for ((language, _), median) in runs.iter().zip(&medians) {
+        let ratio = rust.map_or(String::new(), |rust| {
+            format!(" ({:.2}x Rust's)", *median as f64 / medians[rust] as f64)
+        });
+        eprintln!(
+            "peak memory (warm start): {language}: {:.1} MiB{ratio}",
+            *median as f64 / 1024.0
+        );
+    }
 }
 
 fn one_event(c: &mut Criterion) {
@@ -114,5 +196,12 @@ fn one_event(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sizes, first_load, warm_start, one_event);
+criterion_group!(
+    benches,
+    sizes,
+    first_load,
+    warm_start,
+    peak_memory,
+    one_event
+);
 criterion_main!(benches);

@@ -53,21 +53,23 @@ pub(crate) fn fingerprint<T>(
     cache: Option<&CompileCache>,
     look: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<(Fingerprint, T)> {
-    let absolute = std::path::absolute(path)?;
     let file = open_component(path)?;
-    let before = cache.and_then(|_| Before::of(&file));
+    // Remembered by the absolute path; not when it cannot be made.
+    let absolute = std::path::absolute(path).ok();
+    let before = cache.and(absolute.as_ref()).and_then(|_| Before::of(&file));
     let remembered = cache
         .zip(before.as_ref())
-        .and_then(|(cache, before)| cache.seen.recall(Kind::Content, &absolute, before));
+        .zip(absolute.as_deref())
+        .and_then(|((cache, before), path)| cache.seen.recall(Kind::Content, path, before));
     map(&file, |bytes| {
         let hash = remembered.unwrap_or_else(|| {
             let mut hasher = blake3::Hasher::new();
             hasher.update_rayon(bytes);
             let hash = hasher.finalize();
-            if let (Some(cache), Some(before)) = (cache, &before) {
+            if let (Some(cache), Some(before), Some(path)) = (cache, &before, &absolute) {
                 cache
                     .seen
-                    .remember(Kind::Content, &absolute, &file, before, &hash);
+                    .remember(Kind::Content, path, &file, before, &hash);
             }
             hash
         });
@@ -330,23 +332,30 @@ impl CompileCache {
         let serialized = component.serialize().map_err(std::io::Error::other)?;
         let tag = self.tag(path, Code::Bytes(&serialized))?;
         files::create_dir(path.parent().expect("entries are in a directory"))?;
-        files::write_aside(path, &serialized)?;
-        settle(path)?;
+        let partial = files::write_partial(path, &serialized)?;
+        settle(&partial)?;
+        std::fs::rename(partial, path)?;
         files::write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
 }
 
-/// Writes the entry at `path` to disk and, on Linux, drops it from the page
-/// cache. The pages a large write leaves there are large folios, which the
-/// kernel maps whole (up to 2 MiB) at the first touch: every start would
-/// then count most of a Python component's 35 MB of compiled code as its
-/// memory. Read back on demand, only the pages a start touches are mapped.
-/// Synced, an entry is also never left empty by a crash.
+/// Writes the entry being written at `path` to disk, before it is renamed
+/// into place (a crash never leaves an empty entry), and, on Linux, drops
+/// it from the page cache. The pages a large write leaves there are large
+/// folios, which the kernel maps whole (up to 2 MiB) at the first touch:
+/// every start would count most of a Python component's 35 MB of compiled
+/// code as its memory. Read back on demand, only the pages a start touches
+/// are mapped.
 fn settle(path: &Path) -> std::io::Result<()> {
     let entry = std::fs::File::open(path)?;
     entry.sync_all()?;
     #[cfg(target_os = "linux")]
-    rustix::fs::fadvise(&entry, 0, None, rustix::fs::Advice::DontNeed)?;
+    if let Err(error) = rustix::fs::fadvise(&entry, 0, None, rustix::fs::Advice::DontNeed) {
+        tracing::debug!(
+            "cannot drop {} from the page cache: {error}",
+            path.display()
+        );
+    }
     Ok(())
 }
 

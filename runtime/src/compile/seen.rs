@@ -7,16 +7,25 @@
 //! again while the identity is unchanged.
 //!
 //! A file's identity is its device, inode, length, modification time and
-//! status change time. The kernel sets the change time at every write,
-//! truncation, rename or `utimes` and no process can set it back, so a
-//! file whose identity is unchanged has not been written since. A hash is
-//! remembered only when the file's identity was the same before and after
-//! it was read, and its change time is at least [`SETTLED`] old: a write
-//! in the same clock tick as the last one could keep its change time.
+//! status change time. On Linux's local file systems the kernel sets the
+//! change time at every write, truncation, rename or `utimes`, and no
+//! process can set it: a file whose identity is unchanged has not been
+//! written through the kernel since. A hash is remembered only when the
+//! file's identity was the same before and after it was read, and its
+//! change time is at least [`SETTLED`] old: a write in the same clock tick
+//! as the last one could keep its change time.
+//!
+//! What this does not see: a change that does not go through the kernel
+//! (a disk's own corruption), and writes to a page already dirtied through a
+//! shared mapping of the file, which move the change time only once until
+//! the page is written back. Neither makes other code run than a digest's:
+//! a remembered digest only finds the code compiled for that digest, and
+//! what is compiled is always hashed again first.
 //!
 //! Records live in the cache's `seen` directory, one per path and kind of
-//! hash, each authenticated by the cache's key like the entries. Only
-//! Unix has the identity; elsewhere every start hashes.
+//! hash, each authenticated by the cache's key like the entries. Elsewhere
+//! (other systems, FUSE, network and FAT file systems, where a change time
+//! can be set or comes from another clock) every start hashes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -96,13 +105,43 @@ pub(crate) struct Before {
 }
 
 impl Before {
-    /// The identity of the open `file` as it is now.
+    /// The identity of the open `file` as it is now; `None` when its file
+    /// system does not keep change times as [`super::seen`] needs.
     pub(crate) fn of(file: &std::fs::File) -> Option<Before> {
+        if !kernel_keeps_change_time(file) {
+            return None;
+        }
         let metadata = file.metadata().ok()?;
         Some(Before {
             identity: Identity::of(&metadata)?,
             at: SystemTime::now(),
         })
+    }
+}
+
+/// Whether the open `file` is on one of Linux's local file systems, whose
+/// change times only the kernel sets.
+fn kernel_keeps_change_time(file: &std::fs::File) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // ext2/3/4, XFS, Btrfs, tmpfs, F2FS, overlayfs, ZFS.
+        const LOCAL: [i64; 7] = [
+            0xEF53,
+            0x5846_5342,
+            0x9123_683E,
+            0x0102_1994,
+            0xF2F5_2010,
+            0x794C_7630,
+            0x2FC1_2FC1,
+        ];
+        // `f_type`'s type differs between targets.
+        #[allow(clippy::useless_conversion)]
+        rustix::fs::fstatfs(file).is_ok_and(|fs| LOCAL.contains(&i64::from(fs.f_type)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        false
     }
 }
 
@@ -182,22 +221,24 @@ impl Seen {
     }
 
     /// Removes the records of files that changed or are gone since they
-    /// were hashed, and every record that is not one this cache wrote; how
-    /// many were removed.
-    pub(crate) fn prune(&self) -> std::io::Result<usize> {
+    /// were hashed, and every record that is not one this cache wrote.
+    /// Records being written (partial files) are left to their writers.
+    pub(crate) fn prune(&self) -> std::io::Result<()> {
         let records = match std::fs::read_dir(&self.dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             records => records?,
         };
-        let mut removed = 0;
         for record in records {
             let record = record?.path();
-            if !self.is_current(&record) {
-                std::fs::remove_file(&record)?;
-                removed += 1;
+            let partial = record.extension().is_some();
+            if !partial && !self.is_current(&record) {
+                match std::fs::remove_file(&record) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
             }
         }
-        Ok(removed)
+        Ok(())
     }
 
     /// Whether the record at `record` is one of this cache's, for a file
@@ -209,8 +250,6 @@ impl Seen {
         let Ok(read) = serde_json::from_slice::<Record>(&bytes) else {
             return false;
         };
-        let now = std::fs::metadata(&read.path).ok();
-        let unchanged = now.and_then(|m| Identity::of(&m)) == Some(read.identity);
         let ours = [Kind::Content, Kind::Tag].into_iter().any(|kind| {
             let hash = blake3::Hash::from_hex(&read.hash);
             let tag = blake3::Hash::from_hex(&read.tag);
@@ -219,7 +258,8 @@ impl Seen {
                     tag.is_ok_and(|tag| tag == self.tag(kind, &read.path, &read.identity, &hash))
                 })
         });
-        unchanged && ours
+        // Only a path this cache recorded is looked at.
+        ours && std::fs::metadata(&read.path).is_ok_and(|m| Identity::of(&m) == Some(read.identity))
     }
 
     /// Removes every record.
@@ -348,7 +388,8 @@ mod tests {
         record.hash = blake3::hash(b"something else").to_hex().to_string();
         std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
         assert_eq!(recall(&seen, Kind::Content, &path), None);
-        assert_eq!(seen.prune().unwrap(), 1, "and pruned");
+        seen.prune().unwrap();
+        assert!(!record_path.exists(), "pruned");
     }
 
     #[test]
@@ -362,7 +403,8 @@ mod tests {
         std::fs::write(&changed, b"changed again").unwrap();
         std::fs::remove_file(&gone).unwrap();
 
-        assert_eq!(seen.prune().unwrap(), 2);
+        seen.prune().unwrap();
+        assert_eq!(dir.join(SEEN).read_dir().unwrap().count(), 1);
         assert!(recall(&seen, Kind::Content, &kept).is_some());
         seen.clear().unwrap();
         assert!(recall(&seen, Kind::Content, &kept).is_none());

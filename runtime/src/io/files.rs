@@ -31,10 +31,13 @@ pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes `bytes` to a private file beside `path`, named after this
-/// process, and returns its name.
+/// process and this write (threads may write the same file), and returns
+/// its name.
 pub(crate) fn write_partial(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".{}.partial", std::process::id()));
+    partial.push(format!(".{}-{write}.partial", std::process::id()));
     let partial = PathBuf::from(partial);
     let _ = std::fs::remove_file(&partial);
     std::io::Write::write_all(&mut create_file(&partial)?, bytes)?;
