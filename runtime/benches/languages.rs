@@ -19,17 +19,34 @@ use wasmtime::component::Component;
 
 const PRECEPT_RUN: &str = env!("CARGO_BIN_EXE_precept-run");
 
-/// Every language whose component was built, as `(language, path)`.
+/// Every language whose conformance plugin was built, as `(language, path)`.
 fn languages() -> Vec<(&'static str, &'static str)> {
-    let built = [
+    built([
         ("rust", Ok(precept_tests::CONFORMANCE)),
         ("c", precept_tests::CONFORMANCE_C),
         ("python", precept_tests::CONFORMANCE_PYTHON),
         ("javascript", precept_tests::CONFORMANCE_JAVASCRIPT),
         ("go", precept_tests::CONFORMANCE_GO),
-    ];
-    built
-        .into_iter()
+    ])
+}
+
+/// Every language whose hello plugin (`example-plugins/*/hello`) was built,
+/// as `(name, path)`.
+fn hellos() -> Vec<(&'static str, &'static str)> {
+    built([
+        ("hello-rust", Ok(precept_tests::HELLO)),
+        ("hello-c", precept_tests::HELLO_C),
+        ("hello-python", precept_tests::HELLO_PYTHON),
+        ("hello-javascript", precept_tests::HELLO_JAVASCRIPT),
+        ("hello-go", precept_tests::HELLO_GO),
+    ])
+}
+
+/// The components of `all` that were built; why the others were not.
+fn built<const N: usize>(
+    all: [(&'static str, Result<&'static str, &'static str>); N],
+) -> Vec<(&'static str, &'static str)> {
+    all.into_iter()
         .filter_map(|(language, built)| match built {
             Ok(path) => Some((language, path)),
             Err(why) => {
@@ -86,13 +103,13 @@ fn warm_cache() -> &'static str {
     CACHE.get_or_init(|| {
         let cache = std::env::temp_dir().join(format!("precept-languages-{}", std::process::id()));
         let cache = cache.to_str().unwrap().to_string();
-        for (_, path) in languages() {
+        for (_, path) in languages().into_iter().chain(hellos()) {
             for _ in 0..5 {
                 run(&["--cache-dir", &cache, "--plugin", path, "dispatch", "x"]);
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        for (_, path) in languages() {
+        for (_, path) in languages().into_iter().chain(hellos()) {
             run(&["--cache-dir", &cache, "--plugin", path, "dispatch", "x"]);
         }
         cache
@@ -106,7 +123,7 @@ fn warm_start(c: &mut Criterion) {
     group.bench_function("no plugin", |b| {
         b.iter(|| run(&["--cache-dir", cache, "dispatch", "x"]))
     });
-    for (language, path) in languages() {
+    for (language, path) in languages().into_iter().chain(hellos()) {
         let args = ["--cache-dir", cache, "--plugin", path, "dispatch", "x"];
         group.bench_function(language, |b| b.iter(|| run(&args)));
     }
@@ -142,7 +159,7 @@ fn peak_memory(_: &mut Criterion) {
     }
     let cache = warm_cache();
     let mut runs: Vec<(&str, Vec<&str>)> = vec![("no plugin", vec![])];
-    for (language, path) in languages() {
+    for (language, path) in languages().into_iter().chain(hellos()) {
         runs.push((language, vec!["--plugin", path]));
     }
     let mut peaks = vec![Vec::new(); runs.len()];
@@ -161,10 +178,19 @@ fn peak_memory(_: &mut Criterion) {
             peaks[peaks.len() / 2]
         })
         .collect();
-    let rust = runs.iter().position(|(language, _)| *language == "rust");
+    // Each plugin beside Rust's of the same kind.
+    let kib_of = |name: &str| {
+        runs.iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| medians[i])
+    };
     for ((language, _), median) in runs.iter().zip(&medians) {
+        let rust = match language.starts_with("hello-") {
+            true => kib_of("hello-rust"),
+            false => kib_of("rust"),
+        };
         let ratio = rust.map_or(String::new(), |rust| {
-            format!(" ({:.2}x Rust's)", *median as f64 / medians[rust] as f64)
+            format!(" ({:.2}x Rust's)", *median as f64 / rust as f64)
         });
         eprintln!(
             "peak memory (warm start): {language}: {:.1} MiB{ratio}",

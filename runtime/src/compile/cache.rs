@@ -326,37 +326,14 @@ impl CompileCache {
     }
 
     /// Writes the compiled component to `path` and its tag beside it, each
-    /// written aside and renamed into place, the component synced to disk
-    /// first (see [`settle`]).
+    /// written aside and renamed into place.
     fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
         let serialized = component.serialize().map_err(std::io::Error::other)?;
         let tag = self.tag(path, Code::Bytes(&serialized))?;
         files::create_dir(path.parent().expect("entries are in a directory"))?;
-        let partial = files::write_partial(path, &serialized)?;
-        settle(&partial)?;
-        std::fs::rename(partial, path)?;
+        files::write_aside(path, &serialized)?;
         files::write_aside(&path.with_extension("tag"), tag.as_bytes())
     }
-}
-
-/// Writes the entry being written at `path` to disk, before it is renamed
-/// into place (a crash never leaves an empty entry), and, on Linux, drops
-/// it from the page cache. The pages a large write leaves there are large
-/// folios, which the kernel maps whole (up to 2 MiB) at the first touch:
-/// every start would count most of a Python component's 35 MB of compiled
-/// code as its memory. Read back on demand, only the pages a start touches
-/// are mapped.
-fn settle(path: &Path) -> std::io::Result<()> {
-    let entry = std::fs::File::open(path)?;
-    entry.sync_all()?;
-    #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::fs::fadvise(&entry, 0, None, rustix::fs::Advice::DontNeed) {
-        tracing::debug!(
-            "cannot drop {} from the page cache: {error}",
-            path.display()
-        );
-    }
-    Ok(())
 }
 
 /// How often an entry's last use is written down: its tag's modification
