@@ -35,7 +35,6 @@ use crate::model::error::{FailureKind, PluginFailure};
 pub use crate::model::event::{Event, Flow};
 use crate::model::value::{Payload, payload_size};
 use crate::plugin::{Called, Now, Plugin};
-use crate::wit::Delivery;
 pub(crate) use sleeping::Sleeper;
 
 /// How deep dispatches made from inside handlers may nest. A dispatch past
@@ -210,7 +209,6 @@ struct Delivering {
     subscribers: Arc<[Entry]>,
     from: usize,
     made: Option<(Called<bool>, bool)>,
-    delivery: Delivery,
 }
 
 /// Identifies one native subscription, to unsubscribe it.
@@ -346,12 +344,11 @@ impl Events {
             num: 0,
             timestamp: micros_at(started),
         };
-        let mut delivery = Delivery::default();
         for next in 0..subscribers.len() {
             let mut made = None;
             let flow = match &subscribers[next].subscriber {
                 Subscriber::Immediate(handler) => Some(handler(&event)),
-                Subscriber::Plugin(plugin) => match plugin.on_event_now(&event, &mut delivery) {
+                Subscriber::Plugin(plugin) => match plugin.on_event_now(&event) {
                     Now::Disabled => continue,
                     Now::Done(called, false) if called.ops.is_empty() => match called.result {
                         Ok(true) => Some(Flow::Stop),
@@ -375,7 +372,6 @@ impl Events {
                     subscribers,
                     from: next,
                     made,
-                    delivery,
                 };
                 let begun = Begun {
                     delivering,
@@ -640,7 +636,6 @@ impl Events {
             subscribers,
             from: 0,
             made: None,
-            delivery: Delivery::default(),
         };
         let traced = traced.as_ref().map(|(trace, id)| (&***trace, *id));
         self.deliver(
@@ -672,7 +667,6 @@ impl Events {
             subscribers,
             from,
             mut made,
-            mut delivery,
         } = delivering;
         for subscriber in subscribers.iter().skip(from) {
             // The event's own subscribers always get it; what it causes
@@ -760,7 +754,7 @@ impl Events {
                     // A call made in place before this went on here.
                     let now = match made.take() {
                         Some((called, ticked)) => Now::Done(called, ticked),
-                        None => plugin.on_event_now(&event, &mut delivery),
+                        None => plugin.on_event_now(&event),
                     };
                     let (called, ticked) = match now {
                         Now::Done(called, ticked) => (called, ticked),
@@ -772,7 +766,7 @@ impl Events {
                             // Boxed: the call's future is large, and a
                             // dispatch to native subscribers alone would
                             // carry it.
-                            let call = Box::pin(plugin.on_event(&event, &mut delivery));
+                            let call = Box::pin(plugin.on_event(&event));
                             let Some(called) = call.await else {
                                 delivered(Reached::Plugin(plugin.name()), Outcome::Skipped);
                                 continue;

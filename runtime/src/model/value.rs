@@ -1,41 +1,60 @@
 //! Payload values: precept's own types, shared by native code and plugins
-//! (each WIT version converts them at its boundary, see `wit`), their
-//! conversions to and from Rust types, and their sizes.
+//! (each WIT version converts what plugins give at its boundary, see `wit`;
+//! events are lowered into plugins as they are), their conversions to and
+//! from Rust types, and their sizes.
 
 use std::fmt;
 
-/// One value of a list: what a repeated argument holds.
-#[derive(Debug, Clone, PartialEq)]
+use wasmtime::component::{ComponentType, Lower};
+
+/// One value of a list: what a repeated argument holds. It is lowered into
+/// a plugin as it is, as the contract's `scalar` (the same in every version).
+#[derive(Debug, Clone, PartialEq, ComponentType, Lower)]
+#[component(variant)]
 pub enum Scalar {
     /// No value, e.g. an option that was not given.
+    #[component(name = "absent")]
     Absent,
     /// A flag.
+    #[component(name = "boolean")]
     Boolean(bool),
     /// A signed integer.
+    #[component(name = "integer")]
     Integer(i64),
     /// A floating-point number.
+    #[component(name = "float")]
     Float(f64),
     /// A string.
+    #[component(name = "text")]
     Text(String),
 }
 
 /// A payload value: what a command-line argument carries, or structured
-/// data.
-#[derive(Debug, Clone, PartialEq)]
+/// data. It is lowered into a plugin as it is, as the contract's `value`
+/// (the same in every version).
+#[derive(Debug, Clone, PartialEq, ComponentType, Lower)]
+#[component(variant)]
 pub enum Value {
     /// No value, e.g. an option that was not given.
+    #[component(name = "absent")]
     Absent,
     /// A flag.
+    #[component(name = "boolean")]
     Boolean(bool),
     /// A signed integer.
+    #[component(name = "integer")]
     Integer(i64),
     /// A floating-point number.
+    #[component(name = "float")]
     Float(f64),
     /// A string.
+    #[component(name = "text")]
     Text(String),
     /// A list of scalars, e.g. the values of a repeated argument.
+    #[component(name = "list")]
     List(Vec<Scalar>),
     /// Structured data as JSON text.
+    #[component(name = "json")]
     Json(String),
 }
 

@@ -26,7 +26,7 @@ use crate::trust::capabilities::{Capabilities, Granted};
 use crate::trust::lock::Locked;
 use crate::trust::manifest::Identity;
 use crate::trust::sandbox::Limits;
-use crate::wit::{Delivery, Exports, ServiceStep, Version};
+use crate::wit::{Exports, ServiceStep, Version};
 
 /// A plugin's identity within its application: it stays the same when the
 /// plugin is loaded again.
@@ -297,21 +297,17 @@ impl Plugin {
     /// `Ok(true)` means the plugin stopped the event. A synchronous call
     /// that ran for an epoch tick or more yields to the executor after
     /// it, as an asynchronous one does at each tick.
-    pub(crate) async fn on_event(
-        &self,
-        event: &Event,
-        delivery: &mut Delivery,
-    ) -> Option<Called<bool>> {
+    pub(crate) async fn on_event(&self, event: &Event) -> Option<Called<bool>> {
         let mut entered = self.enter(Some(self.limits.call)).await?;
         let now = entered.call_now(self.limits.wait, |store, exports| {
-            exports.on_event_now(store, event, delivery)
+            exports.on_event_now(store, event)
         });
         let (result, ticked) = match now {
             Some(done) => done,
             None => {
                 let wait = Some(self.limits.wait);
                 let (store, exports, disabled) = entered.parts_async(wait);
-                let call = exports.on_event(store, event, delivery);
+                let call = exports.on_event(store, event);
                 (call::watched(disabled, wait, call).await, false)
             }
         };
@@ -326,14 +322,14 @@ impl Plugin {
     /// it is called synchronously and no call holds its store: no future,
     /// no fiber. [`Now::Later`] when that cannot be done now: the caller
     /// then calls [`Plugin::on_event`].
-    pub(crate) fn on_event_now(&self, event: &Event, delivery: &mut Delivery) -> Now<bool> {
+    pub(crate) fn on_event_now(&self, event: &Event) -> Now<bool> {
         let mut entered = match self.enter_now(Some(self.limits.call)) {
             None => return Now::Later,
             Some(None) => return Now::Disabled,
             Some(Some(entered)) => entered,
         };
         let now = entered.call_now(self.limits.wait, |store, exports| {
-            exports.on_event_now(store, event, delivery)
+            exports.on_event_now(store, event)
         });
         let Some((result, ticked)) = now else {
             return Now::Later;

@@ -14,11 +14,13 @@ use v0_2 as newest;
 use std::sync::OnceLock;
 use wasmtime::Store;
 
-use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
+use wasmtime::component::{
+    Component, ComponentType, Func, HasSelf, Instance, InstancePre, Linker, Lower, TypedFunc,
+};
 
 use crate::host::HostState;
 use crate::model::event::Event;
-use crate::model::value::Payload;
+use crate::model::value::{Payload, Value};
 
 /// The newest version of the `precept:plugin` package this runtime
 /// provides: what the SDKs and `precept-build` target.
@@ -170,11 +172,16 @@ impl PluginPre {
         &self,
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Exports> {
+        let instance = match &self.linked {
+            Linked::V0_1(pre) => pre.instance_pre().instantiate_async(&mut *store).await?,
+            Linked::V0_2(pre) => pre.instance_pre().instantiate_async(&mut *store).await?,
+        };
         let calls = match &self.linked {
-            Linked::V0_1(pre) => Calls::V0_1(pre.instantiate_async(store).await?),
-            Linked::V0_2(pre) => Calls::V0_2(pre.instantiate_async(store).await?),
+            Linked::V0_1(_) => Calls::V0_1(v0_1::Plugin::new(&mut *store, &instance)?),
+            Linked::V0_2(_) => Calls::V0_2(v0_2::Plugin::new(&mut *store, &instance)?),
         };
         Ok(Exports {
+            on_event: OnEvent::of(store, &instance)?,
             instance: None,
             calls: OnceLock::from(Box::new(calls)),
             now: None,
@@ -197,6 +204,7 @@ impl PluginPre {
                 Linked::V0_2(_) => NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
             };
             Ok(Exports {
+                on_event: OnEvent::of(store, &instance)?,
                 instance: Some((instance, self.version())),
                 calls: OnceLock::new(),
                 now: Some(now),
@@ -208,6 +216,8 @@ impl PluginPre {
 /// An instance's exports, for its version: called asynchronously, and,
 /// for an instance of the synchronous imports, synchronously.
 pub(crate) struct Exports {
+    /// `on-event`, which takes the event as precept holds it.
+    on_event: OnEvent,
     /// The instance, while its asynchronous calls are not bound yet.
     instance: Option<(Instance, Version)>,
     /// Its asynchronous calls; an instance called synchronously binds
@@ -261,23 +271,15 @@ impl Exports {
         each_version!(self, store, plugin => plugin.call_setup(store).await)
     }
 
-    /// Calls `on-event` with `event`, converted once per dispatch.
+    /// Calls `on-event` with `event`.
     pub(crate) async fn on_event(
         &self,
         store: &mut Store<HostState>,
         event: &Event,
-        delivery: &mut Delivery,
     ) -> Answer<bool> {
-        match self.calls(store)? {
-            Calls::V0_1(plugin) => {
-                let wit = delivery.v0_1(event);
-                plugin.call_on_event(store, wit).await
-            }
-            Calls::V0_2(plugin) => {
-                let wit = delivery.v0_2(event);
-                plugin.call_on_event(store, wit).await
-            }
-        }
+        let on_event = self.on_event.typed();
+        let called = on_event.call_async(store, (LoweredEvent::of(event),));
+        called.await.map(|(answer,)| answer)
     }
 
     /// Whether `setup` and `on-event` are called synchronously.
@@ -298,12 +300,13 @@ impl Exports {
         &self,
         store: &mut Store<HostState>,
         event: &Event,
-        delivery: &mut Delivery,
     ) -> Option<Answer<bool>> {
-        Some(match self.now.as_ref()? {
-            NowCalls::V0_1(plugin) => plugin.call_on_event(store, delivery.v0_1(event)),
-            NowCalls::V0_2(plugin) => plugin.call_on_event(store, delivery.v0_2(event)),
-        })
+        self.now.as_ref()?;
+        let called = self
+            .on_event
+            .typed()
+            .call(store, (LoweredEvent::of(event),));
+        Some(called.map(|(answer,)| answer))
     }
 
     /// Calls the service export of `step` for the service `name`.
@@ -340,26 +343,50 @@ impl Exports {
     }
 }
 
-/// An event on its way to plugins, converted for each WIT version at most
-/// once per dispatch.
-#[derive(Default)]
-pub(crate) struct Delivery {
-    v0_1: Option<v0_1::WitEvent>,
-    v0_2: Option<v0_2::WitEvent>,
+/// An event as a plugin's `on-event` receives it, the contract's `event`
+/// record (the same in every version), lowered from precept's own event
+/// as it is: its name and payload are not copied first.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+struct LoweredEvent<'a> {
+    name: &'a str,
+    payload: &'a [(String, Value)],
+    num: u32,
+    timestamp: u64,
 }
 
-impl Delivery {
-    /// `event` as 0.1.0 plugins receive it, converted on first use.
-    fn v0_1(&mut self, event: &Event) -> &v0_1::WitEvent {
-        let wit = self.v0_1.get_or_insert_with(|| v0_1::event_to_wit(event));
-        wit.num = event.num;
-        wit
+impl<'a> LoweredEvent<'a> {
+    fn of(event: &'a Event) -> Self {
+        LoweredEvent {
+            name: &event.name,
+            payload: &event.payload,
+            num: event.num,
+            timestamp: event.timestamp,
+        }
+    }
+}
+
+/// An instance's `on-event` export, checked to take a [`LoweredEvent`].
+#[derive(Clone, Copy)]
+struct OnEvent(Func);
+
+/// What `on-event` gives back: whether the plugin stopped the event.
+type OnEventAnswer = (Result<bool, String>,);
+
+impl OnEvent {
+    /// The `on-event` export of `instance`, checked against its type.
+    fn of(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<OnEvent> {
+        let func = instance
+            .get_func(&mut *store, "on-event")
+            .ok_or_else(|| wasmtime::format_err!("no `on-event` export"))?;
+        func.typed::<(LoweredEvent<'static>,), OnEventAnswer>(&*store)?;
+        Ok(OnEvent(func))
     }
 
-    /// `event` as 0.2.0 plugins receive it, converted on first use.
-    fn v0_2(&mut self, event: &Event) -> &v0_2::WitEvent {
-        let wit = self.v0_2.get_or_insert_with(|| v0_2::event_to_wit(event));
-        wit.num = event.num;
-        wit
+    /// The export, typed for an event borrowed for `'a`.
+    fn typed<'a>(self) -> TypedFunc<(LoweredEvent<'a>,), OnEventAnswer> {
+        // SAFETY: `of` checked the export against this type; the lifetime
+        // of what it borrows does not change how it is lowered.
+        unsafe { TypedFunc::new_unchecked(self.0) }
     }
 }

@@ -13,13 +13,9 @@ macro_rules! since_0_1 {
             app, commands, config, events, log, services, types,
         };
         use crate::model::command_spec::{ArgSpec, ArgStyle, CommandSpec, ValueKind};
-        use crate::model::event::Event;
         use crate::host::HostState;
         use crate::io::logging::Level;
         use crate::model::value::{Payload, Scalar, Value};
-
-        /// An event as this version's plugins receive it.
-        pub(crate) type WitEvent = types::Event;
 
         impl From<types::Scalar> for Scalar {
             fn from(scalar: types::Scalar) -> Self {
@@ -98,16 +94,6 @@ macro_rules! since_0_1 {
                 .iter()
                 .map(|(name, value)| (name.clone(), value.into()))
                 .collect()
-        }
-
-        /// An event as this version's plugins receive it.
-        pub(crate) fn event_to_wit(event: &Event) -> WitEvent {
-            WitEvent {
-                name: event.name.to_string(),
-                payload: payload_to_wit(&event.payload),
-                num: event.num,
-                timestamp: event.timestamp,
-            }
         }
 
         impl From<commands::CommandSpec> for CommandSpec {
