@@ -180,8 +180,8 @@ impl PluginPre {
             Linked::V0_1(_) => Calls::V0_1(v0_1::Plugin::new(&mut *store, &instance)?),
             Linked::V0_2(_) => Calls::V0_2(v0_2::Plugin::new(&mut *store, &instance)?),
         };
+        check_on_event(store, calls.on_event())?;
         Ok(Exports {
-            on_event: OnEvent::of(store, &instance)?,
             instance: None,
             calls: OnceLock::from(Box::new(calls)),
             now: None,
@@ -203,8 +203,8 @@ impl PluginPre {
                 Linked::V0_1(_) => NowCalls::V0_1(v0_1::SyncPlugin::new(&mut *store, &instance)?),
                 Linked::V0_2(_) => NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
             };
+            check_on_event(store, now.on_event())?;
             Ok(Exports {
-                on_event: OnEvent::of(store, &instance)?,
                 instance: Some((instance, self.version())),
                 calls: OnceLock::new(),
                 now: Some(now),
@@ -216,8 +216,6 @@ impl PluginPre {
 /// An instance's exports, for its version: called asynchronously, and,
 /// for an instance of the synchronous imports, synchronously.
 pub(crate) struct Exports {
-    /// `on-event`, which takes the event as precept holds it.
-    on_event: OnEvent,
     /// The instance, while its asynchronous calls are not bound yet.
     instance: Option<(Instance, Version)>,
     /// Its asynchronous calls; an instance called synchronously binds
@@ -232,9 +230,29 @@ enum Calls {
     V0_2(v0_2::Plugin),
 }
 
+impl Calls {
+    /// The `on-event` export.
+    fn on_event(&self) -> Func {
+        match self {
+            Calls::V0_1(plugin) => *plugin.func_on_event().func(),
+            Calls::V0_2(plugin) => *plugin.func_on_event().func(),
+        }
+    }
+}
+
 enum NowCalls {
     V0_1(v0_1::SyncPlugin),
     V0_2(v0_2::SyncPlugin),
+}
+
+impl NowCalls {
+    /// The `on-event` export.
+    fn on_event(&self) -> Func {
+        match self {
+            NowCalls::V0_1(plugin) => *plugin.func_on_event().func(),
+            NowCalls::V0_2(plugin) => *plugin.func_on_event().func(),
+        }
+    }
 }
 
 impl Exports {
@@ -277,7 +295,7 @@ impl Exports {
         store: &mut Store<HostState>,
         event: &Event,
     ) -> Answer<bool> {
-        let on_event = self.on_event.typed();
+        let on_event = lowering_event(self.calls(store)?.on_event());
         let called = on_event.call_async(store, (LoweredEvent::of(event),));
         called.await.map(|(answer,)| answer)
     }
@@ -301,11 +319,8 @@ impl Exports {
         store: &mut Store<HostState>,
         event: &Event,
     ) -> Option<Answer<bool>> {
-        self.now.as_ref()?;
-        let called = self
-            .on_event
-            .typed()
-            .call(store, (LoweredEvent::of(event),));
+        let on_event = lowering_event(self.now.as_ref()?.on_event());
+        let called = on_event.call(store, (LoweredEvent::of(event),));
         Some(called.map(|(answer,)| answer))
     }
 
@@ -366,27 +381,22 @@ impl<'a> LoweredEvent<'a> {
     }
 }
 
-/// An instance's `on-event` export, checked to take a [`LoweredEvent`].
-#[derive(Clone, Copy)]
-struct OnEvent(Func);
-
 /// What `on-event` gives back: whether the plugin stopped the event.
 type OnEventAnswer = (Result<bool, String>,);
 
-impl OnEvent {
-    /// The `on-event` export of `instance`, checked against its type.
-    fn of(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<OnEvent> {
-        let func = instance
-            .get_func(&mut *store, "on-event")
-            .ok_or_else(|| wasmtime::format_err!("no `on-event` export"))?;
-        func.typed::<(LoweredEvent<'static>,), OnEventAnswer>(&*store)?;
-        Ok(OnEvent(func))
-    }
+/// Checks that `on_event`, an instance's `on-event` export, takes a
+/// [`LoweredEvent`] (done once, when it is instantiated).
+fn check_on_event(store: &Store<HostState>, on_event: Func) -> wasmtime::Result<()> {
+    on_event
+        .typed::<(LoweredEvent<'static>,), OnEventAnswer>(store)
+        .map(drop)
+}
 
-    /// The export, typed for an event borrowed for `'a`.
-    fn typed<'a>(self) -> TypedFunc<(LoweredEvent<'a>,), OnEventAnswer> {
-        // SAFETY: `of` checked the export against this type; the lifetime
-        // of what it borrows does not change how it is lowered.
-        unsafe { TypedFunc::new_unchecked(self.0) }
-    }
+/// `on_event`, an `on-event` export checked by [`check_on_event`], typed
+/// for an event borrowed for `'a`.
+fn lowering_event<'a>(on_event: Func) -> TypedFunc<(LoweredEvent<'a>,), OnEventAnswer> {
+    // SAFETY: `check_on_event` checked the export against this type when
+    // it was instantiated; the lifetime of what it borrows does not change
+    // how it is lowered.
+    unsafe { TypedFunc::new_unchecked(on_event) }
 }
