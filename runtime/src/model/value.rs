@@ -8,7 +8,8 @@ use std::fmt;
 use wasmtime::component::{ComponentType, Lower};
 
 /// One value of a list: what a repeated argument holds. It is lowered into
-/// a plugin as it is, as the contract's `scalar` (the same in every version).
+/// a plugin as it is, as the contract's `scalar` (the same in every version
+/// so far): it implements wasmtime's `ComponentType` and `Lower` for that.
 #[derive(Debug, Clone, PartialEq, ComponentType, Lower)]
 #[component(variant)]
 pub enum Scalar {
@@ -31,7 +32,8 @@ pub enum Scalar {
 
 /// A payload value: what a command-line argument carries, or structured
 /// data. It is lowered into a plugin as it is, as the contract's `value`
-/// (the same in every version).
+/// (the same in every version so far): it implements wasmtime's
+/// `ComponentType` and `Lower` for that.
 #[derive(Debug, Clone, PartialEq, ComponentType, Lower)]
 #[component(variant)]
 pub enum Value {

@@ -2,7 +2,8 @@
 //! Each binds its version and converts its types to precept's own at the
 //! boundary, so the dispatcher, the variables and the embedding API never
 //! see generated types. This module picks a component's version from what
-//! it imports and makes every call through the right bindings.
+//! it imports and makes every call through the right bindings, but for
+//! `on-event`, which takes precept's own event, lowered as it is.
 
 mod shared;
 pub(crate) mod v0_1;
@@ -172,16 +173,12 @@ impl PluginPre {
         &self,
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Exports> {
-        let instance = match &self.linked {
-            Linked::V0_1(pre) => pre.instance_pre().instantiate_async(&mut *store).await?,
-            Linked::V0_2(pre) => pre.instance_pre().instantiate_async(&mut *store).await?,
-        };
         let calls = match &self.linked {
-            Linked::V0_1(_) => Calls::V0_1(v0_1::Plugin::new(&mut *store, &instance)?),
-            Linked::V0_2(_) => Calls::V0_2(v0_2::Plugin::new(&mut *store, &instance)?),
+            Linked::V0_1(pre) => Calls::V0_1(pre.instantiate_async(&mut *store).await?),
+            Linked::V0_2(pre) => Calls::V0_2(pre.instantiate_async(&mut *store).await?),
         };
-        check_on_event(store, calls.on_event())?;
         Ok(Exports {
+            on_event: calls.on_event().typed(&*store)?,
             instance: None,
             calls: OnceLock::from(Box::new(calls)),
             now: None,
@@ -203,8 +200,8 @@ impl PluginPre {
                 Linked::V0_1(_) => NowCalls::V0_1(v0_1::SyncPlugin::new(&mut *store, &instance)?),
                 Linked::V0_2(_) => NowCalls::V0_2(v0_2::SyncPlugin::new(&mut *store, &instance)?),
             };
-            check_on_event(store, now.on_event())?;
             Ok(Exports {
+                on_event: now.on_event().typed(&*store)?,
                 instance: Some((instance, self.version())),
                 calls: OnceLock::new(),
                 now: Some(now),
@@ -216,6 +213,8 @@ impl PluginPre {
 /// An instance's exports, for its version: called asynchronously, and,
 /// for an instance of the synchronous imports, synchronously.
 pub(crate) struct Exports {
+    /// Its `on-event`, synchronous or not as the instance is.
+    on_event: OnEvent,
     /// The instance, while its asynchronous calls are not bound yet.
     instance: Option<(Instance, Version)>,
     /// Its asynchronous calls; an instance called synchronously binds
@@ -295,7 +294,7 @@ impl Exports {
         store: &mut Store<HostState>,
         event: &Event,
     ) -> Answer<bool> {
-        let on_event = lowering_event(self.calls(store)?.on_event());
+        let on_event: &TypedFunc<(LoweredEvent<'_>,), _> = &self.on_event;
         let called = on_event.call_async(store, (LoweredEvent::of(event),));
         called.await.map(|(answer,)| answer)
     }
@@ -319,7 +318,8 @@ impl Exports {
         store: &mut Store<HostState>,
         event: &Event,
     ) -> Option<Answer<bool>> {
-        let on_event = lowering_event(self.now.as_ref()?.on_event());
+        self.now.as_ref()?;
+        let on_event: &TypedFunc<(LoweredEvent<'_>,), _> = &self.on_event;
         let called = on_event.call(store, (LoweredEvent::of(event),));
         Some(called.map(|(answer,)| answer))
     }
@@ -384,19 +384,7 @@ impl<'a> LoweredEvent<'a> {
 /// What `on-event` gives back: whether the plugin stopped the event.
 type OnEventAnswer = (Result<bool, String>,);
 
-/// Checks that `on_event`, an instance's `on-event` export, takes a
-/// [`LoweredEvent`] (done once, when it is instantiated).
-fn check_on_event(store: &Store<HostState>, on_event: Func) -> wasmtime::Result<()> {
-    on_event
-        .typed::<(LoweredEvent<'static>,), OnEventAnswer>(store)
-        .map(drop)
-}
-
-/// `on_event`, an `on-event` export checked by [`check_on_event`], typed
-/// for an event borrowed for `'a`.
-fn lowering_event<'a>(on_event: Func) -> TypedFunc<(LoweredEvent<'a>,), OnEventAnswer> {
-    // SAFETY: `check_on_event` checked the export against this type when
-    // it was instantiated; the lifetime of what it borrows does not change
-    // how it is lowered.
-    unsafe { TypedFunc::new_unchecked(on_event) }
-}
+/// An instance's `on-event` export, typed to take a [`LoweredEvent`]:
+/// checked once, when it is instantiated, and called with events borrowed
+/// for less than `'static` (a `TypedFunc` is covariant in its parameters).
+type OnEvent = TypedFunc<(LoweredEvent<'static>,), OnEventAnswer>;
