@@ -10,11 +10,13 @@
 //! entry; and every entry has a keyed BLAKE3 tag beside
 //! it (`<digest>.tag`), made with a random key kept in the directory
 //! (`key`, `0600`). An entry whose tag does not match — planted, copied
-//! from elsewhere, damaged — is compiled again, never mapped.
+//! from elsewhere, overwritten — is compiled again, never mapped.
 //!
 //! The tag is checked on the file as it is when the entry is looked up, and
 //! the file is mapped right after: someone who could change it in between
-//! could already write anything the user can.
+//! could already write anything the user can. The tag an entry was found to
+//! have is remembered while the file's identity is unchanged, and so is a
+//! plugin file's hash ([`super::seen`]): a warm start reads neither whole.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
@@ -54,19 +56,19 @@ pub(crate) fn fingerprint<T>(
     look: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<(Fingerprint, T)> {
     let file = open_component(path)?;
-    // Remembered by the absolute path; not when it cannot be made.
-    let absolute = std::path::absolute(path).ok();
-    let before = cache.and(absolute.as_ref()).and_then(|_| Before::of(&file));
-    let remembered = cache
-        .zip(before.as_ref())
-        .zip(absolute.as_deref())
-        .and_then(|((cache, before), path)| cache.seen.recall(Kind::Content, path, before));
+    // Remembered under the absolute path, when it can be made.
+    let remembering = cache
+        .zip(std::path::absolute(path).ok())
+        .and_then(|(cache, path)| Some((cache, path, Before::of(&file)?)));
+    let remembered = remembering
+        .as_ref()
+        .and_then(|(cache, path, before)| cache.seen.recall(Kind::Content, path, before));
     map(&file, |bytes| {
         let hash = remembered.unwrap_or_else(|| {
             let mut hasher = blake3::Hasher::new();
             hasher.update_rayon(bytes);
             let hash = hasher.finalize();
-            if let (Some(cache), Some(before), Some(path)) = (cache, &before, &absolute) {
+            if let Some((cache, path, before)) = &remembering {
                 cache
                     .seen
                     .remember(Kind::Content, path, &file, before, &hash);

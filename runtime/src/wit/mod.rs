@@ -318,6 +318,7 @@ impl Exports {
         store: &mut Store<HostState>,
         event: &Event,
     ) -> Option<Answer<bool>> {
+        // Only an instance of the synchronous imports is called so.
         self.now.as_ref()?;
         let on_event: &TypedFunc<(LoweredEvent<'_>,), _> = &self.on_event;
         let called = on_event.call(store, (LoweredEvent::of(event),));
@@ -371,6 +372,7 @@ struct LoweredEvent<'a> {
 }
 
 impl<'a> LoweredEvent<'a> {
+    /// `event`, borrowed.
     fn of(event: &'a Event) -> Self {
         LoweredEvent {
             name: &event.name,
