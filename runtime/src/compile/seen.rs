@@ -174,14 +174,21 @@ impl Seen {
     /// identity is still `before`'s; `None` when there is none, it is for
     /// another identity, or the record is not one this cache wrote.
     pub(crate) fn recall(&self, kind: Kind, path: &Path, before: &Before) -> Option<blake3::Hash> {
-        let record = std::fs::read(self.record_path(kind, path)).ok()?;
-        let record: Record = serde_json::from_slice(&record).ok()?;
+        let (of, record, hash) = self.verified(&self.record_path(kind, path))?;
+        (of == kind && record.path == path && record.identity == before.identity).then_some(hash)
+    }
+
+    /// The record at `at`, with its kind and hash, when this cache wrote it
+    /// there.
+    fn verified(&self, at: &Path) -> Option<(Kind, Record, blake3::Hash)> {
+        let record: Record = serde_json::from_slice(&std::fs::read(at).ok()?).ok()?;
         let hash = blake3::Hash::from_hex(&record.hash).ok()?;
         let tag = blake3::Hash::from_hex(&record.tag).ok()?;
-        let matches = record.path == path
-            && record.identity == before.identity
-            && tag == self.tag(kind, path, &before.identity, &hash);
-        matches.then_some(hash)
+        let kind = [Kind::Content, Kind::Tag].into_iter().find(|&kind| {
+            self.record_path(kind, &record.path) == at
+                && tag == self.tag(kind, &record.path, &record.identity, &hash)
+        })?;
+        Some((kind, record, hash))
     }
 
     /// Remembers that the file at `path`, open as `file`, has the hash
@@ -244,22 +251,10 @@ impl Seen {
     /// Whether the record at `record` is one of this cache's, for a file
     /// still as it was hashed.
     fn is_current(&self, record: &Path) -> bool {
-        let Ok(bytes) = std::fs::read(record) else {
-            return false;
-        };
-        let Ok(read) = serde_json::from_slice::<Record>(&bytes) else {
-            return false;
-        };
-        let ours = [Kind::Content, Kind::Tag].into_iter().any(|kind| {
-            let hash = blake3::Hash::from_hex(&read.hash);
-            let tag = blake3::Hash::from_hex(&read.tag);
-            self.record_path(kind, &read.path) == record
-                && hash.is_ok_and(|hash| {
-                    tag.is_ok_and(|tag| tag == self.tag(kind, &read.path, &read.identity, &hash))
-                })
-        });
         // Only a path this cache recorded is looked at.
-        ours && std::fs::metadata(&read.path).is_ok_and(|m| Identity::of(&m) == Some(read.identity))
+        self.verified(record).is_some_and(|(_, read, _)| {
+            std::fs::metadata(&read.path).is_ok_and(|m| Identity::of(&m) == Some(read.identity))
+        })
     }
 
     /// Removes every record.
