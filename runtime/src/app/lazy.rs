@@ -326,7 +326,7 @@ impl App {
         if self.registry.has_name(&name) {
             return Err(LoadError::Duplicate { name, path: shown });
         }
-        let options = options_of(&name);
+        let options = self.registry.share_options(options_of(&name));
         if let Some(manifest) = &manifest {
             let granted = granted(&name, &shown, manifest, &options.sandbox.grants)?;
             if let Some(file) = &pinned {

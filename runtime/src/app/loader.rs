@@ -78,7 +78,8 @@ impl Loader {
                 name: name.clone(),
                 cause: format!("cannot give it its data directory: {cause}"),
             })?;
-            options.sandbox.grants.dirs.push(DirGrant {
+            let grants = &mut Arc::make_mut(&mut options).sandbox.grants;
+            grants.dirs.push(DirGrant {
                 host: dir,
                 guest: DATA_PATH.into(),
                 writable: true,
@@ -86,7 +87,7 @@ impl Loader {
         }
         self.check_lock(&file, &granted)?;
         if self.inert {
-            options.sandbox.grants = crate::trust::sandbox::Grants::default();
+            Arc::make_mut(&mut options).sandbox.grants = crate::trust::sandbox::Grants::default();
         }
         let (policy, info) = (self.policy.clone(), self.info.clone());
         let plugin = Plugin::load(
@@ -94,7 +95,7 @@ impl Loader {
             file,
             granted,
             info,
-            &options,
+            options.clone(),
             policy,
             &mut profile,
         )

@@ -43,8 +43,11 @@ struct Kept {
     /// How each plugin's load went.
     profiles: Vec<LoadProfile>,
     /// Where each plugin was loaded from, by name, to load it again
-    /// (boxed: a source is large, and the table keeps room for more).
+    /// (boxed: the table keeps room for more).
     sources: HashMap<String, Box<Source>>,
+    /// The options last given to a plugin, shared by the next one given
+    /// equal options.
+    last_options: Option<Arc<PluginOptions>>,
     /// The plugins to load lazily that are not loaded yet.
     sleeping: Vec<Arc<LazyPlugin>>,
     /// How many loads failed.
@@ -85,6 +88,17 @@ impl Registry {
     pub(crate) fn sleeping(&self) -> Vec<String> {
         let kept = self.kept();
         kept.sleeping.iter().map(|l| l.name().to_string()).collect()
+    }
+
+    /// `options`, shared: the last plugin's own when they are equal, so
+    /// that plugins loaded one after another with the same options (those
+    /// of a directory, or of the application's sandbox) keep one copy.
+    pub(crate) fn share_options(&self, options: PluginOptions) -> Arc<PluginOptions> {
+        let mut kept = self.kept();
+        match &kept.last_options {
+            Some(last) if **last == options => last.clone(),
+            _ => kept.last_options.insert(Arc::new(options)).clone(),
+        }
     }
 
     /// Keeps a plugin to load lazily, with the commands it declares (their
@@ -502,7 +516,7 @@ impl App {
         let source = Source {
             path: path.to_path_buf(),
             rename: rename.map(str::to_string),
-            options: options_of(&name),
+            options: self.registry.share_options(options_of(&name)),
             stamp,
         };
         let loader = self.loader();
@@ -557,7 +571,7 @@ pub(crate) struct Source {
     /// The name it was loaded under instead of its own, if any.
     pub(crate) rename: Option<String>,
     /// Its options, before the data directory is added to its grants.
-    pub(crate) options: PluginOptions,
+    pub(crate) options: Arc<PluginOptions>,
     /// The file's length and modification time before it was read (taken
     /// only while `--watch` is on).
     pub(crate) stamp: Stamp,

@@ -8,7 +8,7 @@ use super::*;
 impl HostState {
     /// The configuration value `key`: from the file, else its default.
     pub(crate) fn config_value(&self, key: &str) -> Option<&Value> {
-        let from_file = self.config.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        let from_file = self.config().iter().find(|(k, _)| k == key).map(|(_, v)| v);
         let declared = self
             .declared
             .iter()
@@ -62,7 +62,7 @@ impl HostState {
         self.alive()?;
         self.check_name(name)?;
         let budget = self.var_budget();
-        let payload_bytes = self.payload_bytes;
+        let payload_bytes = self.payload_bytes();
         let appended = self
             .app
             .vars
@@ -72,8 +72,8 @@ impl HostState {
 
     fn var_budget(&self) -> VarBudget {
         VarBudget {
-            bytes: self.budget.var_bytes,
-            count: self.budget.vars,
+            bytes: self.budget().var_bytes,
+            count: self.budget().vars,
         }
     }
 

@@ -22,7 +22,7 @@ impl HostState {
             MAX_COMMAND_BYTES,
         )?;
         self.added.commands += 1;
-        LimitExceeded::check("commands", self.added.commands, self.budget.commands)?;
+        LimitExceeded::check("commands", self.added.commands, self.budget().commands)?;
         self.record(HostOp::AddCommand(spec))?;
         Ok(())
     }
@@ -37,7 +37,7 @@ impl HostState {
             return Ok(self.setup_only("add-service", &name)?);
         }
         self.added.services += 1;
-        LimitExceeded::check("services", self.added.services, self.budget.services)?;
+        LimitExceeded::check("services", self.added.services, self.budget().services)?;
         self.record(HostOp::AddService(name, command))?;
         Ok(())
     }
@@ -59,8 +59,8 @@ impl HostState {
         let (count, bytes) = others.fold((1, key_bytes(&declared)), |(n, b), k| {
             (n + 1, b + key_bytes(k))
         });
-        LimitExceeded::check("configuration keys", count, self.budget.config_keys)?;
-        let limit = self.budget.config_bytes;
+        LimitExceeded::check("configuration keys", count, self.budget().config_keys)?;
+        let limit = self.budget().config_bytes;
         LimitExceeded::check("bytes of configuration keys", bytes, limit)?;
         self.record(HostOp::DeclareConfig(declared.clone()))?;
         self.declared.retain(|k| k.key != declared.key);

@@ -13,7 +13,7 @@ impl HostState {
             return Ok(());
         }
         let wanted = self.subscribed.len() + 1;
-        LimitExceeded::check("subscriptions", wanted, self.budget.subscriptions)?;
+        LimitExceeded::check("subscriptions", wanted, self.budget().subscriptions)?;
         self.record(HostOp::Subscribe(name.clone()))?;
         self.subscribed.insert(name);
         Ok(())

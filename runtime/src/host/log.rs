@@ -13,7 +13,7 @@ impl HostState {
             crate::io::logging::dropped(&self.plugin);
             return;
         }
-        let mut end = message.len().min(self.budget.log_line_bytes);
+        let mut end = message.len().min(self.budget().log_line_bytes);
         while !message.is_char_boundary(end) {
             end -= 1;
         }

@@ -33,12 +33,12 @@ use crate::host::timers::TimerBook;
 use crate::io::logging::Level;
 use crate::model::app_info::AppInfo;
 use crate::model::command_spec::CommandSpec;
-use crate::model::config::ConfigKey;
+use crate::model::config::{ConfigKey, PluginOptions};
 use crate::model::value::{Payload, Scalar, Value, payload_size, value_size};
 use crate::model::vars::VarBudget;
 use crate::trust::capabilities::Granted;
 use crate::trust::net::NetAccess;
-use crate::trust::sandbox::{HostBudget, LimitExceeded, Limiter, Limits};
+use crate::trust::sandbox::{HostBudget, LimitExceeded, Limiter};
 use log::TokenBucket;
 
 /// The most bytes one command description may take (names, help, defaults).
@@ -67,13 +67,12 @@ pub(crate) struct HostState {
     live: Option<Live>,
     in_setup: bool,
     disabled: Arc<AtomicBool>,
-    payload_bytes: usize,
-    budget: HostBudget,
+    /// Its options: its limits and configuration values.
+    options: Arc<PluginOptions>,
     subscribed: HashSet<String>,
     added: Added,
     log_rate: TokenBucket,
     pub(crate) limiter: Limiter,
-    config: Payload,
     declared: Vec<ConfigKey>,
     granted: Vec<Granted>,
     timers: Arc<TimerBook>,
@@ -97,21 +96,20 @@ struct Added {
 }
 
 impl HostState {
-    /// State for the plugin `plugin`, with the given WASI context, limits,
-    /// configuration values, granted capabilities, network access and
-    /// timers; `disabled` is the plugin's own flag, set when it is
+    /// State for the plugin `plugin`, with the given WASI context, options
+    /// (limits and configuration values), granted capabilities and network
+    /// access; `disabled` is the plugin's own flag, set when it is
     /// disabled.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         plugin: Arc<str>,
         disabled: Arc<AtomicBool>,
         app: Arc<AppInfo>,
         wasi: WasiCtx,
-        limits: &Limits,
-        config: Payload,
+        options: Arc<PluginOptions>,
         granted: Vec<Granted>,
         net: NetAccess,
     ) -> Self {
+        let limits = &options.sandbox.limits;
         HostState {
             wasi,
             http: {
@@ -132,13 +130,10 @@ impl HostState {
             pending: Arc::default(),
             live: None,
             in_setup: false,
-            payload_bytes: limits.payload_bytes,
-            budget: limits.host.clone(),
             subscribed: HashSet::new(),
             added: Added::default(),
             log_rate: TokenBucket::new(limits.host.log_lines_per_second),
             limiter: Limiter::new(limits),
-            config,
             declared: Vec::new(),
             granted,
             timers: Arc::default(),
@@ -152,7 +147,23 @@ impl HostState {
             },
             synchronous: false,
             disabled,
+            options,
         }
+    }
+
+    /// What the plugin may ask of the host.
+    fn budget(&self) -> &HostBudget {
+        &self.options.sandbox.limits.host
+    }
+
+    /// The most bytes one payload may take.
+    fn payload_bytes(&self) -> usize {
+        self.options.sandbox.limits.payload_bytes
+    }
+
+    /// Its configuration values.
+    fn config(&self) -> &Payload {
+        &self.options.config
     }
 
     /// Gives the coming call `allowance` of running time (`None`: no bound).
@@ -214,10 +225,10 @@ impl HostState {
     }
 
     fn check_size(&self, size: usize) -> wasmtime::Result<()> {
-        if size > self.payload_bytes {
+        if size > self.payload_bytes() {
             return Err(LimitExceeded::Payload {
                 size,
-                limit: self.payload_bytes,
+                limit: self.payload_bytes(),
             }
             .into());
         }
@@ -225,7 +236,7 @@ impl HostState {
     }
 
     fn check_name(&self, name: &str) -> Result<(), LimitExceeded> {
-        LimitExceeded::check("bytes in a name", name.len(), self.budget.name_bytes)
+        LimitExceeded::check("bytes in a name", name.len(), self.budget().name_bytes)
     }
 
     /// Leaves `op` for the dispatcher: kept until the call returns, within
@@ -234,7 +245,7 @@ impl HostState {
     /// plugin until it is carried out (see [`crate::host::requests`]).
     fn record(&mut self, op: HostOp) -> Result<(), LimitExceeded> {
         self.alive()?;
-        let (call, weight) = (Bounds::per_call(self.budget.pending_bytes), op.weight());
+        let (call, weight) = (Bounds::per_call(self.budget().pending_bytes), op.weight());
         match &self.live {
             Some(live) => {
                 let counted = self.pending.admit(weight, call)?;
@@ -262,7 +273,7 @@ impl HostState {
     /// Records a request allowed during setup only, made outside it: only
     /// its name is kept, for the report.
     fn setup_only(&mut self, what: &'static str, name: &str) -> Result<(), LimitExceeded> {
-        let mut end = name.len().min(self.budget.name_bytes);
+        let mut end = name.len().min(self.budget().name_bytes);
         while !name.is_char_boundary(end) {
             end -= 1;
         }

@@ -22,7 +22,7 @@ impl HostState {
         self.alive()?;
         let booked = self
             .timers
-            .book(event.len() + size, self.budget.pending_bytes);
+            .book(event.len() + size, self.budget().pending_bytes);
         let id = match booked {
             Ok(id) => id,
             Err(why) => return Ok(Err(why)),

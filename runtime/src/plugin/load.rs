@@ -220,7 +220,7 @@ impl Plugin {
         file: PluginFile,
         granted: Vec<Granted>,
         app: Arc<AppInfo>,
-        options: &PluginOptions,
+        options: Arc<PluginOptions>,
         policy: CodePolicy,
         profile: &mut LoadProfile,
     ) -> Result<Plugin, LoadError> {
@@ -271,8 +271,7 @@ impl Plugin {
             disabled.clone(),
             app,
             wasi,
-            &sandbox.limits,
-            options.config.clone(),
+            options.clone(),
             granted.clone(),
             net,
         );
@@ -314,7 +313,7 @@ impl Plugin {
                 digest,
             },
         };
-        Ok(Plugin::new(name, shown, sandbox.limits.clone(), loaded))
+        Ok(Plugin::new(name, shown, options, loaded))
     }
 }
 

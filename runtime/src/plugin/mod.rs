@@ -55,7 +55,9 @@ pub struct Plugin {
     id: PluginId,
     name: Arc<str>,
     path: String,
-    limits: Limits,
+    /// Its options, shared with its store (and with other plugins given
+    /// the same ones).
+    options: Arc<PluginOptions>,
     loaded: RwLock<Arc<Loaded>>,
 }
 
@@ -120,12 +122,12 @@ struct Instance {
 
 impl Plugin {
     /// A handle to a newly loaded instance.
-    fn new(name: Arc<str>, path: String, limits: Limits, loaded: Loaded) -> Self {
+    fn new(name: Arc<str>, path: String, options: Arc<PluginOptions>, loaded: Loaded) -> Self {
         Plugin {
             id: PluginId::next(),
             name,
             path,
-            limits,
+            options,
             loaded: RwLock::new(Arc::new(loaded)),
         }
     }
@@ -262,22 +264,22 @@ impl Plugin {
 
     /// The plugin's limits.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.options.sandbox.limits
     }
 
     /// Calls the plugin's `setup` export.
     pub(crate) async fn setup(&self) -> Called<()> {
-        let Some(mut entered) = self.enter(Some(self.limits.call)).await else {
+        let Some(mut entered) = self.enter(Some(self.limits().call)).await else {
             return Called::disabled(self, "setup");
         };
-        let now = entered.call_now(self.limits.wait, |store, exports| {
+        let now = entered.call_now(self.limits().wait, |store, exports| {
             store.data_mut().begin_setup();
             exports.setup_now(store)
         });
         let (result, ticked) = match now {
             Some(done) => done,
             None => {
-                let wait = Some(self.limits.wait);
+                let wait = Some(self.limits().wait);
                 let (store, exports, disabled) = entered.parts_async(wait);
                 store.data_mut().begin_setup();
                 (
@@ -298,14 +300,14 @@ impl Plugin {
     /// that ran for an epoch tick or more yields to the executor after
     /// it, as an asynchronous one does at each tick.
     pub(crate) async fn on_event(&self, event: &Event) -> Option<Called<bool>> {
-        let mut entered = self.enter(Some(self.limits.call)).await?;
-        let now = entered.call_now(self.limits.wait, |store, exports| {
+        let mut entered = self.enter(Some(self.limits().call)).await?;
+        let now = entered.call_now(self.limits().wait, |store, exports| {
             exports.on_event_now(store, event)
         });
         let (result, ticked) = match now {
             Some(done) => done,
             None => {
-                let wait = Some(self.limits.wait);
+                let wait = Some(self.limits().wait);
                 let (store, exports, disabled) = entered.parts_async(wait);
                 let call = exports.on_event(store, event);
                 (call::watched(disabled, wait, call).await, false)
@@ -323,12 +325,12 @@ impl Plugin {
     /// no fiber. [`Now::Later`] when that cannot be done now: the caller
     /// then calls [`Plugin::on_event`].
     pub(crate) fn on_event_now(&self, event: &Event) -> Now<bool> {
-        let mut entered = match self.enter_now(Some(self.limits.call)) {
+        let mut entered = match self.enter_now(Some(self.limits().call)) {
             None => return Now::Later,
             Some(None) => return Now::Disabled,
             Some(Some(entered)) => entered,
         };
-        let now = entered.call_now(self.limits.wait, |store, exports| {
+        let now = entered.call_now(self.limits().wait, |store, exports| {
             exports.on_event_now(store, event)
         });
         let Some((result, ticked)) = now else {
@@ -341,8 +343,8 @@ impl Plugin {
     /// Calls one of the plugin's service exports for the service `name`;
     /// `None` when it is disabled.
     pub(crate) async fn service(&self, step: ServiceStep, name: &str) -> Option<Called<()>> {
-        let mut entered = self.enter(Some(self.limits.call)).await?;
-        let wait = Some(self.limits.wait);
+        let mut entered = self.enter(Some(self.limits().call)).await?;
+        let wait = Some(self.limits().wait);
         let (store, exports, disabled) = entered.parts_async(wait);
         let call = exports.service(store, step, name);
         let result = call::watched(disabled, wait, call).await;
@@ -357,11 +359,11 @@ impl Plugin {
         args: &Payload,
         live: Live,
     ) -> Option<Called<()>> {
-        let mut entered = self.enter(self.limits.command).await?;
-        let (store, exports, disabled) = entered.parts_async(self.limits.command);
+        let mut entered = self.enter(self.limits().command).await?;
+        let (store, exports, disabled) = entered.parts_async(self.limits().command);
         store.data_mut().go_live(live);
         let call = exports.run_command(store, name, args);
-        let result = call::watched(disabled, self.limits.command, call).await;
+        let result = call::watched(disabled, self.limits().command, call).await;
         Some(entered.settle(result, "run-command", Some(name)))
     }
 }
