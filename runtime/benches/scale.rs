@@ -27,12 +27,6 @@ fn resident_kib() -> u64 {
     pages * 4
 }
 
-#[repr(C)]
-#[derive(Default, Debug)]
-struct MallInfo2 { arena: usize, ordblks: usize, smblks: usize, hblks: usize, hblkhd: usize, usmblks: usize, fsmblks: usize, uordblks: usize, fordblks: usize, keepcost: usize }
-unsafe extern "C" { fn mallinfo2() -> MallInfo2; }
-fn heap() -> (usize, usize) { let m = unsafe { mallinfo2() }; (m.uordblks, m.arena + m.hblkhd) }
-
 fn precept_side() {
     // Multi-threaded, as `#[tokio::main]`'s: the noop plugin, which cannot
     // wait, is called synchronously and keeps no fiber stack.
@@ -56,7 +50,7 @@ fn precept_side() {
     // loaded under a name of its own (they all call themselves `noop`).
     rt.block_on(app.load_plugin_as(&paths[0], "noop0", &options))
         .unwrap();
-    let before = resident_kib(); let h0 = heap();
+    let before = resident_kib();
     let started = Instant::now();
     rt.block_on(async {
         for (i, path) in paths.iter().enumerate().skip(1) {
@@ -65,7 +59,7 @@ fn precept_side() {
         }
     });
     let elapsed = started.elapsed();
-    let after = resident_kib(); let h1 = heap(); eprintln!("heap in use {:.0} B each, arenas {:.0} B each", (h1.0 - h0.0) as f64 / 999.0, (h1.1 as f64 - h0.1 as f64) / 999.0);
+    let after = resident_kib();
     assert_eq!(app.plugins().len(), PLUGINS);
     assert!(app.plugins().iter().all(|p| p.is_called_synchronously()));
     report("precept", elapsed, before, after);
@@ -89,11 +83,11 @@ fn raw_side(one_async_call: bool) {
         instance
     };
     let first = new();
-    let before = resident_kib(); let h0 = heap();
+    let before = resident_kib();
     let started = Instant::now();
     let instances: Vec<raw::Raw> = (1..PLUGINS).map(|_| new()).collect();
     let elapsed = started.elapsed();
-    let after = resident_kib(); let h1 = heap(); eprintln!("heap in use {:.0} B each, arenas {:.0} B each", (h1.0 - h0.0) as f64 / 999.0, (h1.1 as f64 - h0.1 as f64) / 999.0);
+    let after = resident_kib();
     assert_eq!(instances.len() + 1, PLUGINS);
     drop(first);
     let side = if one_async_call {

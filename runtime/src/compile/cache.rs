@@ -90,10 +90,21 @@ pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::
     map(&open_component(path)?, look)
 }
 
+/// The bytes of the component file at `path`, with the same checks as
+/// [`fingerprint`]: a regular file of at most [`MAX_COMPONENT_BYTES`].
+pub(crate) fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    open_component(path)?
+        .take(MAX_COMPONENT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Opens the file at `path` when it is a regular file of at most
 /// [`MAX_COMPONENT_BYTES`].
 fn open_component(path: &Path) -> std::io::Result<std::fs::File> {
-    let file = std::fs::File::open(path)?;
+    let file = crate::io::files::open_to_read(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(std::io::Error::other("it is not a regular file"));

@@ -324,7 +324,7 @@ impl PluginEngine {
         cache: Option<&CompileCache>,
     ) -> Result<(PluginPre, Prepared), PrepareError> {
         let started = Instant::now();
-        let bytes = std::fs::read(path).map_err(PrepareError::Read)?;
+        let bytes = crate::compile::cache::read_component(path).map_err(PrepareError::Read)?;
         if crate::compile::cache::digest(&bytes) != digest {
             return Err(PrepareError::Changed);
         }
@@ -383,7 +383,7 @@ impl PluginEngine {
             .name("precept-compile".into())
             .spawn(move || {
                 std::thread::sleep(COMPILE_LATER_AFTER);
-                let Ok(bytes) = std::fs::read(&path) else {
+                let Ok(bytes) = crate::compile::cache::read_component(&path) else {
                     return;
                 };
                 if crate::compile::cache::digest(&bytes) == digest

@@ -57,6 +57,35 @@ const WRITE_CHUNK: usize = 64 * 1024;
 
 pub(crate) use platform::{check, create_dir, create_file};
 
+/// Opens the file at `path` to read, without waiting: the open of a FIFO
+/// with no writer, or of a device, which a plugin directory or a checkout
+/// can hold under any name, returns at once, for the caller to refuse what
+/// is not a regular file instead of holding the start.
+pub(crate) fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Without effect on a regular file's reads.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    options.open(path)
+}
+
+/// The text of the regular file at `path`, opened as [`open_to_read`]
+/// opens it: a FIFO or a device is refused at once.
+pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut file = open_to_read(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Raises the process's soft limit on open files to its hard limit, as Go
 /// does at start: every file, directory and socket a plugin holds open is
 /// a descriptor of the process, up to its handle budget each, and a soft

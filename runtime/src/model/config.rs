@@ -210,7 +210,7 @@ impl Config {
     /// Reads `path`; relative paths in it are taken from its directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = crate::io::files::read_text(path).map_err(|e| ConfigError {
             file: file.clone(),
             line: None,
             message: e.to_string(),

@@ -33,7 +33,7 @@ const PEEK_READ_BYTES: u64 = 1 << 20;
 /// [`PEEK_READ_BYTES`]; `None` when it is larger or not a regular file.
 fn read_small(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    let file = crate::io::files::open_to_read(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() || metadata.len() > PEEK_READ_BYTES {
         return Ok(None);

@@ -85,7 +85,7 @@ const HEADER: &str = "# The plugins accepted to run: which file, who it is, what
 impl LockFile {
     /// The lockfile at `path`; `None` when there is none.
     pub(crate) fn load(path: &Path) -> Result<Option<LockFile>, String> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::io::files::read_text(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(format!("cannot read {}: {error}", path.display())),

@@ -54,6 +54,67 @@ async fn a_device_or_a_file_past_the_size_bound_is_not_read() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
+/// A FIFO with no writer, made in a directory of its own.
+#[cfg(unix)]
+fn fifo(dir: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("precept-{dir}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&path).status();
+    assert!(made.unwrap().success());
+    // Should an open wait for a writer, writers come after 10 s, until
+    // the FIFO is removed: the test then fails on its time instead of
+    // hanging. (A writer's open that does not wait finds no reader when
+    // nothing waits.)
+    let writer = path.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        while writer.exists() {
+            let mut options = std::fs::OpenOptions::new();
+            std::os::unix::fs::OpenOptionsExt::custom_flags(options.write(true), 0o4000);
+            let _ = options.open(&writer);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    path
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_given_as_a_plugin_or_a_configuration_is_refused_without_waiting() {
+    let started = std::time::Instant::now();
+    let plugin_pipe = fifo("fifo-plugin", "pipe.wasm");
+    let error = app().load_plugin(&plugin_pipe).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("cannot read the file: it is not a regular file"),
+        "{error}"
+    );
+
+    // In a plugin directory, read at start for what it declares.
+    let in_dir_pipe = fifo("fifo-dir", "pipe.wasm");
+    let mut in_dir = app();
+    in_dir.plugin_dir(in_dir_pipe.parent().unwrap());
+    crate::common::add_run(&mut in_dir);
+    let status = in_dir.start(["test-app", "run"]).await;
+    assert_eq!(status, ExitStatus::PluginNotLoaded);
+    assert!(in_dir.plugins().is_empty());
+
+    // As the configuration file.
+    let pipe = fifo("fifo-config", "precept.toml");
+    let mut configured = app();
+    configured.config_file("precept.toml").unwrap();
+    crate::common::add_run(&mut configured);
+    let args = ["test-app", "--config-file", pipe.to_str().unwrap(), "run"];
+    assert_eq!(configured.start(args).await, ExitStatus::Usage);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    for pipe in [pipe, in_dir_pipe, plugin_pipe] {
+        std::fs::remove_file(pipe).unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_core_module_is_refused_with_how_to_make_a_component() {
     let mut app = app();

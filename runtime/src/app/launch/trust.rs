@@ -55,7 +55,7 @@ const MAX_RECORDED_BYTES: u64 = 1 << 20;
 /// (a checkout may hold a device or a pipe under any name).
 fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
+    let file = crate::io::files::open_to_read(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() || metadata.len() > MAX_RECORDED_BYTES {
         return Err(std::io::Error::other(format!(
