@@ -94,10 +94,9 @@ pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::
 /// [`fingerprint`]: a regular file of at most [`MAX_COMPONENT_BYTES`].
 pub(crate) fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut bytes = Vec::new();
-    open_component(path)?
-        .take(MAX_COMPONENT_BYTES + 1)
-        .read_to_end(&mut bytes)?;
+    let file = open_component(path)?;
+    let mut bytes = Vec::with_capacity(file.metadata()?.len() as usize);
+    file.take(MAX_COMPONENT_BYTES + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -73,16 +73,33 @@ pub(crate) fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// The text of the regular file at `path`, opened as [`open_to_read`]
-/// opens it: a FIFO or a device is refused at once.
+/// The most bytes [`read_text`] reads.
+const MAX_TEXT_BYTES: u64 = 16 << 20;
+
+/// The text of the file at `path`: a regular file, or a pipe (`<(...)`),
+/// of at most 16 MiB. Its open never waits (see [`open_to_read`]): a FIFO
+/// with no writer reads as empty, and a device is refused.
 pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
-    let mut file = open_to_read(path)?;
-    if !file.metadata()?.is_file() {
+    let file = open_to_read(path)?;
+    let kind = file.metadata()?.file_type();
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&kind);
+    #[cfg(not(unix))]
+    let pipe = false;
+    if !kind.is_file() && !pipe {
         return Err(std::io::Error::other("it is not a regular file"));
     }
+    // A pipe is read as any is, waiting for what its writer writes.
+    #[cfg(unix)]
+    if pipe {
+        rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
+    }
     let mut text = String::new();
-    file.read_to_string(&mut text)?;
+    file.take(MAX_TEXT_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_TEXT_BYTES {
+        return Err(std::io::Error::other("it is larger than 16 MiB"));
+    }
     Ok(text)
 }
 

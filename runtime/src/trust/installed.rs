@@ -242,10 +242,12 @@ const INDEX: &str = "installed.index.json";
 /// The file at `path`, refused beyond 16 MiB.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
+    let file = crate::io::files::open_to_read(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
     let mut bytes = Vec::new();
-    File::open(path)?
-        .take((16 << 20) + 1)
-        .read_to_end(&mut bytes)?;
+    file.take((16 << 20) + 1).read_to_end(&mut bytes)?;
     if bytes.len() > 16 << 20 {
         return Err(std::io::Error::other("it is larger than 16 MiB"));
     }

@@ -68,7 +68,7 @@ pub(super) fn check_command() -> Command {
 
 pub(super) async fn check(ctx: Context) -> Result<(), CommandError> {
     let path = ctx.matches.get_one::<PathBuf>("script").expect("required");
-    let text = std::fs::read_to_string(path)
+    let text = crate::io::files::read_text(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let script: Script = toml::from_str(&text)
         .map_err(|e| format!("{}: {}", path.display(), clean(e.message(), 200)))?;

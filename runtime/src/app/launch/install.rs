@@ -232,7 +232,8 @@ async fn fetch(
 fn copy_file(from: &Path, to: std::fs::File, cap: u64) -> Result<String, String> {
     use std::io::Read as _;
     let shown = clean(&from.display().to_string(), 200);
-    let file = std::fs::File::open(from).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let file = crate::io::files::open_to_read(from);
+    let file = file.map_err(|e| format!("cannot read {shown}: {e}"))?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err(format!("{shown} is not a file"));
     }

@@ -73,7 +73,7 @@ pub(crate) fn is_trusted(path: &Path, name: &str) -> bool {
     let (Some(list), Ok(line)) = (trust_file(name), record(path)) else {
         return false;
     };
-    std::fs::read_to_string(list).is_ok_and(|text| text.lines().any(|l| l == line))
+    crate::io::files::read_text(&list).is_ok_and(|text| text.lines().any(|l| l == line))
 }
 
 /// Trusts `path`, a configuration file named `name`, with its current
@@ -87,7 +87,7 @@ pub(crate) fn trust(path: &Path, name: &str) -> std::io::Result<PathBuf> {
     if let Some(dir) = list.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let kept = match std::fs::read_to_string(&list) {
+    let kept = match crate::io::files::read_text(&list) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error),
