@@ -93,10 +93,12 @@ impl Registry {
     /// `options`, shared: the last plugin's own when they are equal, so
     /// that plugins loaded one after another with the same options (those
     /// of a directory, or of the application's sandbox) keep one copy.
+    /// Options with configuration values are not shared: those are each
+    /// plugin's own, and floats that compare equal can differ (`-0.0`).
     pub(crate) fn share_options(&self, options: PluginOptions) -> Arc<PluginOptions> {
         let mut kept = self.kept();
         match &kept.last_options {
-            Some(last) if **last == options => last.clone(),
+            Some(last) if options.config.is_empty() && **last == options => last.clone(),
             _ => kept.last_options.insert(Arc::new(options)).clone(),
         }
     }
