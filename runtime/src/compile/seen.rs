@@ -257,6 +257,21 @@ impl Seen {
         })
     }
 
+    /// How many records there are (those being written left out).
+    pub(crate) fn count(&self) -> usize {
+        let Ok(records) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let records = records.filter_map(Result::ok);
+        records
+            .filter(|record| {
+                std::path::Path::new(&record.file_name())
+                    .extension()
+                    .is_none()
+            })
+            .count()
+    }
+
     /// Removes every record.
     pub(crate) fn clear(&self) -> std::io::Result<()> {
         match std::fs::remove_dir_all(&self.dir) {

@@ -97,6 +97,17 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
                     mib(engine.bytes)
                 );
             }
+            let remembered = match cache.seen().count() {
+                0 => None,
+                1 => Some("1 record".to_string()),
+                n => Some(format!("{n} records")),
+            };
+            if let Some(remembered) = remembered {
+                println!(
+                    "  {:<16}  {remembered:>12}  {:>10}  hashes remembered of unchanged files",
+                    "seen", ""
+                );
+            }
         }
     }
     Ok(())
