@@ -233,6 +233,11 @@ impl Peeked {
         cache: Option<&CompileCache>,
     ) -> Vec<Option<Peeked>> {
         let read = |file: &ToPeek| Peeked::read(file, locks, cache);
+        // Few files are read here, before asking how many cores there are
+        // (which reads the process's control groups on Linux).
+        if files.len() <= MIN_PEEKS_PER_THREAD {
+            return files.iter().map(read).collect();
+        }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = files.len().div_ceil(cores).max(MIN_PEEKS_PER_THREAD);
         if files.len() <= chunk {
