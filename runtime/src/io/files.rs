@@ -76,31 +76,25 @@ pub(crate) fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
 /// The most bytes [`read_text`] reads.
 const MAX_TEXT_BYTES: u64 = 16 << 20;
 
-/// The text of the file at `path`: a regular file, or a pipe (`<(...)`),
-/// of at most 16 MiB. Its open never waits (see [`open_to_read`]): a FIFO
-/// with no writer reads as empty, and a device is refused.
+/// The text of the file at `path`, of at most 16 MiB: a regular file, a
+/// pipe (`<(...)`) or a device (`/dev/null`). Its open never waits (see
+/// [`open_to_read`]): a FIFO with no writer yet reads as empty.
 pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
     let file = open_to_read(path)?;
-    let kind = file.metadata()?.file_type();
+    // What is not a regular file is read as any is, waiting for what its
+    // writer writes.
     #[cfg(unix)]
-    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&kind);
-    #[cfg(not(unix))]
-    let pipe = false;
-    if !kind.is_file() && !pipe {
-        return Err(std::io::Error::other("it is not a regular file"));
+    if !file.metadata()?.is_file() {
+        let flags = rustix::fs::fcntl_getfl(&file)?;
+        rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
     }
-    // A pipe is read as any is, waiting for what its writer writes.
-    #[cfg(unix)]
-    if pipe {
-        rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
-    }
-    let mut text = String::new();
-    file.take(MAX_TEXT_BYTES + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_TEXT_BYTES {
+    let mut bytes = Vec::new();
+    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
         return Err(std::io::Error::other("it is larger than 16 MiB"));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text"))
 }
 
 /// Raises the process's soft limit on open files to its hard limit, as Go
@@ -187,5 +181,32 @@ mod platform {
     /// Nothing to check.
     pub(crate) fn check(_: &Path, _: u32) -> Result<(), Exposed> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_read_up_to_its_bound_from_files_and_devices() {
+        let dir = std::env::temp_dir().join(format!("precept-text-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at_bound = dir.join("at-bound.toml");
+        std::fs::write(&at_bound, "#".repeat(MAX_TEXT_BYTES as usize)).unwrap();
+        assert_eq!(read_text(&at_bound).unwrap().len() as u64, MAX_TEXT_BYTES);
+        let past = dir.join("past.toml");
+        std::fs::write(&past, "#".repeat(MAX_TEXT_BYTES as usize + 1)).unwrap();
+        let error = read_text(&past).unwrap_err();
+        assert_eq!(error.to_string(), "it is larger than 16 MiB");
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        #[cfg(unix)]
+        {
+            assert_eq!(read_text(Path::new("/dev/null")).unwrap(), "");
+            // Endless: read up to the bound, no further.
+            let error = read_text(Path::new("/dev/zero")).unwrap_err();
+            assert_eq!(error.to_string(), "it is larger than 16 MiB");
+        }
     }
 }

@@ -450,7 +450,7 @@ fn cache_shows_prunes_and_clears_the_compile_cache() {
             .partition(|line| line.trim_start().starts_with("seen "));
         for line in seen {
             assert!(
-                line.ends_with("hashes remembered of unchanged files"),
+                line.ends_with("remembered hashes (prune drops stale ones)"),
                 "{line}"
             );
         }

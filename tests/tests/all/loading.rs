@@ -104,8 +104,8 @@ async fn a_fifo_with_no_writer_holds_no_start() {
     assert_eq!(status, ExitStatus::PluginNotLoaded);
     assert!(in_dir.plugins().is_empty());
 
-    // As the configuration file: a pipe (`<(...)`) is read as it is, and
-    // one with no writer reads as an empty configuration at once.
+    // As the configuration file, with no writer: an empty configuration,
+    // at once.
     let config_pipe = fifo("fifo-config", "precept.toml");
     let mut configured = app();
     configured.config_file("precept.toml").unwrap();
@@ -117,6 +117,25 @@ async fn a_fifo_with_no_writer_holds_no_start() {
         "run",
     ];
     assert_eq!(configured.start(args).await, ExitStatus::Success);
+
+    // With a writer (as `<(...)` has), what it writes once it writes it:
+    // here a plugin that is not there.
+    let writer = config_pipe.clone();
+    let writing = std::thread::spawn(move || {
+        // Opened once precept opens it to read, written a moment later.
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(&writer)?;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::io::Write::write_all(&mut pipe, b"plugins = [\"absent.wasm\"]\n")
+    });
+    let mut configured = app();
+    configured.config_file("precept.toml").unwrap();
+    crate::common::add_run(&mut configured);
+    assert_eq!(
+        configured.start(args).await,
+        ExitStatus::PluginNotLoaded,
+        "the configuration written to the pipe was read"
+    );
+    writing.join().unwrap().unwrap();
 
     // Each open that waited would have waited 10 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(8));

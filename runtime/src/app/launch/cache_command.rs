@@ -104,7 +104,7 @@ pub(super) async fn cache(ctx: Context, dir: Option<PathBuf>) -> Result<(), Comm
             };
             if let Some(remembered) = remembered {
                 println!(
-                    "  {:<16}  {remembered:>12}  {:>10}  hashes remembered of unchanged files",
+                    "  {:<16}  {remembered:>12}  {:>10}  remembered hashes (prune drops stale ones)",
                     "seen", ""
                 );
             }
