@@ -120,10 +120,17 @@ async fn a_fifo_with_no_writer_holds_no_start() {
 
     // With a writer (as `<(...)` has), what it writes once it writes it:
     // here a plugin that is not there.
-    let writer = config_pipe.clone();
+    // The writer is there before precept opens the pipe (a reader held
+    // here lets its open return; it never reads), and writes a moment
+    // after.
+    let mut holding = std::fs::OpenOptions::new();
+    std::os::unix::fs::OpenOptionsExt::custom_flags(holding.read(true), 0o4000);
+    let holding = holding.open(&config_pipe).unwrap();
+    let mut pipe = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&config_pipe)
+        .unwrap();
     let writing = std::thread::spawn(move || {
-        // Opened once precept opens it to read, written a moment later.
-        let mut pipe = std::fs::OpenOptions::new().write(true).open(&writer)?;
         std::thread::sleep(std::time::Duration::from_millis(200));
         std::io::Write::write_all(&mut pipe, b"plugins = [\"absent.wasm\"]\n")
     });
@@ -136,6 +143,7 @@ async fn a_fifo_with_no_writer_holds_no_start() {
         "the configuration written to the pipe was read"
     );
     writing.join().unwrap().unwrap();
+    drop(holding);
 
     // Each open that waited would have waited 10 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(8));
