@@ -103,11 +103,7 @@ pub(crate) fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Opens the file at `path` when it is a regular file of at most
 /// [`MAX_COMPONENT_BYTES`].
 fn open_component(path: &Path) -> std::io::Result<std::fs::File> {
-    let file = crate::io::files::open_to_read(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
+    let (file, metadata) = crate::io::files::open_regular(path)?;
     if metadata.len() > MAX_COMPONENT_BYTES {
         return Err(std::io::Error::other(format!(
             "it is larger than {} MiB",

@@ -73,6 +73,17 @@ pub(crate) fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Opens the regular file at `path` as [`open_to_read`] does, with its
+/// metadata; anything else (a FIFO, a device, a directory) is refused.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let file = open_to_read(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    Ok((file, metadata))
+}
+
 /// The most bytes [`read_text`] reads.
 const MAX_TEXT_BYTES: u64 = 16 << 20;
 
