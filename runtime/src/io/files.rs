@@ -84,6 +84,24 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::
     Ok((file, metadata))
 }
 
+/// The bytes of the regular file at `path`, opened as [`open_regular`]
+/// opens it, refused beyond `max_bytes`.
+pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let (file, metadata) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(metadata.len().min(max_bytes) as usize);
+    file.take(max_bytes + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    Ok(bytes)
+}
+
+/// The error of a file larger than `max_bytes`.
+fn too_large(max_bytes: u64) -> std::io::Error {
+    std::io::Error::other(format!("it is larger than {} MiB", max_bytes >> 20))
+}
+
 /// The most bytes [`read_text`] reads.
 const MAX_TEXT_BYTES: u64 = 16 << 20;
 
@@ -103,7 +121,7 @@ pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
     let mut bytes = Vec::new();
     file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_TEXT_BYTES {
-        return Err(std::io::Error::other("it is larger than 16 MiB"));
+        return Err(too_large(MAX_TEXT_BYTES));
     }
     String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text"))
 }

@@ -241,14 +241,7 @@ const INDEX: &str = "installed.index.json";
 
 /// The file at `path`, refused beyond 16 MiB.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let (file, _) = crate::io::files::open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take((16 << 20) + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > 16 << 20 {
-        return Err(std::io::Error::other("it is larger than 16 MiB"));
-    }
-    Ok(bytes)
+    crate::io::files::read_regular(path, 16 << 20)
 }
 
 /// The file of the installed plugin `name` in `home`, absolute.

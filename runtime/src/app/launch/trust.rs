@@ -54,18 +54,13 @@ const MAX_RECORDED_BYTES: u64 = 1 << 20;
 /// The bytes of the regular file `path`, of at most [`MAX_RECORDED_BYTES`]
 /// (a checkout may hold a device or a pipe under any name).
 fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = crate::io::files::open_to_read(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() || metadata.len() > MAX_RECORDED_BYTES {
-        return Err(std::io::Error::other(format!(
+    crate::io::files::read_regular(path, MAX_RECORDED_BYTES).map_err(|error| match error.kind() {
+        std::io::ErrorKind::Other => std::io::Error::other(format!(
             "{} is not a regular file of at most 1 MiB",
             path.display()
-        )));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_RECORDED_BYTES + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
+        )),
+        _ => error,
+    })
 }
 
 /// Whether `path`, with its current content, was trusted.
