@@ -13,7 +13,8 @@ Builds the precept plugin in DIR (Rust, C, Python, JavaScript or Go) into one
 component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 --vet also checks a Go plugin and the Go SDK with `go vet`.
---debug-info keeps a Rust plugin's debug information (without it, none).
+--debug-info keeps a plugin's debug information: the DWARF and function names
+of its core modules, in every language (without it, neither).
 DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a

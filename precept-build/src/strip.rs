@@ -1,0 +1,240 @@
+//! Debug information dropped from a built component: the `name` and
+//! `.debug_*` custom sections of each of its core modules, which only a
+//! debugger or a profiler reads. Every other byte is kept as it is,
+//! component-level custom sections (the manifest, the identity) included.
+//!
+//! Each core module's names are metadata the runtime deserializes at every
+//! start: for a Python plugin, 13,000 function names in CPython's modules.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use crate::BuildError;
+
+/// The preamble of a core module: the magic number and version 1.
+const MODULE_PREAMBLE: &[u8; 8] = b"\0asm\x01\0\0\0";
+/// The preamble of a component: the magic number, version 0x0d, layer 1.
+const COMPONENT_PREAMBLE: &[u8; 8] = b"\0asm\x0d\0\x01\0";
+
+/// The id of a custom section, in a core module as in a component.
+const CUSTOM_SECTION: u8 = 0;
+/// The id of a component's section holding a core module.
+const CORE_MODULE_SECTION: u8 = 1;
+/// The id of a component's section holding a nested component.
+const COMPONENT_SECTION: u8 = 4;
+
+/// Components nest no deeper than this here.
+const MAX_DEPTH: usize = 32;
+
+/// The component or core module `bytes`, the file `path`, without the
+/// debug custom sections of its core modules, nested ones included.
+pub(crate) fn debug_sections(bytes: &[u8], path: &Path) -> Result<Vec<u8>, BuildError> {
+    rewrite(bytes, 0).map_err(|why| {
+        let path = path.display();
+        BuildError::Component(anyhow::anyhow!(
+            "{path}: cannot leave out its debug sections: {why}"
+        ))
+    })
+}
+
+/// `bytes` (a component, or a core module) with its core modules' debug
+/// sections left out; `depth` components and modules enclose it.
+fn rewrite(bytes: &[u8], depth: usize) -> Result<Vec<u8>, &'static str> {
+    if depth > MAX_DEPTH {
+        return Err("its components nest too deep");
+    }
+    let preamble = bytes.get(..8).ok_or("not a WebAssembly binary")?;
+    let component = match preamble {
+        p if p == COMPONENT_PREAMBLE => true,
+        p if p == MODULE_PREAMBLE => false,
+        _ => return Err("not a WebAssembly module or component of a known version"),
+    };
+    let mut out = preamble.to_vec();
+    let mut at = preamble.len();
+    while at < bytes.len() {
+        let (id, body) = next_section(bytes, &mut at)?;
+        let body = match id {
+            CORE_MODULE_SECTION | COMPONENT_SECTION if component => {
+                Cow::Owned(rewrite(body, depth + 1)?)
+            }
+            CUSTOM_SECTION if !component && is_debug(body)? => continue,
+            _ => Cow::Borrowed(body),
+        };
+        out.push(id);
+        let size = u32::try_from(body.len()).map_err(|_| "a section is too large")?;
+        write_leb128(size, &mut out);
+        out.extend_from_slice(&body);
+    }
+    Ok(out)
+}
+
+/// The section at `bytes[*at..]`, its id and its body, moving `at` past it.
+fn next_section<'a>(bytes: &'a [u8], at: &mut usize) -> Result<(u8, &'a [u8]), &'static str> {
+    let id = *bytes.get(*at).ok_or("a section runs past the end")?;
+    *at += 1;
+    let size = read_leb128(bytes, at)?;
+    let body = bytes
+        .get(*at..at.saturating_add(size))
+        .ok_or("a section runs past the end")?;
+    *at += size;
+    Ok((id, body))
+}
+
+/// Whether the custom section `body` is debug information: function names
+/// (`name`) or DWARF (`.debug_*`).
+fn is_debug(body: &[u8]) -> Result<bool, &'static str> {
+    let mut at = 0;
+    let length = read_leb128(body, &mut at)?;
+    let name = body
+        .get(at..at.saturating_add(length))
+        .ok_or("a custom section's name runs past its end")?;
+    Ok(name == b"name" || name.starts_with(b".debug_"))
+}
+
+/// The unsigned 32-bit LEB128 number at `bytes[*at..]`, moving `at` past it.
+fn read_leb128(bytes: &[u8], at: &mut usize) -> Result<usize, &'static str> {
+    let mut value: u64 = 0;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at).ok_or("a size runs past the end")?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return u32::try_from(value)
+                .map(|v| v as usize)
+                .map_err(|_| "a size is too large");
+        }
+    }
+    Err("a size is too long")
+}
+
+/// Appends `value` in unsigned LEB128.
+fn write_leb128(mut value: u32, out: &mut Vec<u8>) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, Component, CustomSection, Function, FunctionSection, Module, ModuleSection,
+        NestedComponentSection, TypeSection,
+    };
+
+    /// A core module with a function, its names, DWARF, a section of
+    /// precept's own and a `producers` section.
+    fn module() -> Module {
+        let mut module = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        module.section(&types);
+        let mut functions = FunctionSection::new();
+        functions.function(0);
+        module.section(&functions);
+        let mut code = CodeSection::new();
+        let mut body = Function::new([]);
+        body.instructions().end();
+        code.function(&body);
+        module.section(&code);
+        let mut names = wasm_encoder::NameSection::new();
+        let mut map = wasm_encoder::NameMap::new();
+        map.append(0, "a_function_with_a_name");
+        names.functions(&map);
+        module.section(&names);
+        for (name, data) in [
+            (".debug_info", &b"dwarf"[..]),
+            ("precept-manifest", b"[plugin]"),
+            ("producers", b"\0"),
+        ] {
+            module.section(&CustomSection {
+                name: name.into(),
+                data: data.into(),
+            });
+        }
+        module
+    }
+
+    /// The custom sections of `bytes`, as `(depth, name)`: 0 for the
+    /// outer component's.
+    fn custom_sections(bytes: &[u8]) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        let mut depth = 0;
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            match payload.unwrap() {
+                wasmparser::Payload::Version { .. } => depth += 1,
+                wasmparser::Payload::End(_) => depth -= 1,
+                wasmparser::Payload::CustomSection(section) => {
+                    found.push((depth - 1, section.name().to_string()))
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn names_and_dwarf_leave_every_core_module_and_nothing_else_does() {
+        let mut inner = Component::new();
+        inner.section(&ModuleSection(&module()));
+        let mut outer = Component::new();
+        outer.section(&ModuleSection(&module()));
+        outer.section(&NestedComponentSection(&inner));
+        outer.section(&CustomSection {
+            name: "name".into(),
+            data: b"\0".as_slice().into(),
+        });
+        let bytes = outer.finish();
+        let stripped = debug_sections(&bytes, Path::new("test.wasm")).unwrap();
+
+        let features = wasmparser::WasmFeatures::default();
+        wasmparser::Validator::new_with_features(features)
+            .validate_all(&stripped)
+            .unwrap();
+        assert_eq!(
+            custom_sections(&stripped),
+            [
+                (1, "precept-manifest".to_string()),
+                (1, "producers".to_string()),
+                (2, "precept-manifest".to_string()),
+                (2, "producers".to_string()),
+                (0, "name".to_string()),
+            ]
+        );
+        let dropped = custom_sections(&bytes).len() - custom_sections(&stripped).len();
+        assert_eq!(dropped, 4);
+        // Stripping again changes nothing.
+        let again = debug_sections(&stripped, Path::new("test.wasm")).unwrap();
+        assert_eq!(again, stripped);
+    }
+
+    #[test]
+    fn a_cut_or_foreign_file_is_an_error() {
+        let strip = |bytes: &[u8]| debug_sections(bytes, Path::new("test.wasm"));
+        let mut outer = Component::new();
+        outer.section(&ModuleSection(&module()));
+        let bytes = outer.finish();
+        for cut in [4, 9, 12, bytes.len() - 1] {
+            assert!(strip(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(strip(b"not wasm at all").is_err());
+        // A core module of another version.
+        assert!(strip(b"\0asm\x02\0\0\0").is_err());
+        // Sizes over 32 bits, and longer than five bytes.
+        for size in [
+            &[0xff, 0xff, 0xff, 0xff, 0x7f][..],
+            &[0x80, 0x80, 0x80, 0x80, 0x80, 0],
+        ] {
+            let mut module = MODULE_PREAMBLE.to_vec();
+            module.push(CUSTOM_SECTION);
+            module.extend(size);
+            assert!(strip(&module).is_err(), "{size:?}");
+        }
+    }
+}
