@@ -2,7 +2,7 @@
 //! the same way: component size, first load (Cranelift compile), warm start
 //! of a whole `precept-run` process from the compiled-component cache, and
 //! the cost of one event (`conformance_tick`, which the plugin ignores),
-//! and the peak memory of a warm start.
+//! and the time and peak memory of warm starts taken in turns.
 //! Baselines in the same run: a native subscriber, and `precept-run` with
 //! no plugin.
 //!
@@ -157,46 +157,74 @@ fn peak_memory(_: &mut Criterion) {
         eprintln!("skipped peak memory: {TIME} (GNU time) is not installed");
         return;
     }
+    let peaks = in_turns(21, |args| peak_kib(args) as f64);
+    for (language, kib, ratio) in beside_rust(&peaks) {
+        eprintln!(
+            "peak memory (warm start): {language}: {:.1} MiB{ratio}",
+            kib / 1024.0
+        );
+    }
+}
+
+/// The median time of 31 warm starts of each language's plugin and of no
+/// plugin, taken in turns, as criterion's `warm start` group times them
+/// one after another: a drift of the machine during the run (its page
+/// cache reclaimed, its clock) reaches every plugin alike, so that the
+/// ratios to Rust's hold.
+fn warm_start_in_turns(_: &mut Criterion) {
+    let times = in_turns(31, |args| {
+        let started = std::time::Instant::now();
+        run(args);
+        started.elapsed().as_secs_f64() * 1000.0
+    });
+    for (language, ms, ratio) in beside_rust(&times) {
+        eprintln!("warm start (in turns): {language}: {ms:.2} ms{ratio}");
+    }
+}
+
+/// The median of `rounds` measures of a warm start of no plugin and of
+/// each language's plugin, taken in turns, by name.
+fn in_turns(rounds: usize, measure: impl Fn(&[&str]) -> f64) -> Vec<(&'static str, f64)> {
     let cache = warm_cache();
     let mut runs: Vec<(&str, Vec<&str>)> = vec![("no plugin", vec![])];
     for (language, path) in languages().into_iter().chain(hellos()) {
         runs.push((language, vec!["--plugin", path]));
     }
-    let mut peaks = vec![Vec::new(); runs.len()];
-    for _ in 0..21 {
-        for ((_, plugin), peaks) in runs.iter().zip(&mut peaks) {
+    let mut measured = vec![Vec::new(); runs.len()];
+    for _ in 0..rounds {
+        for ((_, plugin), measured) in runs.iter().zip(&mut measured) {
             let mut args = vec!["--cache-dir", cache];
             args.extend(plugin);
             args.extend(["dispatch", "x"]);
-            peaks.push(peak_kib(&args));
+            measured.push(measure(&args));
         }
     }
-    let medians: Vec<u64> = peaks
-        .iter_mut()
-        .map(|peaks| {
-            peaks.sort_unstable();
-            peaks[peaks.len() / 2]
+    runs.iter()
+        .zip(measured)
+        .map(|((name, _), mut measured)| {
+            measured.sort_unstable_by(f64::total_cmp);
+            (*name, measured[measured.len() / 2])
         })
-        .collect();
-    // Each plugin beside Rust's of the same kind.
-    let kib_of = |name: &str| {
-        runs.iter()
-            .position(|(n, _)| *n == name)
-            .map(|i| medians[i])
-    };
-    for ((language, _), median) in runs.iter().zip(&medians) {
-        let rust = match language.starts_with("hello-") {
-            true => kib_of("hello-rust"),
-            false => kib_of("rust"),
-        };
-        let ratio = rust.map_or(String::new(), |rust| {
-            format!(" ({:.2}x Rust's)", *median as f64 / rust as f64)
-        });
-        eprintln!(
-            "peak memory (warm start): {language}: {:.1} MiB{ratio}",
-            *median as f64 / 1024.0
-        );
-    }
+        .collect()
+}
+
+/// Each of `medians` with its ratio to Rust's plugin of the same kind (the
+/// hello plugins to `hello-rust`, the conformance ones to `rust`).
+fn beside_rust(medians: &[(&'static str, f64)]) -> Vec<(&'static str, f64, String)> {
+    let of = |name: &str| medians.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+    medians
+        .iter()
+        .map(|&(language, median)| {
+            let rust = match language.starts_with("hello-") {
+                true => of("hello-rust"),
+                false => of("rust"),
+            };
+            let ratio = rust.map_or(String::new(), |rust| {
+                format!(" ({:.2}x Rust's)", median / rust)
+            });
+            (language, median, ratio)
+        })
+        .collect()
 }
 
 fn one_event(c: &mut Criterion) {
@@ -227,6 +255,7 @@ criterion_group!(
     sizes,
     first_load,
     warm_start,
+    warm_start_in_turns,
     peak_memory,
     one_event
 );
