@@ -1,12 +1,13 @@
 //! Debug information dropped from a built component: the `name` and
 //! `.debug_*` custom sections of each of its core modules, which only a
-//! debugger or a profiler reads. Every other byte is kept as it is,
-//! component-level custom sections (the manifest, the identity) included.
+//! debugger or a profiler reads. Every other section is kept as it is,
+//! its header included, component-level custom sections (the manifest,
+//! the identity) too; only the sections that enclose a module that lost
+//! some get a new size.
 //!
 //! Each core module's names are metadata the runtime deserializes at every
 //! start: for a Python plugin, 13,000 function names in CPython's modules.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use crate::BuildError;
@@ -23,13 +24,17 @@ const CORE_MODULE_SECTION: u8 = 1;
 /// The id of a component's section holding a nested component.
 const COMPONENT_SECTION: u8 = 4;
 
-/// Components nest no deeper than this here.
+/// The most components that may enclose a core module here.
 const MAX_DEPTH: usize = 32;
 
 /// The component or core module `bytes`, the file `path`, without the
 /// debug custom sections of its core modules, nested ones included.
 pub(crate) fn debug_sections(bytes: &[u8], path: &Path) -> Result<Vec<u8>, BuildError> {
-    rewrite(bytes, 0).map_err(|why| {
+    let kind = match bytes.get(..8) {
+        Some(p) if p == COMPONENT_PREAMBLE => Kind::Component,
+        _ => Kind::Module,
+    };
+    rewrite(bytes, kind, 0).map_err(|why| {
         let path = path.display();
         BuildError::Component(anyhow::anyhow!(
             "{path}: cannot leave out its debug sections: {why}"
@@ -37,33 +42,53 @@ pub(crate) fn debug_sections(bytes: &[u8], path: &Path) -> Result<Vec<u8>, Build
     })
 }
 
-/// `bytes` (a component, or a core module) with its core modules' debug
-/// sections left out; `depth` components and modules enclose it.
-fn rewrite(bytes: &[u8], depth: usize) -> Result<Vec<u8>, &'static str> {
+/// What a binary is, or what a section must hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Module,
+    Component,
+}
+
+/// `bytes`, which must be a `kind`, with its core modules' debug sections
+/// left out; `depth` components enclose it.
+fn rewrite(bytes: &[u8], kind: Kind, depth: usize) -> Result<Vec<u8>, &'static str> {
     if depth > MAX_DEPTH {
         return Err("its components nest too deep");
     }
     let preamble = bytes.get(..8).ok_or("not a WebAssembly binary")?;
-    let component = match preamble {
-        p if p == COMPONENT_PREAMBLE => true,
-        p if p == MODULE_PREAMBLE => false,
+    let found = match preamble {
+        p if p == COMPONENT_PREAMBLE => Kind::Component,
+        p if p == MODULE_PREAMBLE => Kind::Module,
         _ => return Err("not a WebAssembly module or component of a known version"),
     };
+    if found != kind {
+        return Err(match kind {
+            Kind::Module => "a core module section holds a component",
+            Kind::Component => "a component section holds a core module",
+        });
+    }
     let mut out = preamble.to_vec();
     let mut at = preamble.len();
     while at < bytes.len() {
+        let start = at;
         let (id, body) = next_section(bytes, &mut at)?;
-        let body = match id {
-            CORE_MODULE_SECTION | COMPONENT_SECTION if component => {
-                Cow::Owned(rewrite(body, depth + 1)?)
-            }
-            CUSTOM_SECTION if !component && is_debug(body)? => continue,
-            _ => Cow::Borrowed(body),
+        let nested = match (kind, id) {
+            (Kind::Component, CORE_MODULE_SECTION) => Some(Kind::Module),
+            (Kind::Component, COMPONENT_SECTION) => Some(Kind::Component),
+            _ => None,
         };
-        out.push(id);
-        let size = u32::try_from(body.len()).map_err(|_| "a section is too large")?;
-        write_leb128(size, &mut out);
-        out.extend_from_slice(&body);
+        match nested {
+            Some(nested) => {
+                let body = rewrite(body, nested, depth + 1)?;
+                out.push(id);
+                let size = u32::try_from(body.len()).map_err(|_| "a section is too large")?;
+                write_leb128(size, &mut out);
+                out.extend_from_slice(&body);
+            }
+            None if kind == Kind::Module && id == CUSTOM_SECTION && is_debug(body)? => {}
+            // Kept byte for byte, its header as it was written.
+            None => out.extend_from_slice(&bytes[start..at]),
+        }
     }
     Ok(out)
 }
@@ -215,6 +240,20 @@ mod tests {
     }
 
     #[test]
+    fn a_section_kept_keeps_its_header_as_written() {
+        // A custom section whose size is padded to five bytes, as Go's
+        // linker writes sizes, in a module inside a component.
+        let mut module = MODULE_PREAMBLE.to_vec();
+        module.extend([CUSTOM_SECTION, 0x84, 0x80, 0x80, 0x80, 0]);
+        module.extend(b"\x03abc");
+        let mut component = COMPONENT_PREAMBLE.to_vec();
+        component.extend([CORE_MODULE_SECTION, module.len() as u8]);
+        component.extend(&module);
+        let stripped = debug_sections(&component, Path::new("test.wasm")).unwrap();
+        assert_eq!(stripped, component);
+    }
+
+    #[test]
     fn a_cut_or_foreign_file_is_an_error() {
         let strip = |bytes: &[u8]| debug_sections(bytes, Path::new("test.wasm"));
         let mut outer = Component::new();
@@ -226,6 +265,11 @@ mod tests {
         assert!(strip(b"not wasm at all").is_err());
         // A core module of another version.
         assert!(strip(b"\0asm\x02\0\0\0").is_err());
+        // A core module section that holds a component.
+        let mut wrong = COMPONENT_PREAMBLE.to_vec();
+        wrong.extend([CORE_MODULE_SECTION, 8]);
+        wrong.extend(COMPONENT_PREAMBLE);
+        assert!(strip(&wrong).is_err());
         // Sizes over 32 bits, and longer than five bytes.
         for size in [
             &[0xff, 0xff, 0xff, 0xff, 0x7f][..],

@@ -77,9 +77,10 @@ fn builds_outside_the_checkout() -> Result<(), Failed> {
     Ok(())
 }
 
-/// The C hello built twice, as it is and with `--debug-info`: the `name`
-/// and `.debug_*` sections of its core module are there only in the second,
-/// and the manifest `plugin.toml` writes is in both.
+/// The C hello built twice, as it is and with `--debug-info`: both are
+/// valid components, the `name` and `.debug_*` sections of its core module
+/// are there only in the second, and the manifest `plugin.toml` writes is
+/// in both.
 fn names_only_when_asked() -> Result<(), Failed> {
     let out = std::env::temp_dir().join(format!("precept-build-names-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -99,7 +100,11 @@ fn names_only_when_asked() -> Result<(), Failed> {
         if !output.status.success() {
             return Err(format!("precept-build {flags:?} failed: {output:?}").into());
         }
-        sections.push(custom_sections(&std::fs::read(out.join(file))?)?);
+        let built = std::fs::read(out.join(file))?;
+        wasmparser::Validator::new()
+            .validate_all(&built)
+            .map_err(|e| format!("{file} is not a valid component: {e}"))?;
+        sections.push(custom_sections(&built)?);
     }
     std::fs::remove_dir_all(&out)?;
     let debug = |name: &String| name == "name" || name.starts_with(".debug_");
