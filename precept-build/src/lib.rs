@@ -14,11 +14,13 @@
 //! [`BuildError::MissingTool`] that says how to install it. The versions
 //! known to work are the constants in [`toolchain`].
 
+mod binary;
 mod c;
 mod go;
 pub mod guests;
 mod javascript;
 pub mod manifest;
+mod prune;
 #[cfg(feature = "publish")]
 pub mod publish;
 mod python;
@@ -63,6 +65,17 @@ pub enum BuildError {
     /// The WIT contract or the built module was unusable.
     #[error("{0:#}")]
     Component(anyhow::Error),
+    /// The built component could not be rewritten to be leaner: it is
+    /// malformed.
+    #[error("{path}: cannot leave out {what}: {why}")]
+    Rewrite {
+        /// The component.
+        path: String,
+        /// What was to be left out.
+        what: &'static str,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// Reading sources or writing the component failed.
     #[error("{path}: {source}")]
     Io {
@@ -253,11 +266,12 @@ impl Builder {
             Language::JavaScript => javascript::build(&job, dir, out)?,
             Language::Go => go::build(&job, dir, out)?,
         }
+        let mut built = std::fs::read(out).map_err(BuildError::io(out))?;
         if !self.debug_info {
-            let built = std::fs::read(out).map_err(BuildError::io(out))?;
-            let stripped = strip::debug_sections(&built, out)?;
-            std::fs::write(out, stripped).map_err(BuildError::io(out))?;
+            built = strip::debug_sections(&built, out)?;
         }
+        built = prune::unreachable_exports(&built, out)?;
+        std::fs::write(out, built).map_err(BuildError::io(out))?;
         manifest::apply(dir, out)?;
         Ok(language)
     }

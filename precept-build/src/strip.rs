@@ -12,17 +12,10 @@ use std::path::Path;
 
 use crate::BuildError;
 
-/// The preamble of a core module: the magic number and version 1.
-const MODULE_PREAMBLE: &[u8; 8] = b"\0asm\x01\0\0\0";
-/// The preamble of a component: the magic number, version 0x0d, layer 1.
-const COMPONENT_PREAMBLE: &[u8; 8] = b"\0asm\x0d\0\x01\0";
-
-/// The id of a custom section, in a core module as in a component.
-const CUSTOM_SECTION: u8 = 0;
-/// The id of a component's section holding a core module.
-const CORE_MODULE_SECTION: u8 = 1;
-/// The id of a component's section holding a nested component.
-const COMPONENT_SECTION: u8 = 4;
+use crate::binary::{
+    self, COMPONENT_PREAMBLE, COMPONENT_SECTION, CORE_MODULE_SECTION, CUSTOM_SECTION,
+    MODULE_PREAMBLE,
+};
 
 /// The most components that may enclose a core module here.
 const MAX_DEPTH: usize = 32;
@@ -34,11 +27,10 @@ pub(crate) fn debug_sections(bytes: &[u8], path: &Path) -> Result<Vec<u8>, Build
         Some(p) if p == COMPONENT_PREAMBLE => Kind::Component,
         _ => Kind::Module,
     };
-    rewrite(bytes, kind, 0).map_err(|why| {
-        let path = path.display();
-        BuildError::Component(anyhow::anyhow!(
-            "{path}: cannot leave out its debug sections: {why}"
-        ))
+    rewrite(bytes, kind, 0).map_err(|why| BuildError::Rewrite {
+        path: path.display().to_string(),
+        what: "its debug sections",
+        why,
     })
 }
 
@@ -68,81 +60,37 @@ fn rewrite(bytes: &[u8], kind: Kind, depth: usize) -> Result<Vec<u8>, &'static s
         });
     }
     let mut out = preamble.to_vec();
-    let mut at = preamble.len();
-    while at < bytes.len() {
-        let start = at;
-        let (id, body) = next_section(bytes, &mut at)?;
-        let nested = match (kind, id) {
+    for section in binary::sections(bytes) {
+        let section = section?;
+        let nested = match (kind, section.id) {
             (Kind::Component, CORE_MODULE_SECTION) => Some(Kind::Module),
             (Kind::Component, COMPONENT_SECTION) => Some(Kind::Component),
             _ => None,
         };
         match nested {
             Some(nested) => {
-                let body = rewrite(body, nested, depth + 1)?;
-                out.push(id);
-                let size = u32::try_from(body.len()).map_err(|_| "a section is too large")?;
-                write_leb128(size, &mut out);
-                out.extend_from_slice(&body);
+                let body = rewrite(section.body, nested, depth + 1)?;
+                binary::write_section(section.id, &body, &mut out)?;
             }
-            None if kind == Kind::Module && id == CUSTOM_SECTION && is_debug(body)? => {}
+            None if kind == Kind::Module
+                && section.id == CUSTOM_SECTION
+                && is_debug(section.body)? => {}
             // Kept byte for byte, its header as it was written.
-            None => out.extend_from_slice(&bytes[start..at]),
+            None => out.extend_from_slice(section.whole),
         }
     }
     Ok(out)
-}
-
-/// The section at `bytes[*at..]`, its id and its body, moving `at` past it.
-fn next_section<'a>(bytes: &'a [u8], at: &mut usize) -> Result<(u8, &'a [u8]), &'static str> {
-    let id = *bytes.get(*at).ok_or("a section runs past the end")?;
-    *at += 1;
-    let size = read_leb128(bytes, at)?;
-    let body = bytes
-        .get(*at..at.saturating_add(size))
-        .ok_or("a section runs past the end")?;
-    *at += size;
-    Ok((id, body))
 }
 
 /// Whether the custom section `body` is debug information: function names
 /// (`name`) or DWARF (`.debug_*`).
 fn is_debug(body: &[u8]) -> Result<bool, &'static str> {
     let mut at = 0;
-    let length = read_leb128(body, &mut at)?;
+    let length = binary::read_leb128(body, &mut at)?;
     let name = body
         .get(at..at.saturating_add(length))
         .ok_or("a custom section's name runs past its end")?;
     Ok(name == b"name" || name.starts_with(b".debug_"))
-}
-
-/// The unsigned 32-bit LEB128 number at `bytes[*at..]`, moving `at` past it.
-fn read_leb128(bytes: &[u8], at: &mut usize) -> Result<usize, &'static str> {
-    let mut value: u64 = 0;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(*at).ok_or("a size runs past the end")?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return u32::try_from(value)
-                .map(|v| v as usize)
-                .map_err(|_| "a size is too large");
-        }
-    }
-    Err("a size is too long")
-}
-
-/// Appends `value` in unsigned LEB128.
-fn write_leb128(mut value: u32, out: &mut Vec<u8>) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]
