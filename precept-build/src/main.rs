@@ -14,7 +14,8 @@ component of the precept:plugin WIT package it carries (--wit DIR: another);
 FILE defaults to target/plugins/NAME.wasm, NAME being DIR's name.
 --vet also checks a Go plugin and the Go SDK with `go vet`.
 --debug-info keeps a plugin's debug information: the DWARF and function names
-of its core modules, in every language (without it, neither).
+of its core modules, in every language (without it, neither). Exports of
+core modules that nothing in the component reaches are always left out.
 DIR/plugin.toml, when there, says who the plugin is ([plugin]) and what
 it needs ([[dir]], [[env]], [[net]], [data]); it is written into the component.
 `new` writes a ready plugin directory NAME on its language's SDK, with a

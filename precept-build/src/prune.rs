@@ -13,7 +13,7 @@
 //! one of its core modules elsewhere (a nested component, an export) keeps
 //! them all.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use wasmparser::{
@@ -39,13 +39,22 @@ pub(crate) fn unreachable_exports(bytes: &[u8], path: &Path) -> Result<Vec<u8>, 
         return Ok(bytes.to_vec());
     };
     let lean = without_exports(bytes, &reached).map_err(error)?;
-    // What is left must still link: every alias and import finds its
-    // export. A component that did not validate before is left as it is.
-    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
-    match validator.validate_all(&lean) {
-        Ok(_) => Ok(lean),
-        Err(_) => Ok(bytes.to_vec()),
+    // A component that cannot be read is an error, as it would be at
+    // load; one that reads but, left out of, would not link is kept whole.
+    match links(&lean) {
+        true => Ok(lean),
+        false => Ok(bytes.to_vec()),
     }
+}
+
+/// Whether the component `bytes` validates but for its function bodies,
+/// which leaving out exports does not change: every alias and every
+/// import finds its export.
+fn links(bytes: &[u8]) -> bool {
+    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
+    Parser::new(0)
+        .parse_all(bytes)
+        .all(|payload| payload.is_ok_and(|payload| validator.payload(&payload).is_ok()))
 }
 
 /// For each core module of the component `bytes` (by its index among the
@@ -125,14 +134,19 @@ fn reached_exports(bytes: &[u8]) -> Result<Option<Vec<HashSet<String>>>, &'stati
                     }
                 }
             }
-            // A core module handed to a component instance, exported or
-            // imported.
+            // A core module handed to a component instance, made one of
+            // its exports, exported or imported.
             Payload::ComponentInstanceSection(section) if outermost => {
                 for instance in section {
-                    if let ComponentInstance::Instantiate { args, .. } =
-                        instance.map_err(|_| MALFORMED)?
-                        && args.iter().any(|a| a.kind == ComponentExternalKind::Module)
-                    {
+                    let handed = match instance.map_err(|_| MALFORMED)? {
+                        ComponentInstance::Instantiate { args, .. } => {
+                            args.iter().any(|a| a.kind == ComponentExternalKind::Module)
+                        }
+                        ComponentInstance::FromExports(exports) => exports
+                            .iter()
+                            .any(|e| e.kind == ComponentExternalKind::Module),
+                    };
+                    if handed {
                         return Ok(None);
                     }
                 }
@@ -165,9 +179,22 @@ fn reached_exports(bytes: &[u8]) -> Result<Option<Vec<HashSet<String>>>, &'stati
     for (instance, name) in &aliases {
         reach(*instance, name);
     }
-    for (module, argument, instance) in &arguments {
-        let imported = imports.get(*module).ok_or(MALFORMED)?;
-        for (_, name) in imported.iter().filter(|(from, _)| from == argument) {
+    // Each module's imports by the module they name, grouped once.
+    let mut by_module: Vec<HashMap<&str, Vec<&str>>> = Vec::new();
+    for module in &imports {
+        let mut grouped: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (from, name) in module {
+            grouped
+                .entry(from.as_str())
+                .or_default()
+                .push(name.as_str());
+        }
+        by_module.push(grouped);
+    }
+    let arguments: HashSet<_> = arguments.iter().collect();
+    for (module, argument, instance) in arguments {
+        let grouped = by_module.get(*module).ok_or(MALFORMED)?;
+        for name in grouped.get(argument.as_str()).into_iter().flatten() {
             reach(*instance, name);
         }
     }
@@ -280,20 +307,26 @@ mod tests {
     /// is aliased.
     fn linked() -> Component {
         let mut component = Component::new();
+        link(&mut component, 0);
+        component
+    }
+
+    /// Adds to `component`, whose core modules and instances number
+    /// `before`, the modules, instances and alias of [`linked`].
+    fn link(component: &mut Component, before: u32) {
         component.section(&ModuleSection(&exporting(&["f", "g", "h"])));
         component.section(&ModuleSection(&importing("lib", "f")));
         let mut instances = InstanceSection::new();
-        instances.instantiate(0, Vec::<(&str, ModuleArg)>::new());
-        instances.instantiate(1, [("lib", ModuleArg::Instance(0))]);
+        instances.instantiate(before, Vec::<(&str, ModuleArg)>::new());
+        instances.instantiate(before + 1, [("lib", ModuleArg::Instance(before))]);
         component.section(&instances);
         let mut aliases = ComponentAliasSection::new();
         aliases.alias(Alias::CoreInstanceExport {
-            instance: 0,
+            instance: before,
             kind: ExportKind::Func,
             name: "g",
         });
         component.section(&aliases);
-        component
     }
 
     /// The export names of each core module of the component `bytes`.
@@ -312,6 +345,7 @@ mod tests {
         found
     }
 
+    /// `bytes` without the exports no one reaches.
     fn lean(bytes: &[u8]) -> Vec<u8> {
         unreachable_exports(bytes, Path::new("test.wasm")).unwrap()
     }
@@ -328,11 +362,34 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_components_modules_are_neither_counted_nor_changed() {
+        let mut nested = Component::new();
+        nested.section(&ModuleSection(&exporting(&["x", "y"])));
+        let mut component = Component::new();
+        component.section(&wasm_encoder::NestedComponentSection(&nested));
+        link(&mut component, 0);
+        let bytes = component.finish();
+        wasmparser::Validator::new().validate_all(&bytes).unwrap();
+        let leaner = lean(&bytes);
+        assert_eq!(
+            exports_of(&leaner),
+            [vec!["x", "y"], vec!["f", "g"], vec![]]
+        );
+    }
+
+    #[test]
     fn a_core_module_handed_elsewhere_keeps_every_export() {
         let mut component = linked();
         let mut exports = ComponentExportSection::new();
         exports.export("library", ComponentExportKind::Module, 0, None);
         component.section(&exports);
+        let bytes = component.finish();
+        assert_eq!(lean(&bytes), bytes);
+        // Made an export of a component instance.
+        let mut component = linked();
+        let mut instances = wasm_encoder::ComponentInstanceSection::new();
+        instances.export_items([("library", ComponentExportKind::Module, 0)]);
+        component.section(&instances);
         let bytes = component.finish();
         assert_eq!(lean(&bytes), bytes);
         // A core module on its own is not a component: kept as it is.
