@@ -94,7 +94,9 @@ struct Writer {
     chunks: Mutex<VecDeque<(Arc<Pipe>, Target, Bytes)>>,
     ready: Condvar,
     /// Chunks pushed and not yet written.
-    pending: AtomicUsize,
+    pending: Mutex<usize>,
+    /// Told when the last pending chunk is written.
+    written: Condvar,
 }
 
 fn writer() -> &'static Writer {
@@ -103,7 +105,8 @@ fn writer() -> &'static Writer {
         let writer: &'static Writer = Box::leak(Box::new(Writer {
             chunks: Mutex::default(),
             ready: Condvar::new(),
-            pending: AtomicUsize::new(0),
+            pending: Mutex::new(0),
+            written: Condvar::new(),
         }));
         let spawned = std::thread::Builder::new()
             .name("precept-output".into())
@@ -141,14 +144,19 @@ impl Writer {
                     .write_all(&stderr.next(&pipe, &bytes)),
             };
             pipe.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
-            self.pending.fetch_sub(1, Ordering::AcqRel);
+            let mut pending = self.pending.lock().unwrap();
+            *pending -= 1;
+            if *pending == 0 {
+                self.written.notify_all();
+            }
+            drop(pending);
             pipe.room.notify_waiters();
         }
     }
 
     fn push(&self, pipe: &Arc<Pipe>, target: Target, bytes: Bytes) {
         pipe.queued.fetch_add(bytes.len(), Ordering::AcqRel);
-        self.pending.fetch_add(1, Ordering::AcqRel);
+        *self.pending.lock().unwrap() += 1;
         self.chunks
             .lock()
             .unwrap()
@@ -313,11 +321,11 @@ pub fn print(bytes: &[u8]) {
 /// Waits, for at most `timeout`, until everything plugins and the host
 /// wrote is written; e.g. before the process ends.
 pub fn drain(timeout: std::time::Duration) {
-    let until = std::time::Instant::now() + timeout;
     let writer = writer();
-    while writer.pending.load(Ordering::Acquire) > 0 && std::time::Instant::now() < until {
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
+    let pending = writer.pending.lock().unwrap();
+    let _ = writer
+        .written
+        .wait_timeout_while(pending, timeout, |pending| *pending > 0);
 }
 
 #[cfg(test)]
