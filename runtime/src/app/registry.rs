@@ -405,10 +405,7 @@ impl App {
                 let files: Vec<_> = items.iter().map(ToPeek::from).collect();
                 let (locks, cache) = (self.launch.locks.clone(), self.cache());
                 let peeking = move || Peeked::read_all(&files, &locks, cache.as_deref());
-                match tokio::task::spawn_blocking(peeking).await {
-                    Ok(peeked) => peeked,
-                    Err(error) => std::panic::resume_unwind(error.into_panic()),
-                }
+                crate::io::task::off_executor(peeking).await
             }
             false => items.iter().map(|_| None).collect(),
         };
@@ -423,11 +420,8 @@ impl App {
             // Compiling takes seconds for large components: off the executor.
             let what = format!("{} plugins", eager.len());
             let preparing =
-                tokio::task::spawn_blocking(move || engine.prepare_all(&eager, &policy));
-            let prepared = crate::compile::progress::while_compiling(&what, "", preparing).await;
-            if let Err(error) = prepared {
-                std::panic::resume_unwind(error.into_panic());
-            }
+                crate::io::task::off_executor(move || engine.prepare_all(&eager, &policy));
+            crate::compile::progress::while_compiling(&what, "", preparing).await;
         }
         // In order: a plugin kept to load lazily holds its place among the
         // subscribers of its events, and its name and commands, as one

@@ -31,6 +31,20 @@ impl<T> Future for Spawned<T> {
     }
 }
 
+/// Runs `work` on tokio's blocking pool, off the executor, and returns what
+/// it returns; a panic in `work` goes on in the caller. The pool drops work
+/// it has not begun only when the runtime shuts down, which also drops the
+/// caller, so that panic says so rather than hiding the cause.
+pub(crate) async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => panic!("precept's work off the executor was dropped: {error}"),
+    }
+}
+
 impl<T> Drop for Spawned<T> {
     fn drop(&mut self) {
         self.0.abort();

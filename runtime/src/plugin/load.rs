@@ -114,10 +114,7 @@ impl PluginFile {
     ) -> Result<PluginFile, LoadError> {
         let (owned, rename) = (path.to_path_buf(), rename.map(str::to_string));
         let read = move || PluginFile::read_now(&owned, rename.as_deref(), cache.as_deref());
-        match tokio::task::spawn_blocking(read).await {
-            Ok(file) => file,
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
-        }
+        crate::io::task::off_executor(read).await
     }
 
     /// [`PluginFile::read`], on this thread.
@@ -243,15 +240,12 @@ impl Plugin {
         };
         let mib = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / f64::from(1 << 20));
         let what = format!("{shown} ({mib:.1} MiB)");
-        let preparing = tokio::task::spawn_blocking(move || {
+        let preparing = crate::io::task::off_executor(move || {
             prepare(&preparing, &file, &hash, &policy, named, at)
         });
         let prepared = crate::compile::progress::while_compiling(&what, then, preparing).await;
         // The engine may be another than `engine`: see `PluginEngine::prepare`.
-        let (engine, pre, how) = match prepared {
-            Ok(pre) => pre?,
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
-        };
+        let (engine, pre, how) = prepared?;
         (profile.cache, profile.compiler) = (how.cache, how.compiler);
         profile.prepare = how.took;
         let instantiating = Instant::now();
