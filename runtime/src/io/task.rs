@@ -1,6 +1,7 @@
-//! Running plugin work on tasks of its own, so that what precept runs
+//! Running work on tasks of its own: plugin work, so that what precept runs
 //! concurrently (service steps, the command beside `cli_started`) also runs
-//! in parallel on a multi-threaded runtime, and is cancelled with its owner.
+//! in parallel on a multi-threaded runtime and is cancelled with its owner;
+//! and blocking work (reading, hashing, compiling), off the executor.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,22 +32,26 @@ impl<T> Future for Spawned<T> {
     }
 }
 
-/// Runs `work` on tokio's blocking pool, off the executor, and returns what
-/// it returns; a panic in `work` goes on in the caller. The pool drops work
-/// it has not begun only when the runtime shuts down, which also drops the
-/// caller, so that panic says so rather than hiding the cause.
-pub(crate) async fn off_executor<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(error) => panic!("precept's work off the executor was dropped: {error}"),
-    }
-}
-
 impl<T> Drop for Spawned<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Starts `work` on tokio's blocking pool at once, off the executor, and
+/// returns a future of what it returns; a panic in `work` goes on in the
+/// awaiting caller. Dropping the future does not stop `work`: its result is
+/// thrown away. The pool drops work it has not begun only when the runtime
+/// shuts down; a caller outside the runtime then gets a panic that says so.
+pub(crate) fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> impl Future<Output = T> {
+    let running = tokio::task::spawn_blocking(work);
+    async move {
+        match running.await {
+            Ok(value) => value,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("precept's work off the executor was dropped: {error}"),
+        }
     }
 }
