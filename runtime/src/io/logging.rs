@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -22,6 +22,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Registry, reload};
 
+use crate::io::in_flight::InFlight;
 use crate::io::text::{Clean, MAX_SHOWN_CHARS};
 
 /// How important a plugin's log message is.
@@ -148,7 +149,7 @@ struct Line {
 /// The writer thread's queue, and how many lines are in it.
 struct Queue {
     lines: SyncSender<Line>,
-    waiting: Arc<AtomicUsize>,
+    waiting: Arc<InFlight>,
 }
 
 static QUEUE: OnceLock<Option<Queue>> = OnceLock::new();
@@ -177,23 +178,23 @@ pub(crate) fn plugin_message(plugin: &Arc<str>, level: Level, message: &str) {
     let Some(queue) = QUEUE.get_or_init(start_writer) else {
         return write_line(&line);
     };
-    queue.waiting.fetch_add(1, Ordering::AcqRel);
+    queue.waiting.add();
     if queue.lines.try_send(line).is_err() {
-        queue.waiting.fetch_sub(1, Ordering::AcqRel);
+        queue.waiting.done();
         dropped(plugin);
     }
 }
 
 fn start_writer() -> Option<Queue> {
     let (lines, received) = sync_channel::<Line>(QUEUE_LINES);
-    let waiting = Arc::new(AtomicUsize::new(0));
+    let waiting = Arc::new(InFlight::default());
     let written = waiting.clone();
     std::thread::Builder::new()
         .name("precept-log".into())
         .spawn(move || {
             for line in received {
                 write_line(&line);
-                written.fetch_sub(1, Ordering::AcqRel);
+                written.done();
             }
         })
         .ok()?;
@@ -284,10 +285,7 @@ pub(crate) fn dropped(plugin: &str) {
 /// written; then reports, one line per plugin, how many were dropped.
 pub fn flush(timeout: Duration) {
     if let Some(Some(queue)) = QUEUE.get() {
-        let until = Instant::now() + timeout;
-        while queue.waiting.load(Ordering::Acquire) > 0 && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        queue.waiting.wait_idle(timeout);
     }
     let dropped = std::mem::take(&mut *DROPPED.lock().unwrap());
     for (plugin, count) in dropped {

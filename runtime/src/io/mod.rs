@@ -5,6 +5,7 @@
 
 pub(crate) mod changes;
 pub(crate) mod files;
+pub(crate) mod in_flight;
 pub(crate) mod logging;
 pub(crate) mod output;
 pub(crate) mod signals;

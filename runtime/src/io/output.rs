@@ -18,6 +18,8 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
+
+use crate::io::in_flight::InFlight;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
@@ -94,9 +96,7 @@ struct Writer {
     chunks: Mutex<VecDeque<(Arc<Pipe>, Target, Bytes)>>,
     ready: Condvar,
     /// Chunks pushed and not yet written.
-    pending: Mutex<usize>,
-    /// Told when the last pending chunk is written.
-    written: Condvar,
+    pending: InFlight,
 }
 
 fn writer() -> &'static Writer {
@@ -105,8 +105,7 @@ fn writer() -> &'static Writer {
         let writer: &'static Writer = Box::leak(Box::new(Writer {
             chunks: Mutex::default(),
             ready: Condvar::new(),
-            pending: Mutex::new(0),
-            written: Condvar::new(),
+            pending: InFlight::default(),
         }));
         let spawned = std::thread::Builder::new()
             .name("precept-output".into())
@@ -144,19 +143,14 @@ impl Writer {
                     .write_all(&stderr.next(&pipe, &bytes)),
             };
             pipe.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
-            let mut pending = self.pending.lock().unwrap();
-            *pending -= 1;
-            if *pending == 0 {
-                self.written.notify_all();
-            }
-            drop(pending);
+            self.pending.done();
             pipe.room.notify_waiters();
         }
     }
 
     fn push(&self, pipe: &Arc<Pipe>, target: Target, bytes: Bytes) {
         pipe.queued.fetch_add(bytes.len(), Ordering::AcqRel);
-        *self.pending.lock().unwrap() += 1;
+        self.pending.add();
         self.chunks
             .lock()
             .unwrap()
@@ -321,11 +315,7 @@ pub fn print(bytes: &[u8]) {
 /// Waits, for at most `timeout`, until everything plugins and the host
 /// wrote is written; e.g. before the process ends.
 pub fn drain(timeout: std::time::Duration) {
-    let writer = writer();
-    let pending = writer.pending.lock().unwrap();
-    let _ = writer
-        .written
-        .wait_timeout_while(pending, timeout, |pending| *pending > 0);
+    writer().pending.wait_idle(timeout);
 }
 
 #[cfg(test)]
