@@ -18,10 +18,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
-
-use crate::io::in_flight::InFlight;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use crate::io::in_flight::InFlight;
 
 /// How many bytes of one plugin's output may wait for the writer.
 pub const PIPE_BYTES: usize = 64 << 10;
