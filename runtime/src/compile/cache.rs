@@ -93,11 +93,7 @@ pub(crate) fn mapped<T>(path: &Path, look: impl FnOnce(&[u8]) -> T) -> std::io::
 /// The bytes of the component file at `path`, with the same checks as
 /// [`fingerprint`]: a regular file of at most [`MAX_COMPONENT_BYTES`].
 pub(crate) fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = open_component(path)?;
-    let mut bytes = Vec::with_capacity(file.metadata()?.len() as usize);
-    file.take(MAX_COMPONENT_BYTES + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    crate::io::files::read_regular(path, MAX_COMPONENT_BYTES)
 }
 
 /// Opens the file at `path` when it is a regular file of at most
@@ -105,10 +101,7 @@ pub(crate) fn read_component(path: &Path) -> std::io::Result<Vec<u8>> {
 fn open_component(path: &Path) -> std::io::Result<std::fs::File> {
     let (file, metadata) = crate::io::files::open_regular(path)?;
     if metadata.len() > MAX_COMPONENT_BYTES {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {} MiB",
-            MAX_COMPONENT_BYTES >> 20
-        )));
+        return Err(crate::io::files::too_large(MAX_COMPONENT_BYTES));
     }
     Ok(file)
 }

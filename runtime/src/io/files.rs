@@ -87,9 +87,19 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::
 /// The bytes of the regular file at `path`, opened as [`open_regular`]
 /// opens it, refused beyond `max_bytes`.
 pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
     let (file, metadata) = open_regular(path)?;
-    let mut bytes = Vec::with_capacity(metadata.len().min(max_bytes) as usize);
+    if metadata.len() > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    read_at_most(file, metadata.len(), max_bytes)
+}
+
+/// The bytes of `file` (about `expected` of them), refused beyond
+/// `max_bytes`: a file that grows while it is read, or a pipe, cannot make
+/// the host hold more.
+fn read_at_most(file: std::fs::File, expected: u64, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::with_capacity(expected.min(max_bytes) as usize);
     file.take(max_bytes + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max_bytes {
         return Err(too_large(max_bytes));
@@ -98,7 +108,7 @@ pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u
 }
 
 /// The error of a file larger than `max_bytes`.
-fn too_large(max_bytes: u64) -> std::io::Error {
+pub(crate) fn too_large(max_bytes: u64) -> std::io::Error {
     std::io::Error::other(format!("it is larger than {} MiB", max_bytes >> 20))
 }
 
@@ -109,7 +119,6 @@ const MAX_TEXT_BYTES: u64 = 16 << 20;
 /// pipe (`<(...)`) or a device (`/dev/null`). Its open never waits (see
 /// [`open_to_read`]): a FIFO with no writer yet reads as empty.
 pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read as _;
     let file = open_to_read(path)?;
     // What is not a regular file is read as any is, waiting for what its
     // writer writes.
@@ -118,11 +127,7 @@ pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
         let flags = rustix::fs::fcntl_getfl(&file)?;
         rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_TEXT_BYTES {
-        return Err(too_large(MAX_TEXT_BYTES));
-    }
+    let bytes = read_at_most(file, 0, MAX_TEXT_BYTES)?;
     String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text"))
 }
 
